@@ -1,0 +1,41 @@
+// The public API of trefoil: exactly what is listed here.
+export { default as t, type Static, type TSchema } from 'typebox'
+export { createApp, type App, type AppOptions, type ListenOptions } from './app.js'
+export { definePlugin, type Plugin, type PluginOptions, type SetupResult } from './plugin.js'
+export {
+  defineUnit,
+  type UnitOptions,
+  type UnitRouter,
+  type RouteMethod,
+  type RouteOptions,
+  type RouteDefinition,
+  type HandlerInput,
+  type Handler,
+  type HttpMethod,
+  type PathParams,
+  type ResponseSpec,
+  type ResponseValue,
+  type Schema,
+} from './routing.js'
+export { depends, isDependency, type Dependency, type DependencyBase, type DependsOptions, type Cleanup, type UseMap, type UseValues, type RawQuery } from './depends.js'
+export {
+  HttpError,
+  BadRequest,
+  Unauthorized,
+  Forbidden,
+  NotFound,
+  Conflict,
+  PayloadTooLarge,
+  UnsupportedMediaType,
+  ServiceUnavailable,
+  ValidationError,
+  isHttpError,
+  type HttpErrorOptions,
+} from './errors.js'
+export { json, fastJson, created, html, redirect, file, stream, noContent, isReply, type Reply, type ReplyOptions, type FileOptions, type HtmlSource, type RedirectStatus } from './responses.js'
+export { defineSettings, databaseUrlFromParts, maskUrlPassword, SettingsError, type SettingsOptions } from './settings.js'
+export { addFormat, toIssues, type ValidationIssue, type Location } from './validation.js'
+export { loadViews, type Views, type ViewsOptions } from './views.js'
+export { createLogger, type Logger, type LoggerSetting } from './logging.js'
+export type { InjectRequest, InjectResponse } from './inject.js'
+export type { RequestContext, TrefoilState } from './internal/context.js'

@@ -1,0 +1,181 @@
+// Compiles a route definition once, at start-up, into the function that serves it:
+// validate every input (422 with all issues) → solve dependencies → handler → send → cleanups.
+import type { Middleware } from 'koa'
+import type { TSchema } from 'typebox'
+import { RESERVED_INPUT_NAMES } from '../depends.js'
+import { ValidationError } from '../errors.js'
+import type { ResponseSpec, RouteDefinition } from '../routing.js'
+import { compileBody, compileCoercing, toIssues, type ValidationIssue, type Validator } from '../validation.js'
+import type { Views } from '../views.js'
+import type { App } from '../app.js'
+import { readBody } from './body.js'
+import type { RequestContext, TrefoilState } from './context.js'
+import { send, type SendTarget } from './send.js'
+import { serializerFor } from './serialize.js'
+import { check, DependencyGraph, RequestScope, type DepNode } from './solver.js'
+
+/** What every route of an app shares. */
+export interface RouteEnvironment {
+  readonly app: App
+  readonly views: Views | undefined
+  readonly bodyLimit: number
+  readonly checkResponses: boolean
+  /** Logs a failed cleanup (the response has gone out; nobody else can hear it). */
+  readonly logCleanupFailure: (route: string, error: unknown) => void
+}
+
+/** A route ready to serve, with a dependency plan that overrides can rebuild. */
+export interface CompiledRoute {
+  readonly definition: RouteDefinition
+  readonly name: string
+  readonly middleware: Middleware<TrefoilState>
+  /** Every dependency the route runs, dependencies first (for docs and checks). */
+  readonly dependencies: () => readonly DepNode[]
+  /** Re-plans the dependencies against a new graph (after an override). */
+  replan(graph: DependencyGraph): void
+}
+
+/** Compiles `definition`; throws at start-up for schemas that do not compile or bad `use` keys. */
+export function compileRoute(definition: RouteDefinition, env: RouteEnvironment, graph: DependencyGraph): CompiledRoute {
+  const { options } = definition
+  const name = `${definition.method} ${definition.path}`
+  const fail = (message: string): never => {
+    throw new Error(`Cannot register route "${name}" of "${definition.unit}": ${message}`)
+  }
+  const compile = (schema: TSchema | undefined, what: string, compiler: (s: TSchema) => Validator): Validator | undefined => {
+    if (!schema) return undefined
+    try {
+      return compiler(schema)
+    } catch (error) {
+      return fail(`its ${what} schema does not compile: ${(error as Error).message}`)
+    }
+  }
+  checkHeaderNames(options.headers, fail)
+  const paramsV = compile(options.params, 'params', compileCoercing)
+  const queryV = compile(options.query, 'query', compileCoercing)
+  const headersV = compile(options.headers, 'headers', compileCoercing)
+  const bodyJsonV = compile(options.body, 'body', compileBody)
+  const bodyFormV = compile(options.body, 'body', compileCoercing)
+  const bodyLimit = options.bodyLimit ?? env.bodyLimit
+
+  const use = { ...definition.groupUse }
+  for (const [key, dep] of Object.entries(options.use ?? {})) {
+    if (RESERVED_INPUT_NAMES.has(key)) fail(`"${key}" is a reserved input name and cannot name a dependency`)
+    if (key in use) fail(`"${key}" is already a dependency of its unit`)
+    use[key] = dep
+  }
+
+  let roots: (readonly [string, DepNode])[] = []
+  let closure: DepNode[] = []
+  let validateDeps = false
+  const replan = (g: DependencyGraph): void => {
+    try {
+      roots = g.entries(use, name)
+    } catch (error) {
+      fail((error as Error).message)
+    }
+    closure = DependencyGraph.closure(roots)
+    validateDeps = closure.some((node) => node.params || node.query || node.headers)
+  }
+  replan(graph)
+
+  const target: SendTarget = {
+    name,
+    status: options.status ?? 200,
+    responseFor: responseLookup(options.response),
+    view: options.view,
+    views: env.views,
+    checkResponses: env.checkResponses,
+  }
+  if (options.view && !env.views?.has(options.view)) fail(`its view "${options.view}" does not exist`)
+  if (options.response) for (const schema of schemasOf(options.response)) primeSerializer(schema, fail)
+
+  const handler = definition.handler as (input: Record<string, unknown>) => unknown
+  const { app } = env
+
+  const middleware: Middleware<TrefoilState> = async function runRoute(koaCtx) {
+    const ctx = koaCtx as RequestContext
+    ctx.state.route = name
+    const raw = { params: ctx.params, query: ctx.query as Record<string, unknown>, headers: ctx.headers as Record<string, unknown> }
+    const issues: ValidationIssue[] = []
+    const input: Record<string, unknown> = { params: raw.params, query: raw.query, headers: raw.headers, body: undefined, ctx, app }
+    if (paramsV) input.params = check(paramsV, raw.params, 'path', issues)
+    if (queryV) input.query = check(queryV, raw.query, 'query', issues)
+    if (headersV) input.headers = check(headersV, raw.headers, 'header', issues)
+    if (bodyJsonV) {
+      const body = await readBody(ctx, bodyLimit)
+      if (body.value === undefined) issues.push({ loc: ['body'], msg: 'Field required', type: 'missing' })
+      else {
+        const validator = body.form ? bodyFormV! : bodyJsonV
+        if (!validator(body.value)) issues.push(...toIssues(validator.errors, 'body'))
+        input.body = body.value
+      }
+    }
+    const scope = roots.length > 0 ? new RequestScope(ctx, app, raw) : undefined
+    if (scope && validateDeps) scope.validate(closure, issues)
+    if (issues.length > 0) throw new ValidationError(dedupe(issues))
+
+    let streamed: boolean
+    try {
+      if (scope) {
+        const pending = scope.resolveInto(roots, input)
+        if (pending) await pending
+      }
+      const result = handler(input)
+      streamed = await send(ctx, target, result instanceof Promise ? await result : result)
+    } catch (error) {
+      if (scope) {
+        await scope.settle()
+        await scope.cleanup(error).catch((cleanupError: unknown) => env.logCleanupFailure(name, cleanupError))
+      }
+      throw error
+    }
+    if (!scope?.hasCleanups) return
+    // a streamed body may still read from what the dependencies hold: release it when sent
+    if (streamed) ctx.res.once('close', () => void scope.cleanup(undefined).catch((error: unknown) => env.logCleanupFailure(name, error)))
+    else await scope.cleanup(undefined)
+  }
+
+  return { definition, name, middleware, dependencies: () => closure, replan }
+}
+
+function responseLookup(spec: ResponseSpec | undefined): (status: number) => TSchema | undefined {
+  if (!spec) return () => undefined
+  if (typeof (spec as { '~kind'?: unknown })['~kind'] === 'string' || 'type' in spec) {
+    // one schema: the model of every success status
+    return (status) => (status >= 200 && status < 300 ? (spec as TSchema) : undefined)
+  }
+  const byStatus = new Map(Object.entries(spec).map(([status, schema]) => [Number(status), schema as TSchema]))
+  return (status) => byStatus.get(status)
+}
+
+function schemasOf(spec: ResponseSpec): TSchema[] {
+  if (typeof (spec as { '~kind'?: unknown })['~kind'] === 'string' || 'type' in spec) return [spec as TSchema]
+  return Object.values(spec) as TSchema[]
+}
+
+function primeSerializer(schema: TSchema, fail: (message: string) => never): void {
+  try {
+    serializerFor(schema)
+  } catch (error) {
+    fail((error as Error).message)
+  }
+}
+
+function checkHeaderNames(schema: TSchema | undefined, fail: (message: string) => never): void {
+  const properties = (schema as { properties?: Record<string, unknown> } | undefined)?.properties
+  if (!properties) return
+  for (const key of Object.keys(properties)) {
+    if (key !== key.toLowerCase()) fail(`its headers schema names "${key}": header names must be lowercase`)
+  }
+}
+
+function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
+  const seen = new Set<string>()
+  return issues.filter((issue) => {
+    const key = `${issue.loc.join('\u0000')}\u0001${issue.type}`
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}

@@ -1,0 +1,125 @@
+// Turns a handler's result into the response: JSON shaped by the response model, a view for
+// htmx and browsers, or one of the typed replies (html, redirect, file, stream, no content).
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { extname } from 'node:path'
+import { Readable } from 'node:stream'
+import type { TSchema } from 'typebox'
+import { NotFound } from '../errors.js'
+import { isReply, type Reply } from '../responses.js'
+import type { Views } from '../views.js'
+import type { RequestContext } from './context.js'
+import { plainJson, responseMismatch, serializerFor } from './serialize.js'
+
+const JSON_TYPE = 'application/json; charset=utf-8'
+const HTML_TYPE = 'text/html; charset=utf-8'
+
+/** What sending needs to know about the route. */
+export interface SendTarget {
+  /** `METHOD /path`, for log lines. */
+  readonly name: string
+  /** Status of a plain returned value. */
+  readonly status: number
+  /** The response model for a status, if any. */
+  readonly responseFor: (status: number) => TSchema | undefined
+  readonly view: string | undefined
+  readonly views: Views | undefined
+  /** Whether output is checked against its model (development and tests). */
+  readonly checkResponses: boolean
+}
+
+/** Writes `result` into `ctx`; resolves to whether the body is streamed (cleanups wait for it). */
+export function send(ctx: RequestContext, target: SendTarget, result: unknown): boolean | Promise<boolean> {
+  if (!isReply(result)) {
+    if (target.view && wantsHtml(ctx)) return sendView(ctx, target, target.view, viewData(result), target.status)
+    sendJson(ctx, target, result, target.status, undefined)
+    return false
+  }
+  if (result.headers) ctx.set(result.headers)
+  switch (result.kind) {
+    case 'json':
+      sendJson(ctx, target, result.value, result.status ?? target.status, result.schema)
+      return false
+    case 'html':
+      ctx.status = result.status ?? target.status
+      ctx.set('Content-Type', HTML_TYPE)
+      ctx.body = result.markup
+      return false
+    case 'view':
+      return sendView(ctx, target, result.view, result.data, result.status ?? target.status)
+    case 'redirect':
+      ctx.status = result.status
+      ctx.set('Location', result.url)
+      ctx.body = null
+      return false
+    case 'file':
+      return sendFile(ctx, result)
+    case 'stream':
+      ctx.status = result.status ?? 200
+      ctx.set('Content-Type', result.type)
+      ctx.body = result.source instanceof Readable ? result.source : Readable.from(result.source)
+      return true
+    case 'empty':
+      ctx.status = result.status
+      ctx.body = null
+      return false
+  }
+}
+
+function sendJson(ctx: RequestContext, target: SendTarget, value: unknown, status: number, explicit: TSchema | undefined): void {
+  const schema = explicit ?? target.responseFor(status)
+  if (schema && target.checkResponses) {
+    const mismatch = responseMismatch(schema, value)
+    if (mismatch) throw new Error(`Response of ${target.name} does not match its schema: ${mismatch}`)
+  }
+  const text = schema ? serializerFor(schema)(value) : plainJson(value)
+  ctx.status = status
+  ctx.set('Content-Type', JSON_TYPE)
+  ctx.body = text
+}
+
+/** htmx requests and browsers asking for HTML get the view; API clients get JSON. */
+export function wantsHtml(ctx: RequestContext): boolean {
+  if (ctx.get('HX-Request') === 'true') return true
+  const accept = ctx.get('Accept')
+  if (accept === '' || accept === '*/*' || !accept.includes('html')) return false
+  return ctx.accepts('json', 'html') === 'html'
+}
+
+function viewData(value: unknown): object {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return { ...value, data: value }
+  return { data: value }
+}
+
+function sendView(ctx: RequestContext, target: SendTarget, view: string, data: object, status: number): false {
+  if (!target.views) throw new Error(`Route ${target.name} names view "${view}", but the app has no views folder`)
+  const locals = { ...data, htmx: ctx.get('HX-Request') === 'true', path: ctx.path }
+  const fragment = target.views.render(view, locals)
+  const layout = target.views.layout
+  ctx.status = status
+  ctx.set('Content-Type', HTML_TYPE)
+  if (ctx.get('HX-Request') === 'true' || !layout) ctx.body = fragment
+  else ctx.body = target.views.render(layout, { ...locals, body: fragment })
+  // the same URL answers HTML or JSON: caches must keep them apart
+  ctx.vary('Accept')
+  ctx.vary('HX-Request')
+  return false
+}
+
+async function sendFile(ctx: RequestContext, reply: Extract<Reply, { kind: 'file' }>): Promise<true> {
+  let info
+  try {
+    info = await stat(reply.path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') throw new NotFound('File not found')
+    throw error
+  }
+  if (!info.isFile()) throw new NotFound('File not found')
+  ctx.status = reply.status ?? 200
+  ctx.type = reply.type ?? (extname(reply.path) || 'application/octet-stream')
+  if (reply.download !== undefined) ctx.attachment(reply.download)
+  ctx.lastModified = info.mtime
+  ctx.body = createReadStream(reply.path)
+  ctx.length = info.size
+  return true
+}

@@ -1,0 +1,110 @@
+// Typed response helpers. A handler returns a plain value (JSON, shaped by the route's response
+// schema) or one of these replies; the route runner turns the reply into bytes.
+import type { Readable } from 'node:stream'
+import type { TSchema } from 'typebox'
+
+/** Options shared by every reply. */
+export interface ReplyOptions {
+  status?: number
+  headers?: Record<string, string>
+}
+
+/** What a handler returned besides a plain value; built by the helpers below, read by the runner. */
+export type Reply =
+  | { readonly kind: 'json'; readonly status: number | undefined; readonly headers: Record<string, string> | undefined; readonly value: unknown; readonly schema: TSchema | undefined }
+  | { readonly kind: 'html'; readonly status: number | undefined; readonly headers: Record<string, string> | undefined; readonly markup: string }
+  | { readonly kind: 'view'; readonly status: number | undefined; readonly headers: Record<string, string> | undefined; readonly view: string; readonly data: object }
+  | { readonly kind: 'redirect'; readonly status: number; readonly headers: Record<string, string> | undefined; readonly url: string }
+  | { readonly kind: 'file'; readonly status: number | undefined; readonly headers: Record<string, string> | undefined; readonly path: string; readonly download: string | undefined; readonly type: string | undefined }
+  | { readonly kind: 'stream'; readonly status: number | undefined; readonly headers: Record<string, string> | undefined; readonly source: Readable | AsyncIterable<unknown>; readonly type: string }
+  | { readonly kind: 'empty'; readonly status: number; readonly headers: Record<string, string> | undefined }
+
+const REPLY = Symbol('trefoil.reply')
+type Branded = Reply & { readonly [REPLY]: true }
+
+function reply<R extends Reply>(value: R): R {
+  return Object.assign(value, { [REPLY]: true as const })
+}
+
+/** Whether a handler's result is a reply built by a helper (rather than a plain value). */
+export function isReply(value: unknown): value is Reply {
+  return typeof value === 'object' && value !== null && (value as Branded)[REPLY] === true
+}
+
+/**
+ * JSON, shaped by the route's response schema for its status when it has one.
+ * @example return json({ ok: true }, { status: 202 })
+ */
+export function json(value: unknown, options: ReplyOptions = {}): Reply {
+  return reply({ kind: 'json', status: options.status, headers: options.headers, value, schema: undefined })
+}
+
+/**
+ * JSON written by a serializer compiled from `schema` (or the route's response schema): the
+ * fastest way to send many objects; fields outside the schema are never written.
+ * @example return fastJson(rows, t.Array(TaskOut))
+ */
+export function fastJson(value: unknown, schema?: TSchema, options: ReplyOptions = {}): Reply {
+  return reply({ kind: 'json', status: options.status, headers: options.headers, value, schema })
+}
+
+/**
+ * 201 Created with the new object (shaped by the route's 201 schema) and an optional `Location`.
+ * @example return created(project, { location: `/v1/projects/${project.id}` })
+ */
+export function created(value: unknown, options: { location?: string; headers?: Record<string, string> } = {}): Reply {
+  const headers = options.location ? { ...options.headers, location: options.location } : options.headers
+  return reply({ kind: 'json', status: 201, headers, value, schema: undefined })
+}
+
+/** The source of an HTML reply: markup, or an EJS view of the app's `views` folder with its data. */
+export type HtmlSource = string | { view: string; data?: object }
+
+/**
+ * HTML from a string, or rendered from an EJS view (`views/<view>.ejs`).
+ * @example return html({ view: 'projects/list', data: { projects } })
+ */
+export function html(source: HtmlSource, options: ReplyOptions = {}): Reply {
+  if (typeof source === 'string') return reply({ kind: 'html', status: options.status, headers: options.headers, markup: source })
+  return reply({ kind: 'view', status: options.status, headers: options.headers, view: source.view, data: source.data ?? {} })
+}
+
+/** Redirect statuses: 307/308 keep the method and body, 301/302/303 turn the follow-up into a GET. */
+export type RedirectStatus = 301 | 302 | 303 | 307 | 308
+
+/**
+ * A redirect, 307 by default (the method is kept); use 303 after a form POST.
+ * @example return redirect(signedS3Url)
+ */
+export function redirect(url: string, status: RedirectStatus = 307, options: { headers?: Record<string, string> } = {}): Reply {
+  return reply({ kind: 'redirect', status, headers: options.headers, url })
+}
+
+/** Options of {@link file}. */
+export interface FileOptions extends ReplyOptions {
+  /** Send as an attachment with this file name (`Content-Disposition`). */
+  download?: string
+  /** Content type; by default from the file's extension. */
+  type?: string
+}
+
+/**
+ * A file streamed from disk with its content type and length; 404 when it does not exist.
+ * @example return file(path.join(uploads, row.storedName), { download: row.originalName })
+ */
+export function file(path: string, options: FileOptions = {}): Reply {
+  return reply({ kind: 'file', status: options.status, headers: options.headers, path, download: options.download, type: options.type })
+}
+
+/**
+ * A streamed body from a Node stream or an async iterable of strings / bytes.
+ * @example return stream(exportRows(db), { type: 'text/csv' })
+ */
+export function stream(source: Readable | AsyncIterable<unknown>, options: ReplyOptions & { type?: string } = {}): Reply {
+  return reply({ kind: 'stream', status: options.status, headers: options.headers, source, type: options.type ?? 'application/octet-stream' })
+}
+
+/** 204 No Content: success with no body. */
+export function noContent(options: { headers?: Record<string, string> } = {}): Reply {
+  return reply({ kind: 'empty', status: 204, headers: options.headers })
+}

@@ -1,0 +1,177 @@
+// Schema compilation and FastAPI-shaped validation errors. Every schema is compiled once, at
+// start-up, by one of three ajv instances that differ only in how they treat the input.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+import addFormats from 'ajv-formats'
+import addKeywords from 'ajv-keywords'
+import type { TSchema } from 'typebox'
+
+/** Where a value came from, as FastAPI names it in `loc`. */
+export type Location = 'path' | 'query' | 'header' | 'body' | 'response'
+
+/** One entry of a 422 body: `{"loc": ["body", "email"], "msg": "...", "type": "..."}`. */
+export interface ValidationIssue {
+  loc: (string | number)[]
+  msg: string
+  type: string
+}
+
+/** A compiled schema check: mutates `data` (coercion, defaults, dropped fields) and reports. */
+export type Validator = ValidateFunction<unknown>
+
+function createAjv(coerce: boolean, strip: boolean): Ajv {
+  const ajv = new Ajv({
+    allErrors: true,
+    useDefaults: true,
+    coerceTypes: coerce ? 'array' : false,
+    removeAdditional: strip ? 'all' : false,
+    strict: false, // TypeBox options may carry keywords of the caller's (docs, examples)
+    messages: true,
+  })
+  addFormats.default(ajv)
+  addKeywords.default(ajv, ['transform'])
+  return ajv
+}
+
+// Strings from the URL and headers are coerced ('7' → 7, 'a' → ['a']); bodies are not (FastAPI's
+// strict JSON), forms are (every form value is a string). Unknown input fields are dropped.
+const coercing = createAjv(true, true)
+const strictJson = createAjv(false, true)
+// Output checks must not change the value they check.
+const checking = createAjv(false, false)
+
+/** Compiles a schema for input that arrives as strings (path, query, headers, form fields). */
+export function compileCoercing(schema: TSchema): Validator {
+  return coercing.compile(schema)
+}
+
+/** Compiles a schema for JSON bodies: no coercion, defaults applied, unknown fields dropped. */
+export function compileBody(schema: TSchema): Validator {
+  return strictJson.compile(schema)
+}
+
+/** Compiles a schema that checks output without changing it (response models in development). */
+export function compileCheck(schema: TSchema): Validator {
+  return checking.compile(schema)
+}
+
+/** Adds an ajv format to every validator (call before `start()`). */
+export function addFormat(name: string, format: RegExp | ((value: string) => boolean)): void {
+  for (const ajv of [coercing, strictJson, checking]) ajv.addFormat(name, format)
+}
+
+/** Turns ajv errors into FastAPI's `detail` entries, located under `loc`. */
+export function toIssues(errors: readonly ErrorObject[] | null | undefined, loc: Location): ValidationIssue[] {
+  if (!errors) return []
+  const issues: ValidationIssue[] = []
+  for (const error of errors) {
+    // ajv reports the branches of a failed anyOf too; the union error itself says enough
+    if (error.keyword === 'if') continue
+    const path = pointerToPath(error.instancePath)
+    if (error.keyword === 'required') path.push(String(error.params.missingProperty))
+    if (error.keyword === 'additionalProperties') path.push(String(error.params.additionalProperty))
+    issues.push({ loc: [loc, ...path], msg: describe(error), type: issueType(error) })
+  }
+  return issues
+}
+
+function pointerToPath(pointer: string): (string | number)[] {
+  if (pointer === '') return []
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((part) => {
+      const key = part.replace(/~1/g, '/').replace(/~0/g, '~')
+      return /^(0|[1-9]\d*)$/.test(key) ? Number(key) : key
+    })
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  integer: 'a valid integer',
+  number: 'a valid number',
+  string: 'a valid string',
+  boolean: 'a valid boolean',
+  object: 'a valid object',
+  array: 'a valid list',
+  null: 'null',
+}
+
+// Messages follow pydantic's wording, so clients written against FastAPI read them unchanged.
+function describe(error: ErrorObject): string {
+  const p = error.params as Record<string, unknown>
+  switch (error.keyword) {
+    case 'required':
+      return 'Field required'
+    case 'type': {
+      const types = String(p.type).split(',')
+      return `Input should be ${types.map((t) => TYPE_NAMES[t] ?? t).join(' or ')}`
+    }
+    case 'minLength':
+      return `String should have at least ${p.limit} character${p.limit === 1 ? '' : 's'}`
+    case 'maxLength':
+      return `String should have at most ${p.limit} character${p.limit === 1 ? '' : 's'}`
+    case 'minimum':
+      return `Input should be greater than or equal to ${p.limit}`
+    case 'maximum':
+      return `Input should be less than or equal to ${p.limit}`
+    case 'exclusiveMinimum':
+      return `Input should be greater than ${p.limit}`
+    case 'exclusiveMaximum':
+      return `Input should be less than ${p.limit}`
+    case 'multipleOf':
+      return `Input should be a multiple of ${p.multipleOf}`
+    case 'pattern':
+      return `String should match pattern '${p.pattern}'`
+    case 'format':
+      return `Input should be a valid ${p.format}`
+    case 'enum':
+      return `Input should be ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ').replace(/, ([^,]*)$/, ' or $1')}`
+    case 'const':
+      return `Input should be ${JSON.stringify(p.allowedValue)}`
+    case 'minItems':
+      return `List should have at least ${p.limit} item${p.limit === 1 ? '' : 's'}`
+    case 'maxItems':
+      return `List should have at most ${p.limit} item${p.limit === 1 ? '' : 's'}`
+    case 'uniqueItems':
+      return 'List items should be unique'
+    case 'additionalProperties':
+      return 'Extra inputs are not permitted'
+    case 'anyOf':
+    case 'oneOf':
+      return 'Input does not match any allowed shape'
+    default:
+      return capitalise(error.message ?? 'Invalid value')
+  }
+}
+
+const ISSUE_TYPES: Record<string, string> = {
+  required: 'missing',
+  minLength: 'string_too_short',
+  maxLength: 'string_too_long',
+  minimum: 'greater_than_equal',
+  maximum: 'less_than_equal',
+  exclusiveMinimum: 'greater_than',
+  exclusiveMaximum: 'less_than',
+  multipleOf: 'multiple_of',
+  pattern: 'string_pattern_mismatch',
+  enum: 'enum',
+  const: 'literal_error',
+  minItems: 'too_short',
+  maxItems: 'too_long',
+  uniqueItems: 'unique_items',
+  additionalProperties: 'extra_forbidden',
+  anyOf: 'union_error',
+  oneOf: 'union_error',
+}
+
+function issueType(error: ErrorObject): string {
+  if (error.keyword === 'type') {
+    const first = String((error.params as { type: string }).type).split(',')[0]
+    return `${first === 'integer' ? 'int' : first === 'number' ? 'float' : first === 'array' ? 'list' : first === 'object' ? 'dict' : first === 'boolean' ? 'bool' : first}_type`
+  }
+  if (error.keyword === 'format') return `${String((error.params as { format: string }).format).replace(/-/g, '_')}_format`
+  return ISSUE_TYPES[error.keyword] ?? error.keyword
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
+}

@@ -1,0 +1,61 @@
+// EJS views, read and compiled once at start-up so that rendering never touches the disk.
+// `include('partials/header')` resolves against the views folder, from the same compiled set.
+import { readdirSync, readFileSync } from 'node:fs'
+import { join, relative, sep } from 'node:path'
+import ejs from 'ejs'
+
+type Compiled = (locals: object, escape: undefined, include: (name: string, data?: object) => string) => string
+
+/** A compiled views folder. */
+export interface Views {
+  /** Renders `name` (path under the folder, without `.ejs`) with `data`; throws for an unknown view. */
+  render(name: string, data: object): string
+  /** Whether a view of this name exists. */
+  has(name: string): boolean
+  /** The layout that wraps full pages (not htmx fragments), if any. */
+  readonly layout: string | undefined
+}
+
+/** Options of {@link loadViews}. */
+export interface ViewsOptions {
+  /** The folder holding `.ejs` files. */
+  dir: string
+  /** A view that wraps full-page responses; it receives the page as `body` plus the page's data. */
+  layout?: string
+}
+
+/**
+ * Reads and compiles every `.ejs` file under `options.dir` (synchronously: start-up only).
+ * @example const views = loadViews({ dir: new URL('../views', import.meta.url).pathname, layout: 'layout' })
+ */
+export function loadViews(options: ViewsOptions): Views {
+  const templates = new Map<string, Compiled>()
+  for (const path of listTemplates(options.dir)) {
+    const name = relative(options.dir, path).split(sep).join('/').replace(/\.ejs$/, '')
+    try {
+      // client mode gives the bare function, so `include` is ours and never reads a file
+      templates.set(name, ejs.compile(readFileSync(path, 'utf8'), { client: true, filename: path, compileDebug: true }) as unknown as Compiled)
+    } catch (error) {
+      throw new Error(`Cannot compile view "${name}": ${(error as Error).message}`)
+    }
+  }
+  if (options.layout && !templates.has(options.layout)) {
+    throw new Error(`Cannot use layout "${options.layout}": there is no ${options.layout}.ejs in ${options.dir}`)
+  }
+  const render = (name: string, data: object): string => {
+    const template = templates.get(name)
+    if (!template) throw new Error(`View "${name}" does not exist in ${options.dir}`)
+    return template(data, undefined, (child, childData) => render(child, childData ? { ...data, ...childData } : data))
+  }
+  return { render, has: (name) => templates.has(name), layout: options.layout }
+}
+
+function listTemplates(dir: string): string[] {
+  const found: string[] = []
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) found.push(...listTemplates(path))
+    else if (entry.name.endsWith('.ejs')) found.push(path)
+  }
+  return found.sort()
+}

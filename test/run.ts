@@ -1,0 +1,101 @@
+// The test runner behind `npm test`: runs every `*.test.ts` under test/ as its own uvu process
+// (a file that throws on import fails on its own), then the type checks, and ends with the one
+// line CI reads: `tests: N passed, N failed`. Exits non-zero on any failure.
+import { spawn } from 'node:child_process'
+import { readdirSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const filter = process.argv.slice(2)
+
+interface Outcome {
+  name: string
+  passed: number
+  failed: number
+  skipped: number
+  output: string
+}
+
+function findTests(dir: string): string[] {
+  const found: string[] = []
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory() && entry.name !== 'node_modules' && entry.name !== 'fixtures') found.push(...findTests(path))
+    else if (entry.name.endsWith('.test.ts')) found.push(path)
+  }
+  return found.sort()
+}
+
+function run(command: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, env: { ...process.env, NODE_ENV: 'test', FORCE_COLOR: '0', NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk))
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk))
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }))
+  })
+}
+
+async function runTestFile(path: string): Promise<Outcome> {
+  const name = relative(root, path)
+  const { code, output } = await run(process.execPath, ['--import', 'tsx', '--conditions=source', path])
+  // uvu's summary: "Total: N / Passed: N / Skipped: N"
+  const total = Number(/Total:\s+(\d+)/.exec(output)?.[1] ?? 0)
+  const passed = Number(/Passed:\s+(\d+)/.exec(output)?.[1] ?? 0)
+  const skipped = Number(/Skipped:\s+(\d+)/.exec(output)?.[1] ?? 0)
+  let failed = total - passed - skipped
+  if (code !== 0 && failed === 0) failed = 1 // crashed, or threw before uvu could report
+  if (code === 0 && total === 0) failed = 1 // a test file that ran no test is a mistake
+  return { name, passed, failed, skipped, output }
+}
+
+async function runTypeTests(): Promise<Outcome> {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+  const project = await run(process.execPath, [tsc, '-p', 'tsconfig.json'])
+  const types = await run(process.execPath, [tsc, '-p', 'test/types/tsconfig.json'])
+  const failed = (project.code === 0 ? 0 : 1) + (types.code === 0 ? 0 : 1)
+  return { name: 'tsc (project + test/types)', passed: 2 - failed, failed, skipped: 0, output: project.output + types.output }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now()
+  const files = findTests(join(root, 'test')).filter((f) => filter.length === 0 || filter.some((part) => f.includes(part)))
+  const queue = [...files]
+  const outcomes: Outcome[] = []
+  const parallel = Math.max(1, Math.min(availableParallelism(), 4))
+  const worker = async (): Promise<void> => {
+    for (let file = queue.shift(); file; file = queue.shift()) {
+      const outcome = await runTestFile(file)
+      outcomes.push(outcome)
+      const mark = outcome.failed > 0 ? 'FAIL' : 'ok  '
+      console.log(`${mark} ${outcome.name}  (${outcome.passed} passed, ${outcome.failed} failed)`)
+      if (outcome.failed > 0) console.log(indent(outcome.output))
+    }
+  }
+  const typeCheck = filter.length === 0 ? runTypeTests() : undefined
+  await Promise.all(Array.from({ length: parallel }, worker))
+  if (typeCheck) {
+    const outcome = await typeCheck
+    outcomes.push(outcome)
+    console.log(`${outcome.failed > 0 ? 'FAIL' : 'ok  '} ${outcome.name}`)
+    if (outcome.failed > 0) console.log(indent(outcome.output))
+  }
+  const passed = outcomes.reduce((n, o) => n + o.passed, 0)
+  const failed = outcomes.reduce((n, o) => n + o.failed, 0)
+  const skipped = outcomes.reduce((n, o) => n + o.skipped, 0)
+  console.log(`\n${outcomes.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  console.log(`tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
+  process.exitCode = failed > 0 || outcomes.length === 0 ? 1 : 0
+}
+
+function indent(text: string): string {
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n')
+}
+
+await main()
