@@ -58,6 +58,11 @@ export interface App<S = unknown> {
   addRoute(definition: RouteDefinition): void
   /** The value a plugin's setup provided; throws if the plugin is not part of this app. */
   plugin<T>(plugin: Plugin<T>): T
+  /**
+   * Translates errors of a library into HTTP errors before they are rendered (a database plugin
+   * turns a unique violation into 409). Return undefined to leave an error alone.
+   */
+  mapError(mapper: ErrorMapper): void
   /** Runs `fn` when the app closes, before plugin teardowns. */
   onClose(fn: () => Awaitable<void>): void
   /** Sets up every plugin and compiles the routes; safe to call more than once. */
@@ -76,6 +81,9 @@ export interface App<S = unknown> {
   clearOverrides(): void
 }
 
+/** Turns a thrown value into an HTTP error, or returns undefined to leave it alone. */
+export type ErrorMapper = (error: unknown) => HttpError | undefined
+
 const DEFAULT_BODY_LIMIT = 1024 * 1024
 
 /**
@@ -87,7 +95,8 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
   const koa = new Koa<TrefoilState>({ proxy: options.proxy ?? false })
   koa.silent = true
   koa.on('error', (error: unknown) => log.error({ err: error }, 'Response stream failed'))
-  koa.use(coreMiddleware(log))
+  const errorMappers: ErrorMapper[] = []
+  koa.use(coreMiddleware(log, errorMappers))
 
   const plugins = options.plugins ?? []
   const definitions: RouteDefinition[] = []
@@ -127,6 +136,9 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
     plugin<T>(plugin: Plugin<T>): T {
       if (!values.has(plugin as Plugin<unknown>)) throw new Error(`Plugin "${plugin.name}" is not set up in this app: list it in createApp({ plugins })`)
       return values.get(plugin as Plugin<unknown>) as T
+    },
+    mapError(mapper) {
+      errorMappers.push(mapper)
     },
     onClose(fn) {
       teardowns.push({ name: 'onClose', fn })
@@ -289,7 +301,7 @@ const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/
 let requestCounter = 0
 
 /** Request id, logging and error rendering around everything else. */
-function coreMiddleware(log: Logger): Middleware<TrefoilState> {
+function coreMiddleware(log: Logger, mappers: readonly ErrorMapper[]): Middleware<TrefoilState> {
   const logRequests = log.isLevelEnabled('info')
   return async function trefoil(koaCtx, next) {
     const ctx = koaCtx as RequestContext
@@ -303,10 +315,19 @@ function coreMiddleware(log: Logger): Middleware<TrefoilState> {
       // nothing answered (404), or the router refused the method (405 / 501): same JSON errors
       if (ctx.body == null && ctx.status >= 400) throw ctx.status === 404 ? new NotFound() : new HttpError(ctx.status, STATUS_CODES[ctx.status] ?? 'Error')
     } catch (error) {
-      renderError(ctx, error, log)
+      renderError(ctx, mapped(error, mappers), log)
     }
     if (logRequests) {
       log.info({ requestId, method: ctx.method, path: ctx.path, route: ctx.state.route, status: ctx.status, ms: Math.round((performance.now() - started) * 100) / 100 }, 'Request')
     }
   }
+}
+
+function mapped(error: unknown, mappers: readonly ErrorMapper[]): unknown {
+  if (error instanceof HttpError) return error
+  for (const mapper of mappers) {
+    const result = mapper(error)
+    if (result) return result
+  }
+  return error
 }

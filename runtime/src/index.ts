@@ -1,6 +1,6 @@
 // The public API of trefoil: exactly what is listed here.
 export { default as t, type Static, type TSchema } from 'typebox'
-export { createApp, type App, type AppOptions, type ListenOptions } from './app.js'
+export { createApp, type App, type AppOptions, type ListenOptions, type ErrorMapper } from './app.js'
 export { definePlugin, type Plugin, type PluginOptions, type SetupResult } from './plugin.js'
 export {
   defineUnit,
@@ -39,3 +39,9 @@ export { loadViews, type Views, type ViewsOptions } from './views.js'
 export { createLogger, type Logger, type LoggerSetting } from './logging.js'
 export type { InjectRequest, InjectResponse } from './inject.js'
 export type { RequestContext, TrefoilState } from './internal/context.js'
+
+// database (issue 3)
+
+// workers, batches, loop monitor, processes (issue 4)
+
+// openapi, docs, auth, security (issue 6)
