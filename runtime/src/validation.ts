@@ -62,13 +62,21 @@ export function addFormat(name: string, format: RegExp | ((value: string) => boo
 /** Turns ajv errors into FastAPI's `detail` entries, located under `loc`. */
 export function toIssues(errors: readonly ErrorObject[] | null | undefined, loc: Location): ValidationIssue[] {
   if (!errors) return []
+  // ajv reports each failed branch of a union, then the union itself: keep one issue per union
+  const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf')
+  const branchOf = (error: ErrorObject) => unions.find((u) => u !== error && error.schemaPath.startsWith(`${u.schemaPath}/`))
   const issues: ValidationIssue[] = []
   for (const error of errors) {
-    // ajv reports the branches of a failed anyOf too; the union error itself says enough
-    if (error.keyword === 'if') continue
+    if (error.keyword === 'if' || branchOf(error)) continue
     const path = pointerToPath(error.instancePath)
     if (error.keyword === 'required') path.push(String(error.params.missingProperty))
     if (error.keyword === 'additionalProperties') path.push(String(error.params.additionalProperty))
+    const literals = unions.includes(error) ? errors.filter((e) => branchOf(e) === error && e.keyword === 'const') : []
+    if (literals.length > 0 && literals.length === errors.filter((e) => branchOf(e) === error).length) {
+      const allowed = literals.map((e) => JSON.stringify((e.params as { allowedValue: unknown }).allowedValue))
+      issues.push({ loc: [loc, ...path], msg: `Input should be ${allowed.join(', ').replace(/, ([^,]*)$/, ' or $1')}`, type: 'literal_error' })
+      continue
+    }
     issues.push({ loc: [loc, ...path], msg: describe(error), type: issueType(error) })
   }
   return issues

@@ -48,9 +48,9 @@ export function send(ctx: RequestContext, target: SendTarget, result: unknown): 
     case 'view':
       return sendView(ctx, target, result.view, result.data, result.status ?? target.status)
     case 'redirect':
+      ctx.body = null // an explicit empty body (Koa would otherwise write the status text)
       ctx.status = result.status
       ctx.set('Location', result.url)
-      ctx.body = null
       return false
     case 'file':
       return sendFile(ctx, result)
