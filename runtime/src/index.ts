@@ -45,3 +45,4 @@ export type { RequestContext, TrefoilState } from './internal/context.js'
 // workers, batches, loop monitor, processes (issue 4)
 
 // openapi, docs, auth, security (issue 6)
+export { openapi, named, buildOpenApi, type OpenApiOptions, type OpenApiDocument } from './openapi.js'
