@@ -43,6 +43,25 @@ export type { RequestContext, TrefoilState } from './internal/context.js'
 // database (issue 3)
 
 // workers, batches, loop monitor, processes (issue 4)
+export {
+  createWorkerPool,
+  defineWorkers,
+  defineTask,
+  runInWorker,
+  workers,
+  TaskError,
+  type WorkerPool,
+  type WorkersOptions,
+  type WorkersPlugin,
+  type WorkerStats,
+  type RunOptions,
+  type Task,
+  type TaskContext,
+  type TaskFunction,
+  type TaskFailure,
+  type TaskModule,
+  type TaskSource,
+} from './workers.js'
 
 // openapi, docs, auth, security (issue 6)
 export { openapi, named, buildOpenApi, type OpenApiOptions, type OpenApiDocument } from './openapi.js'
