@@ -67,3 +67,6 @@ export {
 
 // openapi, docs, auth, security (issue 6)
 export { openapi, named, buildOpenApi, type OpenApiOptions, type OpenApiDocument } from './openapi.js'
+export { defineAuth, DEFAULT_ROLES, type Auth, type AuthOptions, type AuthInput, type SessionOptions, type ProjectGrant, type LoginOptions, type SignOptions, type JWTPayload } from './auth.js'
+export { createCsrf, SAFE_METHODS, type Csrf, type CsrfOptions } from './csrf.js'
+export { security, cors, safeEqual, DEFAULT_CSP, type SecurityOptions, type CorsOptions } from './security.js'
