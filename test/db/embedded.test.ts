@@ -1,0 +1,155 @@
+// The embedded default: no DATABASE_URL, no DB_HOST → a real PostgreSQL in a folder of the app.
+import { cp, lstat, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createApp, defineDatabase, type DatabaseHandle, type Plugin } from 'trefoil'
+import { embeddedBinaries, hydrateSymlinks } from '../../runtime/src/internal/embedded-postgres.js'
+import { captureLogs } from '../helpers/logs.js'
+import { closeChild, startChild } from './fixtures/child.js'
+import { eventually, prepare, type Prepared } from './fixtures/harness.js'
+
+const it = suite<{ place: Prepared }>('embedded PostgreSQL')
+
+it.before.each(async (context) => {
+  context.place = await prepare('embedded')
+})
+it.after.each(async ({ place }) => {
+  await place.cleanup()
+})
+
+function embeddedApp(dataDir: string, settings: Record<string, string> = {}) {
+  const { plugin } = defineDatabase({ dataDir, health: false })
+  const { logger, lines } = captureLogs('info')
+  return { app: createApp({ settings, plugins: [plugin], logger }), plugin: plugin as Plugin<DatabaseHandle>, lines }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+it('starts a real PostgreSQL in the data folder on first start, and reuses it after', async ({ place }) => {
+  const first = embeddedApp(place.dataDir)
+  let started = performance.now()
+  await first.app.start()
+  const firstMs = performance.now() - started
+  const handle = first.app.plugin(first.plugin)
+  assert.is(handle.embedded, true)
+  assert.ok(handle.url.startsWith('postgresql://postgres:********@127.0.0.1:'), handle.url)
+  const version = await handle.db.one<{ server_version: string }>('SHOW server_version')
+  assert.match(version.server_version, /^\d+\.\d+/)
+  await handle.db.none('CREATE TABLE kept (id integer)')
+  await first.app.close()
+  assert.is(alive(handle.server!.pid), false, 'close() stops the server')
+
+  const second = embeddedApp(place.dataDir)
+  started = performance.now()
+  await second.app.start()
+  const secondMs = performance.now() - started
+  try {
+    assert.ok(await second.app.plugin(second.plugin).db.oneOrNone("SELECT to_regclass('kept') AS t"), 'the data survived the restart')
+    assert.ok(secondMs < firstMs, `a later start (${secondMs.toFixed(0)} ms) is faster than the first (${firstMs.toFixed(0)} ms)`)
+    const said = second.lines.filter((l) => String(l.msg).startsWith('Database: '))
+    assert.is(said.length, 1)
+    assert.match(String(said[0]!.msg), /^Database: embedded PostgreSQL at postgresql:\/\/postgres:\*{8}@127\.0\.0\.1:\d+\/postgres \(data in /)
+  } finally {
+    await second.app.close()
+  }
+})
+
+it('a pool of DB_POOL_SIZE connections works concurrently', async ({ place }) => {
+  const { plugin } = defineDatabase({ dataDir: place.dataDir, health: false })
+  const app = createApp({ settings: { DB_POOL_SIZE: '12' }, plugins: [plugin], logger: false })
+  await app.start()
+  try {
+    const { db, poolSize } = app.plugin(plugin)
+    assert.is(poolSize, 12)
+    const pids = await Promise.all(Array.from({ length: 12 }, () => db.task((t) => t.one<{ pid: number }>('SELECT pg_backend_pid() AS pid, pg_sleep(0.2)'))))
+    assert.is(new Set(pids.map((r) => r.pid)).size, 12)
+  } finally {
+    await app.close()
+  }
+})
+
+it('a stale lock file from a killed run is recovered from', async ({ place }) => {
+  const first = embeddedApp(place.dataDir)
+  await first.app.start()
+  await first.app.close()
+  // a lock file naming a process that no longer exists (PostgreSQL was killed with its app)
+  await writeFile(join(place.dataDir, 'postmaster.pid'), `999999\n${place.dataDir}\n1700000000\n5432\n\nlocalhost\n  5432001  0\nready\n`)
+  const second = embeddedApp(place.dataDir)
+  await second.app.start()
+  try {
+    assert.equal(await second.app.plugin(second.plugin).db.one('SELECT 1 AS ok'), { ok: 1 })
+  } finally {
+    await second.app.close()
+  }
+})
+
+it('a server left running by a killed app is stopped and replaced on the next start', async ({ place }) => {
+  const { child, started } = await startChild([place.dataDir])
+  assert.ok(started.ok && started.server, JSON.stringify(started))
+  const orphan = started.server!.pid
+  child.kill('SIGKILL')
+  await new Promise((r) => child.once('exit', r))
+  assert.ok(alive(orphan), 'PostgreSQL outlives its killed app')
+  const next = embeddedApp(place.dataDir)
+  await next.app.start()
+  try {
+    const handle = next.app.plugin(next.plugin)
+    assert.is(handle.server!.owned, true)
+    assert.is.not(handle.server!.pid, orphan)
+    assert.is(alive(orphan), false, 'the orphan was stopped')
+    assert.equal(await handle.db.one('SELECT 1 AS ok'), { ok: 1 })
+    assert.ok(next.lines.some((l) => l.msg === 'Stopping an embedded PostgreSQL left running by an earlier run'))
+  } finally {
+    await next.app.close()
+  }
+})
+
+it('a second process on the same data folder joins the running server, and leaves it running', async ({ place }) => {
+  const { child, started } = await startChild([place.dataDir])
+  try {
+    const guest = embeddedApp(place.dataDir)
+    await guest.app.start()
+    const handle = guest.app.plugin(guest.plugin)
+    assert.is(handle.server!.owned, false)
+    assert.is(handle.server!.pid, started.server!.pid)
+    assert.equal(await handle.db.one('SELECT 1 AS ok'), { ok: 1 })
+    await guest.app.close()
+    assert.ok(alive(started.server!.pid), 'the owner keeps its server')
+  } finally {
+    await closeChild(child)
+  }
+  await eventually(async () => !alive(started.server!.pid), 10_000, 'the owner to stop its server')
+})
+
+it('refuses a data folder that holds something else, naming it', async ({ place }) => {
+  await mkdir(place.dataDir, { recursive: true })
+  await writeFile(join(place.dataDir, 'notes.txt'), 'mine')
+  const { app } = embeddedApp(place.dataDir)
+  let message = ''
+  await app.start().catch((error: Error) => (message = error.message))
+  assert.match(message, `Cannot use "${place.dataDir}" for the embedded database: the folder is not empty and holds no PostgreSQL data`)
+  assert.is(await readFile(join(place.dataDir, 'notes.txt'), 'utf8'), 'mine')
+})
+
+it('restores the library symlinks npm could not install (no install script needed)', async ({ place }) => {
+  const native = await embeddedBinaries()
+  const copy = join(dirname(place.dataDir), 'pkg')
+  // a copy of the package as the tarball has it: regular files only, no symlinks
+  await cp(dirname(native), copy, { recursive: true, filter: async (source) => !(await lstat(source)).isSymbolicLink() })
+  const lib = join(copy, 'native', 'lib')
+  assert.not.ok((await readdir(lib)).includes('libpq.so.5'))
+  await hydrateSymlinks(copy)
+  assert.is(await readlink(join(lib, 'libpq.so.5')), 'libpq.so.5.18')
+  await hydrateSymlinks(copy) // a second run changes nothing and does not fail
+  await rm(copy, { recursive: true, force: true })
+})
+
+it.run()
