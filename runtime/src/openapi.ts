@@ -108,7 +108,8 @@ export function openapi(options: OpenApiOptions): Plugin<{ document(): OpenApiDo
 }
 
 function initScript(specPath: string): Reply {
-  const script = `window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specPath)}, dom_id: '#swagger-ui', deepLinking: true })\n`
+  // validatorUrl: null, or Swagger UI shows a badge fetched from validator.swagger.io (no network at run time)
+  const script = `window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specPath)}, dom_id: '#swagger-ui', deepLinking: true, validatorUrl: null })\n`
   return stream(Readable.from([script]), { type: 'text/javascript; charset=utf-8' })
 }
 

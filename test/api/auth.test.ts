@@ -178,6 +178,23 @@ test('requireRole returns one dependency per role and rejects unknown roles', ()
   assert.throws(() => auth.requireRole('owner' as 'mapper'), /Cannot require role "owner": the roles are mapper, validator, field_manager, project_manager/)
 })
 
+test('the sketch reads: destructured currentUser / requireRole, typed from loadUser and the roles', async () => {
+  const { currentUser, requireRole } = auth
+  const unit = defineUnit('sketch', { prefix: '/v1/projects' }, (r) => {
+    r.get('/:projectId/summary', { use: { role: requireRole('mapper'), user: currentUser } }, ({ role, user }) => {
+      const name: string = user.name // User, as loadUser returns it
+      const projectId: number = role.projectId // the param, coerced by its schema
+      const held: 'mapper' | 'validator' | 'field_manager' | 'project_manager' | 'admin' = role.role
+      return { name, projectId, held }
+    })
+  })
+  // @ts-expect-error a role that is not in the list does not compile
+  assert.throws(() => requireRole('owner'))
+  const sketch = createApp({ plugins: [unit] })
+  const res = await get('/v1/projects/1/summary', `Bearer ${await token()}`, sketch)
+  assert.equal(res.json(), { name: 'Alice', projectId: 1, held: 'mapper' })
+})
+
 test('defineAuth refuses configurations that invite trouble, naming the problem', () => {
   assert.throws(() => defineAuth({ secret: 'short' }), /Cannot use a token secret of 5 bytes: use at least 32/)
   assert.throws(() => defineAuth({}), /exactly one of secret or jwksUrl/)

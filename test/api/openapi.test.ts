@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Validator } from '@seriousme/openapi-schema-validator'
@@ -212,6 +215,21 @@ test('two different schemas with one name fail the build, naming the component',
   assert.throws(() => named('bad name', t.String()), /Cannot name a schema "bad name"/)
 })
 
+test('a route with a view documents its HTML beside its JSON', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trefoil-views-'))
+  writeFileSync(join(dir, 'show.ejs'), '<h1><%= name %></h1>')
+  const unit = defineUnit('pages', (r) => r.get('/projects/:projectId', { use: { project }, response: ProjectOut, view: 'show' }, ({ project }) => project))
+  const pages = createApp({ plugins: [unit], views: dir })
+  await pages.start()
+  const doc = buildOpenApi(pages.routes, { title: 'Pages', version: '1' })
+  assert.equal(doc.paths['/projects/{projectId}']?.get?.responses, {
+    '200': { description: 'Successful Response', content: { 'application/json': { schema: { $ref: '#/components/schemas/ProjectOut' } }, 'text/html': { schema: { type: 'string' } } } },
+    '404': err('Not Found'),
+    '422': e422,
+  })
+  assert.ok((await new Validator().validate(doc as unknown as Record<string, unknown>)).valid)
+})
+
 test('GET /docs serves a Swagger UI page whose files come from this server, never a CDN', async () => {
   const page = await app.inject({ url: '/docs' })
   assert.is(page.status, 200)
@@ -228,6 +246,8 @@ test('GET /docs serves a Swagger UI page whose files come from this server, neve
   const init = await app.inject({ url: '/docs/init.js' })
   assert.match(String(init.headers['content-type']), 'text/javascript')
   assert.match(init.body, '"/openapi.json"')
+  assert.match(init.body, 'validatorUrl: null')
+  assert.not.match(init.body, /https?:\/\//)
 })
 
 test('the docs page serves only its own files from the package folder', async () => {

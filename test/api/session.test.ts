@@ -1,4 +1,5 @@
 import { test } from 'uvu'
+import { Validator } from '@seriousme/openapi-schema-validator'
 import * as assert from 'uvu/assert'
 import { createApp, createCsrf, created, defineAuth, defineUnit, html, noContent, openapi, safeEqual, t } from 'trefoil'
 
@@ -134,6 +135,8 @@ test('the OpenAPI document offers the bearer header or the session cookie, and l
   assert.equal(op.security, [{ bearerAuth: [] }, { cookieAuth: [] }])
   assert.equal(Object.keys(op.responses), ['200', '401', '403'])
   assert.not.ok(doc.paths['/login'].post.security)
+  const result = await new Validator().validate(doc)
+  assert.ok(result.valid, JSON.stringify(result.errors))
 })
 
 test('createCsrf and safeEqual', () => {
