@@ -66,6 +66,7 @@ export {
 } from './workers.js'
 export { mapConcurrent, settleConcurrent, BatchError, type BatchFailure, type MapConcurrentOptions } from './batch.js'
 export { defineLoopMonitor, type LoopMonitor, type LoopMonitorOptions, type LoopStats } from './loop-monitor.js'
+export { serve, type ServeOptions, type Serving } from './server.js'
 
 // openapi, docs, auth, security (issue 6)
 export { openapi, named, buildOpenApi, type OpenApiOptions, type OpenApiDocument } from './openapi.js'
