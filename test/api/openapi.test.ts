@@ -202,7 +202,7 @@ test('a named schema used twice inside one schema still validates (names never t
   assert.ok(doc.components.schemas?.Point)
 })
 
-test('two different schemas with one name fail the build, naming the component', async () => {
+test('two different schemas with one name, or one operationId twice, fail the build, naming the culprit', async () => {
   const A = named('Thing', t.Object({ a: t.String() }))
   const B = named('Thing', t.Object({ b: t.String() }))
   const unit = defineUnit('things', (r) => {
@@ -213,6 +213,13 @@ test('two different schemas with one name fail the build, naming the component',
   await things.start()
   assert.throws(() => buildOpenApi(things.routes, { title: 'T', version: '1' }), /Cannot describe two different schemas as component "Thing"/)
   assert.throws(() => named('bad name', t.String()), /Cannot name a schema "bad name"/)
+  const twice = defineUnit('twice', (r) => {
+    r.get('/a', { operationId: 'read' }, () => 1)
+    r.get('/b', { operationId: 'read' }, () => 2)
+  })
+  const dup = createApp({ plugins: [twice] })
+  await dup.start()
+  assert.throws(() => buildOpenApi(dup.routes, { title: 'T', version: '1' }), /Cannot use operationId "read" for GET \/b: GET \/a uses it already/)
 })
 
 test('a route with a view documents its HTML beside its JSON', async () => {

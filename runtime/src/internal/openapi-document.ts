@@ -52,9 +52,14 @@ export function buildDocument(routes: readonly RouteDefinition[], info: Document
   const securitySchemes: Record<string, SecurityScheme> = {}
   const paths: OpenApiDocument['paths'] = {}
   const tags: string[] = []
+  const operationIds = new Map<string, string>()
   for (const route of routes) {
     const path = openApiPath(route.path)
     const operation = buildOperation(route, registry, securitySchemes)
+    const id = operation.operationId as string
+    const clash = operationIds.get(id)
+    if (clash) throw new Error(`Cannot use operationId "${id}" for ${route.method} ${route.path}: ${clash} uses it already`)
+    operationIds.set(id, `${route.method} ${route.path}`)
     for (const tag of route.options.tags ?? []) if (!tags.includes(tag)) tags.push(tag)
     ;(paths[path] ??= {})[route.method.toLowerCase()] = operation
   }
