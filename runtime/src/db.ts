@@ -58,6 +58,8 @@ export interface DatabaseOptions {
    * @example { projects_name_key: 'A project with this name already exists' }
    */
   constraints?: Record<string, ConstraintMessage>
+  /** How long to wait for a new connection before answering 503, in ms (default 5000). */
+  connectTimeout?: number
   /** Path of the liveness route (`/health`; readiness is `<path>/ready`), or `false` for none. */
   health?: string | false
 }
@@ -108,6 +110,8 @@ export function defineDatabase(options: DatabaseOptions = {}): DatabaseDefinitio
     const outcome = new Promise<void>((ok, fail) => {
       settle = (error) => (error === undefined ? ok() : fail(error))
     })
+    // when BEGIN failed nobody awaits the outcome: its rejection must not go unhandled
+    outcome.catch(() => undefined)
     return new Promise<Db>((ready, failed) => {
       const finished = pool.tx('request', (t) => {
         ready(t)
@@ -173,7 +177,7 @@ async function openDatabase(app: App, options: DatabaseOptions): Promise<{ handl
       if (!event.query) app.log.warn({ err: error, database: masked }, 'Database connection error')
     },
   })
-  const db = pgp({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000, idleTimeoutMillis: 10_000, keepAlive: true, application_name: 'trefoil' })
+  const db = pgp({ connectionString: url, max: poolSize, connectionTimeoutMillis: options.connectTimeout ?? 5000, idleTimeoutMillis: 10_000, keepAlive: true, application_name: 'trefoil' })
   // pg-promise listens for pool errors only until the pool ends, but a client being closed can
   // still hear the server go away (our own embedded server stopping): never let that crash
   db.$pool.on('error', (error: Error) => app.log.debug({ err: error }, 'Database connection error'))
