@@ -28,14 +28,34 @@ function findTests(dir: string): string[] {
   return found.sort()
 }
 
+// A test file that has not finished by then is stopped and counted as failed, so CI never hangs.
+const FILE_TIMEOUT_MS = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 10 * 60_000)
+
 function run(command: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, env: { ...process.env, NODE_ENV: 'test', FORCE_COLOR: '0', NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, args, { cwd: root, detached: true, env: { ...process.env, NODE_ENV: 'test', FORCE_COLOR: '0', NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let output = ''
+    const timer = setTimeout(() => {
+      output += `\nStopped after ${FILE_TIMEOUT_MS / 1000} s: the file did not finish\n`
+      killGroup(child.pid)
+    }, FILE_TIMEOUT_MS)
     child.stdout.on('data', (chunk: Buffer) => (output += chunk))
     child.stderr.on('data', (chunk: Buffer) => (output += chunk))
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }))
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      killGroup(child.pid) // whatever the file started and left behind
+      resolve({ code: code ?? (signal ? 1 : 0), output })
+    })
   })
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return
+  try {
+    process.kill(-pid, 'SIGKILL')
+  } catch {
+    // the group is already gone
+  }
 }
 
 async function runTestFile(path: string): Promise<Outcome> {

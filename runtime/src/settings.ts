@@ -40,7 +40,7 @@ const SECRET_NAME = /(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE|API_?KEY|CREDENTIAL)/
  * }))
  */
 export function defineSettings<S extends TSchema>(schema: S, options: SettingsOptions = {}): Readonly<Static<S>> {
-  const properties = (schema as { properties?: Record<string, TSchema & { secret?: boolean }> }).properties
+  const properties = (schema as { properties?: Record<string, TSchema & { secret?: boolean; default?: unknown }> }).properties
   if (!properties) throw new TypeError('defineSettings() needs an object schema (t.Object({...}))')
   const env = { ...readEnvFile(options.envFile ?? '.env'), ...definedOnly(options.env ?? process.env) }
   if ('DATABASE_URL' in properties && env.DATABASE_URL === undefined && env.DB_HOST !== undefined) env.DATABASE_URL = databaseUrlFromParts(env)
@@ -51,6 +51,10 @@ export function defineSettings<S extends TSchema>(schema: S, options: SettingsOp
   if (!validate(values)) {
     const problems = toIssues(validate.errors, 'body').map((issue) => ({ variable: String(issue.loc[1] ?? '(settings)'), msg: issue.msg }))
     throw new SettingsError(problems)
+  }
+  // defaults are taken as written: coercion would turn a `null` default of a nullable string into ""
+  for (const [key, property] of Object.entries(properties)) {
+    if (env[key] === undefined && 'default' in property) values[key] = structuredClone(property.default)
   }
   const secrets = new Set(Object.keys(properties).filter((key) => properties[key]?.secret === true || SECRET_NAME.test(key)))
   const masked = (): Record<string, unknown> => {

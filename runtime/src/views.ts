@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
 import ejs from 'ejs'
 
-type Compiled = (locals: object, escape: undefined, include: (name: string, data?: object) => string) => string
+type Compiled = (locals: object) => string
 
 /** A compiled views folder. */
 export interface Views {
@@ -33,8 +33,7 @@ export function loadViews(options: ViewsOptions): Views {
   for (const path of listTemplates(options.dir)) {
     const name = relative(options.dir, path).split(sep).join('/').replace(/\.ejs$/, '')
     try {
-      // client mode gives the bare function, so `include` is ours and never reads a file
-      templates.set(name, ejs.compile(readFileSync(path, 'utf8'), { client: true, filename: path, compileDebug: true }) as unknown as Compiled)
+      templates.set(name, ejs.compile(readFileSync(path, 'utf8'), { filename: path, compileDebug: true }) as Compiled)
     } catch (error) {
       throw new Error(`Cannot compile view "${name}": ${(error as Error).message}`)
     }
@@ -45,7 +44,10 @@ export function loadViews(options: ViewsOptions): Views {
   const render = (name: string, data: object): string => {
     const template = templates.get(name)
     if (!template) throw new Error(`View "${name}" does not exist in ${options.dir}`)
-    return template(data, undefined, (child, childData) => render(child, childData ? { ...data, ...childData } : data))
+    // an `include` local shadows EJS's own (templates run `with (locals)`), so includes come from
+    // the compiled set and never touch the disk at render time
+    const include = (child: string, childData?: object): string => render(child, childData ? { ...data, ...childData } : data)
+    return template({ ...data, include })
   }
   return { render, has: (name) => templates.has(name), layout: options.layout }
 }

@@ -14,7 +14,8 @@ const unit = defineUnit('replies', (r) => {
   r.get('/users/me', { response: UserOut }, () => ({ id: 1, email: 'a@b.org', passwordHash: '$argon2id$secret', internalId: 'x-9' }))
   r.get('/tasks', { response: t.Array(TaskOut) }, () => Array.from({ length: 3 }, (_, i) => ({ id: i, name: `Task ${i}`, status: 'ready', lock_holder: null, geometry: 'big' })))
   r.get('/fast', () => fastJson([{ id: 1, name: 'a', status: 'ready', lock_holder: null, secret: 1 }], t.Array(TaskOut)))
-  r.get('/wrong', { response: UserOut }, () => ({ id: 'not-a-number', email: 'a@b.org' }))
+  // data from outside the type system (a query, a JSON column) that does not fit the model
+  r.get('/wrong', { response: UserOut }, () => JSON.parse('{"id": "not-a-number", "email": "a@b.org"}') as { id: number; email: string })
   r.post('/users', { response: { 201: UserOut } }, () => created({ id: 2, email: 'c@d.org', passwordHash: 'x' }, { location: '/users/2' }))
   r.get('/accepted', () => json({ queued: true }, { status: 202, headers: { 'x-queue': 'exports' } }))
   r.get('/page', () => html('<p>Hello</p>'))

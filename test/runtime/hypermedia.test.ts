@@ -1,0 +1,53 @@
+import { fileURLToPath } from 'node:url'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createApp, defineUnit, html, t } from 'trefoil'
+
+const views = fileURLToPath(new URL('./fixtures/views', import.meta.url))
+const ProjectOut = t.Object({ id: t.Integer(), name: t.String() })
+const unit = defineUnit('projects', { prefix: '/v1/projects' }, (r) => {
+  r.get('/', { response: t.Array(ProjectOut), view: 'projects/list' }, () => [{ id: 1, name: 'Roads <north>', owner: 'x' }])
+  r.get('/:id', { response: ProjectOut, view: 'projects/show' }, ({ params }) => ({ id: Number(params.id), name: 'Rivers', title: 'Rivers' }))
+  r.get('/:id/card', ({ params }) => html({ view: 'projects/show', data: { id: params.id, name: 'Card' } }))
+})
+const app = createApp({ plugins: [unit], views: { dir: views, layout: 'layout' } })
+
+test('one route answers JSON to API clients and its view to browsers', async () => {
+  const api = await app.inject({ url: '/v1/projects/4' })
+  assert.equal(api.json(), { id: 4, name: 'Rivers' })
+  const page = await app.inject({ url: '/v1/projects/4', headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' } })
+  assert.is(page.headers['content-type'], 'text/html; charset=utf-8')
+  assert.match(page.body, /^<!doctype html>/)
+  assert.match(page.body, /<title>Rivers<\/title>/)
+  assert.match(page.body, /<nav>Projects<\/nav>/)
+  assert.match(page.body, /<main><article id="project-4"><h1>Rivers<\/h1><\/article>/)
+  assert.match(String(page.headers.vary), /Accept/)
+})
+
+test('htmx requests get the fragment alone, escaped', async () => {
+  const res = await app.inject({ url: '/v1/projects', headers: { 'hx-request': 'true' } })
+  assert.is(res.body, '<ul><li>Roads &lt;north&gt;</li></ul>\n')
+})
+
+test('curl-style */* and JSON clients get JSON', async () => {
+  for (const accept of ['*/*', 'application/json', 'application/json, text/html;q=0.5']) {
+    const res = await app.inject({ url: '/v1/projects', headers: { accept } })
+    assert.equal(res.json(), [{ id: 1, name: 'Roads <north>' }], accept)
+  }
+})
+
+test('html({ view }) renders a view with its data in the layout', async () => {
+  const res = await app.inject({ url: '/v1/projects/9/card' })
+  assert.match(res.body, /<main><article id="project-9"><h1>Card<\/h1><\/article>/)
+})
+
+test('a route naming a view that does not exist fails at start-up', async () => {
+  const bad = defineUnit('bad', (r) => r.get('/x', { view: 'nope/missing' }, () => 1))
+  const message = await createApp({ plugins: [bad], views }).start().then(
+    () => undefined,
+    (error: Error) => error.message,
+  )
+  assert.match(message ?? '', /its view "nope\/missing" does not exist/)
+})
+
+test.run()
