@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createApp, defineUnit, depends, Forbidden, NotFound, t } from 'trefoil'
+import { createApp, defineUnit, depends, Forbidden, NotFound, stream, t } from 'trefoil'
 import { captureLogs } from '../helpers/logs.js'
 
 test('depends() runs a shared dependency once per request, however often it is asked for', async () => {
@@ -93,6 +93,31 @@ test('cleanups run after the handler in reverse order, and also after an error',
   const failed = await app.inject({ method: 'POST', url: '/fail' })
   assert.is(failed.status, 403)
   assert.equal(events, ['open connection', 'begin', 'handler', 'rollback', 'release connection after error'])
+})
+
+test('with a streamed reply, cleanups wait until the body has been sent', async () => {
+  const events: string[] = []
+  const cursor = depends(({ cleanup }) => {
+    cleanup(() => void events.push('cursor closed'))
+    return ['a', 'b', 'c']
+  })
+  const unit = defineUnit('export', (r) =>
+    r.get('/export', { use: { cursor } }, ({ cursor }) =>
+      stream(
+        (async function* () {
+          for (const row of cursor) {
+            await new Promise((resolve) => setTimeout(resolve, 5))
+            events.push(`sent ${row}`)
+            yield `${row}\n`
+          }
+        })(),
+      ),
+    ),
+  )
+  const res = await createApp({ plugins: [unit] }).inject({ url: '/export' })
+  assert.is(res.body, 'a\nb\nc\n')
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.equal(events, ['sent a', 'sent b', 'sent c', 'cursor closed'])
 })
 
 test('a failing cleanup after a successful handler turns the response into a 500', async () => {
