@@ -63,6 +63,11 @@ export interface App<S = unknown> {
    * turns a unique violation into 409). Return undefined to leave an error alone.
    */
   mapError(mapper: ErrorMapper): void
+  /**
+   * Runs `fn` once every plugin is set up and every route compiled, before `start()` resolves
+   * (e.g. to build the OpenAPI document from all routes). A failure fails the start.
+   */
+  onReady(fn: () => Awaitable<void>): void
   /** Runs `fn` when the app closes, before plugin teardowns. */
   onClose(fn: () => Awaitable<void>): void
   /** Sets up every plugin and compiles the routes; safe to call more than once. */
@@ -102,6 +107,7 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
   const definitions: RouteDefinition[] = []
   const values = new Map<Plugin<unknown>, unknown>()
   const teardowns: { name: string; fn: () => Awaitable<void> }[] = []
+  const readyHooks: (() => Awaitable<void>)[] = []
   const overrides = new Map<Dependency, Dependency>()
   let compiled: CompiledRoute[] = []
   let views: Views | undefined
@@ -139,6 +145,10 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
     },
     mapError(mapper) {
       errorMappers.push(mapper)
+    },
+    onReady(fn) {
+      whileSettingUp('add an onReady hook')
+      readyHooks.push(fn)
     },
     onClose(fn) {
       teardowns.push({ name: 'onClose', fn })
@@ -226,6 +236,7 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
         if (!values.has(plugin)) values.set(plugin, undefined)
       }
       mountRoutes()
+      for (const hook of readyHooks.splice(0)) await hook()
     } catch (error) {
       settingUp = false
       await runTeardowns().catch((teardownError: unknown) => log.error({ err: teardownError }, 'Teardown after a failed start failed'))

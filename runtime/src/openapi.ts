@@ -9,7 +9,7 @@ import { NotFound } from './errors.js'
 import { buildDocument, type DocumentInfo, type OpenApiDocument } from './internal/openapi-document.js'
 import { nameSchema } from './internal/openapi-schemas.js'
 import { definePlugin, type Plugin } from './plugin.js'
-import { file, html, stream, type Reply } from './responses.js'
+import { file, html, json, stream, type Reply } from './responses.js'
 import type { RouteDefinition } from './routing.js'
 
 export type { OpenApiDocument } from './internal/openapi-document.js'
@@ -60,9 +60,9 @@ const ASSETS: Readonly<Record<string, string>> = {
 }
 
 /**
- * Serves the OpenAPI document and the docs page. The document is built on its first request and
- * cached, so it describes the routes of every plugin, also those listed after this one. The
- * plugin's own routes are left out of it.
+ * Serves the OpenAPI document and the docs page. The document is built once at start-up, after
+ * every plugin has registered its routes, so it describes those listed after this one too (and a
+ * schema naming clash fails the start). The plugin's own routes are left out of it.
  * @example createApp({ settings, plugins: [openapi({ title: 'Fieldwork', version: '1.0.0' }), projects] })
  */
 export function openapi(options: OpenApiOptions): Plugin<{ document(): OpenApiDocument }> {
@@ -77,14 +77,21 @@ export function openapi(options: OpenApiOptions): Plugin<{ document(): OpenApiDo
         own.add(definition)
         app.addRoute(definition)
       }
-      let cached: OpenApiDocument | undefined
-      const document = (): OpenApiDocument =>
-        (cached ??= buildOpenApi(
+      let built: OpenApiDocument | undefined
+      // built once every plugin has registered its routes, so a naming clash fails the start
+      app.onReady(() => {
+        const document = buildOpenApi(
           app.routes.filter((route) => !own.has(route)),
           options,
-        ))
-      add(specPath, function openApiDocument() {
-        return document()
+        )
+        built = document
+      })
+      const document = (): OpenApiDocument => {
+        if (!built) throw new Error('The OpenAPI document is built when the app has started')
+        return built
+      }
+      add(specPath, function openApiDocument(): Reply {
+        return json(document())
       })
       if (docsPath !== false) {
         const assets = swaggerUiFolder()

@@ -220,6 +220,13 @@ test('two different schemas with one name, or one operationId twice, fail the bu
   const dup = createApp({ plugins: [twice] })
   await dup.start()
   assert.throws(() => buildOpenApi(dup.routes, { title: 'T', version: '1' }), /Cannot use operationId "read" for GET \/b: GET \/a uses it already/)
+  // with the plugin, the document is built at start-up: the clash fails the start itself
+  const failing = createApp({ plugins: [openapi({ title: 'T', version: '1' }), unit], logger: false })
+  const message = await failing.start().then(
+    () => undefined,
+    (error: Error) => error.message,
+  )
+  assert.match(message ?? '', /Cannot describe two different schemas as component "Thing"/)
 })
 
 test('a route with a view documents its HTML beside its JSON', async () => {

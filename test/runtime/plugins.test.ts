@@ -110,4 +110,36 @@ test('routes cannot be added once the app has started', async () => {
   assert.throws(() => app.addRoute({ method: 'GET', path: '/late', unit: 'x', options: {}, groupUse: {}, handler: () => 1 }), /only a plugin's setup may/)
 })
 
+test('onReady hooks run after every plugin is set up; a failing one fails the start and tears down', async () => {
+  const events: string[] = []
+  const watcher = definePlugin({
+    name: 'watcher',
+    setup(app) {
+      app.onReady(() => void events.push(`ready with ${app.routes.length} routes`))
+      return () => void events.push('watcher down')
+    },
+  })
+  const later = defineUnit('later', (r) => r.get('/later', () => 1))
+  const app = createApp({ plugins: [watcher, later] })
+  await app.start()
+  assert.equal(events, ['ready with 1 routes'])
+  await app.close()
+  events.length = 0
+  const strict = definePlugin({
+    name: 'strict',
+    setup(app) {
+      app.onReady(() => {
+        throw new Error('Routes are not documented')
+      })
+      return () => void events.push('strict down')
+    },
+  })
+  const failed = await createApp({ plugins: [strict, later] }).start().then(
+    () => undefined,
+    (error: Error) => error.message,
+  )
+  assert.is(failed, 'Routes are not documented')
+  assert.equal(events, ['strict down'])
+})
+
 test.run()
