@@ -5,6 +5,7 @@ import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pgPromise, { type IBaseProtocol, type IDatabase, type IMain, type QueryFile } from 'pg-promise'
 import type { App } from './app.js'
+import type { Logger } from './logging.js'
 import { depends, type Dependency } from './depends.js'
 import { startEmbeddedPostgres, type EmbeddedServer } from './internal/embedded-postgres.js'
 import { isUnavailable, pgErrorMapper } from './internal/pg-errors.js'
@@ -32,8 +33,13 @@ export interface DatabaseHandle {
   readonly db: IDatabase<{}>
   /** The pg-promise library instance of this app (helpers, `QueryFile`, `as.format`). */
   readonly pgp: IMain
-  /** The connection URL, password masked. */
+  /** The connection URL, password masked (for logs and pages). */
   readonly url: string
+  /**
+   * The real connection URL, password included: for code that needs its own connection (a
+   * worker thread opens its own pool with {@link connectDatabase}). Never log it.
+   */
+  readonly connectionString: string
   /** Whether this is the embedded server (no `DATABASE_URL` / `DB_HOST` set). */
   readonly embedded: boolean
   /** The embedded server's folder, port and pid; undefined for an external database. */
@@ -147,6 +153,40 @@ export function sqlFile(path: string | URL): QueryFile {
   return file
 }
 
+/** Options of {@link connectDatabase}. */
+export interface ConnectOptions {
+  /** Connections in the pool (default 10). */
+  poolSize?: number
+  /** How long to wait for a new connection, in ms (default 5000). */
+  connectTimeout?: number
+  /** Where connection errors are reported (default: nowhere). */
+  log?: Pick<Logger, 'warn' | 'debug'>
+}
+
+/**
+ * A pg-promise pool of its own, configured like the app's: for a worker thread (which must not
+ * share the main pool) or a script. Errors of idle connections are logged, never thrown; close
+ * it with `db.$pool.end()`.
+ * @example
+ * // in a worker task, given the app's `connectionString`
+ * const { db } = connectDatabase(input.connectionString, { poolSize: 1 })
+ */
+export function connectDatabase(connectionString: string, options: ConnectOptions = {}): { db: IDatabase<{}>; pgp: IMain } {
+  const masked = maskUrlPassword(connectionString)
+  const pgp = pgPromise({
+    error(error, event) {
+      // query errors reach their caller; a connection dropping while idle in the pool has nobody
+      // else to tell (the pool discards it and connects again when asked)
+      if (!event.query) options.log?.warn({ err: error, database: masked }, 'Database connection error')
+    },
+  })
+  const db = pgp({ connectionString, max: options.poolSize ?? DEFAULT_POOL_SIZE, connectionTimeoutMillis: options.connectTimeout ?? 5000, idleTimeoutMillis: 10_000, keepAlive: true, application_name: 'trefoil' })
+  // pg-promise listens for pool errors only until the pool ends, but a client being closed can
+  // still hear the server go away (an embedded server stopping): that must never crash
+  db.$pool.on('error', (error: Error) => options.log?.debug({ err: error }, 'Database connection error'))
+  return { db, pgp }
+}
+
 /** The settings the database reads: the app's when it declares any of them, else the environment. */
 function databaseSettings(appSettings: unknown): Record<string, string | undefined> {
   const fromApp = typeof appSettings === 'object' && appSettings !== null ? (appSettings as Record<string, unknown>) : {}
@@ -170,17 +210,7 @@ async function openDatabase(app: App, options: DatabaseOptions): Promise<{ handl
     url = server.url
   }
   const masked = maskUrlPassword(url)
-  const pgp = pgPromise({
-    error(error, event) {
-      // query errors reach their caller; a connection dropping while idle in the pool has nobody
-      // else to tell (the pool discards it and connects again when asked)
-      if (!event.query) app.log.warn({ err: error, database: masked }, 'Database connection error')
-    },
-  })
-  const db = pgp({ connectionString: url, max: poolSize, connectionTimeoutMillis: options.connectTimeout ?? 5000, idleTimeoutMillis: 10_000, keepAlive: true, application_name: 'trefoil' })
-  // pg-promise listens for pool errors only until the pool ends, but a client being closed can
-  // still hear the server go away (our own embedded server stopping): never let that crash
-  db.$pool.on('error', (error: Error) => app.log.debug({ err: error }, 'Database connection error'))
+  const { db, pgp } = connectDatabase(url, { poolSize, connectTimeout: options.connectTimeout, log: app.log })
   const close = async (): Promise<void> => {
     try {
       await db.$pool.end()
@@ -204,6 +234,7 @@ async function openDatabase(app: App, options: DatabaseOptions): Promise<{ handl
       db,
       pgp,
       url: masked,
+      connectionString: url,
       embedded: server !== undefined,
       server: server && { dataDir: server.dataDir, port: server.port, pid: server.pid, owned: server.owned },
       migrations,

@@ -1,6 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { BadRequest, createApp, created, defineUnit, t, type App, type DatabaseHandle } from 'trefoil'
+import { BadRequest, connectDatabase, createApp, created, defineUnit, maskUrlPassword, t, type App, type DatabaseHandle } from 'trefoil'
 import { captureLogs } from '../helpers/logs.js'
 import { appDatabase } from './fixtures/app/db/database.js'
 import { TASK_STATUSES } from './fixtures/app/db/enums.js'
@@ -149,6 +149,18 @@ for (const kind of kinds()) {
     const ready = await app.inject({ url: '/health/ready' })
     assert.is(ready.status, 200)
     assert.equal(ready.json(), { status: 'ok', database: 'ok' })
+  })
+
+  it('connectDatabase opens a separate pool from the connection string (for worker threads)', async ({ handle }) => {
+    assert.ok(handle.url === maskUrlPassword(handle.connectionString))
+    const { db } = connectDatabase(handle.connectionString, { poolSize: 1 })
+    try {
+      const [mine, theirs] = await Promise.all([db.one<{ pid: number }>('SELECT pg_backend_pid() AS pid'), handle.db.one<{ pid: number }>('SELECT pg_backend_pid() AS pid')])
+      assert.is.not(mine.pid, theirs.pid)
+      assert.is(await models.projects.count(db), await models.projects.count(handle.db))
+    } finally {
+      await db.$pool.end()
+    }
   })
 
   it('app.close() closes the pool and stops the embedded server', async (context) => {
