@@ -5,13 +5,13 @@ import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pgPromise, { type IBaseProtocol, type IDatabase, type IMain, type QueryFile } from 'pg-promise'
 import type { App } from './app.js'
-import type { Logger } from './logging.js'
+import { createLogger, type Logger } from './logging.js'
 import { depends, type Dependency } from './depends.js'
 import { startEmbeddedPostgres, type EmbeddedServer } from './internal/embedded-postgres.js'
-import { isUnavailable, pgErrorMapper } from './internal/pg-errors.js'
+import { addHealthRoutes } from './internal/health.js'
+import { isUnavailable, pgErrorMapper, RETRY_AFTER_SECONDS } from './internal/pg-errors.js'
 import { applyMigrations, type MigrationResult } from './migrations.js'
 import { definePlugin, type Plugin } from './plugin.js'
-import { json } from './responses.js'
 import { databaseUrlFromParts, maskUrlPassword } from './settings.js'
 
 /**
@@ -82,8 +82,6 @@ export interface DatabaseDefinition {
 
 const DEFAULT_DATA_DIR = '.trefoil/pgdata'
 const DEFAULT_POOL_SIZE = 10
-const RETRY_AFTER_SECONDS = 5
-const READY_TIMEOUT_MS = 2000
 const SETTING_KEYS = ['DATABASE_URL', 'DB_HOST', 'DB_PORT', 'DB_USER', 'DB_PASSWORD', 'DB_NAME', 'DB_POOL_SIZE'] as const
 
 /**
@@ -100,7 +98,7 @@ export function defineDatabase(options: DatabaseOptions = {}): DatabaseDefinitio
     name,
     async setup(app) {
       const { handle, close } = await openDatabase(app, options)
-      app.mapError(pgErrorMapper(options.constraints ?? {}, RETRY_AFTER_SECONDS))
+      app.mapError(pgErrorMapper(options.constraints ?? {}))
       if (options.health !== false) addHealthRoutes(app, name, options.health ?? '/health', handle.db)
       return { value: handle, close }
     },
@@ -187,6 +185,18 @@ export function connectDatabase(connectionString: string, options: ConnectOption
   return { db, pgp }
 }
 
+/**
+ * Starts the embedded PostgreSQL on its own, outside an app: for a process that starts others
+ * (the cluster's primary, a dev script), which then reach it through `DATABASE_URL`.
+ * @example
+ * const embedded = await startEmbeddedDatabase()
+ * process.env.DATABASE_URL = embedded.connectionString // inherited by the workers
+ */
+export async function startEmbeddedDatabase(options: { dataDir?: string; log?: Logger } = {}): Promise<{ connectionString: string; url: string; stop: () => Promise<void> }> {
+  const server = await startEmbeddedPostgres(resolve(options.dataDir ?? DEFAULT_DATA_DIR), options.log ?? createLogger(undefined))
+  return { connectionString: server.url, url: maskUrlPassword(server.url), stop: () => server.stop() }
+}
+
 /** The settings the database reads: the app's when it declares any of them, else the environment. */
 function databaseSettings(appSettings: unknown): Record<string, string | undefined> {
   const fromApp = typeof appSettings === 'object' && appSettings !== null ? (appSettings as Record<string, unknown>) : {}
@@ -245,32 +255,4 @@ async function openDatabase(app: App, options: DatabaseOptions): Promise<{ handl
     await close().catch(() => undefined)
     throw error
   }
-}
-
-/** `GET /health` answers while the process runs; `GET /health/ready` only while the database answers. */
-function addHealthRoutes(app: App, unit: string, path: string, db: IDatabase<{}>): void {
-  const base = `/${path.replace(/^\/+|\/+$/g, '')}`
-  const tags = ['health']
-  app.addRoute({ method: 'GET', path: base, unit, groupUse: {}, options: { tags, summary: 'Liveness: the process answers' }, handler: () => ({ status: 'ok' }) })
-  app.addRoute({
-    method: 'GET',
-    path: `${base}/ready`,
-    unit,
-    groupUse: {},
-    options: { tags, summary: 'Readiness: the database answers', errors: [503] },
-    handler: async () => {
-      let timer: NodeJS.Timeout | undefined
-      try {
-        const timeout = new Promise<never>((_, fail) => {
-          timer = setTimeout(() => fail(new Error('Timed out')), READY_TIMEOUT_MS)
-        })
-        await Promise.race([db.one('SELECT 1'), timeout])
-        return { status: 'ok', database: 'ok' }
-      } catch {
-        return json({ status: 'unavailable', database: 'unreachable' }, { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } })
-      } finally {
-        clearTimeout(timer)
-      }
-    },
-  })
 }

@@ -41,7 +41,7 @@ export type { InjectRequest, InjectResponse } from './inject.js'
 export type { RequestContext, TrefoilState } from './internal/context.js'
 
 // database (issue 3)
-export { defineDatabase, connectDatabase, sqlFile, type ConnectOptions, type Db, type DatabaseHandle, type DatabaseOptions, type DatabaseDefinition, type ConstraintMessage } from './db.js'
+export { defineDatabase, connectDatabase, startEmbeddedDatabase, sqlFile, type ConnectOptions, type Db, type DatabaseHandle, type DatabaseOptions, type DatabaseDefinition, type ConstraintMessage } from './db.js'
 export { applyMigrations, MigrationError, MIGRATIONS_TABLE, type MigrationResult } from './migrations.js'
 
 // workers, batches, loop monitor, processes (issue 4)

@@ -3,17 +3,19 @@ import { cp, lstat, mkdir, readdir, readFile, readlink, rm, writeFile } from 'no
 import { dirname, join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createApp, defineDatabase, type DatabaseHandle, type Plugin } from 'trefoil'
+import { createApp, defineDatabase, startEmbeddedDatabase, type DatabaseHandle, type Plugin } from 'trefoil'
 import { embeddedBinaries, hydrateSymlinks } from '../../runtime/src/internal/embedded-postgres.js'
 import { captureLogs } from '../helpers/logs.js'
 import { closeChild, startChild } from './fixtures/child.js'
-import { eventually, prepare, type Prepared } from './fixtures/harness.js'
+import { eventually, loud, prepare, type Prepared } from './fixtures/harness.js'
 
 const it = suite<{ place: Prepared }>('embedded PostgreSQL')
 
-it.before.each(async (context) => {
-  context.place = await prepare('embedded')
-})
+it.before.each(
+  loud(async (context) => {
+    context.place = await prepare('embedded')
+  }),
+)
 it.after.each(async ({ place }) => {
   await place.cleanup()
 })
@@ -127,6 +129,18 @@ it('a second process on the same data folder joins the running server, and leave
     await closeChild(child)
   }
   await eventually(async () => !alive(started.server!.pid), 10_000, 'the owner to stop its server')
+})
+
+it('startEmbeddedDatabase runs the server for other processes to reach through DATABASE_URL', async ({ place }) => {
+  const embedded = await startEmbeddedDatabase({ dataDir: place.dataDir, log: captureLogs('silent').logger })
+  try {
+    assert.ok(embedded.url.includes(':********@') && !embedded.connectionString.includes('********'))
+    const { child, started } = await startChild([join(place.dataDir, 'unused')], { DATABASE_URL: embedded.connectionString })
+    assert.is(started.embedded, false, 'the child uses the URL, not an embedded server of its own')
+    await closeChild(child)
+  } finally {
+    await embedded.stop()
+  }
 })
 
 it('refuses a data folder that holds something else, naming it', async ({ place }) => {

@@ -5,7 +5,7 @@ import { pino } from 'pino'
 import { createApp, defineDatabase, type App, type DatabaseHandle, type Plugin } from 'trefoil'
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../runtime/src/internal/embedded-postgres.js'
 import { closeChild, startChild } from './fixtures/child.js'
-import { kinds, prepare, withDb, type Prepared } from './fixtures/harness.js'
+import { kinds, loud, prepare, withDb, type Prepared } from './fixtures/harness.js'
 
 const APP_MIGRATIONS = new URL('./fixtures/app/db/migrations', import.meta.url)
 const BAD_MIGRATIONS = new URL('./fixtures/bad-migrations', import.meta.url)
@@ -19,9 +19,11 @@ function appWith(place: Prepared, migrations: string | URL): { app: App<unknown>
 for (const kind of kinds()) {
   const it = suite<{ place: Prepared }>(`migrations [${kind}]`)
 
-  it.before.each(async (context) => {
-    context.place = await prepare(kind)
-  })
+  it.before.each(
+    loud(async (context) => {
+      context.place = await prepare(kind)
+    }),
+  )
   it.after.each(async ({ place }) => {
     await place.cleanup()
   })

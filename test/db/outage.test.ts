@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert'
 import { pino } from 'pino'
 import { createApp, defineDatabase, defineUnit, type App, type DatabaseHandle } from 'trefoil'
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../runtime/src/internal/embedded-postgres.js'
-import { appConnections, eventually, kinds, prepare, Proxy, type Prepared } from './fixtures/harness.js'
+import { appConnections, eventually, kinds, loud, prepare, Proxy, type Prepared } from './fixtures/harness.js'
 
 interface Outage {
   /** Makes the database unreachable. */
@@ -20,7 +20,7 @@ interface Outage {
 for (const kind of kinds()) {
   const it = suite<{ place: Prepared; app: App<unknown>; handle: DatabaseHandle; outage: Outage }>(`database outage [${kind}]`)
 
-  it.before(async (context) => {
+  it.before(loud(async (context) => {
     const place = (context.place = await prepare(kind))
     const { plugin, db: database, transaction } = defineDatabase({ dataDir: place.dataDir })
     const unit = defineUnit('probe', { prefix: '/v1' }, (r) => {
@@ -61,7 +61,7 @@ for (const kind of kinds()) {
         cleanup: async () => restarted?.stop(),
       }
     }
-  })
+  }))
 
   it.after(async ({ app, place, outage }) => {
     await app?.close()
@@ -115,7 +115,7 @@ for (const kind of kinds()) {
 for (const kind of kinds()) {
   const it = suite<{ place: Prepared; app: App<unknown>; proxy: Proxy; server: EmbeddedServer | undefined }>(`database that hangs [${kind}]`)
 
-  it.before(async (context) => {
+  it.before(loud(async (context) => {
     const place = (context.place = await prepare(kind))
     let url = place.settings.DATABASE_URL
     if (!url) {
@@ -132,7 +132,7 @@ for (const kind of kinds()) {
     })
     context.app = createApp({ settings: { DATABASE_URL: target.toString() }, plugins: [plugin, unit], logger: false })
     await context.app.start()
-  })
+  }))
 
   it.after(async ({ app, proxy, server, place }) => {
     await app?.close()

@@ -5,12 +5,12 @@ import { captureLogs } from '../helpers/logs.js'
 import { appDatabase } from './fixtures/app/db/database.js'
 import { TASK_STATUSES } from './fixtures/app/db/enums.js'
 import * as models from './fixtures/app/db/models.js'
-import { appConnections, kinds, prepare, type Prepared } from './fixtures/harness.js'
+import { appConnections, kinds, loud, prepare, type Prepared } from './fixtures/harness.js'
 
 for (const kind of kinds()) {
   const it = suite<{ place: Prepared; app: App<unknown>; handle: DatabaseHandle; lines: Record<string, unknown>[] }>(`database plugin [${kind}]`)
 
-  it.before(async (context) => {
+  it.before(loud(async (context) => {
     context.place = await prepare(kind)
     const { plugin, db: database, transaction } = appDatabase(context.place.dataDir)
     const unit = defineUnit('projects', { prefix: '/v1/projects' }, (r) => {
@@ -44,7 +44,7 @@ for (const kind of kinds()) {
     context.app = createApp({ settings: { ...context.place.settings, ...(kind === 'DATABASE_URL' ? { DB_POOL_SIZE: '4' } : {}) }, plugins: [plugin, unit], logger })
     await context.app.start()
     context.handle = context.app.plugin(plugin)
-  })
+  }))
 
   it.after(async ({ app, place }) => {
     await app?.close()

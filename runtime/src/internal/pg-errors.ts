@@ -4,6 +4,9 @@
 import type { ConstraintMessage } from '../db.js'
 import { Conflict, HttpError, ServiceUnavailable, ValidationError } from '../errors.js'
 
+/** What a 503 tells clients to wait before trying again, in seconds. */
+export const RETRY_AFTER_SECONDS = 5
+
 interface PgError {
   code: string
   severity?: string
@@ -36,7 +39,7 @@ function isPgError(error: unknown): error is PgError {
 }
 
 /** Builds the app's error mapper from the constraint messages it declared. */
-export function pgErrorMapper(messages: Readonly<Record<string, ConstraintMessage>>, retryAfterSeconds: number): (error: unknown) => HttpError | undefined {
+export function pgErrorMapper(messages: Readonly<Record<string, ConstraintMessage>>, retryAfterSeconds = RETRY_AFTER_SECONDS): (error: unknown) => HttpError | undefined {
   return function mapDatabaseError(error) {
     if (isUnavailable(error)) {
       return new ServiceUnavailable('Database unavailable', { cause: error, headers: { 'Retry-After': String(retryAfterSeconds) }, code: 'database_unavailable' })
