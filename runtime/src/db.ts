@@ -9,7 +9,7 @@ import { createLogger, type Logger } from './logging.js'
 import { depends, type Dependency } from './depends.js'
 import { startEmbeddedPostgres, type EmbeddedServer } from './internal/embedded-postgres.js'
 import { addHealthRoutes } from './internal/health.js'
-import { isUnavailable, pgErrorMapper, RETRY_AFTER_SECONDS } from './internal/pg-errors.js'
+import { isUnavailable, pgErrorMapper } from './internal/pg-errors.js'
 import { applyMigrations, type MigrationResult } from './migrations.js'
 import { definePlugin, type Plugin } from './plugin.js'
 import { databaseUrlFromParts, maskUrlPassword } from './settings.js'
@@ -123,7 +123,7 @@ export function defineDatabase(options: DatabaseOptions = {}): DatabaseDefinitio
       })
       finished.catch(failed) // BEGIN failed: the dependency fails (no effect once it is ready)
       cleanup(async (error) => {
-        settle(error === undefined ? undefined : (error ?? new Error('Request failed')))
+        settle(error)
         try {
           await finished
         } catch (txError) {

@@ -1,6 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { BadRequest, connectDatabase, createApp, created, defineUnit, maskUrlPassword, t, type App, type DatabaseHandle } from 'trefoil'
+import { BadRequest, connectDatabase, createApp, created, defineUnit, maskUrlPassword, sqlFile, t, type App, type DatabaseHandle } from 'trefoil'
 import { captureLogs } from '../helpers/logs.js'
 import { appDatabase } from './fixtures/app/db/database.js'
 import { TASK_STATUSES } from './fixtures/app/db/enums.js'
@@ -151,6 +151,10 @@ for (const kind of kinds()) {
     assert.equal(ready.json(), { status: 'ok', database: 'ok' })
   })
 
+  it('sqlFile fails at load for a missing file, naming it', () => {
+    assert.throws(() => sqlFile(new URL('./fixtures/app/db/queries/missing.sql', import.meta.url)), /^Cannot load the query file ".*missing\.sql": ENOENT/)
+  })
+
   it('connectDatabase opens a separate pool from the connection string (for worker threads)', async ({ handle }) => {
     assert.ok(handle.url === maskUrlPassword(handle.connectionString))
     const { db } = connectDatabase(handle.connectionString, { poolSize: 1 })
@@ -169,6 +173,9 @@ for (const kind of kinds()) {
     await app.inject({ url: '/v1/projects/count' })
     await app.close()
     assert.is(handle.db.$pool.ending, true)
+    // a request that still arrives (a keep-alive connection, in-process) is told to come back
+    const late = await app.inject({ url: '/v1/projects/count' })
+    assert.is(late.status, 503)
     if (adminUrl) assert.is(await appConnections(adminUrl), 0)
     if (handle.server) {
       const pid = handle.server.pid

@@ -18,8 +18,9 @@ interface PgError {
 // SQLSTATE classes and codes that mean "the server cannot serve now; try again later"
 const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '53400', '08000', '08001', '08003', '08004', '08006'])
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED'])
-// node-postgres reports these as plain errors without a code
-const UNAVAILABLE_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection terminated due to connection timeout|Query read timeout)/
+// node-postgres reports these as plain errors without a code; pg-promise the last one, for a
+// request still running while the app closes its pool
+const UNAVAILABLE_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout|Connection pool of the database object has been destroyed)/
 
 /** Whether `error` says the database cannot be reached right now (refused, reset, timed out, shutting down). */
 export function isUnavailable(error: unknown): boolean {
