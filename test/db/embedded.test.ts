@@ -143,6 +143,21 @@ it('startEmbeddedDatabase runs the server for other processes to reach through D
   }
 })
 
+it('processes starting at once on a new data folder share one server', async ({ place }) => {
+  const [a, b] = await Promise.all([startChild([place.dataDir]), startChild([place.dataDir])])
+  try {
+    assert.ok(a.started.ok && b.started.ok, JSON.stringify([a.started, b.started]))
+    assert.equal([a.started.server!.owned, b.started.server!.owned].sort(), [false, true])
+    assert.is(a.started.server!.pid, b.started.server!.pid)
+    assert.is(a.started.server!.port, b.started.server!.port)
+  } finally {
+    const [guest, owner] = a.started.server?.owned ? [b, a] : [a, b]
+    await closeChild(guest.child)
+    await closeChild(owner.child)
+  }
+  assert.is(alive(a.started.server!.pid), false)
+})
+
 it('refuses a data folder that holds something else, naming it', async ({ place }) => {
   await mkdir(place.dataDir, { recursive: true })
   await writeFile(join(place.dataDir, 'notes.txt'), 'mine')

@@ -86,30 +86,56 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, option
   const ids = await runAsIds()
   if (!existsSync(join(dataDir, 'PG_VERSION'))) await initialise(native, dataDir, ids, log)
   const password = (await readFile(join(dataDir, SECRET_FILE), 'utf8')).trim()
-  const running = await runningPostmaster(dataDir)
-  if (running) {
+  // the owner file is the lock: created atomically before PostgreSQL starts, so of processes
+  // starting at once (cluster workers, parallel tests) one runs the server and the others join it
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writeFile(join(dataDir, OWNER_FILE), String(process.pid), { flag: 'wx' })
+      break
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw error
+    }
     const owner = await readOwner(dataDir)
     if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
+      const running = await waitForPostmaster(dataDir)
       log.info({ dataDir, pid: running.pid, owner }, 'Joining the embedded PostgreSQL another process runs')
       return { url: urlFor(password, running.port), port: running.port, dataDir, owned: false, pid: running.pid, stop: async () => undefined }
     }
-    log.warn({ dataDir, pid: running.pid }, 'Stopping an embedded PostgreSQL left running by an earlier run')
-    await stopPid(running.pid)
+    // its owner is gone (killed, or this very process before a restart): the lock is stale
+    await rm(join(dataDir, OWNER_FILE), { force: true })
   }
-  let lastError: unknown
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = options.port ?? (await freePort())
-    try {
-      const child = await launch(native, dataDir, port, ids, log)
-      await writeFile(join(dataDir, OWNER_FILE), String(process.pid))
-      return serverOf(child, dataDir, port, password)
-    } catch (error) {
-      lastError = error
-      // another program took the port between our probe and postgres' bind: try another one
-      if (!/could not (bind|create any TCP\/IP sockets)|Address already in use/i.test((error as Error).message)) break
+  try {
+    const orphan = await runningPostmaster(dataDir)
+    if (orphan) {
+      log.warn({ dataDir, pid: orphan.pid }, 'Stopping an embedded PostgreSQL left running by an earlier run')
+      await stopPid(orphan.pid)
     }
+    let lastError: unknown
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const port = options.port ?? (await freePort())
+      try {
+        return serverOf(await launch(native, dataDir, port, ids, log), dataDir, port, password)
+      } catch (error) {
+        lastError = error
+        // another program took the port between our probe and postgres' bind: try another one
+        if (!/could not (bind|create any TCP\/IP sockets)|Address already in use/i.test((error as Error).message)) break
+      }
+    }
+    throw lastError
+  } catch (error) {
+    await rm(join(dataDir, OWNER_FILE), { force: true })
+    throw error
   }
-  throw lastError
+}
+
+/** The owner's postmaster once it accepts connections (it may still be starting). */
+async function waitForPostmaster(dataDir: string): Promise<{ pid: number; port: number }> {
+  for (const until = Date.now() + 20_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+    const lines = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').then((text) => text.split('\n'), () => [])
+    // line 8 turns to "ready" once the server accepts connections
+    if (lines[7]?.trim() === 'ready' && isAlive(Number(lines[0]))) return { pid: Number(lines[0]), port: Number(lines[3]) }
+  }
+  throw new Error(`Cannot join the embedded PostgreSQL in "${dataDir}": the process that owns it did not get it ready within 20 s`)
 }
 
 function urlFor(password: string, port: number): string {
