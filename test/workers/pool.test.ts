@@ -86,29 +86,37 @@ test('process.exit(1) inside a task rejects (never leaves it pending), and the w
   await assertFullSize()
 })
 
-test('an error thrown after the task replied is logged with its stack; the main process and the next tasks live on', async () => {
-  const before = pool.stats().lateErrors
-  logLines.length = 0
-  assert.is(await pool.run(lateError, { message: 'Timer fired after the reply', afterMs: 30 }), 'replied')
-  await until('the late error to be reported', () => pool.stats().lateErrors === before + 1)
-  const line = logLines.find((l) => l.includes('Timer fired after the reply'))
-  assert.ok(line, 'the late error is logged')
-  const logged = JSON.parse(line) as { msg: string; task: string; err: { stack: string } }
-  assert.is(logged.msg, 'Task failed after it replied')
-  assert.match(logged.task, /late-error/)
-  assert.match(logged.err.stack, /fixtures\/late-error\.ts:\d+/)
-  await assertFullSize()
-})
-
-test('an error thrown after the reply, while the same worker runs the next task, does not fail that task', async () => {
+test('an error thrown after the task replied is logged with its stack, and does not fail the next task on that worker', async () => {
+  // one worker, idle workers blocked (the default): the leftover timer fires during the next task
   const single = createWorkerPool({ size: 1, log })
+  logLines.length = 0
   try {
-    await single.run(lateError, { message: 'Late, during the next task', afterMs: 20 })
-    const next = await single.run(echo, { value: 'innocent', holdMs: 100 })
+    assert.is(await single.run(lateError, { message: 'Timer fired after the reply', afterMs: 20 }), 'replied')
+    const next = await single.run(echo, { value: 'innocent', sleepMs: 100 })
     assert.is(next.value, 'innocent')
     await until('the late error to be reported', () => single.stats().lateErrors === 1)
+    const line = logLines.find((l) => l.includes('Timer fired after the reply'))
+    assert.ok(line, 'the late error is logged')
+    const logged = JSON.parse(line) as { msg: string; task: string; err: { stack: string } }
+    assert.is(logged.msg, 'Task failed after it replied')
+    assert.match(logged.task, /late-error/)
+    assert.match(logged.err.stack, /fixtures\/late-error\.ts:\d+/)
+    assert.is(single.stats().size, 1)
+    assert.is(single.stats().failed, 0)
   } finally {
     await single.close()
+  }
+})
+
+test("with atomics: 'async', an idle worker reports an error thrown after the reply at once; the main process lives on", async () => {
+  const looping = createWorkerPool({ size: 1, log, atomics: 'async' })
+  try {
+    assert.is(await looping.run(lateError, { message: 'Late while idle', afterMs: 20 }), 'replied')
+    await until('the late error to be reported', () => looping.stats().lateErrors === 1)
+    assert.is((await looping.run(echo, { value: 2 })).value, 2)
+    assert.is(looping.stats().size, 1)
+  } finally {
+    await looping.close()
   }
 })
 
@@ -166,6 +174,21 @@ test('a module without a default export rejects with a message naming it', async
   const missing = await rejection(pool.run(fixture('does-not-exist'), {}))
   assert.is(missing.reason, 'error')
   assert.match(missing.message, /does-not-exist/)
+})
+
+test('workers that cannot start reject the queued tasks instead of leaving them pending', async () => {
+  // a TypeScript runner without tsx in the worker: the very failure DESIGN.md measured on Node 20
+  const broken = createWorkerPool({ size: 1, typescript: false, log })
+  try {
+    const first = await rejection(broken.run(echo, { value: 1 }))
+    assert.is(first.reason, 'crashed')
+    assert.match(first.message, /Unknown file extension "\.ts"/)
+    const next = await rejection(broken.run(echo, { value: 2 }))
+    assert.is(next.reason, 'crashed')
+    assert.match(next.message, /workers cannot start: Unknown file extension/)
+  } finally {
+    await broken.close()
+  }
 })
 
 test('stats() reads busy, queued, completed and failed', async () => {

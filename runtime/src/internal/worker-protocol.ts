@@ -19,8 +19,19 @@ export interface SerializedError {
   props?: Record<string, unknown>
 }
 
-/** What the worker answers: the value, or the error the task failed with. */
-export type TaskReply = { ok: true; value: unknown } | { ok: false; error: SerializedError }
+/** The key marking a failed task's reply (a reply without it is the task's value). */
+export const TASK_FAILED = '__trefoilTaskFailed'
+
+/** What the worker answers: the task's value as is (no envelope to allocate and clone on the hot path), or its error under {@link TASK_FAILED}. */
+export type TaskReply = unknown
+
+/** A failed task's reply. */
+export type TaskFailedReply = { [TASK_FAILED]: SerializedError }
+
+/** Whether a reply is a failure. */
+export function isFailedReply(reply: unknown): reply is TaskFailedReply {
+  return typeof reply === 'object' && reply !== null && TASK_FAILED in reply
+}
 
 /** Messages a worker posts to the main thread outside of replies (via `parentPort`). */
 export type WorkerReport =

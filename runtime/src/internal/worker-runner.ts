@@ -5,7 +5,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads'
 import type pgPromise from 'pg-promise'
 
-import { CLOSE_TASK, type RunnerData, type SerializedError, type TaskReply, type TaskRequest, type WorkerReport } from './worker-protocol.js'
+import { CLOSE_TASK, TASK_FAILED, type RunnerData, type SerializedError, type TaskReply, type TaskRequest, type WorkerReport } from './worker-protocol.js'
 
 if (isMainThread) throw new Error('worker-runner is loaded by the worker pool in its threads, never imported')
 
@@ -18,7 +18,8 @@ interface Running {
 
 const data = workerData as RunnerData
 const current = new AsyncLocalStorage<Running>()
-const modules = new Map<string, (input: unknown, ctx: unknown) => unknown>()
+type TaskFn = (input: unknown, ctx: unknown) => unknown
+const modules = new Map<string, TaskFn>()
 let db: pgPromise.IDatabase<{}> | undefined
 let pgp: pgPromise.IMain | undefined
 
@@ -46,29 +47,58 @@ function onUncaught(error: unknown): void {
 process.on('uncaughtException', onUncaught)
 process.on('unhandledRejection', onUncaught)
 
-/** Runs one task; never throws, so that piscina's own error path stays for real crashes. */
-export default async function runTask(request: TaskRequest): Promise<TaskReply> {
+/**
+ * Runs one task; never throws, so that piscina's own error path stays for real crashes. A
+ * synchronous task is answered synchronously: no promise of ours on the hot path.
+ */
+export default function runTask(request: TaskRequest): TaskReply | Promise<TaskReply> {
   if (request.task === CLOSE_TASK) return closeWorkerDb(request.input as CloseInput)
-  let fail!: (error: unknown) => void
-  const failed = new Promise<never>((_, reject) => (fail = reject))
-  const running: Running = { id: request.id, task: request.task, replied: false, fail }
-  return current.run(running, async () => {
-    try {
-      const fn = modules.get(request.task) ?? (await load(request.task))
-      const value = await Promise.race([fn(request.input, context), failed])
-      return { ok: true, value }
-    } catch (error) {
-      return { ok: false, error: serializeError(error) }
-    } finally {
+  const fn = modules.get(request.task)
+  if (!fn) return load(request.task).then(() => runTask(request), failedReply)
+  const running: Running = { id: request.id, task: request.task, replied: false, fail: noop }
+  return current.run(running, invoke, fn, request.input, running)
+}
+
+function invoke(fn: TaskFn, input: unknown, running: Running): TaskReply | Promise<TaskReply> {
+  let value: unknown
+  try {
+    value = fn(input, context)
+  } catch (error) {
+    running.replied = true
+    return failedReply(error)
+  }
+  if (!isThenable(value)) {
+    running.replied = true
+    return value
+  }
+  // an async task may still fail from a callback it started (see onUncaught): whichever comes
+  // first, its own settlement or such an error, answers
+  const pending = value
+  return new Promise<TaskReply>((resolve) => {
+    const settle = (reply: TaskReply): void => {
+      if (running.replied) return
       running.replied = true
+      resolve(reply)
     }
+    running.fail = (error) => settle(failedReply(error))
+    pending.then(settle, running.fail)
   })
 }
 
-async function load(url: string): Promise<(input: unknown, ctx: unknown) => unknown> {
+function failedReply(error: unknown): TaskReply {
+  return { [TASK_FAILED]: serializeError(error) }
+}
+
+function noop(): void {}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function'
+}
+
+async function load(url: string): Promise<TaskFn> {
   const mod = (await import(url)) as { default?: unknown }
   if (typeof mod.default !== 'function') throw new TypeError(`Task module ${url} has no default export function`)
-  const fn = mod.default as (input: unknown, ctx: unknown) => unknown
+  const fn = mod.default as TaskFn
   modules.set(url, fn)
   return fn
 }
@@ -109,7 +139,7 @@ async function closeWorkerDb(input: CloseInput): Promise<TaskReply> {
   Atomics.add(arrived, 0, 1)
   const deadline = Date.now() + input.timeoutMs
   while (Atomics.load(arrived, 0) < input.workers && Date.now() < deadline) Atomics.wait(arrived, 0, Atomics.load(arrived, 0), 10)
-  return { ok: true, value: threadId }
+  return threadId
 }
 
 /** An error as plain data, keeping its name, message, stack, `code` and simple own properties. */
