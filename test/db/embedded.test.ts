@@ -158,6 +158,40 @@ it('processes starting at once on a new data folder share one server', async ({ 
   assert.is(alive(a.started.server!.pid), false)
 })
 
+it('reads DATABASE_URL or the DB_* parts from the app settings, else from the environment', async ({ place }) => {
+  const embedded = await startEmbeddedDatabase({ dataDir: place.dataDir, log: captureLogs('silent').logger })
+  const url = new URL(embedded.connectionString)
+  const parts = { DB_HOST: url.hostname, DB_PORT: url.port, DB_USER: url.username, DB_PASSWORD: decodeURIComponent(url.password), DB_NAME: 'postgres', DB_POOL_SIZE: '2' }
+  const unused = join(place.dataDir, 'unused')
+  const connect = async (settings: Record<string, string> | undefined): Promise<DatabaseHandle> => {
+    const { plugin } = defineDatabase({ dataDir: unused, health: false })
+    const app = createApp({ settings, plugins: [plugin], logger: false })
+    await app.start()
+    const handle = app.plugin(plugin)
+    await app.close()
+    return handle
+  }
+  try {
+    const fromParts = await connect(parts)
+    assert.is(fromParts.embedded, false)
+    assert.is(fromParts.poolSize, 2)
+    assert.is(fromParts.url, `postgresql://postgres:********@127.0.0.1:${url.port}/postgres`)
+    process.env.DATABASE_URL = embedded.connectionString
+    try {
+      const fromEnv = await connect({ SOMETHING_ELSE: 'x' } as Record<string, string>)
+      assert.is(fromEnv.embedded, false)
+      assert.is(fromEnv.poolSize, 10)
+    } finally {
+      delete process.env.DATABASE_URL
+    }
+    let message = ''
+    await connect({ ...parts, DB_POOL_SIZE: 'many' }).catch((error: Error) => (message = error.message))
+    assert.match(message, 'Invalid DB_POOL_SIZE: expected a positive integer, got "many"')
+  } finally {
+    await embedded.stop()
+  }
+})
+
 it('refuses a data folder that holds something else, naming it', async ({ place }) => {
   await mkdir(place.dataDir, { recursive: true })
   await writeFile(join(place.dataDir, 'notes.txt'), 'mine')
