@@ -1,0 +1,178 @@
+// `yo trefoil [name]`: a new service in the guide's layout, on the trefoil runtime, with a first
+// unit, its tests and a README. Every prompt is also a flag; `--yes` takes the defaults, and
+// nothing prompts when stdin is not a terminal (CI, scripts).
+import { existsSync, readdirSync } from 'node:fs'
+import { basename, join, resolve } from 'node:path'
+import Generator, { type BaseOptions } from 'yeoman-generator'
+import validateName from 'validate-npm-package-name'
+import { FIELD_TYPES } from '../lib/fields.js'
+import { NameError, refuse } from '../lib/names.js'
+import { pinnedVersions, templatesOf } from '../lib/paths.js'
+import { parseRuntime, RUNTIME_CHOICES, runtimeDependency, type RuntimeSource } from '../lib/runtime.js'
+import { planUnit, writeUnit, type UnitPlan } from '../lib/unit.js'
+
+/** The flags of `yo trefoil`. */
+export type AppOptions = BaseOptions & {
+  name?: string
+  description?: string
+  port?: number | string
+  database?: string
+  unit?: string
+  fields?: string
+  crud?: boolean
+  runtime?: string
+  yes?: boolean
+  force?: boolean
+}
+
+/** What the prompts (or flags, or defaults) settled. */
+interface Answers {
+  name: string
+  description: string
+  port: number
+  database: string
+  unit: string
+}
+
+const DEFAULT_UNIT = 'tasks'
+const DEFAULT_PORT = 8000
+
+/** Why a package name is refused, or undefined when npm accepts it for a new package. */
+export function packageNameProblem(name: string): string | undefined {
+  const result = validateName(name)
+  if (result.validForNewPackages) return undefined
+  return [...(result.errors ?? []), ...(result.warnings ?? [])].join('; ')
+}
+
+function portProblem(value: number): string | undefined {
+  return Number.isInteger(value) && value >= 0 && value <= 65535 ? undefined : `Cannot use the port "${value}": give a whole number from 0 to 65535`
+}
+
+function databaseProblem(value: string): string | undefined {
+  return value === 'embedded' || /^postgres(ql)?:\/\/\S+$/.test(value) ? undefined : `Cannot use the database "${value}": answer "embedded" or a postgresql:// URL`
+}
+
+/** `yo trefoil [name]`. */
+export default class AppGenerator extends Generator<Record<string, unknown>, AppOptions> {
+  private answers!: Answers
+  private plan!: UnitPlan
+  private runtime!: RuntimeSource
+
+  constructor(args?: string[], options?: AppOptions) {
+    super(args, options)
+    this.argument('name', { type: String, required: false, description: 'Package name of the service; it is written to a folder of this name (default: the current folder, named after it)' })
+    this.option('description', { type: String, description: 'One line on what the service does' })
+    this.option('port', { type: Number, description: `Port it listens on (default ${DEFAULT_PORT})` })
+    this.option('database', { type: String, description: '"embedded" (default: a PostgreSQL started with the app) or a postgresql:// URL, written to .env' })
+    this.option('unit', { type: String, description: `Name of the first unit (default ${DEFAULT_UNIT})` })
+    this.option('fields', { type: String, description: `Fields of the first unit, e.g. "title:string, done:boolean, priority:integer?"; types: ${FIELD_TYPES.join(', ')}` })
+    this.option('crud', { type: Boolean, default: true, description: 'CRUD routes, logic and a table for the first unit (--no-crud: an empty triple)' })
+    this.option('runtime', { type: String, description: `Where trefoil comes from: ${RUNTIME_CHOICES}` })
+    this.option('yes', { type: Boolean, alias: 'y', description: 'Take the default of every question not given as a flag' })
+  }
+
+  /** Checks every flag before anything is asked or written. */
+  initializing(): void {
+    try {
+      const name = this.options.name
+      if (name !== undefined) {
+        const problem = packageNameProblem(name)
+        if (problem) throw new NameError(`Cannot name the service "${name}": not a valid npm package name (${problem})`)
+      }
+      if (this.options.port !== undefined) {
+        const problem = portProblem(Number(this.options.port))
+        if (problem) throw new NameError(problem)
+      }
+      if (this.options.database !== undefined) {
+        const problem = databaseProblem(this.options.database)
+        if (problem) throw new NameError(problem)
+      }
+      this.runtime = parseRuntime(this.options.runtime)
+      // a bad unit name or field list fails now, not after the questions
+      planUnit(this.options.unit ?? DEFAULT_UNIT, { fields: this.options.fields, crud: this.options.crud })
+    } catch (error) {
+      refuse(error)
+    }
+  }
+
+  /** Asks for what no flag gave, when someone is at a terminal and `--yes` is not set. */
+  async prompting(): Promise<void> {
+    const folderName = basename(process.cwd()).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+/, '') || 'my-service'
+    const defaults: Answers = {
+      name: this.options.name ?? folderName,
+      description: this.options.description ?? 'A web API on trefoil',
+      port: this.options.port === undefined ? DEFAULT_PORT : Number(this.options.port),
+      database: this.options.database ?? 'embedded',
+      unit: this.options.unit ?? DEFAULT_UNIT,
+    }
+    const interactive = !this.options.yes && process.stdin.isTTY === true
+    if (!interactive) {
+      this.answers = defaults
+    } else {
+      const asked = await this.prompt<Answers>([
+        ...(this.options.name === undefined ? [{ type: 'input' as const, name: 'name' as const, message: 'Package name', default: defaults.name, validate: (v: string) => packageNameProblem(v) ?? true }] : []),
+        ...(this.options.description === undefined ? [{ type: 'input' as const, name: 'description' as const, message: 'Description', default: defaults.description }] : []),
+        ...(this.options.port === undefined ? [{ type: 'number' as const, name: 'port' as const, message: 'Port', default: defaults.port, validate: (v: number | undefined) => portProblem(Number(v)) ?? true }] : []),
+        ...(this.options.database === undefined ? [{ type: 'input' as const, name: 'database' as const, message: 'Database: "embedded" or a postgresql:// URL', default: defaults.database, validate: (v: string) => databaseProblem(v) ?? true }] : []),
+        ...(this.options.unit === undefined ? [{ type: 'input' as const, name: 'unit' as const, message: 'First unit (a plural noun)', default: defaults.unit }] : []),
+      ])
+      this.answers = { ...defaults, ...asked, port: Number(asked.port ?? defaults.port) }
+    }
+    const problem = packageNameProblem(this.answers.name)
+    if (problem) refuse(new NameError(`Cannot name the service "${this.answers.name}": not a valid npm package name (${problem}); give one as \`yo trefoil <name>\``))
+    try {
+      this.plan = planUnit(this.answers.unit, { fields: this.options.fields, crud: this.options.crud })
+    } catch (error) {
+      refuse(error)
+    }
+  }
+
+  /** Picks the folder: `./<name>` when a name was given, else the current folder; it must be empty. */
+  configuring(): void {
+    const folder = this.options.name === undefined ? process.cwd() : resolve(this.answers.name.replace(/^@[^/]+\//, ''))
+    const present = existsSync(folder) ? readdirSync(folder).filter((entry) => entry !== '.git') : []
+    if (present.length > 0 && !this.options.force) {
+      refuse(new NameError(`Cannot write the service into ${folder}: the folder is not empty (${present.slice(0, 3).join(', ')}${present.length > 3 ? ', …' : ''}); pick another name or run with --force`))
+    }
+    this.destinationRoot(folder)
+    // `npm install` after writing runs in the service, not where yo was started
+    this.env.cwd = folder
+    this.config.set({ runtime: this.runtime.kind === 'tarball' ? 'pack' : this.runtime.kind })
+  }
+
+  /** Renders the service's files, then its first unit through the unit generator's code. */
+  async writing(): Promise<void> {
+    const runtime = await runtimeDependency(this.runtime)
+    const { name, description, port, database } = this.answers
+    const data = { name, description, port, database, runtime: runtime.spec, versions: pinnedVersions(), fieldTypes: FIELD_TYPES.join(', ') }
+    const templates = templatesOf('app')
+    const copy = (from: string, to: string = from.replace(/\.ejs$/, '')): void => this.fs.copyTpl(join(templates, from), this.destinationPath(to), data)
+    copy('package.json.ejs')
+    copy('tsconfig.json')
+    copy('README.md.ejs')
+    copy('gitignore', '.gitignore')
+    copy('env.example.ejs', '.env.example')
+    if (database !== 'embedded') copy('env.ejs', '.env')
+    copy('src/main.ts.ejs')
+    copy('src/config.ts.ejs')
+    copy('src/db/database.ts')
+    copy('src/db/models.ts.ejs')
+    copy('src/db/enums.ts.ejs')
+    copy('tests/test.env')
+    if (runtime.vendor) this.fs.write(this.destinationPath('vendor', runtime.vendor.name), runtime.vendor.contents)
+    try {
+      writeUnit(this.fs, this.destinationPath(), this.plan)
+    } catch (error) {
+      refuse(error)
+    }
+  }
+
+  /** Says what to do next. */
+  end(): void {
+    const folder = this.destinationPath()
+    const cd = folder === process.cwd() ? '' : `cd ${basename(folder)} && `
+    this.log(`\nService "${this.answers.name}" written to ${folder}: ${this.plan.names.route} is its first unit.`)
+    this.log(`Next: ${cd}npm install && npm start   (then open http://127.0.0.1:${this.answers.port}/docs)`)
+    this.log(`Tests: npm test   Another unit: yo trefoil:unit <name> --fields "title:string, done:boolean"`)
+  }
+}

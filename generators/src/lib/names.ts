@@ -1,0 +1,112 @@
+// The names one unit name turns into (folder, route, table, identifiers, schema names), and the
+// names a unit may not take. `task-event`, `TaskEvent` and `task_events` all name the same unit.
+import pluralize from 'pluralize'
+
+/** Every spelling of one unit's name that the generated code uses. */
+export interface UnitNames {
+  /** Folder, unit name and route segment: `task-events`. */
+  kebab: string
+  /** The route prefix: `/v1/task-events`. */
+  route: string
+  /** The SQL table: `task_events`. */
+  table: string
+  /** The routes' default export as `main.ts` imports it, and the model object: `taskEvents`. */
+  camelPlural: string
+  /** The existence-check dependency: `taskEvent`. */
+  camelSingular: string
+  /** Prefix of the schema names: `TaskEvent` (→ `TaskEventIn`, `TaskEventOut`). */
+  pascal: string
+  /** Plural for function names: `TaskEvents` (→ `listTaskEvents`). */
+  pascalPlural: string
+  /** Prefix of constants: `TASK_EVENT`. */
+  constant: string
+  /** For messages and docs: `task event`, `task events`. */
+  humanSingular: string
+  humanPlural: string
+  /** The path param naming one row: `taskEventId`. */
+  param: string
+}
+
+/** Thrown for a name the generators refuse; the message says why and is shown as is. */
+export class NameError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'NameError'
+  }
+}
+
+/** Throws `error`; a refusal ({@link NameError}) as a plain message, not a stack trace. */
+export function refuse(error: unknown): never {
+  if (error instanceof NameError) throw Object.assign(new Error(error.message), { stack: error.message })
+  throw error
+}
+
+// Words of JavaScript and TypeScript that cannot name an import or a function.
+const JS_RESERVED = new Set(
+  'break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await async arguments eval undefined any boolean number string symbol never unknown object type declare namespace module require'.split(' '),
+)
+
+// Names the generated service already uses: the files beside the units, the identifiers main.ts
+// and logic.ts declare, the dependency input names the runtime reserves (`use` keys), and the
+// paths other plugins serve (`/health`, `/docs`).
+const SERVICE_RESERVED = new Set(
+  'db database transaction config settings main app tests test src models enums migrations health docs openapi static params query headers header body ctx cleanup t created no-content not-found http version v1 node-modules'.split(' '),
+)
+
+/** Splits `TaskEvent`, `task-event`, `task_event`, `task event` into lower-case words. */
+export function words(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .split(/[\s_-]+/)
+    .filter(Boolean)
+    .map((word) => word.toLowerCase())
+}
+
+const capital = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1)
+
+/** camelCase of words. */
+export function camel(parts: readonly string[]): string {
+  return parts.map((word, i) => (i === 0 ? word : capital(word))).join('')
+}
+
+/** snake_case of words. */
+export function snake(parts: readonly string[]): string {
+  return parts.join('_')
+}
+
+/**
+ * The names of a unit, from what a user typed. The last word is made plural for routes, tables
+ * and folders (REST naming: plural nouns) and singular for one row.
+ * Throws a {@link NameError} for a name that is empty, starts with a digit, holds other characters
+ * than letters, digits, `-`, `_` and spaces, or is reserved.
+ * @example unitNames('task-event').route // '/v1/task-events'
+ */
+export function unitNames(input: string): UnitNames {
+  const raw = input.trim()
+  if (!raw) throw new NameError('A unit needs a name, e.g. yo trefoil:unit tasks')
+  if (!/^[A-Za-z][A-Za-z0-9 _-]*$/.test(raw)) throw new NameError(`Cannot use "${input}" as a unit name: use letters, digits and dashes, starting with a letter (e.g. task-events)`)
+  const parts = words(raw)
+  const last = parts[parts.length - 1]!
+  const plural = [...parts.slice(0, -1), pluralize.plural(last)]
+  const singular = [...parts.slice(0, -1), pluralize.singular(last)]
+  const kebab = plural.join('-')
+  const names: UnitNames = {
+    kebab,
+    route: `/v1/${kebab}`,
+    table: snake(plural),
+    camelPlural: camel(plural),
+    camelSingular: camel(singular),
+    pascal: singular.map(capital).join(''),
+    pascalPlural: plural.map(capital).join(''),
+    constant: singular.join('_').toUpperCase(),
+    humanSingular: singular.join(' '),
+    humanPlural: plural.join(' '),
+    param: `${camel(singular)}Id`,
+  }
+  for (const candidate of new Set([kebab, singular.join('-'), names.camelPlural, names.camelSingular])) {
+    if (JS_RESERVED.has(candidate)) throw new NameError(`Cannot use "${input}" as a unit name: "${candidate}" is a reserved word in JavaScript`)
+    if (SERVICE_RESERVED.has(candidate)) throw new NameError(`Cannot use "${input}" as a unit name: "${candidate}" is already used by the service (src/, main.ts or a plugin); pick another name`)
+  }
+  return names
+}

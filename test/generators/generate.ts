@@ -1,0 +1,73 @@
+// Runs the generators in-process with yeoman-test, from their TypeScript sources (so the tests
+// never see stale compiled JS), in folders the test owns; and reads back what they wrote.
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, relative } from 'node:path'
+import helpers from 'yeoman-test'
+import AppGenerator from '../../generators/src/app/index.js'
+import UnitGenerator from '../../generators/src/unit/index.js'
+
+/** Flags as yo would pass them (`--no-crud` is `crud: false`). */
+export type Flags = Record<string, string | number | boolean>
+
+/** A fresh folder under the system's temp folder; {@link removeFolders} deletes them all. */
+export function tempFolder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'trefoil-gen-'))
+  made.push(dir)
+  return dir
+}
+const made: string[] = []
+
+/** Deletes every folder {@link tempFolder} made. */
+export function removeFolders(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
+}
+
+/** Runs `yo trefoil [args]` in `cwd`; resolves once the files are on disk. */
+export async function runApp(cwd: string, args: string[], flags: Flags = {}, answers?: Record<string, unknown>): Promise<{ asked: string[] }> {
+  let context = helpers.run<AppGenerator>(AppGenerator, { namespace: 'trefoil:app', tmpdir: false, cwd, autoCleanup: false }).withArguments(args).withOptions({ skipInstall: true, force: false, ...flags })
+  if (answers) context = context.withAnswers(answers)
+  const result = await context
+  return { asked: result.askedQuestions.map((q) => q.name) }
+}
+
+/** Runs `yo trefoil:unit [args]` in the service folder `cwd`. */
+export async function runUnit(cwd: string, args: string[], flags: Flags = {}): Promise<void> {
+  await helpers.run<UnitGenerator>(UnitGenerator, { namespace: 'trefoil:unit', tmpdir: false, cwd, autoCleanup: false }).withArguments(args).withOptions({ skipInstall: true, force: false, ...flags })
+}
+
+/** The message a run failed with (the test fails if it succeeded). */
+export async function failure(run: Promise<unknown>): Promise<string> {
+  try {
+    await run
+  } catch (error) {
+    return (error as Error).message
+  }
+  throw new Error('Expected the generator to refuse, but it succeeded')
+}
+
+/** Every file under `dir`, relative and sorted. */
+export function filesOf(dir: string): string[] {
+  const out: string[] = []
+  const walk = (at: string): void => {
+    for (const entry of readdirSync(at, { withFileTypes: true })) {
+      const path = join(at, entry.name)
+      if (entry.isDirectory()) walk(path)
+      else out.push(relative(dir, path))
+    }
+  }
+  walk(dir)
+  return out.sort()
+}
+
+/** Each file's contents and modification time: equal snapshots mean nothing was touched. */
+export function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const file of filesOf(dir)) out[file] = `${statSync(join(dir, file)).mtimeMs} ${readFileSync(join(dir, file), 'utf8')}`
+  return out
+}
+
+/** A file's text. */
+export function read(dir: string, file: string): string {
+  return readFileSync(join(dir, file), 'utf8')
+}
