@@ -73,3 +73,6 @@ export { openapi, named, buildOpenApi, type OpenApiOptions, type OpenApiDocument
 export { defineAuth, DEFAULT_ROLES, type Auth, type AuthOptions, type AuthInput, type SessionOptions, type ProjectGrant, type LoginOptions, type SignOptions, type JWTPayload } from './auth.js'
 export { createCsrf, SAFE_METHODS, type Csrf, type CsrfOptions } from './csrf.js'
 export { security, cors, safeEqual, DEFAULT_CSP, type SecurityOptions, type CorsOptions } from './security.js'
+
+// uploads (issue 5)
+export { byName, SNIFFED_TYPES, type UploadedFile, type UploadedFiles, type MultipartFields, type MultipartSpec, type FileFieldSpec, type UploadSpec, type UploadInput, type SaveOptions } from './uploads.js'

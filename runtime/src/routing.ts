@@ -7,6 +7,7 @@ import type { RequestContext } from './internal/context.js'
 import type { Reply } from './responses.js'
 import { definePlugin, type Plugin } from './plugin.js'
 import type { App } from './app.js'
+import type { MultipartSpec, UploadInput, UploadSpec } from './uploads.js'
 
 type Awaitable<T> = T | Promise<T>
 
@@ -33,7 +34,7 @@ export type PathParams<Path extends string> = string extends Path
       : {}
 
 /** Options of one route. */
-export interface RouteOptions<P = undefined, Q = undefined, H = undefined, B = undefined, U = {}, R = undefined> {
+export interface RouteOptions<P = undefined, Q = undefined, H = undefined, B = undefined, U = {}, R = undefined, M = MultipartSpec | undefined, UP = UploadSpec | undefined> {
   /** Path params, coerced from strings (`t.Object({ projectId: t.Integer() })`). */
   params?: P
   /** Query string, coerced from strings; unknown keys dropped. */
@@ -42,6 +43,13 @@ export interface RouteOptions<P = undefined, Q = undefined, H = undefined, B = u
   headers?: H
   /** JSON (or urlencoded form) body; not coerced for JSON; unknown fields dropped. */
   body?: B
+  /**
+   * A multipart/form-data body: text fields (a schema) and files streamed to disk; the handler
+   * gets `fields` and `files`. Not with `body` or `upload`.
+   */
+  multipart?: M
+  /** A raw body streamed to disk as one file (a client PUTting a file); the handler gets `upload`. */
+  upload?: UP
   /** Dependencies whose values the handler receives under these names. */
   use?: U
   /** Response model(s): shape and, in development, check the output. */
@@ -63,7 +71,7 @@ export interface RouteOptions<P = undefined, Q = undefined, H = undefined, B = u
 }
 
 /** What a handler receives: validated, typed inputs, its dependencies' values, the request. */
-export type HandlerInput<Path extends string, P, Q, H, B, U, GU> = {
+export type HandlerInput<Path extends string, P, Q, H, B, U, GU, M = undefined, UP = undefined> = {
   params: StaticOr<P, PathParams<Path>>
   query: StaticOr<Q, RawQuery>
   headers: StaticOr<H, IncomingHttpHeaders>
@@ -71,7 +79,8 @@ export type HandlerInput<Path extends string, P, Q, H, B, U, GU> = {
   ctx: RequestContext
   app: App
 } & UseValues<U> &
-  UseValues<GU>
+  UseValues<GU> &
+  UploadInput<M, UP>
 
 /** A route handler: its value is sent as JSON (or the route's view), or it returns a reply. */
 export type Handler<In, R> = (input: In) => Awaitable<ResponseValue<R> | Reply>
@@ -80,10 +89,20 @@ type OptionalSchema = TSchema | undefined
 
 /** Declares a route for one method; typed from its options. */
 export interface RouteMethod<GU extends UseMap> {
-  <Path extends string, P extends OptionalSchema = undefined, Q extends OptionalSchema = undefined, H extends OptionalSchema = undefined, B extends OptionalSchema = undefined, U extends UseMap = {}, R extends ResponseSpec | undefined = undefined>(
+  <
+    Path extends string,
+    P extends OptionalSchema = undefined,
+    Q extends OptionalSchema = undefined,
+    H extends OptionalSchema = undefined,
+    B extends OptionalSchema = undefined,
+    U extends UseMap = {},
+    R extends ResponseSpec | undefined = undefined,
+    M extends MultipartSpec | undefined = undefined,
+    UP extends UploadSpec | undefined = undefined,
+  >(
     path: Path,
-    options: RouteOptions<P, Q, H, B, U, R>,
-    handler: Handler<HandlerInput<Path, P, Q, H, B, U, GU>, R>,
+    options: RouteOptions<P, Q, H, B, U, R, M, UP>,
+    handler: Handler<HandlerInput<Path, P, Q, H, B, U, GU, M, UP>, R>,
   ): void
   <Path extends string>(path: Path, handler: Handler<HandlerInput<Path, undefined, undefined, undefined, undefined, {}, GU>, undefined>): void
 }
@@ -105,7 +124,7 @@ export interface RouteDefinition {
   readonly path: string
   /** The unit (or plugin) that declared it. */
   readonly unit: string
-  readonly options: RouteOptions<OptionalSchema, OptionalSchema, OptionalSchema, OptionalSchema, UseMap, ResponseSpec | undefined>
+  readonly options: RouteOptions<OptionalSchema, OptionalSchema, OptionalSchema, OptionalSchema, UseMap, ResponseSpec | undefined, MultipartSpec | undefined, UploadSpec | undefined>
   /** Dependencies shared by every route of the unit, resolved before the route's own. */
   readonly groupUse: UseMap
   readonly handler: (input: never) => unknown

@@ -9,6 +9,9 @@ import { compileBody, compileCoercing, toIssues, type ValidationIssue, type Vali
 import type { Views } from '../views.js'
 import type { App } from '../app.js'
 import { readBody } from './body.js'
+import { compileMultipart, readMultipart } from './multipart.js'
+import { defaultTempDir } from './upload-file.js'
+import { compileUpload, readUpload } from './upload-raw.js'
 import type { RequestContext, TrefoilState } from './context.js'
 import { send, type SendTarget } from './send.js'
 import { serializerFor } from './serialize.js'
@@ -57,11 +60,18 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
   const bodyJsonV = compile(options.body, 'body', compileBody)
   const bodyFormV = compile(options.body, 'body', compileCoercing)
   const bodyLimit = options.bodyLimit ?? env.bodyLimit
+  // uploads (issue 5): a multipart body or a raw file body, read before the dependencies run
+  if ([options.body, options.multipart, options.upload].filter(Boolean).length > 1) fail('it may declare only one of body, multipart and upload')
+  const tempDir = defaultTempDir(env.app.settings)
+  const multipartPlan = options.multipart ? compileMultipart(options.multipart, tempDir, fail) : undefined
+  const uploadPlan = options.upload ? compileUpload(options.upload, tempDir, fail) : undefined
+  const uploadNames = multipartPlan ? ['fields', 'files'] : uploadPlan ? ['upload'] : []
 
   const use = { ...definition.groupUse }
   for (const [key, dep] of Object.entries(options.use ?? {})) {
     if (RESERVED_INPUT_NAMES.has(key)) fail(`"${key}" is a reserved input name and cannot name a dependency`)
     if (key in use) fail(`"${key}" is already a dependency of its unit`)
+    if (uploadNames.includes(key)) fail(`"${key}" is the route's upload input and cannot name a dependency`)
     use[key] = dep
   }
 
@@ -111,9 +121,26 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
         input.body = body.value
       }
     }
+    let discardUploads: (() => Promise<void>) | undefined
+    if (multipartPlan) {
+      const form = await readMultipart(ctx, multipartPlan)
+      issues.push(...form.issues)
+      input.fields = form.fields
+      input.files = form.files
+      discardUploads = form.discard
+    } else if (uploadPlan) {
+      const upload = await readUpload(ctx, uploadPlan)
+      issues.push(...upload.issues)
+      input.upload = upload.file
+      discardUploads = upload.discard
+    }
     const scope = roots.length > 0 ? new RequestScope(ctx, app, raw) : undefined
     if (scope && validateDeps) scope.validate(closure, issues)
-    if (issues.length > 0) throw new ValidationError(dedupe(issues))
+    if (issues.length > 0) {
+      // a request that fails validation keeps none of its files, not even until the response
+      await discardUploads?.()
+      throw new ValidationError(dedupe(issues))
+    }
 
     let streamed: boolean
     try {

@@ -1,0 +1,237 @@
+// One received file: written in chunks into the request's temp folder under a generated name,
+// with its size limit checked per chunk, its type read from its first bytes and its SHA-256
+// computed on the way; and the UploadedFile a handler gets, which can move itself into place.
+import { createHash, randomBytes } from 'node:crypto'
+import { createReadStream, createWriteStream, type ReadStream, type WriteStream } from 'node:fs'
+import { link, mkdir, mkdtemp, rm, unlink } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { addAbortSignal, finished, type Readable } from 'node:stream'
+import { once } from 'node:events'
+import { pipeline } from 'node:stream/promises'
+import { Conflict, PayloadTooLarge, UnsupportedMediaType } from '../errors.js'
+import type { SaveOptions, UploadedFile } from '../uploads.js'
+import type { RequestContext } from './context.js'
+import { decideType, SNIFF_BYTES } from './upload-sniff.js'
+
+/** Where request temp folders go when neither the route nor the settings say. */
+export function defaultTempDir(settings: unknown): string {
+  const fromSettings = (settings as { UPLOAD_TEMP_DIR?: unknown } | undefined)?.UPLOAD_TEMP_DIR
+  return typeof fromSettings === 'string' && fromSettings !== '' ? fromSettings : join(tmpdir(), 'trefoil-uploads')
+}
+
+/** A request's own temp folder, made at its first file and removed with whatever is left in it. */
+export class UploadFolder {
+  #dir: Promise<string> | undefined
+
+  constructor(readonly base: string) {}
+
+  /** The folder's path (created, mode 0700, on first use). */
+  dir(): Promise<string> {
+    this.#dir ??= mkdir(this.base, { recursive: true, mode: 0o700 }).then(() => mkdtemp(join(this.base, 'req-')))
+    return this.#dir
+  }
+
+  /** Deletes the folder and every file still in it (those a handler did not save). */
+  async discard(): Promise<void> {
+    const pending = this.#dir
+    this.#dir = undefined
+    const dir = await pending?.catch(() => undefined)
+    if (dir) await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** 413 with a code naming the limit (`max_file_bytes`, `max_total_bytes`, `max_files`, …). */
+export function limitError(code: string, message: string): PayloadTooLarge {
+  return new PayloadTooLarge(message, { code })
+}
+
+/**
+ * Stops reading a body we will not finish: the rest stays unread and the connection closes once
+ * the error response is written (reading on would let a client make us swallow gigabytes).
+ */
+export function stopReading(ctx: RequestContext): void {
+  ctx.res.shouldKeepAlive = false
+  ctx.req.pause()
+}
+
+/** What {@link receiveFile} needs besides the bytes. */
+export interface ReceiveOptions {
+  readonly folder: UploadFolder
+  readonly field: string
+  /** The client's name for the file (undefined for a raw body without one). */
+  readonly filename: string | undefined
+  readonly declaredType: string
+  readonly maxBytes: number
+  readonly types: readonly string[] | undefined
+  /** Aborting destroys the source and removes the partial file. */
+  readonly signal: AbortSignal
+  /** Describes the limit for the 413 message (`file field "photos"`). */
+  readonly label: string
+  /** Resolve to undefined for a nameless empty part (a browser's empty file input). */
+  readonly skipEmpty: boolean
+}
+
+/** Streams `source` into the temp folder; rejects with 413 / 415 (nothing left on disk) or on abort. */
+export async function receiveFile(source: Readable, options: ReceiveOptions): Promise<StoredFile | undefined> {
+  addAbortSignal(options.signal, source)
+  const dir = await options.folder.dir()
+  const id = randomBytes(16).toString('hex')
+  const hash = createHash('sha256')
+  const head: Buffer[] = []
+  let headBytes = 0
+  let size = 0
+  let out: WriteStream | undefined
+  let outError: Error | undefined
+  let decided: { type: string; ext: string } | undefined
+
+  const open = async (): Promise<void> => {
+    const first = Buffer.concat(head)
+    decided = decideType(first, options.declaredType, options.types)
+    if (!decided) throw new UnsupportedMediaType(`Unsupported file type for ${options.label}: allowed ${options.types!.join(', ')}`, { code: 'file_type' })
+    // the name is ours alone: 128 random bits, and the sniffed type's extension
+    out = createWriteStream(join(dir, id + decided.ext), { flags: 'wx', mode: 0o600 })
+    out.on('error', (error) => (outError ??= error))
+    await write(first)
+  }
+  const write = async (chunk: Buffer): Promise<void> => {
+    if (outError) throw outError
+    hash.update(chunk)
+    if (!out!.write(chunk)) await once(out!, 'drain', { signal: options.signal })
+  }
+
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      size += chunk.length
+      if (size > options.maxBytes) throw limitError('max_file_bytes', `File is larger than the limit for ${options.label}: at most ${options.maxBytes} bytes`)
+      if (out) {
+        await write(chunk)
+        continue
+      }
+      head.push(chunk)
+      headBytes += chunk.length
+      if (headBytes >= SNIFF_BYTES) await open()
+    }
+    if (size === 0 && options.skipEmpty && !options.filename) return undefined
+    if (!out) await open()
+    const stream = out!
+    stream.end()
+    await new Promise<void>((done, fail) => finished(stream, (error) => (error ? fail(error) : done())))
+    if (outError) throw outError
+  } catch (error) {
+    if (out) {
+      out.destroy()
+      await new Promise<void>((done) => finished(out!, () => done()))
+      await rm(out.path as string, { force: true })
+    }
+    throw options.signal.aborted && options.signal.reason instanceof Error ? options.signal.reason : error
+  }
+  return new StoredFile({
+    field: options.field,
+    originalName: displayName(options.filename),
+    storedName: id + decided!.ext,
+    path: out!.path as string,
+    size,
+    mediaType: decided!.type,
+    declaredType: options.declaredType,
+    sha256: hash.digest('hex'),
+  })
+}
+
+// Control characters (C0, DEL, C1) and the bidi controls that make `gpj.exe` read as `exe.jpg`.
+const UNSAFE_DISPLAY = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g
+
+/** The client's file name made fit for display: never a path, only data. */
+export function displayName(name: string | undefined): string {
+  const clean = (name ?? '').normalize('NFC').replace(UNSAFE_DISPLAY, '').trim()
+  const cut = Array.from(clean).slice(0, 255).join('')
+  return cut === '' ? 'file' : cut
+}
+
+type StoredFileInit = Omit<UploadedFile, 'saved' | 'saveTo' | 'stream'>
+
+/** The UploadedFile a handler receives. */
+export class StoredFile implements UploadedFile {
+  readonly field: string
+  readonly originalName: string
+  readonly storedName: string
+  readonly size: number
+  readonly mediaType: string
+  readonly declaredType: string
+  readonly sha256: string
+  #path: string
+  #saved = false
+
+  constructor(init: StoredFileInit) {
+    this.field = init.field
+    this.originalName = init.originalName
+    this.storedName = init.storedName
+    this.size = init.size
+    this.mediaType = init.mediaType
+    this.declaredType = init.declaredType
+    this.sha256 = init.sha256
+    this.#path = init.path
+  }
+
+  get path(): string {
+    return this.#path
+  }
+
+  get saved(): boolean {
+    return this.#saved
+  }
+
+  async saveTo(dir: string, options: SaveOptions = {}): Promise<string> {
+    const name = options.name ?? this.storedName
+    checkPlainName(name)
+    await mkdir(dir, { recursive: true })
+    const target = resolve(dir, name)
+    if (target === this.#path) return target
+    try {
+      // link + unlink is a rename that refuses to replace: rename(2) would overwrite silently
+      await link(this.#path, target)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      if (code === 'EEXIST') throw exists(name)
+      // another disk (EXDEV) or a file system without hard links: copy in chunks
+      if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EMLINK') throw error
+      await copyNoClobber(this.#path, target, name)
+    }
+    await unlink(this.#path)
+    this.#path = target
+    this.#saved = true
+    return target
+  }
+
+  stream(): ReadStream {
+    return createReadStream(this.#path, { highWaterMark: 1 << 20 })
+  }
+
+  /** Shown by `JSON.stringify` (e.g. in logs): the data, without methods. */
+  toJSON(): Omit<StoredFileInit, never> & { saved: boolean } {
+    return { field: this.field, originalName: this.originalName, storedName: this.storedName, path: this.#path, size: this.size, mediaType: this.mediaType, declaredType: this.declaredType, sha256: this.sha256, saved: this.#saved }
+  }
+}
+
+function exists(name: string): Conflict {
+  return new Conflict(`Cannot save the upload: a file named "${name}" already exists there`, { code: 'file_exists' })
+}
+
+function checkPlainName(name: string): void {
+  if (name === '' || name === '.' || name === '..' || /[/\\\u0000]/.test(name) || Buffer.byteLength(name) > 255) {
+    throw new TypeError(`Cannot save the upload as "${name.slice(0, 80)}": give a plain file name, not a path`)
+  }
+}
+
+async function copyNoClobber(from: string, to: string, name: string): Promise<void> {
+  let created = false
+  const out = createWriteStream(to, { flags: 'wx', mode: 0o600 })
+  out.once('open', () => (created = true))
+  try {
+    await pipeline(createReadStream(from, { highWaterMark: 1 << 20 }), out)
+  } catch (error) {
+    if (created) await rm(to, { force: true })
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw exists(name)
+    throw error
+  }
+}
