@@ -4,11 +4,15 @@
 //    medians: trefoil's overhead over the raw pool.
 // 2. A light endpoint's latency (autocannon) alone, with 2 CPU-heavy tasks in flight in the
 //    worker pool, and, for contrast, with the same work done on the event loop.
+// trefoil runs twice: from source as `npm start` / `npm test` run it (tsx registered in every
+// worker), and compiled to JS as in production (the runtime is built into a temporary folder).
 // `--quick` for a smoke run. The server of part 2 runs in a child process (`--serve`).
-import { spawn } from 'node:child_process'
-import { availableParallelism } from 'node:os'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
 import { request } from 'node:http'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { StaticPool } from 'node-worker-threads-pool'
@@ -38,12 +42,29 @@ interface Pool {
   close(): Promise<void>
 }
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/** `createWorkerPool` from the runtime compiled by tsc into a temporary folder, as in production. */
+async function compiledRuntime(): Promise<{ create: typeof createWorkerPool; cleanup: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'trefoil-bench-'))
+  // emits even when another part of the tree has a type error: only the output matters here
+  spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'runtime/tsconfig.build.json', '--outDir', join(dir, 'dist')], { cwd: ROOT, stdio: 'ignore' })
+  if (!existsSync(join(dir, 'dist/workers.js'))) throw new Error('Cannot build the runtime for the compiled run')
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}')
+  const mod = (await import(pathToFileURL(join(dir, 'dist/workers.js')).href)) as { createWorkerPool: typeof createWorkerPool }
+  return { create: mod.createWorkerPool, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
 async function pools(size: number): Promise<Pool[]> {
+  const compiled = await compiledRuntime()
+  const trefoilJs = compiled.create({ size, typescript: false })
   const trefoil = createWorkerPool({ size })
   const piscina = new Piscina({ filename: TASK.href, minThreads: size, maxThreads: size, idleTimeout: Number.POSITIVE_INFINITY })
   const nwtp = new StaticPool({ size, task: NWTP_WORKER })
   return [
-    { name: 'trefoil runInWorker', run: (input) => runInWorker(trefoil, TASK, input), close: () => trefoil.close() },
+    { name: 'trefoil runInWorker (compiled)', run: (input) => trefoilJs.run(TASK, input), close: async () => (await trefoilJs.close(), compiled.cleanup()) },
+    { name: 'trefoil runInWorker (source, tsx)', run: (input) => runInWorker(trefoil, TASK, input), close: () => trefoil.close() },
     { name: 'piscina (direct)', run: (input) => piscina.run(input) as Promise<unknown>, close: () => piscina.destroy() },
     { name: 'node-worker-threads-pool (direct)', run: (input) => nwtp.exec(input) as Promise<unknown>, close: async () => void (await nwtp.destroy()) },
   ]

@@ -248,4 +248,16 @@ test('a task reference must be a file URL or an absolute path', async () => {
   assert.match(error?.message ?? '', /give a file URL/)
 })
 
+// Compile-time only (never called): a task's input and output types come from its module.
+export function typeChecks(p: WorkerPool): void {
+  const reply: Promise<{ value: unknown; threadId: number; typebox: boolean }> = p.run(echo, { value: 1 })
+  // @ts-expect-error: echo's input needs `value`
+  void p.run(echo, { holdMs: 1 })
+  // @ts-expect-error: echo answers an object, not a number
+  const wrong: Promise<number> = runInWorker(p, echo, { value: 1 })
+  // an untyped reference (URL) gives unknown
+  const loose: Promise<unknown> = p.run(fixture('echo'), { anything: true })
+  void [reply, wrong, loose]
+}
+
 test.run()
