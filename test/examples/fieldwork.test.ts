@@ -1,20 +1,28 @@
-// The example app as a user meets it: `npm start`, then a browser's and an API client's requests.
+// The example app as a user meets it: `npm start` (embedded PostgreSQL in a fresh DATA_DIR), then
+// an API client's and a browser's requests over real HTTP, then SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { tempDataDir } from './fixtures/fieldwork.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 let child: ChildProcess
 let base = ''
+let removeDataDir: () => Promise<void> = async () => undefined
 
 test.before(async () => {
+  const data = await tempDataDir()
+  removeDataDir = data.remove
+  const env: Record<string, string | undefined> = { ...process.env, PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'info', DATA_DIR: data.dir }
+  for (const key of ['DATABASE_URL', 'DB_HOST', 'SECRET_KEY']) delete env[key]
+  const started = performance.now()
   // its own process group: npm and sh do not pass signals on, the group reaches the app itself
-  child = spawn('npm', ['start'], { cwd: root, detached: true, env: { ...process.env, PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  child = spawn('npm', ['start'], { cwd: root, detached: true, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   base = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start did not listen within 30 s:\n${output}`)), 30_000)
+    const timer = setTimeout(() => reject(new Error(`npm start did not listen within 60 s:\n${output}`)), 60_000)
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk
       const url = /"url":"(http:[^"]+)".*"msg":"Listening"/.exec(output)?.[1]
@@ -25,6 +33,10 @@ test.before(async () => {
     })
     child.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)))
   })
+  assert.match(output, /SECRET_KEY is not set/, 'the development key is announced')
+  const health = await fetch(`${base}/health/ready`)
+  assert.is(health.status, 200)
+  console.log(`npm start answered its first request ${Math.round(performance.now() - started)} ms after the spawn (empty data folder)`)
 })
 
 test.after(async () => {
@@ -32,40 +44,56 @@ test.after(async () => {
     process.kill(-child.pid!, 'SIGKILL')
     await once(child, 'exit')
   }
+  await removeDataDir()
 })
 
-test('npm start serves the JSON API: create, read, 422, 404', async () => {
-  const made = await fetch(`${base}/v1/projects`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: ' Flood response ', priority: 8 }) })
+async function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+}
+
+test('npm start serves the JSON API: sign up, token, create, read, split, lock, 401, 422, 404', async () => {
+  assert.is((await fetch(`${base}/v1/projects`)).status, 401)
+  assert.is((await post('/v1/users', { email: 'ann@example.org', name: 'Ann', password: 'correct horse' })).status, 201)
+  const token = ((await (await post('/v1/auth/tokens', { email: 'ann@example.org', password: 'correct horse' })).json()) as { access_token: string }).access_token
+  const auth = { authorization: `Bearer ${token}` }
+  const area = { type: 'Polygon', coordinates: [[[39.27, -6.82], [39.29, -6.82], [39.29, -6.8], [39.27, -6.8], [39.27, -6.82]]] }
+  const made = await post('/v1/projects', { name: ' Flood response ', priority: 8, area }, auth)
   assert.is(made.status, 201)
   const project = (await made.json()) as { id: number; name: string }
-  assert.equal(project, { id: project.id, name: 'Flood response', description: '', priority: 8 })
-  assert.is(made.headers.get('location'), `/v1/projects/${project.id}`)
-  const got = await fetch(`${base}/v1/projects/${project.id}`)
+  assert.is(project.name, 'Flood response')
+  const got = await fetch(`${base}/v1/projects/${project.id}`, { headers: auth })
   assert.equal(await got.json(), project)
-  const bad = await fetch(`${base}/v1/projects`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: '', priority: 99 }) })
+  const split = await post(`/v1/projects/${project.id}/tasks`, { cellMetres: 1000 }, auth)
+  assert.is(split.status, 201)
+  const tasks = (await split.json()) as { id: number }[]
+  assert.ok(tasks.length >= 4, `${tasks.length} tasks`)
+  const locked = await post(`/v1/projects/${project.id}/tasks/${tasks[0]!.id}/events`, { event: 'lock_for_mapping' }, auth)
+  assert.is(((await locked.json()) as { status: string }).status, 'locked_for_mapping')
+  const bad = await post('/v1/projects', { name: '', priority: 99 }, auth)
   assert.is(bad.status, 422)
   assert.is(((await bad.json()) as { detail: unknown[] }).detail.length, 2)
-  assert.is((await fetch(`${base}/v1/projects/99999`)).status, 404)
+  assert.is((await fetch(`${base}/v1/projects/99999`, { headers: auth })).status, 404)
 })
 
-test('npm start serves the hypermedia site: pages, htmx fragments, local htmx', async () => {
+test('npm start serves the hypermedia site: sign-in redirect, pages, local htmx and script', async () => {
   const home = await fetch(`${base}/`, { redirect: 'manual' })
   assert.is(home.status, 303)
   assert.is(home.headers.get('location'), '/v1/projects')
-  const page = await fetch(`${base}/v1/projects`, { headers: { accept: 'text/html' } })
-  const markup = await page.text()
-  assert.match(markup, /<script src="\/static\/htmx.min.js" defer><\/script>/)
-  assert.match(markup, /<form hx-post="\/v1\/projects"/)
-  const row = await fetch(`${base}/v1/projects`, { method: 'POST', headers: { 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=Roads+%3Cnorth%3E&priority=3' })
-  assert.is(row.status, 201)
-  assert.match(await row.text(), /^<tr id="project-\d+"><td>\d+<\/td><td><a href="\/v1\/projects\/\d+">Roads &lt;north&gt;<\/a><\/td><td>3<\/td><\/tr>/)
-  const invalid = await fetch(`${base}/v1/projects`, { method: 'POST', headers: { 'hx-request': 'true', 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=&priority=3' })
-  assert.is(invalid.status, 422)
-  assert.match(await invalid.text(), /^<div class="trefoil-error" role="alert"/)
-  const htmx = await fetch(`${base}/static/htmx.min.js`)
-  assert.is(htmx.status, 200)
-  assert.match(htmx.headers.get('content-type') ?? '', /javascript/)
-  assert.ok(Number(htmx.headers.get('content-length')) > 10_000)
+  const page = await fetch(`${base}/v1/projects`, { headers: { accept: 'text/html' }, redirect: 'manual' })
+  assert.is(page.status, 302)
+  assert.is(page.headers.get('location'), '/login')
+  const login = await fetch(`${base}/login`, { headers: { accept: 'text/html' } })
+  const markup = await login.text()
+  assert.match(markup, '<script src="/static/htmx.min.js" defer></script>')
+  assert.match(markup, '<form id="login" hx-post="/v1/auth/sessions"')
+  assert.match(login.headers.get('content-security-policy') ?? '', "script-src 'self'")
+  for (const script of ['/static/htmx.min.js', '/static/app.js']) {
+    const res = await fetch(`${base}${script}`)
+    assert.is(res.status, 200)
+    assert.match(res.headers.get('content-type') ?? '', /javascript/)
+  }
+  const docs = await fetch(`${base}/docs`)
+  assert.is(docs.status, 200)
 })
 
 test('SIGTERM stops the app cleanly', async () => {

@@ -1,18 +1,42 @@
-// The fieldwork app: what it is made of, in one list. Run it with `npm start`.
+// The fieldwork app: what it is made of, in one list. Run it with `npm start` (embedded database,
+// nothing else to install); tests import `app` and use `app.inject()` or `app.listen()`.
 import { fileURLToPath } from 'node:url'
-import { createApp } from 'trefoil'
-import { settings } from './config.js'
-import pages from './pages.js'
+import { createApp, definePlugin, openapi, security } from 'trefoil'
+import auth from './auth/routes.js'
+import { settings, usesDevelopmentSecret } from './config.js'
+import { databasePlugin } from './db/database.js'
+import pages, { signInRedirect } from './pages.js'
 import projects from './projects/routes.js'
+import tasks from './tasks/routes.js'
+import { workersPlugin } from './workers.js'
 
-/** The app; tests import it and use `app.inject()`. */
+/** Sends browsers that are not signed in to /login (see pages.ts). */
+const signIn = definePlugin({
+  name: 'sign-in-redirect',
+  setup(app) {
+    app.use(signInRedirect as Parameters<typeof app.use>[0])
+  },
+})
+
+/** The app. */
 export const app = createApp({
   settings,
-  plugins: [pages, projects],
+  plugins: [
+    security(),
+    openapi({ title: 'Fieldwork', version: '1.0.0', description: 'Field-mapping projects split into tasks that mappers lock and map and validators validate' }),
+    databasePlugin,
+    workersPlugin,
+    signIn,
+    pages,
+    auth,
+    projects,
+    tasks,
+  ],
   views: { dir: fileURLToPath(new URL('../views', import.meta.url)), layout: 'layout' },
 })
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (usesDevelopmentSecret) app.log.warn('SECRET_KEY is not set: tokens are signed with the published development key (refused when NODE_ENV=production)')
   await app.listen()
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.close())
 }

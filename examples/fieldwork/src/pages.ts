@@ -1,10 +1,46 @@
-// Site-wide pages and static assets: the home page and htmx, served locally (no CDN).
+// Site-wide pages and assets: the home page, htmx and the page script served locally (no CDN), and
+// sending a browser that is not signed in to the sign-in page.
 import { createRequire } from 'node:module'
-import { defineUnit, file, redirect } from 'trefoil'
+import { fileURLToPath } from 'node:url'
+import { defineUnit, file, isHttpError, redirect, type RequestContext } from 'trefoil'
 
 const htmxPath = createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js')
+const scriptPath = fileURLToPath(new URL('../static/app.js', import.meta.url))
+const SCRIPT = { type: 'text/javascript; charset=utf-8', headers: { 'cache-control': 'no-cache' } }
 
-export default defineUnit('pages', (r) => {
-  r.get('/', () => redirect('/v1/projects', 303))
-  r.get('/static/htmx.min.js', () => file(htmxPath, { type: 'text/javascript; charset=utf-8' }))
+/** Whether the request comes from htmx (which wants a fragment, not a page). */
+export function isHtmx(ctx: RequestContext): boolean {
+  return ctx.get('HX-Request') === 'true'
+}
+
+/** Whether a browser navigates to a page (rather than an API client or htmx asking). */
+function navigates(ctx: RequestContext): boolean {
+  return ctx.method === 'GET' && !isHtmx(ctx) && ctx.get('Accept').includes('text/html')
+}
+
+export default defineUnit('pages', { tags: ['pages'] }, (r) => {
+  r.get('/', { summary: 'Home: the projects' }, () => redirect('/v1/projects', 303))
+  r.get('/static/htmx.min.js', { summary: 'htmx, served from the installed package' }, () => file(htmxPath, SCRIPT))
+  r.get('/static/app.js', { summary: 'The pages’ script' }, () => file(scriptPath, SCRIPT))
 })
+
+/**
+ * Middleware (listed by main.ts): a 401 on a page sends the browser to /login, on an htmx request
+ * it makes htmx go there (`HX-Redirect`); API clients keep their 401 and its challenge.
+ */
+export async function signInRedirect(koaCtx: RequestContext, next: () => Promise<unknown>): Promise<void> {
+  try {
+    await next()
+  } catch (error) {
+    if (!isHttpError(error) || error.status !== 401) throw error
+    const ctx = koaCtx
+    if (navigates(ctx)) {
+      ctx.redirect('/login')
+      return
+    }
+    if (!isHtmx(ctx)) throw error
+    ctx.status = 401
+    ctx.set('HX-Redirect', '/login')
+    ctx.body = ''
+  }
+}

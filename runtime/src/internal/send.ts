@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises'
 import { extname } from 'node:path'
 import { Readable } from 'node:stream'
 import type { TSchema } from 'typebox'
-import { NotFound } from '../errors.js'
+import { HttpError, NotFound } from '../errors.js'
 import { isReply, type Reply } from '../responses.js'
 import type { Views } from '../views.js'
 import type { RequestContext } from './context.js'
@@ -93,7 +93,9 @@ function viewData(value: unknown): object {
 
 function sendView(ctx: RequestContext, target: SendTarget, view: string, data: object, status: number): false {
   if (!target.views) throw new Error(`Route ${target.name} names view "${view}", but the app has no views folder`)
-  const locals = { ...data, htmx: ctx.get('HX-Request') === 'true', path: ctx.path }
+  // like koa-views: what dependencies put on `ctx.state` (the signed-in user, a CSRF token) reaches
+  // every view and the layout, under the handler's data
+  const locals = { ...ctx.state, ...data, htmx: ctx.get('HX-Request') === 'true', path: ctx.path }
   const fragment = target.views.render(view, locals)
   const layout = target.views.layout
   ctx.status = status
@@ -106,7 +108,7 @@ function sendView(ctx: RequestContext, target: SendTarget, view: string, data: o
   return false
 }
 
-async function sendFile(ctx: RequestContext, reply: Extract<Reply, { kind: 'file' }>): Promise<true> {
+async function sendFile(ctx: RequestContext, reply: Extract<Reply, { kind: 'file' }>): Promise<boolean> {
   let info
   try {
     info = await stat(reply.path)
@@ -115,11 +117,58 @@ async function sendFile(ctx: RequestContext, reply: Extract<Reply, { kind: 'file
     throw error
   }
   if (!info.isFile()) throw new NotFound('File not found')
+  const size = info.size
+  // strong, as nginx makes it (size and mtime), unless the caller knows the content's hash:
+  // If-Range may only match a strong validator, and resumable downloads depend on it
+  const etag = reply.etag !== undefined ? `"${reply.etag.replace(/"/g, '')}"` : `"${Math.floor(info.mtimeMs).toString(16)}-${size.toString(16)}"`
   ctx.status = reply.status ?? 200
   ctx.type = reply.type ?? (extname(reply.path) || 'application/octet-stream')
   if (reply.download !== undefined) ctx.attachment(reply.download)
   ctx.lastModified = info.mtime
+  ctx.set('ETag', etag)
+  ctx.set('Accept-Ranges', 'bytes')
+  const plain = ctx.status === 200 && (ctx.method === 'GET' || ctx.method === 'HEAD')
+  if (plain && ctx.fresh) {
+    ctx.status = 304
+    return false
+  }
+  const range = plain && ctx.get('Range') !== '' && rangeStillValid(ctx.get('If-Range'), etag, info.mtime) ? parseRange(ctx.get('Range'), size) : undefined
+  if (range === 'unsatisfiable') throw new HttpError(416, `Range not satisfiable: the file has ${size} bytes`, { headers: { 'Content-Range': `bytes */${size}` } })
+  if (range) {
+    ctx.status = 206
+    ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${size}`)
+    ctx.body = createReadStream(reply.path, { start: range.start, end: range.end })
+    ctx.length = range.end - range.start + 1
+    return true
+  }
   ctx.body = createReadStream(reply.path)
-  ctx.length = info.size
+  ctx.length = size
   return true
+}
+
+/** If-Range: serve the range only if the client's copy is still this one; else the whole file. */
+function rangeStillValid(ifRange: string, etag: string, mtime: Date): boolean {
+  if (ifRange === '') return true
+  if (ifRange.startsWith('"') || ifRange.startsWith('W/')) return ifRange === etag
+  const since = Date.parse(ifRange)
+  return !Number.isNaN(since) && Math.floor(mtime.getTime() / 1000) * 1000 <= since
+}
+
+/**
+ * One `bytes=` range of RFC 9110: `a-b`, `a-` or `-n`. Several ranges, other units or a
+ * malformed header read as no range (the whole file, as the RFC allows).
+ */
+function parseRange(header: string, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
+  if (!match || (match[1] === '' && match[2] === '')) return undefined
+  if (match[1] === '') {
+    const suffix = Number(match[2])
+    if (suffix === 0 || size === 0) return 'unsatisfiable'
+    return { start: Math.max(0, size - suffix), end: size - 1 }
+  }
+  const start = Number(match[1])
+  const end = match[2] === '' ? size - 1 : Number(match[2])
+  if (end < start) return undefined
+  if (start >= size) return 'unsatisfiable'
+  return { start, end: Math.min(end, size - 1) }
 }

@@ -1,17 +1,27 @@
 // Projects: JSON for API clients, HTML (full pages or htmx fragments) for browsers, same routes.
-import { created, defineUnit, html, t } from 'trefoil'
-import { createProject, listProjects, project } from './logic.js'
-import { ProjectIn, ProjectOut } from './schemas.js'
+import { defineUnit, t } from 'trefoil'
+import { requireRole, signedIn } from '../auth/logic.js'
+import { database, transaction } from '../db/database.js'
+import { createProject, listMembers, listProjects, project, setMember, updateProject } from './logic.js'
+import { MemberIn, MemberOut, MemberParams, ProjectIn, ProjectOut, ProjectUpdate } from './schemas.js'
 
-export default defineUnit('projects', { prefix: '/v1/projects' }, (r) => {
-  r.get('/', { response: t.Array(ProjectOut), view: 'projects/list', summary: 'List projects' }, () => listProjects())
+export default defineUnit('projects', { prefix: '/v1/projects', use: { user: signedIn } }, (r) => {
+  r.get('/', { use: { db: database }, response: t.Array(ProjectOut), view: 'projects/list', summary: 'List projects' }, ({ db }) => listProjects(db))
+
+  // htmx posts the form and swaps the returned row into the list
+  r.post('/', { body: ProjectIn, use: { tx: transaction }, status: 201, response: { 201: ProjectOut }, view: 'projects/row', errors: [409], summary: 'Create a project (you become its project manager)' }, ({ body, tx, user }) =>
+    createProject(tx, { ...body, creator: user }),
+  )
 
   r.get('/:projectId', { use: { project }, response: ProjectOut, view: 'projects/show', summary: 'Get a project' }, ({ project }) => project)
 
-  r.post('/', { body: ProjectIn, response: { 201: ProjectOut }, summary: 'Create a project' }, async ({ body, ctx }) => {
-    const row = await createProject(body)
-    // htmx posts the form and swaps the new row into the list
-    if (ctx.get('HX-Request') === 'true') return html({ view: 'projects/row', data: { project: row } }, { status: 201 })
-    return created(row, { location: `/v1/projects/${row.id}` })
-  })
+  r.patch('/:projectId', { body: ProjectUpdate, use: { grant: requireRole('project_manager'), db: database }, response: ProjectOut, errors: [409], summary: 'Change a project (project managers)' }, ({ body, grant, db }) =>
+    updateProject(db, { ...body, projectId: grant.projectId }),
+  )
+
+  r.get('/:projectId/members', { use: { project, db: database }, response: t.Array(MemberOut), summary: "List a project's members and their roles" }, ({ project, db }) => listMembers(db, project.id))
+
+  r.put('/:projectId/members/:userId', { params: MemberParams, body: MemberIn, use: { grant: requireRole('project_manager'), db: database }, response: MemberOut, summary: 'Give a user a role in the project (project managers)' }, ({ params, body, db }) =>
+    setMember(db, { projectId: params.projectId, userId: params.userId, role: body.role }),
+  )
 })

@@ -1,0 +1,18 @@
+// The database's enums, mirrored for TypeScript and the schemas: keep each list in the order of
+// its `CREATE TYPE` (PostgreSQL compares enum values by that order; roles rank lowest first).
+
+/** `project_role`: what a user may do in one project, lowest first; each includes the ones before. */
+export const PROJECT_ROLES = ['mapper', 'validator', 'field_manager', 'project_manager'] as const
+/** A role in a project. */
+export type ProjectRole = (typeof PROJECT_ROLES)[number]
+
+/** `task_status`: where a task is in the map → validate cycle. */
+export const TASK_STATUSES = ['ready', 'locked_for_mapping', 'mapped', 'locked_for_validation', 'validated', 'invalidated'] as const
+/** A task's status. */
+export type TaskStatus = (typeof TASK_STATUSES)[number]
+
+/** `task_event`: what a user does to a task (the task's history records each one). */
+export const TASK_EVENTS = ['lock_for_mapping', 'mark_mapped', 'lock_for_validation', 'validate', 'invalidate', 'unlock'] as const
+/** An event on a task. */
+export type TaskEvent = (typeof TASK_EVENTS)[number]
+

@@ -1,0 +1,163 @@
+// Typed functions over parameterised SQL: every value travels apart from the query text (pg-promise
+// `$<name>` / `$1` parameters), never concatenated into it. Rows come back in the shapes below.
+import type { Db } from 'trefoil'
+import type { Polygon } from '../projects/schemas.js'
+import type { ProjectRole, TaskEvent, TaskStatus } from './enums.js'
+
+/** An account, without its password hash. */
+export interface User {
+  id: number
+  email: string
+  name: string
+  isAdmin: boolean
+  createdAt: string
+}
+
+/** A project row. */
+export interface Project {
+  id: number
+  name: string
+  description: string
+  priority: number
+  area: Polygon | null
+  createdBy: number
+  createdAt: string
+  updatedAt: string
+}
+
+/** A user's role in a project. */
+export interface Member {
+  userId: number
+  name: string
+  role: ProjectRole
+}
+
+/** A task row, with its lock holder's id and name. */
+export interface Task {
+  id: number
+  projectId: number
+  index: number
+  outline: Polygon
+  status: TaskStatus
+  lockedBy: { id: number; name: string } | null
+  updatedAt: string
+}
+
+// timestamps leave as RFC 3339 text, the way clients receive them
+const iso = (column: string): string => `to_json(${column}) #>> '{}'`
+
+const USER = `id, email, name, is_admin AS "isAdmin", ${iso('created_at')} AS "createdAt"`
+
+/** Accounts. */
+export const users = {
+  insert: (db: Db, user: { email: string; name: string; passwordHash: string }): Promise<User> =>
+    db.one<User>(`INSERT INTO users (email, name, password_hash) VALUES ($<email>, $<name>, $<passwordHash>) RETURNING ${USER}`, user),
+  get: (db: Db, id: number): Promise<User | null> => db.oneOrNone<User>(`SELECT ${USER} FROM users WHERE id = $1`, [id]),
+  /** The account of an email, with its password hash, for logging in. */
+  withPassword: (db: Db, email: string): Promise<(User & { passwordHash: string }) | null> =>
+    db.oneOrNone<User & { passwordHash: string }>(`SELECT ${USER}, password_hash AS "passwordHash" FROM users WHERE email = $1`, [email]),
+}
+
+const PROJECT = `id, name, description, priority, area, created_by AS "createdBy", ${iso('created_at')} AS "createdAt", ${iso('updated_at')} AS "updatedAt"`
+
+/** Projects. */
+export const projects = {
+  list: (db: Db): Promise<Project[]> => db.manyOrNone<Project>(`SELECT ${PROJECT} FROM projects ORDER BY priority DESC, id DESC`),
+  get: (db: Db, id: number): Promise<Project | null> => db.oneOrNone<Project>(`SELECT ${PROJECT} FROM projects WHERE id = $1`, [id]),
+  insert: (db: Db, project: { name: string; description: string; priority: number; area: Polygon | undefined; createdBy: number }): Promise<Project> =>
+    db.one<Project>(
+      `INSERT INTO projects (name, description, priority, area, created_by)
+       VALUES ($<name>, $<description>, $<priority>, $<area>::jsonb, $<createdBy>) RETURNING ${PROJECT}`,
+      { ...project, area: jsonOrNull(project.area) },
+    ),
+  /** Changes the given fields (absent ones are kept); null when the project does not exist. */
+  update: (db: Db, id: number, patch: { name?: string | undefined; description?: string | undefined; priority?: number | undefined; area?: Polygon | undefined }): Promise<Project | null> =>
+    db.oneOrNone<Project>(
+      `UPDATE projects SET
+         name = COALESCE($<name>, name),
+         description = COALESCE($<description>, description),
+         priority = COALESCE($<priority>, priority),
+         area = COALESCE($<area>::jsonb, area),
+         updated_at = now()
+       WHERE id = $<id> RETURNING ${PROJECT}`,
+      { id, name: patch.name ?? null, description: patch.description ?? null, priority: patch.priority ?? null, area: jsonOrNull(patch.area) },
+    ),
+}
+
+/** Who holds which role in which project. */
+export const members = {
+  /**
+   * A user's role in a project: `undefined` when the project does not exist, `null` when the user
+   * has no role in it (one query answers both, so a missing project is a 404, not a 403).
+   */
+  roleIn: async (db: Db, projectId: number, userId: number): Promise<ProjectRole | null | undefined> => {
+    const row = await db.oneOrNone<{ role: ProjectRole | null }>(
+      'SELECT m.role FROM projects p LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = $2 WHERE p.id = $1',
+      [projectId, userId],
+    )
+    return row ? row.role : undefined
+  },
+  list: (db: Db, projectId: number): Promise<Member[]> =>
+    db.manyOrNone<Member>(
+      `SELECT m.user_id AS "userId", u.name, m.role FROM project_members m JOIN users u ON u.id = m.user_id
+       WHERE m.project_id = $1 ORDER BY m.role DESC, u.name`,
+      [projectId],
+    ),
+  /** Gives a user a role in a project (replacing the one they had). */
+  set: (db: Db, member: { projectId: number; userId: number; role: ProjectRole }): Promise<Member> =>
+    db.one<Member>(
+      `WITH saved AS (
+         INSERT INTO project_members (project_id, user_id, role) VALUES ($<projectId>, $<userId>, $<role>)
+         ON CONFLICT (project_id, user_id) DO UPDATE SET role = EXCLUDED.role RETURNING user_id, role
+       )
+       SELECT s.user_id AS "userId", u.name, s.role FROM saved s JOIN users u ON u.id = s.user_id`,
+      member,
+    ),
+}
+
+const TASK = `SELECT t.id, t.project_id AS "projectId", t.project_task_index AS "index", t.outline, t.status, ${iso('t.updated_at')} AS "updatedAt",
+  CASE WHEN u.id IS NULL THEN NULL ELSE json_build_object('id', u.id, 'name', u.name) END AS "lockedBy"`
+
+/** Tasks of projects. */
+export const tasks = {
+  list: (db: Db, projectId: number): Promise<Task[]> =>
+    db.manyOrNone<Task>(`${TASK} FROM tasks t LEFT JOIN users u ON u.id = t.locked_by WHERE t.project_id = $1 ORDER BY t.project_task_index`, [projectId]),
+  get: (db: Db, projectId: number, taskId: number): Promise<Task | null> =>
+    db.oneOrNone<Task>(`${TASK} FROM tasks t LEFT JOIN users u ON u.id = t.locked_by WHERE t.project_id = $1 AND t.id = $2`, [projectId, taskId]),
+  count: async (db: Db, projectId: number): Promise<number> => (await db.one<{ n: number }>('SELECT count(*)::int AS n FROM tasks WHERE project_id = $1', [projectId])).n,
+  /** Inserts a project's tasks in one statement; their indexes are their order in `outlines`, from 1. */
+  insertMany: (db: Db, projectId: number, outlines: readonly Polygon[]): Promise<Task[]> =>
+    db.manyOrNone<Task>(
+      `WITH inserted AS (
+         INSERT INTO tasks (project_id, project_task_index, outline)
+         SELECT $1, c.ordinality, c.outline FROM unnest($2::jsonb[]) WITH ORDINALITY AS c(outline, ordinality)
+         RETURNING *
+       )
+       ${TASK} FROM inserted t LEFT JOIN users u ON u.id = t.locked_by ORDER BY t.project_task_index`,
+      [projectId, outlines.map((outline) => JSON.stringify(outline))],
+    ),
+  /**
+   * Moves a task from the status and holder it had when read to a new status and holder. Null
+   * when it changed meanwhile (another request got there first): the caller reads it again.
+   */
+  transition: (db: Db, change: { taskId: number; from: TaskStatus; fromHolder: number | null; to: TaskStatus; holder: number | null }): Promise<Task | null> =>
+    db.oneOrNone<Task>(
+      `WITH updated AS (
+         UPDATE tasks SET status = $<to>, locked_by = $<holder>, updated_at = now()
+         WHERE id = $<taskId> AND status = $<from> AND locked_by IS NOT DISTINCT FROM $<fromHolder>::int
+         RETURNING *
+       )
+       ${TASK} FROM updated t LEFT JOIN users u ON u.id = t.locked_by`,
+      change,
+    ),
+}
+
+/** The history of tasks. */
+export const taskEvents = {
+  insert: (db: Db, event: { taskId: number; userId: number; event: TaskEvent; status: TaskStatus }): Promise<null> =>
+    db.none('INSERT INTO task_events (task_id, user_id, event, status) VALUES ($<taskId>, $<userId>, $<event>, $<status>)', event),
+}
+
+function jsonOrNull(value: object | undefined): string | null {
+  return value === undefined ? null : JSON.stringify(value)
+}

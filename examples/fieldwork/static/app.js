@@ -1,0 +1,60 @@
+// The pages' script. Forms go to the API as JSON, typed like its bodies (number inputs as numbers,
+// [data-json] fields parsed), so the pages and the API share one schema per route. A 4xx answer
+// (the server's error fragment) is shown in the element the form or button names in data-errors.
+/* global htmx */
+'use strict'
+
+function typedValue(field, value) {
+  if (typeof value !== 'string' || !field) return value
+  if (field.type === 'number') return value.trim() === '' ? undefined : Number.isNaN(Number(value)) ? value : Number(value)
+  if (field.dataset && 'json' in field.dataset) {
+    if (value.trim() === '') return undefined
+    try {
+      return JSON.parse(value)
+    } catch {
+      return value // the server's 422 says what is wrong with it
+    }
+  }
+  return value
+}
+
+htmx.defineExtension('json-form', {
+  onEvent(name, event) {
+    if (name === 'htmx:configRequest' && event.detail.verb !== 'get' && event.detail.verb !== 'delete') event.detail.headers['Content-Type'] = 'application/json'
+  },
+  encodeParameters(xhr, parameters, elt) {
+    xhr.overrideMimeType('text/json')
+    const form = elt instanceof HTMLFormElement ? elt : elt.form
+    const body = {}
+    parameters.forEach((value, key) => {
+      const typed = typedValue(form ? form.elements.namedItem(key) : null, value)
+      if (typed !== undefined) body[key] = typed
+    })
+    return JSON.stringify(body)
+  },
+})
+
+function errorBox(elt) {
+  const holder = elt.closest('[data-errors]')
+  return holder ? document.querySelector(holder.dataset.errors) : null
+}
+
+// htmx leaves 4xx answers unswapped: put the fragment next to the form instead
+document.addEventListener('htmx:beforeSwap', (event) => {
+  const status = event.detail.xhr.status
+  if (status < 400) return
+  const box = errorBox(event.detail.requestConfig.elt)
+  if (!box) return
+  event.detail.shouldSwap = true
+  event.detail.isError = false
+  event.detail.target = box
+  event.detail.swapOverride = 'innerHTML'
+})
+
+document.addEventListener('htmx:afterRequest', (event) => {
+  const { elt, xhr } = event.detail
+  if (!xhr || xhr.status >= 400) return
+  const box = errorBox(elt)
+  if (box) box.replaceChildren()
+  if (elt instanceof HTMLFormElement && 'reset' in elt.dataset) elt.reset()
+})

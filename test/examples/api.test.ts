@@ -1,0 +1,160 @@
+// The fieldwork JSON API on the embedded database: accounts, tokens, projects, roles, the docs.
+import { Validator } from '@seriousme/openapi-schema-validator'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { call, signUp, square, startFieldwork, type Fieldwork } from './fixtures/fieldwork.js'
+
+let fw: Fieldwork
+
+test.before(async () => {
+  fw = await startFieldwork()
+})
+test.after(async () => {
+  await fw?.close()
+})
+
+test('sign up answers the account without its password, email trimmed and lowercased', async () => {
+  const res = await call(fw.app, 'POST', '/v1/users', undefined, { email: '  Mapper.One@Example.ORG ', name: ' Amina ', password: 'long enough' })
+  assert.is(res.status, 201)
+  const user = res.json()
+  assert.equal(Object.keys(user).sort(), ['createdAt', 'email', 'id', 'isAdmin', 'name'])
+  assert.is(user.email, 'mapper.one@example.org')
+  assert.is(user.name, 'Amina')
+  assert.is(user.isAdmin, false)
+})
+
+test('sign up: a taken email is 409 with a message, bad fields are one 422 listing each', async () => {
+  const body = { email: 'taken@example.org', name: 'First', password: 'long enough' }
+  assert.is((await call(fw.app, 'POST', '/v1/users', undefined, body)).status, 201)
+  const again = await call(fw.app, 'POST', '/v1/users', undefined, { ...body, email: 'TAKEN@example.org' })
+  assert.is(again.status, 409)
+  assert.equal(again.json(), { detail: 'An account with this email already exists', code: 'unique_violation' })
+  const bad = await call(fw.app, 'POST', '/v1/users', undefined, { email: 'not-an-email', name: '', password: 'short' })
+  assert.is(bad.status, 422)
+  assert.equal(bad.json().detail.map((issue: { loc: string[] }) => issue.loc.join('.')).sort(), ['body.email', 'body.name', 'body.password'])
+})
+
+test('log in: a token for the right password; 401 alike for a wrong password and an unknown email', async () => {
+  const body = { email: 'login@example.org', name: 'Login', password: 'right password' }
+  await call(fw.app, 'POST', '/v1/users', undefined, body)
+  const ok = await call(fw.app, 'POST', '/v1/auth/tokens', undefined, { email: 'Login@example.org', password: 'right password' })
+  assert.is(ok.status, 200)
+  assert.is(ok.json().token_type, 'bearer')
+  const me = await fw.app.inject({ url: '/v1/users/me', headers: { authorization: `Bearer ${ok.json().access_token}` } })
+  assert.is(me.status, 200)
+  assert.is(me.json().email, 'login@example.org')
+  for (const wrong of [{ email: 'login@example.org', password: 'wrong password' }, { email: 'nobody@example.org', password: 'right password' }]) {
+    const res = await call(fw.app, 'POST', '/v1/auth/tokens', undefined, wrong)
+    assert.is(res.status, 401)
+    assert.equal(res.json(), { detail: 'Incorrect email or password', code: 'invalid_credentials' })
+    assert.is(res.headers['www-authenticate'], 'Bearer')
+  }
+})
+
+test('the password is stored as a salted scrypt hash, never as given', async () => {
+  const { verifyPassword, hashPassword } = await import('../../examples/fieldwork/src/auth/logic.js')
+  const a = await hashPassword('same password')
+  const b = await hashPassword('same password')
+  assert.match(a, /^scrypt\$32768\$8\$1\$[\w-]{22}\$[\w-]{43}$/)
+  assert.is.not(a, b, 'a fresh salt each time')
+  assert.ok(await verifyPassword('same password', a))
+  assert.not.ok(await verifyPassword('Same password', a))
+})
+
+test('the API needs a token: 401 with a Bearer challenge, also for a forged one', async () => {
+  const none = await call(fw.app, 'GET', '/v1/projects')
+  assert.is(none.status, 401)
+  assert.match(String(none.headers['www-authenticate']), /^Bearer/)
+  const forged = await fw.app.inject({ url: '/v1/projects', headers: { authorization: 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl' } })
+  assert.is(forged.status, 401)
+})
+
+test('creating a project makes you its project manager; the list and the project answer JSON', async () => {
+  const pm = await signUp(fw.app, 'Pat Manager')
+  const res = await call(fw.app, 'POST', '/v1/projects', pm, { name: ' Flood response ', priority: 8, area: square(39.27, -6.82, 0.02) })
+  assert.is(res.status, 201)
+  const project = res.json()
+  assert.is(project.name, 'Flood response')
+  assert.is(project.description, '')
+  assert.is(project.createdBy, pm.id)
+  assert.equal(project.area, square(39.27, -6.82, 0.02))
+  const members = await call(fw.app, 'GET', `/v1/projects/${project.id}/members`, pm)
+  assert.equal(members.json(), [{ userId: pm.id, name: 'Pat Manager', role: 'project_manager' }])
+  const got = await call(fw.app, 'GET', `/v1/projects/${project.id}`, pm)
+  assert.equal(got.json(), project)
+  const list = await call(fw.app, 'GET', '/v1/projects', pm)
+  assert.ok(list.json().some((p: { id: number }) => p.id === project.id))
+})
+
+test('projects: 409 for a taken name, one 422 for every bad field, 422 for an open ring, 404 for a missing one', async () => {
+  const pm = await signUp(fw.app)
+  assert.is((await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Roads north' })).status, 201)
+  const taken = await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Roads north' })
+  assert.is(taken.status, 409)
+  assert.equal(taken.json(), { detail: 'A project with this name already exists', code: 'unique_violation' })
+  const bad = await call(fw.app, 'POST', '/v1/projects', pm, { name: '   ', priority: 11, area: { type: 'Point', coordinates: [1, 2] } })
+  assert.is(bad.status, 422)
+  const locs = bad.json().detail.map((issue: { loc: string[] }) => issue.loc.slice(0, 2).join('.'))
+  for (const field of ['body.name', 'body.priority', 'body.area']) assert.ok(locs.includes(field), `${field} in ${locs}`)
+  const open = square(10, 10, 1)
+  open.coordinates[0]![4] = [10.5, 10]
+  const ring = await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Open ring', area: open })
+  assert.is(ring.status, 422)
+  assert.equal(ring.json().detail, [{ loc: ['body', 'area', 'coordinates', 0], msg: 'The ring must end at its first position', type: 'value_error' }])
+  const missing = await call(fw.app, 'GET', '/v1/projects/999999', pm)
+  assert.is(missing.status, 404)
+  assert.equal(missing.json(), { detail: 'Project 999999 not found' })
+})
+
+test('updating a project: its project manager may, others get 403, a missing project is 404 first', async () => {
+  const pm = await signUp(fw.app)
+  const other = await signUp(fw.app)
+  const { id } = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Schools survey', priority: 3 })).json()
+  const changed = await call(fw.app, 'PATCH', `/v1/projects/${id}`, pm, { priority: 9, description: ' Every school ' })
+  assert.is(changed.status, 200)
+  assert.is(changed.json().priority, 9)
+  assert.is(changed.json().description, 'Every school')
+  assert.is(changed.json().name, 'Schools survey', 'absent fields are kept')
+  const denied = await call(fw.app, 'PATCH', `/v1/projects/${id}`, other, { priority: 1 })
+  assert.is(denied.status, 403)
+  assert.equal(denied.json(), { detail: `Missing role "project_manager" in project ${id}: you have no role in this project`, code: 'role_required' })
+  assert.is((await call(fw.app, 'PATCH', '/v1/projects/999999', other, { priority: 1 })).status, 404)
+  assert.is((await call(fw.app, 'PATCH', `/v1/projects/${id}`, pm, {})).status, 422, 'an empty change')
+})
+
+test('members: a project manager gives roles; a mapper may not; an unknown user is 422', async () => {
+  const pm = await signUp(fw.app)
+  const mapper = await signUp(fw.app)
+  const { id } = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Members project' })).json()
+  const given = await call(fw.app, 'PUT', `/v1/projects/${id}/members/${mapper.id}`, pm, { role: 'mapper' })
+  assert.is(given.status, 200)
+  assert.equal(given.json(), { userId: mapper.id, name: mapper.name, role: 'mapper' })
+  const escalate = await call(fw.app, 'PUT', `/v1/projects/${id}/members/${mapper.id}`, mapper, { role: 'project_manager' })
+  assert.is(escalate.status, 403)
+  assert.equal(escalate.json().detail, `Missing role "project_manager" in project ${id}: you are mapper`)
+  const unknown = await call(fw.app, 'PUT', `/v1/projects/${id}/members/999999`, pm, { role: 'mapper' })
+  assert.is(unknown.status, 422)
+  assert.equal(unknown.json().detail, [{ loc: ['body', 'userId'], msg: 'No user has this id', type: 'foreign_key_violation' }])
+  const badRole = await call(fw.app, 'PUT', `/v1/projects/${id}/members/${mapper.id}`, pm, { role: 'admin' })
+  assert.is(badRole.status, 422)
+})
+
+test('the OpenAPI document is valid 3.1 and describes the units; /docs is served with security headers', async () => {
+  const res = await fw.app.inject({ url: '/openapi.json' })
+  assert.is(res.status, 200)
+  const document = res.json()
+  const result = await new Validator().validate(document)
+  assert.equal(result.errors, undefined)
+  assert.ok(result.valid)
+  for (const path of ['/v1/users', '/v1/auth/tokens', '/v1/projects', '/v1/projects/{projectId}', '/v1/projects/{projectId}/tasks', '/v1/projects/{projectId}/tasks/{taskId}/events']) {
+    assert.ok(document.paths[path], `${path} is documented`)
+  }
+  assert.ok(document.components.schemas.ProjectOut)
+  assert.ok(document.components.securitySchemes.bearerAuth)
+  const docs = await fw.app.inject({ url: '/docs', headers: { accept: 'text/html' } })
+  assert.is(docs.status, 200)
+  assert.match(String(docs.headers['content-security-policy']), "script-src 'self'")
+  assert.is(docs.headers['x-frame-options'], 'DENY')
+})
+
+test.run()
