@@ -46,6 +46,11 @@ const KINDS: Readonly<Record<string, FieldKind>> = {
 
 const ALIASES: Readonly<Record<string, string>> = { str: 'string', int: 'integer', float: 'number', double: 'number', bool: 'boolean', timestamp: 'datetime', 'date-time': 'datetime', uri: 'url' }
 
+// PostgreSQL's reserved key words: a column of one of these names would need quoting everywhere.
+const SQL_RESERVED = new Set(
+  'all analyse analyze and any array as asc asymmetric authorization both case cast check collate column constraint create current_catalog current_date current_role current_time current_timestamp current_user default deferrable desc distinct do else end except false fetch for foreign from grant group having in initially intersect into lateral leading limit localtime localtimestamp not null offset on only or order placing primary references returning select session_user some symmetric system_user table then to trailing true union unique user using variadic when where window with'.split(' '),
+)
+
 /** The field types `--fields` accepts, for messages and docs. */
 export const FIELD_TYPES = [...Object.keys(KINDS), 'a|b|c (one of these values)'] as const
 
@@ -102,6 +107,7 @@ export function parseFields(spec: string, unit: UnitNames): Field[] {
     const [, rawName, optionalName, rawType, optionalType] = match
     const name = camel(words(rawName!))
     const column = snake(words(rawName!))
+    if (SQL_RESERVED.has(column)) throw new NameError(`Cannot use "${rawName}" as a field name: it is a reserved word in SQL; pick another (e.g. ${column}_value)`)
     if (name === 'id') throw new NameError('Cannot add the field "id": every unit has one already (an integer primary key)')
     if (fields.some((field) => field.name === name)) throw new NameError(`Cannot add the field "${rawName}" twice`)
     const optional = Boolean(optionalName ?? optionalType)

@@ -107,7 +107,7 @@ export function writeUnit(fs: UnitFs, root: string, plan: UnitPlan, options: { f
   for (const [path, contents] of files) put(path, contents, false)
   put('src/main.ts', wireUnit(main, names), true)
   if (plan.crud) {
-    put('src/db/models.ts', addModel(models, plan), true)
+    put('src/db/models.ts', addModel(models, plan, { replace: options.force === true && collisions.length > 0 }), true)
     if (plan.enums.length > 0) put('src/db/enums.ts', addEnums(fs.read(join(root, 'src', 'db', 'enums.ts'), { defaults: '' }) ?? '', plan), true)
   }
   return { changed }
@@ -209,12 +209,20 @@ function addImport(source: string, statement: string): string {
 }
 
 /** Adds the unit's model (its type import and its table object) to models.ts, once. */
-export function addModel(source: string, plan: UnitPlan): string {
+export function addModel(source: string, plan: UnitPlan, options: { replace?: boolean } = {}): string {
   const { names } = plan
-  if (new RegExp(`^export const ${names.camelPlural}\\b`, 'm').test(source)) return source
+  const block = render('src/db/models.ts.ejs', plan)
+  if (new RegExp(`^export const ${names.camelPlural}\\b`, 'm').test(source)) {
+    if (!options.replace) return source
+    // --force with other fields: the model must follow the new schemas
+    const start = source.indexOf(`\n// ${names.table} (the ${names.kebab} unit)`)
+    const end = source.indexOf('\n}\n', source.indexOf(`export const ${names.camelPlural} = {`))
+    if (start < 0 || end < 0) throw new NameError(`Cannot replace the model "${names.camelPlural}" in src/db/models.ts: it was edited; change it by hand`)
+    return `${source.slice(0, start)}${block.trimEnd()}${source.slice(end + 2)}`
+  }
   const statement = `import type { ${names.pascal}In, ${names.pascal}Out, ${names.pascal}Update } from '../${names.kebab}/schemas.js'`
   const withImport = source.includes(statement) ? source : addImport(source, statement)
-  return `${withImport.trimEnd()}\n${render('src/db/models.ts.ejs', plan)}`
+  return `${withImport.trimEnd()}\n${block}`
 }
 
 /** Adds the unit's enum mirrors to enums.ts, once each. */
