@@ -69,8 +69,12 @@ export interface RunOptions {
   transferList?: readonly TransferListItem[]
 }
 
-/** How a task failed: `error` (it threw or rejected), `exit` (it called `process.exit`), `timeout`, `aborted`, `crashed` (its worker died another way), `closed` (the pool was closed). */
-export type TaskFailure = 'error' | 'exit' | 'timeout' | 'aborted' | 'crashed' | 'closed'
+/**
+ * How a task failed: `error` (it threw or rejected), `exit` (it called `process.exit`), `timeout`,
+ * `aborted`, `crashed` (its worker died another way, or cannot start), `queue-full` (the pool's
+ * `maxQueue` tasks were already waiting), `closed` (the pool was closed).
+ */
+export type TaskFailure = 'error' | 'exit' | 'timeout' | 'aborted' | 'crashed' | 'queue-full' | 'closed'
 
 /**
  * A task's failure. For a thrown error it carries the task's name, message, stack, `code` and
@@ -258,6 +262,7 @@ export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
       if (report) return new TaskError('exit', url, `Task called process.exit(${report.code})`, { stack: report.stack, exitCode: report.code })
       return new TaskError('crashed', url, `Task ${url} stopped: its worker exited with code ${exited[1]}`, { exitCode: Number(exited[1]) })
     }
+    if (err?.message === 'Task queue is at limit') return new TaskError('queue-full', url, `Cannot run task ${url}: ${options.maxQueue} tasks are already waiting for a worker`)
     if (broken) return new TaskError('crashed', url, `Task ${url} did not run: the pool's workers cannot start: ${broken.message}`, { cause: broken })
     return new TaskError('crashed', url, `Task ${url} failed: ${err?.message ?? String(error)}`, { stack: err?.stack, cause: error })
   }

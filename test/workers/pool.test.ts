@@ -191,6 +191,22 @@ test('workers that cannot start reject the queued tasks instead of leaving them 
   }
 })
 
+test('past maxQueue waiting tasks, a run rejects at once as queue-full', async () => {
+  const small = createWorkerPool({ size: 1, maxQueue: 1 })
+  try {
+    const running = small.run(spin, { ms: 100 })
+    await until('the first task to start', () => small.stats().busy === 1)
+    const waiting = small.run(echo, { value: 'queued' })
+    const error = await rejection(small.run(echo, { value: 'one too many' }))
+    assert.is(error.reason, 'queue-full')
+    assert.match(error.message, /1 tasks are already waiting/)
+    await running
+    assert.is((await waiting).value, 'queued')
+  } finally {
+    await small.close()
+  }
+})
+
 test('stats() reads busy, queued, completed and failed', async () => {
   const before = pool.stats()
   const running = Array.from({ length: SIZE + 1 }, () => pool.run(spin, { ms: 100 }))
