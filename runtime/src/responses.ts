@@ -15,7 +15,7 @@ export type Reply =
   | { readonly kind: 'html'; readonly status: number | undefined; readonly headers: Record<string, string> | undefined; readonly markup: string }
   | { readonly kind: 'view'; readonly status: number | undefined; readonly headers: Record<string, string> | undefined; readonly view: string; readonly data: object }
   | { readonly kind: 'redirect'; readonly status: number; readonly headers: Record<string, string> | undefined; readonly url: string }
-  | { readonly kind: 'file'; readonly status: number | undefined; readonly headers: Record<string, string> | undefined; readonly path: string; readonly download: string | undefined; readonly type: string | undefined }
+  | { readonly kind: 'file'; readonly status: number | undefined; readonly headers: Record<string, string> | undefined; readonly path: string; readonly download: string | undefined; readonly type: string | undefined; readonly etag?: string | undefined }
   | { readonly kind: 'stream'; readonly status: number | undefined; readonly headers: Record<string, string> | undefined; readonly source: Readable | AsyncIterable<unknown>; readonly type: string }
   | { readonly kind: 'empty'; readonly status: number; readonly headers: Record<string, string> | undefined }
 
@@ -86,14 +86,18 @@ export interface FileOptions extends ReplyOptions {
   download?: string
   /** Content type; by default from the file's extension. */
   type?: string
+  /** The ETag's value, e.g. the upload's `sha256` (default: from the file's mtime and size). */
+  etag?: string
 }
 
 /**
- * A file streamed from disk with its content type and length; 404 when it does not exist.
+ * A file streamed from disk with its content type, length, ETag and Last-Modified; answers
+ * conditional requests (304) and single byte ranges (206, resumable downloads); 404 when it
+ * does not exist.
  * @example return file(path.join(uploads, row.storedName), { download: row.originalName })
  */
 export function file(path: string, options: FileOptions = {}): Reply {
-  return reply({ kind: 'file', status: options.status, headers: options.headers, path, download: options.download, type: options.type })
+  return reply({ kind: 'file', status: options.status, headers: options.headers, path, download: options.download, type: options.type, etag: options.etag })
 }
 
 /**

@@ -167,7 +167,7 @@ function parseRange(header: string, size: number): { start: number; end: number 
     return { start: Math.max(0, size - suffix), end: size - 1 }
   }
   const start = Number(match[1])
-  const end = match[2] === '' ? size - 1 : Number(match[2])
+  const end = match[2] === '' ? Infinity : Number(match[2])
   if (end < start) return undefined
   if (start >= size) return 'unsatisfiable'
   return { start, end: Math.min(end, size - 1) }
