@@ -32,7 +32,8 @@ export async function signInRedirect(koaCtx: RequestContext, next: () => Promise
   try {
     await next()
   } catch (error) {
-    if (!isHttpError(error) || error.status !== 401) throw error
+    // a wrong password on the sign-in form is an answer for that form, not a reason to go there
+    if (!isHttpError(error) || error.status !== 401 || error.code === 'invalid_credentials') throw error
     const ctx = koaCtx
     if (navigates(ctx)) {
       ctx.redirect('/login')
