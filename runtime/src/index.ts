@@ -76,3 +76,6 @@ export { security, cors, safeEqual, DEFAULT_CSP, type SecurityOptions, type Cors
 
 // uploads (issue 5)
 export { byName, SNIFFED_TYPES, type UploadedFile, type UploadedFiles, type MultipartFields, type MultipartSpec, type FileFieldSpec, type UploadSpec, type UploadInput, type SaveOptions } from './uploads.js'
+
+// background tasks and jobs (issue 4)
+export { defineBackground, background, BackgroundTaskStatus, BACKGROUND_TABLE, type BackgroundOptions, type BackgroundTasks, type BackgroundTasksHandle, type BackgroundStatus, type BackgroundTaskRow, type TrackedTask, type TrackedTaskInfo, type ReportProgress } from './background.js'
