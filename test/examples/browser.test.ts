@@ -1,6 +1,7 @@
 // The fieldwork pages in a real browser (Debian's Chromium driven by playwright-core): sign in,
 // create a project through the htmx form and see its row arrive without a page load, see a 422
-// fragment next to the form, split the area and lock a task, with no CSP violation on the way.
+// fragment next to the form, split the area and lock a task, send a submission with a photo,
+// with no CSP violation on the way.
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -98,6 +99,21 @@ test('the project page splits the area into tasks and locks one, all through htm
   await first.locator('button', { hasText: 'Lock for mapping' }).click()
   await page.locator('#task-list tbody tr').first().locator('.status', { hasText: 'locked for mapping' }).waitFor()
   assert.match(await page.locator('#task-list tbody tr').first().innerText(), 'Amina')
+})
+
+test('a task page sends a submission with a photo as multipart and lists it without a page load', async () => {
+  await Promise.all([page.waitForURL(/\/tasks\/\d+$/), page.locator('#task-list tbody tr').first().locator('a').click()])
+  await page.locator('#new-submission').waitFor()
+  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]), Buffer.alloc(1000)])
+  await page.locator('#new-submission input[name=deviceId]').fill('collect-7')
+  await page.locator('#new-submission input[name=attachments]').setInputFiles([{ name: 'clinic.png', mimeType: 'image/png', buffer: png }])
+  await page.locator('#new-submission button').click()
+  const item = page.locator('#submission-items li', { hasText: 'collect-7' })
+  await item.waitFor()
+  assert.match(await item.innerText(), 'clinic.png (image/png, 1 KiB)')
+  await page.locator('#new-submission input[name=deviceId]').fill('bad id!')
+  await page.locator('#new-submission button').click()
+  await page.locator('#submission-errors .trefoil-error[data-status="422"]').waitFor()
 })
 
 test('logging out ends the session', async () => {

@@ -51,7 +51,7 @@ async function post(path: string, body: unknown, headers: Record<string, string>
   return fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
 }
 
-test('npm start serves the JSON API: sign up, token, create, read, split, lock, 401, 422, 404', async () => {
+test('npm start serves the JSON API: sign up, token, create, read, split, lock, submit, 401, 422, 404', async () => {
   assert.is((await fetch(`${base}/v1/projects`)).status, 401)
   assert.is((await post('/v1/users', { email: 'ann@example.org', name: 'Ann', password: 'correct horse' })).status, 201)
   const token = ((await (await post('/v1/auth/tokens', { email: 'ann@example.org', password: 'correct horse' })).json()) as { access_token: string }).access_token
@@ -69,6 +69,12 @@ test('npm start serves the JSON API: sign up, token, create, read, split, lock, 
   assert.ok(tasks.length >= 4, `${tasks.length} tasks`)
   const locked = await post(`/v1/projects/${project.id}/tasks/${tasks[0]!.id}/events`, { event: 'lock_for_mapping' }, auth)
   assert.is(((await locked.json()) as { status: string }).status, 'locked_for_mapping')
+  const submission = new FormData()
+  submission.append('xml', '<data/>')
+  submission.append('attachments', new Blob([Buffer.from('%PDF-1.4 survey sheet')], { type: 'application/pdf' }), 'sheet.pdf')
+  const sent = await fetch(`${base}/v1/projects/${project.id}/tasks/${tasks[0]!.id}/submissions`, { method: 'POST', headers: auth, body: submission })
+  assert.is(sent.status, 201)
+  assert.is(((await sent.json()) as { attachments: { mediaType: string }[] }).attachments[0]!.mediaType, 'application/pdf')
   const bad = await post('/v1/projects', { name: '', priority: 99 }, auth)
   assert.is(bad.status, 422)
   assert.is(((await bad.json()) as { detail: unknown[] }).detail.length, 2)

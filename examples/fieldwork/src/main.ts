@@ -7,6 +7,7 @@ import { settings, usesDevelopmentSecret } from './config.js'
 import { databasePlugin } from './db/database.js'
 import pages, { signInRedirect } from './pages.js'
 import projects from './projects/routes.js'
+import submissions from './submissions/routes.js'
 import tasks from './tasks/routes.js'
 import { workersPlugin } from './workers.js'
 
@@ -31,6 +32,7 @@ export const app = createApp({
     auth,
     projects,
     tasks,
+    submissions,
   ],
   views: { dir: fileURLToPath(new URL('../views', import.meta.url)), layout: 'layout' },
 })

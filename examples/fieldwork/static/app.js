@@ -18,11 +18,19 @@ function typedValue(field, value) {
   return value
 }
 
+// forms with files stay multipart (the browser streams them); everything else becomes JSON
+function multipart(elt) {
+  const holder = elt.closest('[hx-encoding]')
+  return holder !== null && holder.getAttribute('hx-encoding') === 'multipart/form-data'
+}
+
 htmx.defineExtension('json-form', {
   onEvent(name, event) {
-    if (name === 'htmx:configRequest' && event.detail.verb !== 'get' && event.detail.verb !== 'delete') event.detail.headers['Content-Type'] = 'application/json'
+    if (name !== 'htmx:configRequest' || multipart(event.detail.elt)) return
+    if (event.detail.verb !== 'get' && event.detail.verb !== 'delete') event.detail.headers['Content-Type'] = 'application/json'
   },
   encodeParameters(xhr, parameters, elt) {
+    if (multipart(elt)) return null
     xhr.overrideMimeType('text/json')
     const form = elt instanceof HTMLFormElement ? elt : elt.form
     const body = {}
