@@ -139,6 +139,18 @@ test('members: a project manager gives roles; a mapper may not; an unknown user 
   assert.is(badRole.status, 422)
 })
 
+test('an admin passes every role check, in projects they have no role in', async () => {
+  const pm = await signUp(fw.app)
+  const admin = await signUp(fw.app)
+  const { id } = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Admin check' })).json()
+  assert.is((await call(fw.app, 'PATCH', `/v1/projects/${id}`, admin, { priority: 2 })).status, 403)
+  const { databasePlugin } = await import('../../examples/fieldwork/src/db/database.js')
+  await fw.app.plugin(databasePlugin).db.none('UPDATE users SET is_admin = true WHERE id = $1', [admin.id])
+  const res = await call(fw.app, 'PATCH', `/v1/projects/${id}`, admin, { priority: 2 })
+  assert.is(res.status, 200)
+  assert.is(res.json().priority, 2)
+})
+
 test('the OpenAPI document is valid 3.1 and describes the units; /docs is served with security headers', async () => {
   const res = await fw.app.inject({ url: '/openapi.json' })
   assert.is(res.status, 200)

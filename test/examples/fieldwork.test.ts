@@ -102,6 +102,19 @@ test('npm start serves the hypermedia site: sign-in redirect, pages, local htmx 
   assert.is(docs.status, 200)
 })
 
+test('with NODE_ENV=production the development SECRET_KEY is refused at start-up', async () => {
+  const data = await tempDataDir()
+  const env: Record<string, string | undefined> = { ...process.env, NODE_ENV: 'production', DATA_DIR: data.dir, PORT: '0' }
+  delete env.SECRET_KEY
+  const app = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', 'src/main.ts'], { cwd: `${root}examples/fieldwork`, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  app.stderr!.on('data', (chunk: Buffer) => (stderr += chunk))
+  const [code] = (await once(app, 'exit')) as [number | null]
+  await data.remove()
+  assert.is.not(code, 0)
+  assert.match(stderr, 'Invalid settings: SECRET_KEY: Set a secret of your own: the development default is refused when NODE_ENV is production')
+})
+
 test('SIGTERM stops the app cleanly', async () => {
   const exited = once(child, 'exit')
   process.kill(-child.pid!, 'SIGTERM')

@@ -1,7 +1,7 @@
 // The fieldwork app: what it is made of, in one list. Run it with `npm start` (embedded database,
 // nothing else to install); tests import `app` and use `app.inject()` or `app.listen()`.
 import { fileURLToPath } from 'node:url'
-import { createApp, definePlugin, openapi, security } from 'trefoil'
+import { createApp, openapi, security } from 'trefoil'
 import auth from './auth/routes.js'
 import { settings, usesDevelopmentSecret } from './config.js'
 import { databasePlugin } from './db/database.js'
@@ -11,14 +11,6 @@ import submissions from './submissions/routes.js'
 import tasks from './tasks/routes.js'
 import { workersPlugin } from './workers.js'
 
-/** Sends browsers that are not signed in to /login (see pages.ts). */
-const signIn = definePlugin({
-  name: 'sign-in-redirect',
-  setup(app) {
-    app.use(signInRedirect as Parameters<typeof app.use>[0])
-  },
-})
-
 /** The app. */
 export const app = createApp({
   settings,
@@ -27,7 +19,7 @@ export const app = createApp({
     openapi({ title: 'Fieldwork', version: '1.0.0', description: 'Field-mapping projects split into tasks that mappers lock and map and validators validate' }),
     databasePlugin,
     workersPlugin,
-    signIn,
+    signInRedirect,
     pages,
     auth,
     projects,

@@ -2,7 +2,7 @@
 // sending a browser that is not signed in to the sign-in page.
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import { defineUnit, file, isHttpError, redirect, type RequestContext } from 'trefoil'
+import { definePlugin, defineUnit, file, isHttpError, redirect, type Plugin, type RequestContext } from 'trefoil'
 
 const htmxPath = createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js')
 const scriptPath = fileURLToPath(new URL('../static/app.js', import.meta.url))
@@ -25,23 +25,25 @@ export default defineUnit('pages', { tags: ['pages'] }, (r) => {
 })
 
 /**
- * Middleware (listed by main.ts): a 401 on a page sends the browser to /login, on an htmx request
- * it makes htmx go there (`HX-Redirect`); API clients keep their 401 and its challenge.
+ * A 401 on a page sends the browser to /login, on an htmx request it makes htmx go there
+ * (`HX-Redirect`); API clients keep their 401 and its challenge. List it before the units.
  */
-export async function signInRedirect(koaCtx: RequestContext, next: () => Promise<unknown>): Promise<void> {
-  try {
-    await next()
-  } catch (error) {
-    // a wrong password on the sign-in form is an answer for that form, not a reason to go there
-    if (!isHttpError(error) || error.status !== 401 || error.code === 'invalid_credentials') throw error
-    const ctx = koaCtx
-    if (navigates(ctx)) {
-      ctx.redirect('/login')
-      return
-    }
-    if (!isHtmx(ctx)) throw error
-    ctx.status = 401
-    ctx.set('HX-Redirect', '/login')
-    ctx.body = ''
-  }
-}
+export const signInRedirect: Plugin = definePlugin({
+  name: 'sign-in-redirect',
+  setup(app) {
+    app.use(async function signInRedirect(koaCtx, next) {
+      const ctx = koaCtx as RequestContext
+      try {
+        await next()
+      } catch (error) {
+        // a wrong password on the sign-in form is an answer for that form, not a reason to go there
+        if (!isHttpError(error) || error.status !== 401 || error.code === 'invalid_credentials') throw error
+        if (navigates(ctx)) return ctx.redirect('/login')
+        if (!isHtmx(ctx)) throw error
+        ctx.status = 401
+        ctx.set('HX-Redirect', '/login')
+        ctx.body = ''
+      }
+    })
+  },
+})
