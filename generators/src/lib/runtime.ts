@@ -3,7 +3,7 @@
 // it, packed (`vendor/trefoil-<version>.tgz`, a `file:` dependency): the folder can be moved,
 // committed and installed by CI with no access to this repository.
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
@@ -55,8 +55,8 @@ export interface RuntimeDependency {
 }
 
 /**
- * Resolves a {@link RuntimeSource} to a dependency spec. `pack` runs `npm pack` on the runtime
- * (its `prepack` compiles `dist/`, which a service outside this repository imports).
+ * Resolves a {@link RuntimeSource} to a dependency spec. `pack` builds and packs the runtime
+ * (a service outside this repository imports its compiled `dist/`).
  */
 export async function runtimeDependency(source: RuntimeSource): Promise<RuntimeDependency> {
   switch (source.kind) {
@@ -70,23 +70,45 @@ export async function runtimeDependency(source: RuntimeSource): Promise<RuntimeD
     }
     case 'tarball':
       return vendored(source.path)
-    case 'pack': {
-      const destination = mkdtempSync(join(tmpdir(), 'trefoil-pack-'))
-      try {
-        const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', destination], { cwd: runtimeFolder(), maxBuffer: 16 * 1024 * 1024 })
-        const [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as { filename: string }[]
-        if (!packed) throw new Error('npm pack reported no file')
-        return vendored(join(destination, basename(packed.filename)))
-      } catch (error) {
-        throw new Error(`Cannot pack the trefoil runtime in ${runtimeFolder()}: ${(error as Error).message}`, { cause: error })
-      } finally {
-        rmSync(destination, { recursive: true, force: true })
-      }
-    }
+    case 'pack':
+      return vendored(await packRuntime())
   }
 }
 
-function vendored(path: string): RuntimeDependency {
-  const name = basename(path)
-  return { spec: `file:vendor/${name}`, vendor: { name, contents: readFileSync(path) } }
+/**
+ * Packs the generator's runtime the way `npm pack -w runtime` does (sources, `bin/`, `dist/`
+ * compiled by tsc), but in a staging copy: nothing is written into the runtime folder, so it
+ * works when that folder is read-only (yo run as root drops to another user) and never races
+ * with whatever reads `runtime/dist` meanwhile. Returns the tarball's contents and name.
+ */
+async function packRuntime(): Promise<{ name: string; contents: Buffer }> {
+  const staging = mkdtempSync(join(tmpdir(), 'trefoil-pack-'))
+  try {
+    const folder = runtimeFolder()
+    const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { files?: string[] }
+    cpSync(join(folder, 'package.json'), join(staging, 'package.json'))
+    for (const entry of manifest.files ?? []) {
+      if (entry !== 'dist' && existsSync(join(folder, entry))) cpSync(join(folder, entry), join(staging, entry), { recursive: true })
+    }
+    const tsc = join(packageRoot(), 'node_modules', 'typescript', 'bin', 'tsc')
+    // compiled where the sources' imports resolve (the repository's node_modules); source maps
+    // would point back into this repository, so the tarball goes without them
+    await run(process.execPath, [tsc, '-p', join(folder, 'tsconfig.build.json'), '--outDir', join(staging, 'dist'), '--sourceMap', 'false'], { cwd: staging, maxBuffer: 16 * 1024 * 1024 })
+    // the staging copy is built already: its `prepack` (tsc again) must not run
+    const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', staging], { cwd: staging, maxBuffer: 16 * 1024 * 1024 })
+    const [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as { filename: string }[]
+    if (!packed) throw new Error('npm pack reported no file')
+    const name = basename(packed.filename)
+    return { name, contents: readFileSync(join(staging, name)) }
+  } catch (error) {
+    const output = (error as { stdout?: string }).stdout?.trim()
+    throw new Error(`Cannot pack the trefoil runtime of ${runtimeFolder()}: ${(error as Error).message}${output ? `\n${output}` : ''}`, { cause: error })
+  } finally {
+    rmSync(staging, { recursive: true, force: true })
+  }
+}
+
+function vendored(tarball: string | { name: string; contents: Buffer }): RuntimeDependency {
+  const vendor = typeof tarball === 'string' ? { name: basename(tarball), contents: readFileSync(tarball) } : tarball
+  return { spec: `file:vendor/${vendor.name}`, vendor }
 }

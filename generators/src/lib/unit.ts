@@ -101,7 +101,7 @@ export function writeUnit(fs: UnitFs, root: string, plan: UnitPlan, options: { f
     if (before === contents) return
     fs.write(absolute, contents)
     // an edit of an existing shared file is what the user asked for: no conflict prompt
-    if (edit && before !== null) (fs.store.get(absolute) as { conflicter?: string }).conflicter = 'force'
+    if (edit && before !== null && existsSync(absolute)) (fs.store.get(absolute) as { conflicter?: string }).conflicter = 'force'
     changed.push(path)
   }
   for (const [path, contents] of files) put(path, contents, false)
