@@ -72,6 +72,8 @@ test('a page shows the signed-in user (escaped) and gives htmx the session CSRF 
   assert.match(page.body, `<body hx-ext="json-form" hx-headers='{&#34;X-CSRF-Token&#34;:&#34;${csrf}&#34;}'>`)
   assert.match(String(page.headers['content-security-policy']), "default-src 'self'")
   assert.match(String(page.headers.vary), 'Accept')
+  const me = await fw.app.inject({ url: '/v1/users/me', headers: { cookie, accept: 'text/html' } })
+  assert.match(me.body, '<h1>Zoe</h1>')
   const json = await fw.app.inject({ url: '/v1/projects', headers: { cookie } })
   assert.ok(Array.isArray(json.json()), 'the same URL answers JSON to an API client')
 })

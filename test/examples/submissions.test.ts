@@ -77,6 +77,10 @@ test('a submission arrives with its fields and files; files are kept under gener
   const listed = await call(fw.app, 'GET', `${tasksUrl}/${taskId}/submissions`, mapper)
   assert.is(listed.json()[0].id, submission.id)
   assert.equal((await call(fw.app, 'GET', `${tasksUrl}/${taskId}/submissions/${submission.id}`, pm)).json(), submission)
+  // the page of Mo's submission, seen by Pat: the layout names the viewer, the body the sender
+  const page = await fw.app.inject({ url: `${tasksUrl}/${taskId}/submissions/${submission.id}`, headers: { ...pm.headers, accept: 'text/html' } })
+  assert.match(page.body, 'Signed in as Pat</a>')
+  assert.match(page.body, '</strong> by Mo on collect-42')
 })
 
 test('a submission without attachments is fine; a missing xml is 422 and keeps no file', async () => {

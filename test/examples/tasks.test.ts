@@ -83,6 +83,14 @@ test('splitting: 409 twice or without an area, 403 below project manager, 422 fo
   assert.is((await call(fw.app, 'POST', '/v1/projects/999999/tasks', pm, { cellMetres: 500 })).status, 404)
 })
 
+test('two splits of one project at once: one makes the tasks, the other is a 409', async () => {
+  const { id } = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Split twice', area: square(20, 20, 0.02) })).json()
+  const answers = await Promise.all([0, 1].map(() => call(fw.app, 'POST', `/v1/projects/${id}/tasks`, pm, { cellMetres: 700 })))
+  assert.equal(answers.map((a) => a.status).sort(), [201, 409])
+  assert.match(answers.find((a) => a.status === 409)!.json().detail, /already has tasks$/)
+  assert.is((await call(fw.app, 'GET', `/v1/projects/${id}/tasks`, pm)).json().length, answers.find((a) => a.status === 201)!.json().length)
+})
+
 test('a task is 404 when missing or when it belongs to another project', async () => {
   assert.is((await call(fw.app, 'GET', `/v1/projects/${projectId}/tasks/999999`, mapper)).status, 404)
   const elsewhere = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Elsewhere' })).json().id

@@ -34,11 +34,12 @@ export const currentUser = auth.currentUser
 export const requireRole = auth.requireRole
 
 /**
- * The signed-in user, also put where the pages' layout finds it (`ctx.state`), with the CSRF
- * token htmx sends back on unsafe requests. Units of pages use this instead of `currentUser`.
+ * The signed-in user, also put where the pages' layout finds it (`ctx.state.viewer`: a name no
+ * view's data uses, as data wins over state), with the CSRF token htmx sends back on unsafe
+ * requests. Units with pages use this instead of `currentUser`.
  */
 export const signedIn = depends({ name: 'signedIn', use: { user: currentUser } }, function signedIn({ user, ctx }): User {
-  ctx.state.user = user
+  ctx.state.viewer = user
   ctx.state.csrfToken = auth.csrfToken(ctx)
   return user
 })

@@ -3,7 +3,7 @@ import { created, defineUnit, html, noContent, type Reply, type RequestContext }
 import { database } from '../db/database.js'
 import type { User } from '../db/models.js'
 import { isHtmx } from '../pages.js'
-import { auth, authenticate, currentUser, issueToken, signUp } from './logic.js'
+import { auth, authenticate, issueToken, signedIn, signUp } from './logic.js'
 import { LoginIn, SignUpIn, TokenOut, UserOut } from './schemas.js'
 
 /** Starts a cookie session and sends the browser to the projects (htmx follows `HX-Redirect`). */
@@ -21,7 +21,7 @@ export default defineUnit('auth', { tags: ['auth'] }, (r) => {
     return created(user)
   })
 
-  r.get('/v1/users/me', { use: { user: currentUser }, response: UserOut, summary: 'The signed-in account' }, ({ user }) => user)
+  r.get('/v1/users/me', { use: { user: signedIn }, response: UserOut, view: 'auth/me', summary: 'The signed-in account' }, ({ user }) => user)
 
   r.post('/v1/auth/tokens', { body: LoginIn, use: { db: database }, response: TokenOut, errors: [401], summary: 'Log in: a bearer token for the API' }, async ({ body, db }) =>
     issueToken(await authenticate(db, body)),

@@ -19,7 +19,7 @@ export default defineUnit('projects', { prefix: '/v1/projects', use: { user: sig
     updateProject(db, { ...body, projectId: grant.projectId }),
   )
 
-  r.get('/:projectId/members', { use: { project, db: database }, response: t.Array(MemberOut), summary: "List a project's members and their roles" }, ({ project, db }) => listMembers(db, project.id))
+  r.get('/:projectId/members', { use: { project, db: database }, response: t.Array(MemberOut), view: 'projects/members', summary: "List a project's members and their roles" }, ({ project, db }) => listMembers(db, project.id))
 
   r.put('/:projectId/members/:userId', { params: MemberParams, body: MemberIn, use: { grant: requireRole('project_manager'), db: database }, response: MemberOut, summary: 'Give a user a role in the project (project managers)' }, ({ params, body, db }) =>
     setMember(db, { projectId: params.projectId, userId: params.userId, role: body.role }),
