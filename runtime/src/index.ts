@@ -79,3 +79,4 @@ export { byName, SNIFFED_TYPES, type UploadedFile, type UploadedFiles, type Mult
 
 // background tasks and jobs (issue 4)
 export { defineBackground, background, BackgroundTaskStatus, BACKGROUND_TABLE, type BackgroundOptions, type BackgroundTasks, type BackgroundTasksHandle, type BackgroundStatus, type BackgroundTaskRow, type TrackedTask, type TrackedTaskInfo, type ReportProgress } from './background.js'
+export { defineJobs, defineJob, jobs, type Job, type JobOptions, type JobContext, type JobHandler, type JobQueue, type JobsOptions, type JobState, type SendOptions } from './jobs.js'
