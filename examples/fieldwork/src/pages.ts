@@ -18,6 +18,7 @@ function navigates(ctx: RequestContext): boolean {
   return ctx.method === 'GET' && !isHtmx(ctx) && ctx.get('Accept').includes('text/html')
 }
 
+/** The site-wide pages: `/` and the static scripts. */
 export default defineUnit('pages', { tags: ['pages'] }, (r) => {
   r.get('/', { summary: 'Home: the projects' }, () => redirect('/v1/projects', 303))
   r.get('/static/htmx.min.js', { summary: 'htmx, served from the installed package' }, () => file(htmxPath, SCRIPT))

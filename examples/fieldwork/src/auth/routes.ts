@@ -12,6 +12,7 @@ async function startSession(ctx: RequestContext, user: User): Promise<Reply> {
   return noContent({ headers: { 'HX-Redirect': '/v1/projects' } })
 }
 
+/** The auth unit: accounts, tokens, cookie sessions and the sign-in page. */
 export default defineUnit('auth', { tags: ['auth'] }, (r) => {
   r.get('/login', { summary: 'The sign-in page' }, () => html({ view: 'auth/login', data: { title: 'Sign in' } }))
 

@@ -5,6 +5,7 @@ import { database, transaction } from '../db/database.js'
 import { createProject, listMembers, listProjects, project, setMember, updateProject } from './logic.js'
 import { MemberIn, MemberOut, MemberParams, ProjectIn, ProjectOut, ProjectUpdate } from './schemas.js'
 
+/** The projects unit: `/v1/projects` (signed-in users; changes by project managers). */
 export default defineUnit('projects', { prefix: '/v1/projects', use: { user: signedIn } }, (r) => {
   r.get('/', { use: { db: database }, response: t.Array(ProjectOut), view: 'projects/list', summary: 'List projects' }, ({ db }) => listProjects(db))
 

@@ -7,6 +7,7 @@ import { task } from '../tasks/logic.js'
 import { attachment, attachmentFile, createSubmission, listSubmissions, submission } from './logic.js'
 import { ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, SubmissionFields, SubmissionOut } from './schemas.js'
 
+/** The submissions unit: `/v1/projects/:projectId/tasks/:taskId/submissions` (mappers and up). */
 export default defineUnit('submissions', { prefix: '/v1/projects/:projectId/tasks/:taskId/submissions', use: { user: signedIn, task, grant: requireRole('mapper') } }, (r) => {
   r.post(
     '/',

@@ -14,8 +14,9 @@ export type SubmissionFields = Static<typeof SubmissionFields>
 /** The media types attachments may have (read from their bytes, not their names). */
 export const ATTACHMENT_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'audio/mpeg', 'audio/ogg', 'video/mp4', 'application/pdf'] as const
 
-/** Most attachments in one submission, and the largest one. */
+/** Most attachments in one submission. */
 export const MAX_ATTACHMENTS = 10
+/** The largest attachment, in bytes (a phone's photo or a short recording). */
 export const MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 
 /** A file of a submission as clients see it; `url` downloads it. */

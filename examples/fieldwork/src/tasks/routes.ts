@@ -7,6 +7,7 @@ import { project } from '../projects/logic.js'
 import { applyTaskEvent, listTasks, splitProject, task } from './logic.js'
 import { SplitIn, TaskEventIn, TaskOut } from './schemas.js'
 
+/** The tasks unit: `/v1/projects/:projectId/tasks` (signed-in users; splitting by project managers). */
 export default defineUnit('tasks', { prefix: '/v1/projects/:projectId/tasks', use: { user: signedIn, project } }, (r) => {
   r.get('/', { use: { db: database }, response: t.Array(TaskOut), view: 'tasks/list', summary: "List a project's tasks" }, ({ db, project }) => listTasks(db, project.id))
 
