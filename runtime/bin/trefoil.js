@@ -46,8 +46,11 @@ if (!existsSync(entry)) {
   console.error(`Cannot serve ${entry}: no such file`)
   process.exit(2)
 }
-const compiled = new URL('../dist/server.js', import.meta.url)
-const fromSource = !existsSync(compiled)
+// trefoil's own sources are used under the `source` condition (see its package.json exports), as
+// in this repository's `npm start` / `npm test`, or when there is no compiled dist/ (a stale
+// dist/ next to the sources must not win over them)
+const sourceCondition = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((arg) => arg === '--conditions=source' || arg === '-C=source')
+const fromSource = sourceCondition || !existsSync(new URL('../dist/server.js', import.meta.url))
 const typescript = fromSource || /\.[cm]?tsx?$/.test(entry)
 const hasTsx = process.execArgv.some((arg) => /\btsx\b/.test(arg))
 const nodeArgs = []
@@ -56,8 +59,7 @@ if (typescript && !hasTsx) {
   register()
   nodeArgs.push('--import', 'tsx')
 }
-// trefoil's own sources resolve under the `source` condition (see its package.json exports)
-if (fromSource && !process.execArgv.some((arg) => arg.startsWith('--conditions=source') || arg === '-C')) nodeArgs.push('--conditions=source')
+if (fromSource && !sourceCondition) nodeArgs.push('--conditions=source')
 
 const { serve } = await import(fromSource ? '../src/server.ts' : '../dist/server.js')
 try {

@@ -119,7 +119,18 @@ function servePrimary(config: ServeWorkerConfig, count: number, options: ServeOp
     async function stopAll(): Promise<void> {
       const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined)
       log.info({ workers: workers.length, graceMs: config.graceMs }, 'Stopping: finishing in-flight requests')
-      const exited = workers.map((w) => new Promise<void>((done) => (w.isDead() ? done() : w.once('exit', () => done()))))
+      // a process that could not finish within its grace period exits non-zero: so does this one
+      const exited = workers.map(
+        (w) =>
+          new Promise<void>((done) => {
+            if (w.isDead()) return done()
+            w.once('exit', (code: number | null, signal: string | null) => {
+              if (code !== 0) process.exitCode = 1
+              log.info({ pid: w.process.pid, code, signal }, 'Worker process exited')
+              done()
+            })
+          }),
+      )
       for (const worker of workers) if (worker.isConnected()) worker.send({ trefoil: 'stop' })
       // a process stuck past its own grace period is killed: shutdown must end
       const killer = setTimeout(() => {

@@ -104,6 +104,21 @@ test('SIGTERM during in-flight requests loses none of them; every process closes
   assert.ok(closed.every((l) => l.poolSize === 0), 'each worker pool closed')
 })
 
+test('a request longer than the grace period is cut, and the stop exits non-zero', async () => {
+  const served = serve('server-app.ts', ['--workers', '1', '--grace', '300'])
+  const { url } = await served.waitFor('listening', (l) => l.msg === 'Listening')
+  const slow = get(`${url}/slow?ms=20000`).then(
+    () => 'answered',
+    () => 'cut',
+  )
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  const stopped = Date.now()
+  served.child.kill('SIGTERM')
+  assert.is(await slow, 'cut')
+  assert.is(await served.exited, 1)
+  assert.ok(Date.now() - stopped < 10_000, 'the grace period bounds the stop')
+})
+
 test('a process that dies is replaced, and the port keeps answering', async () => {
   const served = serve('server-app.ts', ['--workers', '2'])
   const { url, pids } = await served.waitFor('listening', (l) => l.msg === 'Listening')
