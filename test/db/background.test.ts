@@ -80,6 +80,7 @@ for (const kind of kinds()) {
 
   it.before(
     loud(async (context) => {
+      gates.clear() // the previous kind's suite opened them
       context.place = await prepare(kind)
       const { logger, lines } = captureLogs('info')
       context.lines = lines
