@@ -91,6 +91,28 @@ test('two splits of one project at once: one makes the tasks, the other is a 409
   assert.is((await call(fw.app, 'GET', `/v1/projects/${id}/tasks`, pm)).json().length, answers.find((a) => a.status === 201)!.json().length)
 })
 
+test('while a heavy split runs on a worker thread, the event loop keeps answering other requests', async () => {
+  // a circle of 9,000 points cut into ~2,000 cells: hundreds of ms of clipping, none of it on the loop
+  const ring: [number, number][] = Array.from({ length: 9000 }, (_, i) => [10 + 0.2 * Math.cos((2 * Math.PI * i) / 9000), 10 + 0.2 * Math.sin((2 * Math.PI * i) / 9000)])
+  ring.push(ring[0]!)
+  const { id } = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Round lake', area: { type: 'Polygon', coordinates: [ring] } })).json()
+  let splitDone = 0
+  const split = call(fw.app, 'POST', `/v1/projects/${id}/tasks`, pm, { cellMetres: 900 }).then((res) => {
+    splitDone = performance.now()
+    return res
+  })
+  const answered: number[] = []
+  while (!splitDone && answered.length < 200) {
+    const res = await fw.app.inject({ url: '/health' })
+    assert.is(res.status, 200)
+    answered.push(performance.now())
+  }
+  const res = await split
+  assert.is(res.status, 201, res.body)
+  const during = answered.filter((at) => at < splitDone).length
+  assert.ok(during >= 3, `${during} requests answered while the split ran`)
+})
+
 test('a task is 404 when missing or when it belongs to another project', async () => {
   assert.is((await call(fw.app, 'GET', `/v1/projects/${projectId}/tasks/999999`, mapper)).status, 404)
   const elsewhere = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Elsewhere' })).json().id
