@@ -127,6 +127,20 @@ test('the project page loads its tasks with htmx; splitting and locking answer f
   assert.match(locked.body, '<td>Tom</td>')
 })
 
+test('a project manager sets the area from the project page; htmx gets the page body back', async () => {
+  const { cookie, csrf } = await browserSession('Ada')
+  const headers = { cookie, 'hx-request': 'true', 'x-csrf-token': csrf }
+  const id = (await fw.app.inject({ method: 'POST', url: '/v1/projects', headers: { cookie, 'x-csrf-token': csrf }, body: { name: 'Ada project' } })).json().id as number
+  const page = await fw.app.inject({ url: `/v1/projects/${id}`, headers: { cookie, accept: 'text/html' } })
+  assert.match(page.body, `<form id="project-area" hx-patch="/v1/projects/${id}"`)
+  const area = { type: 'Polygon', coordinates: [[[0, 0], [0.01, 0], [0.01, 0.01], [0, 0.01], [0, 0]]] }
+  const set = await fw.app.inject({ method: 'PATCH', url: `/v1/projects/${id}`, headers, body: { area } })
+  assert.is(set.status, 200)
+  assert.match(set.body, /^<article id="project-\d+">/)
+  assert.match(set.body, 'Area: a polygon of 4 points')
+  assert.not.match(set.body, 'project-area', 'the form is gone once the area is set')
+})
+
 test('logging out ends the session cookie and sends htmx to /login', async () => {
   const { cookie } = await browserSession('Olga')
   const res = await fw.app.inject({ method: 'DELETE', url: '/v1/auth/sessions', headers: { cookie, 'hx-request': 'true' } })

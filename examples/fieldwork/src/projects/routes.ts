@@ -16,7 +16,7 @@ export default defineUnit('projects', { prefix: '/v1/projects', use: { user: sig
 
   r.get('/:projectId', { use: { project }, response: ProjectOut, view: 'projects/show', summary: 'Get a project' }, ({ project }) => project)
 
-  r.patch('/:projectId', { body: ProjectUpdate, use: { grant: requireRole('project_manager'), db: database }, response: ProjectOut, errors: [409], summary: 'Change a project (project managers)' }, ({ body, grant, db }) =>
+  r.patch('/:projectId', { body: ProjectUpdate, use: { grant: requireRole('project_manager'), db: database }, response: ProjectOut, view: 'projects/show', errors: [409], summary: 'Change a project (project managers)' }, ({ body, grant, db }) =>
     updateProject(db, { ...body, projectId: grant.projectId }),
   )
 
