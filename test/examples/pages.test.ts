@@ -125,6 +125,13 @@ test('the project page loads its tasks with htmx; splitting and locking answer f
   assert.match(locked.body, `<tr id="task-${taskId}">`)
   assert.match(locked.body, '<td class="status">locked for mapping</td>')
   assert.match(locked.body, '<td>Tom</td>')
+  const taskPage = await fw.app.inject({ url: `/v1/projects/${id}/tasks/${taskId}`, headers: { cookie, accept: 'text/html' } })
+  assert.is(taskPage.status, 200)
+  assert.match(taskPage.body, `hx-get="/v1/projects/${id}/tasks/${taskId}/events" hx-trigger="load"`)
+  const history = await fw.app.inject({ url: `/v1/projects/${id}/tasks/${taskId}/events`, headers })
+  assert.match(history.body, 'Tom: lock for mapping → locked for mapping')
+  const submissions = await fw.app.inject({ url: `/v1/projects/${id}/tasks/${taskId}/submissions`, headers })
+  assert.match(submissions.body, '<form id="new-submission"')
 })
 
 test('a project manager sets the area from the project page; htmx gets the page body back', async () => {

@@ -145,6 +145,12 @@ test('the map → validate cycle: lock, 409 for another mapper, mapped, validato
   const twice = await call(fw.app, 'POST', url, validator, { event: 'validate' })
   assert.is(twice.status, 409)
   assert.equal(twice.json(), { detail: 'Task 1 is validated: cannot validate', code: 'invalid_transition' })
+  const history = await call(fw.app, 'GET', url, pm)
+  assert.equal(
+    history.json().map((e: { user: { name: string }; event: string; status: string }) => `${e.user.name} ${e.event} ${e.status}`),
+    ['Mo lock_for_mapping locked_for_mapping', 'Mo mark_mapped mapped', 'Val lock_for_validation locked_for_validation', 'Val validate validated'],
+    'refused events leave no trace',
+  )
 })
 
 test('invalidated work goes back to mappers; a lock can be released by its holder or a project manager', async () => {

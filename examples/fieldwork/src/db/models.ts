@@ -152,8 +152,24 @@ export const tasks = {
     ),
 }
 
+/** One entry of a task's history. */
+export interface TaskHistoryEntry {
+  id: number
+  event: TaskEvent
+  status: TaskStatus
+  user: { id: number; name: string }
+  createdAt: string
+}
+
 /** The history of tasks. */
 export const taskEvents = {
+  /** A task's history, oldest first. */
+  list: (db: Db, taskId: number): Promise<TaskHistoryEntry[]> =>
+    db.manyOrNone<TaskHistoryEntry>(
+      `SELECT e.id::int AS id, e.event, e.status, json_build_object('id', u.id, 'name', u.name) AS "user", ${iso('e.created_at')} AS "createdAt"
+       FROM task_events e JOIN users u ON u.id = e.user_id WHERE e.task_id = $1 ORDER BY e.id`,
+      [taskId],
+    ),
   insert: (db: Db, event: { taskId: number; userId: number; event: TaskEvent; status: TaskStatus }): Promise<null> =>
     db.none('INSERT INTO task_events (task_id, user_id, event, status) VALUES ($<taskId>, $<userId>, $<event>, $<status>)', event),
 }

@@ -2,7 +2,7 @@
 import { Conflict, defineTask, depends, Forbidden, NotFound, runInWorker, ValidationError, type Db, type WorkerPool } from 'trefoil'
 import { database } from '../db/database.js'
 import { PROJECT_ROLES, type ProjectRole, type TaskEvent, type TaskStatus } from '../db/enums.js'
-import { taskEvents, tasks, type Project, type Task, type User } from '../db/models.js'
+import { taskEvents, tasks, type Project, type Task, type TaskHistoryEntry, type User } from '../db/models.js'
 import { project } from '../projects/logic.js'
 import { TaskParams } from './schemas.js'
 import { gridOf } from './split-area.js'
@@ -30,6 +30,11 @@ export async function splitProject(db: Db, input: { project: Project; cellMetres
 /** A project's tasks, in index order. */
 export function listTasks(db: Db, projectId: number): Promise<Task[]> {
   return tasks.list(db, projectId)
+}
+
+/** What was done to a task, oldest first. */
+export function taskHistory(db: Db, taskId: number): Promise<TaskHistoryEntry[]> {
+  return taskEvents.list(db, taskId)
 }
 
 interface Rule {

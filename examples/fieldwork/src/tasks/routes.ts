@@ -4,8 +4,8 @@ import { defineUnit, t, workers } from 'trefoil'
 import { requireRole, signedIn } from '../auth/logic.js'
 import { database, transaction } from '../db/database.js'
 import { project } from '../projects/logic.js'
-import { applyTaskEvent, listTasks, splitProject, task } from './logic.js'
-import { SplitIn, TaskEventIn, TaskOut } from './schemas.js'
+import { applyTaskEvent, listTasks, splitProject, task, taskHistory } from './logic.js'
+import { SplitIn, TaskEventIn, TaskHistoryOut, TaskOut } from './schemas.js'
 
 /** The tasks unit: `/v1/projects/:projectId/tasks` (signed-in users; splitting by project managers). */
 export default defineUnit('tasks', { prefix: '/v1/projects/:projectId/tasks', use: { user: signedIn, project } }, (r) => {
@@ -18,6 +18,8 @@ export default defineUnit('tasks', { prefix: '/v1/projects/:projectId/tasks', us
   )
 
   r.get('/:taskId', { use: { task }, response: TaskOut, view: 'tasks/show', summary: 'Get a task' }, ({ task }) => task)
+
+  r.get('/:taskId/events', { use: { task, db: database }, response: t.Array(TaskHistoryOut), view: 'tasks/history', summary: "A task's history" }, ({ task, db }) => taskHistory(db, task.id))
 
   // events rather than verbs in the path: `POST …/events {"event": "lock_for_mapping"}`
   r.post(

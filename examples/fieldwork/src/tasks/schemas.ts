@@ -29,5 +29,11 @@ export type SplitIn = Static<typeof SplitIn>
 export const TaskEventIn = named('TaskEventIn', t.Object({ event: t.Enum(TASK_EVENTS) }))
 export type TaskEventIn = Static<typeof TaskEventIn>
 
+/** One entry of a task's history: who did what, and the status it led to. */
+export const TaskHistoryOut = named(
+  'TaskHistoryOut',
+  t.Object({ id: t.Integer(), event: t.Enum(TASK_EVENTS), status: t.Enum(TASK_STATUSES), user: t.Object({ id: t.Integer(), name: t.String() }), createdAt: t.String({ format: 'date-time' }) }),
+)
+
 /** Path params naming one task of one project. */
 export const TaskParams = t.Object({ projectId: t.Integer({ minimum: 1 }), taskId: t.Integer({ minimum: 1 }) })
