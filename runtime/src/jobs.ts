@@ -4,6 +4,7 @@
 // processes poll, each run of a job happens in one of them; failures retry with backoff.
 import { hostname } from 'node:os'
 import PgBoss from 'pg-boss'
+import pgPromise from 'pg-promise'
 import type { Static, TSchema } from 'typebox'
 import type { App } from './app.js'
 import type { DatabaseHandle, Db } from './db.js'
@@ -91,6 +92,11 @@ export interface SendOptions {
   priority?: number
   /** At most one queued job with this key at a time: a second send resolves to null. */
   singletonKey?: string
+  /**
+   * Enqueue inside this transaction (the request's `transaction` dependency): the job exists only
+   * if the transaction commits, so a request that fails leaves no job behind.
+   */
+  db?: Db
 }
 
 /** A job's state as pg-boss records it. */
@@ -208,8 +214,9 @@ export function defineJobs(options: JobsOptions): Plugin<JobQueue> {
           // the caller's value stays untouched: defaults and dropped fields apply to the copy sent
           const data = structuredClone(payload) as unknown
           if (!job.validate(data)) throw new ValidationError(toIssues(job.validate.errors, 'body'))
-          const { startAfter, priority, singletonKey } = sendOptions
+          const { startAfter, priority, singletonKey, db: within } = sendOptions
           return boss.send(job.name, data as object, {
+            ...(within ? { db: inTransaction(within) } : {}),
             ...(startAfter === undefined ? {} : { startAfter: typeof startAfter === 'number' ? Math.ceil(startAfter) : startAfter }),
             ...(priority === undefined ? {} : { priority }),
             ...(singletonKey === undefined ? {} : { singletonKey }),
@@ -249,6 +256,15 @@ export const jobs: Dependency<JobQueue> = depends({ name: 'jobs' }, ({ app }) =>
   if (!queue) throw new Error('Cannot enqueue a job: this app has no jobs plugin (list defineJobs() in createApp({ plugins }))')
   return queue
 })
+
+/**
+ * pg-boss's database interface over a pg-promise transaction. A parameterized query keeps the
+ * values apart from the text, as pg-boss expects: formatted into the text, PostgreSQL would fold
+ * constants in both arms of pg-boss's CASE and fail on the arm not taken.
+ */
+function inTransaction(db: Db): { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> } {
+  return { executeSql: (text, values) => db.result(new pgPromise.ParameterizedQuery({ text, values })) }
+}
 
 interface BossJob {
   id: string

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createApp, created, defineDatabase, defineJobs, defineUnit, jobs, t, type App, type DatabaseHandle, type JobQueue } from 'trefoil'
+import { BadRequest, createApp, created, defineDatabase, defineJobs, defineUnit, jobs, t, type App, type DatabaseHandle, type JobQueue } from 'trefoil'
 import { countJob, flakyJob, slowJob, TABLES } from '../jobs/fixtures/jobs.js'
 import { eventually, kinds, loud, prepare, type Prepared } from './fixtures/harness.js'
 
@@ -66,12 +66,18 @@ for (const kind of kinds()) {
     loud(async (context) => {
       context.workers = []
       context.place = await prepare(kind)
-      const { plugin: database } = defineDatabase({ dataDir: context.place.dataDir, health: false })
+      const { plugin: database, transaction } = defineDatabase({ dataDir: context.place.dataDir, health: false })
       // the web process: it enqueues, never processes
       const jobsPlugin = defineJobs({ database, jobs: [countJob, flakyJob, slowJob], work: false })
       const reports = defineUnit('reports', { prefix: '/v1/reports' }, (r) => {
         r.post('/', { body: t.Object({ n: t.Integer() }), use: { jobs } }, async ({ body, jobs }) => created({ id: await jobs.send(countJob, { n: body.n, label: 'from-handler' }) }))
         // the payload is checked by the job's schema, whatever the route's own body schema says
+        // enqueued in the request's transaction: kept only if the request succeeds
+        r.post('/in-transaction', { body: t.Object({ n: t.Integer(), fail: t.Boolean() }), use: { jobs, tx: transaction } }, async ({ body, jobs, tx }) => {
+          const id = await jobs.send(countJob, { n: body.n, label: 'in-tx' }, { db: tx, startAfter: 3600 })
+          if (body.fail) throw new BadRequest('Changed my mind')
+          return created({ id })
+        })
         r.post('/unchecked', { body: t.Object({ n: t.Unknown() }), use: { jobs } }, async ({ body, jobs }) => created({ id: await jobs.send(countJob, { n: body.n as number }) }))
       })
       context.app = createApp({ settings: context.place.settings, plugins: [database, jobsPlugin, reports], logger: false })
@@ -99,6 +105,17 @@ for (const kind of kinds()) {
     assert.equal(bad.json().detail, [{ loc: ['body', 'n'], msg: 'Input should be a valid integer', type: 'int_type' }])
     const negative = await app.inject({ method: 'POST', url: '/v1/reports/unchecked', body: { n: -1 } })
     assert.is(negative.status, 422)
+  })
+
+  it('a job enqueued in the request transaction exists only if the request succeeds', async ({ app, handle }) => {
+    const failed = await app.inject({ method: 'POST', url: '/v1/reports/in-transaction', body: { n: 1, fail: true } })
+    assert.is(failed.status, 400)
+    const ok = await app.inject({ method: 'POST', url: '/v1/reports/in-transaction', body: { n: 2, fail: false } })
+    assert.is(ok.status, 201)
+    const rows = await handle.db.manyOrNone<{ id: string; n: number; later: boolean }>(
+      "SELECT id, (data->>'n')::int AS n, start_after > now() + interval '50 minutes' AS later FROM pgboss.job WHERE name = 'count' AND data->>'label' = 'in-tx'",
+    )
+    assert.equal(rows, [{ id: ok.json().id, n: 2, later: true }])
   })
 
   it('two worker processes compete for 60 jobs: each runs exactly once, both take part, the web process takes none', async ({ queue, handle, workers }) => {
