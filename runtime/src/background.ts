@@ -9,6 +9,7 @@ import { depends, type Dependency, type UseMap } from './depends.js'
 import { NotFound } from './errors.js'
 import { BackgroundRunner, type ReportProgress, type TrackedTask, type TrackedTaskInfo } from './internal/background-runner.js'
 import { BackgroundStore, type BackgroundStatus, type BackgroundTaskRow } from './internal/background-store.js'
+import { named } from './openapi.js'
 import { definePlugin, type Plugin } from './plugin.js'
 import t from 'typebox'
 
@@ -71,8 +72,8 @@ const DEFAULTS = { graceMs: 8000, concurrency: 16, progressIntervalMs: 500, hear
 const DEFAULT_PATH = '/v1/background-tasks'
 const SWEEP_EVERY_MS = 60_000
 
-/** A task's status as the status route answers it. */
-export const BackgroundTaskStatus = t.Object({
+/** A task's status as the status route answers it (`BackgroundTaskStatus` in the OpenAPI document). */
+export const BackgroundTaskStatus = named('BackgroundTaskStatus', t.Object({
   id: t.String({ format: 'uuid' }),
   name: t.String(),
   status: t.Union([t.Literal('pending'), t.Literal('running'), t.Literal('done'), t.Literal('failed')]),
@@ -82,7 +83,7 @@ export const BackgroundTaskStatus = t.Object({
   createdAt: t.String({ format: 'date-time' }),
   startedAt: t.Union([t.String({ format: 'date-time' }), t.Null()]),
   finishedAt: t.Union([t.String({ format: 'date-time' }), t.Null()]),
-})
+}))
 
 const runners = new WeakMap<object, BackgroundRunner>()
 

@@ -3,7 +3,7 @@
 // process's tasks are failed; close interrupts what outlives the grace period.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { background, BACKGROUND_TABLE, createApp, defineBackground, defineDatabase, defineUnit, json, t, type App, type BackgroundTasksHandle, type DatabaseHandle, type Plugin } from 'trefoil'
+import { background, BACKGROUND_TABLE, buildOpenApi, createApp, defineBackground, defineDatabase, defineUnit, depends, json, t, Unauthorized, type App, type BackgroundTasksHandle, type DatabaseHandle, type Plugin } from 'trefoil'
 import { captureLogs } from '../helpers/logs.js'
 import { eventually, kinds, loud, prepare, type Prepared } from './fixtures/harness.js'
 
@@ -212,6 +212,27 @@ for (const kind of kinds()) {
     assert.ok(aborted, 'the task saw its signal abort')
     const after = await status(b, stuck)
     assert.equal([after.status, after.message], ['failed', 'Interrupted: the app closed before the task finished'])
+  })
+
+  it('the status route runs the dependencies given to it (auth) and is documented', async ({ dbA, place }) => {
+    const apiKey = depends({ headers: t.Object({ 'x-api-key': t.Optional(t.String()) }), errors: [401] }, ({ headers }) => {
+      if (headers['x-api-key'] !== 'secret') throw new Unauthorized('Unknown API key')
+    })
+    const e = instance(place, [], { route: { path: '/v2/jobs-status', use: { apiKey } } }, false, dbA.connectionString)
+    await e.app.start()
+    try {
+      const id = await e.app.plugin(e.plugin).track('guarded', () => 1)
+      assert.is((await e.app.inject({ url: `/v2/jobs-status/${id}` })).status, 401)
+      const res = await e.app.inject({ url: `/v2/jobs-status/${id}`, headers: { 'x-api-key': 'secret' } })
+      assert.is(res.status, 200)
+      assert.is(res.json().name, 'guarded')
+      const doc = buildOpenApi(e.app.routes, { title: 't', version: '1' }) as unknown as { paths: Record<string, { get: { responses: Record<string, unknown> } }>; components: { schemas: Record<string, unknown> } }
+      const operation = doc.paths['/v2/jobs-status/{id}']!.get
+      assert.ok(operation.responses['200'] && operation.responses['404'] && operation.responses['401'])
+      assert.ok(doc.components.schemas.BackgroundTaskStatus)
+    } finally {
+      await e.app.close()
+    }
   })
 
   it.run()
