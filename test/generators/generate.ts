@@ -46,24 +46,25 @@ export async function failure(run: Promise<unknown>): Promise<string> {
   throw new Error('Expected the generator to refuse, but it succeeded')
 }
 
-/** Every file under `dir`, relative and sorted. */
-export function filesOf(dir: string): string[] {
+/** Every file under `dir`, relative and sorted; folders named in `skip` are not entered. */
+export function filesOf(dir: string, skip: readonly string[] = []): string[] {
   const out: string[] = []
   const walk = (at: string): void => {
     for (const entry of readdirSync(at, { withFileTypes: true })) {
       const path = join(at, entry.name)
-      if (entry.isDirectory()) walk(path)
-      else out.push(relative(dir, path))
+      if (entry.isDirectory()) {
+        if (!skip.includes(entry.name)) walk(path)
+      } else out.push(relative(dir, path))
     }
   }
   walk(dir)
   return out.sort()
 }
 
-/** Each file's contents and modification time: equal snapshots mean nothing was touched. */
-export function snapshot(dir: string): Record<string, string> {
+/** Each file's contents and modification time (folders in `skip` left out): equal snapshots mean nothing was touched. */
+export function snapshot(dir: string, skip: readonly string[] = []): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const file of filesOf(dir)) out[file] = `${statSync(join(dir, file)).mtimeMs} ${readFileSync(join(dir, file), 'utf8')}`
+  for (const file of filesOf(dir, skip)) out[file] = `${statSync(join(dir, file)).mtimeMs} ${readFileSync(join(dir, file), 'utf8')}`
   return out
 }
 
