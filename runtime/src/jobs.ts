@@ -197,7 +197,16 @@ export function defineJobs(options: JobsOptions): Plugin<JobQueue> {
         for (const name of working) {
           const job = byName.get(name)! as unknown as Job<unknown>
           for (let i = 0; i < job.options.concurrency; i++) {
-            await boss.work(name, { batchSize: 1, includeMetadata: true, ...(options.pollingIntervalSeconds === undefined ? {} : { pollingIntervalSeconds: options.pollingIntervalSeconds }) }, ([run]) => runJob(app, db, job, run!, stopping.signal))
+            let workerId: string | undefined
+            workerId = await boss.work(name, { batchSize: 1, includeMetadata: true, ...(options.pollingIntervalSeconds === undefined ? {} : { pollingIntervalSeconds: options.pollingIntervalSeconds }) }, async ([run]) => {
+              try {
+                return await runJob(app, db, job, run!, stopping.signal)
+              } finally {
+                // pg-boss waits a polling interval after every fetch, even one that found a job:
+                // while there is work, ask again at once (an empty fetch still waits)
+                if (workerId) boss.notifyWorker(workerId)
+              }
+            })
           }
         }
       } catch (error) {

@@ -1,11 +1,16 @@
 // Tracked background tasks on PostgreSQL: the status moves pending → running (progress) → done
 // or failed, and a second app instance on the same database answers every poll; a dead
 // process's tasks are failed; close interrupts what outlives the grace period.
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { background, BACKGROUND_TABLE, buildOpenApi, createApp, defineBackground, defineDatabase, defineUnit, depends, json, t, Unauthorized, type App, type BackgroundTasksHandle, type DatabaseHandle, type Plugin } from 'trefoil'
 import { captureLogs } from '../helpers/logs.js'
 import { eventually, kinds, loud, prepare, type Prepared } from './fixtures/harness.js'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const tracker = fileURLToPath(new URL('../background/fixtures/tracker.ts', import.meta.url))
 
 // gates the test opens to move a task from one step to the next
 const gates = new Map<string, { promise: Promise<void>; open: () => void }>()
@@ -212,6 +217,34 @@ for (const kind of kinds()) {
     assert.ok(aborted, 'the task saw its signal abort')
     const after = await status(b, stuck)
     assert.equal([after.status, after.message], ['failed', 'Interrupted: the app closed before the task finished'])
+  })
+
+  it('a process killed while its task runs: alive it keeps the task running past staleAfterMs, dead the task reads failed', async ({ dbA, place }) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', tracker], { cwd: root, env: { ...process.env, DATABASE_URL: dbA.connectionString }, stdio: ['ignore', 'pipe', 'inherit'] })
+    try {
+      let out = ''
+      child.stdout!.on('data', (chunk: Buffer) => (out += chunk))
+      await eventually(async () => out.includes('"id"'), 20_000, 'the tracker to start')
+      const { id } = JSON.parse(out) as { id: string }
+      const reader = instance(place, [], { staleAfterMs: 1000 }, false, dbA.connectionString)
+      await reader.app.start()
+      try {
+        await eventually(async () => (await status(reader.app, id)).progress === 10, 5000, 'progress 10')
+        // alive: the heartbeat keeps it from looking stale
+        await new Promise((resolve) => setTimeout(resolve, 1500))
+        assert.is((await status(reader.app, id)).status, 'running')
+        child.kill('SIGKILL')
+        const killed = Date.now()
+        await eventually(async () => (await status(reader.app, id)).status === 'failed', 5000, 'failed')
+        const after = await status(reader.app, id)
+        assert.is(after.message, 'Lost: the process running it stopped before it finished')
+        assert.ok(Date.now() - killed < 2500, `noticed ${Date.now() - killed} ms after the kill`)
+      } finally {
+        await reader.app.close()
+      }
+    } finally {
+      child.kill('SIGKILL')
+    }
   })
 
   it('the status route runs the dependencies given to it (auth) and is documented', async ({ dbA, place }) => {

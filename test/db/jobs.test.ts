@@ -121,10 +121,12 @@ for (const kind of kinds()) {
   it('two worker processes compete for 60 jobs: each runs exactly once, both take part, the web process takes none', async ({ queue, handle, workers }) => {
     const url = handle.connectionString
     workers.push(...(await Promise.all([startWorker(url), startWorker(url)])))
+    const sent = Date.now()
     const ids = await Promise.all(Array.from({ length: 60 }, (_, n) => queue.send(countJob, { n })))
     assert.is(new Set(ids).size, 60)
     // 61: the job the handler enqueued in the test before
     await eventually(async () => Number((await handle.db.one<{ c: string }>('SELECT count(*) AS c FROM job_runs')).c) >= 61, 30_000, 'every job to run')
+    const tookMs = Date.now() - sent
     // give a duplicate every chance to show up
     await new Promise((resolve) => setTimeout(resolve, 1500))
     const runs = await handle.db.manyOrNone<{ job_id: string; runs: string }>('SELECT job_id, count(*) AS runs FROM job_runs GROUP BY job_id')
@@ -135,7 +137,7 @@ for (const kind of kinds()) {
     assert.not.ok(byPid.some((r) => r.pid === process.pid))
     const states = await Promise.all(ids.map((id) => queue.get(countJob, id!)))
     assert.ok(states.every((s) => s?.state === 'completed'))
-    console.log(`  runs per worker process: ${byPid.map((r) => r.n).join(' / ')}`)
+    console.log(`  61 jobs (20 ms each) in ${tookMs} ms; runs per worker process: ${byPid.map((r) => r.n).join(' / ')}`)
   })
 
   it('a failing job is retried with backoff (delay doubling from retryDelay) until it succeeds', async ({ queue, handle }) => {
