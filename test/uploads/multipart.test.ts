@@ -134,6 +134,17 @@ test('a file over its size limit answers 413 naming the limit, before the client
   assert.is(res.status, 413)
   assert.equal(res.json(), { detail: 'File is larger than the limit for file field "attachments": at most 8388608 bytes', code: 'max_file_bytes' })
   assert.ok(res.sent < res.size / 2, `the server read on: ${res.sent} of ${res.size} bytes sent`)
+  // the rest of the body is never read, so the connection cannot carry another request
+  assert.is(res.headers.connection, 'close')
+  await assertTempEmptySoon()
+})
+
+test('the early 413 reaches the client every time (the connection is not reset under it)', async () => {
+  const big = await makeFile(join(work, 'big2.png'), 24 * MiB, PNG)
+  for (let i = 0; i < 15; i++) {
+    const res = await postMultipart(`${url}/submissions`, [{ name: 'xml', value: 'x' }, { name: 'attachments', path: big, filename: 'big.png', type: 'image/png' }], { chunked: i % 2 === 0 })
+    assert.is(res.status, 413, `attempt ${i + 1}`)
+  }
   await assertTempEmptySoon()
 })
 

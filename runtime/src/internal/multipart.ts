@@ -117,6 +117,10 @@ export async function readMultipart(ctx: RequestContext, plan: MultipartPlan): P
     parser = Busboy({
       headers: req.headers,
       defParamCharset: 'utf8',
+      // bigger buffers than busboy's 16 KiB: fewer pause/resume cycles per GiB, and still a
+      // small bounded amount of memory per request (1 MiB buffers measured +30 MiB of RSS)
+      highWaterMark: 256 * 1024,
+      fileHwm: 256 * 1024,
       // one past each limit, so going over is an event of ours rather than a silent truncation
       limits: { fields: plan.maxFields, files: plan.maxFiles, fieldSize: plan.maxFieldBytes, parts: plan.maxFields + plan.maxFiles, fieldNameSize: 200, headerPairs: 100 },
     })

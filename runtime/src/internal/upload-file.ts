@@ -6,6 +6,7 @@ import { createReadStream, createWriteStream, type ReadStream, type WriteStream 
 import { link, mkdir, mkdtemp, rm, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import type { Socket } from 'node:net'
 import { addAbortSignal, finished, type Readable } from 'node:stream'
 import { once } from 'node:events'
 import { pipeline } from 'node:stream/promises'
@@ -46,13 +47,32 @@ export function limitError(code: string, message: string): PayloadTooLarge {
   return new PayloadTooLarge(message, { code })
 }
 
+// How long the rest of a refused body is read and dropped after the error response is out.
+const LINGER_MS = 1000
+
 /**
- * Stops reading a body we will not finish: the rest stays unread and the connection closes once
- * the error response is written (reading on would let a client make us swallow gigabytes).
+ * Stops reading a body we will not finish: nothing more is parsed or stored, and the error goes
+ * out at once with `Connection: close` (the connection cannot carry another request). Closing
+ * the socket right after the response would make the kernel answer the bytes still in flight
+ * with a reset, which can destroy the 413 before the client has read it; so, like nginx's
+ * lingering close, the server half-closes, drops what the client still sends for a moment, then
+ * closes (a client that stops on the error, as curl does, closes first).
  */
 export function stopReading(ctx: RequestContext): void {
-  ctx.res.shouldKeepAlive = false
-  ctx.req.pause()
+  const { req, res } = ctx
+  req.pause()
+  res.shouldKeepAlive = false
+  const socket = req.socket as Socket | undefined
+  if (!socket || typeof socket.destroySoon !== 'function') return
+  // Node calls destroySoon once a `Connection: close` response is written
+  socket.destroySoon = function lingeringClose(): void {
+    socket.end()
+    const timer = setTimeout(() => socket.destroy(), LINGER_MS)
+    timer.unref()
+    socket.once('close', () => clearTimeout(timer))
+    req.resume()
+    socket.resume()
+  }
 }
 
 /** What {@link receiveFile} needs besides the bytes. */
@@ -90,7 +110,9 @@ export async function receiveFile(source: Readable, options: ReceiveOptions): Pr
     decided = decideType(first, options.declaredType, options.types)
     if (!decided) throw new UnsupportedMediaType(`Unsupported file type for ${options.label}: allowed ${options.types!.join(', ')}`, { code: 'file_type' })
     // the name is ours alone: 128 random bits, and the sniffed type's extension
-    out = createWriteStream(join(dir, id + decided.ext), { flags: 'wx', mode: 0o600 })
+    // a 1 MiB buffer lets the parser run ahead of the disk (writev batches the chunks) instead of
+    // waiting for every 64 KiB write, which cut throughput by 3× at the default 16 KiB
+    out = createWriteStream(join(dir, id + decided.ext), { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 })
     out.on('error', (error) => (outError ??= error))
     await write(first)
   }
