@@ -7,7 +7,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { BadRequest, createApp, created, defineDatabase, defineJobs, defineUnit, jobs, t, type App, type DatabaseHandle, type JobQueue } from 'trefoil'
 import { countJob, flakyJob, slowJob, TABLES } from '../jobs/fixtures/jobs.js'
-import { eventually, kinds, loud, prepare, type Prepared } from './fixtures/harness.js'
+import { eventually, kinds, loud, prepare, withDatabase, type Prepared } from './fixtures/harness.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const workerScript = fileURLToPath(new URL('../jobs/fixtures/worker.ts', import.meta.url))
@@ -152,6 +152,21 @@ for (const kind of kinds()) {
     assert.ok(attempts[2]!.ms >= 1900, `second retry after ${attempts[2]!.ms} ms`)
     const state = await queue.get(flakyJob, id)
     assert.equal([state?.retryCount, state?.output], [2, { attempts: 3 }])
+  })
+
+  it('three processes starting at once on a fresh database all start: pg-boss and the status table are created once', async ({ handle }) => {
+    const name = `fresh_${process.pid}_${Date.now().toString(36)}`
+    await handle.db.none('CREATE DATABASE $1:name', [name])
+    const url = withDatabase(handle.connectionString, name)
+    const started: Worker[] = []
+    try {
+      const results = await Promise.allSettled([startWorker(url), startWorker(url), startWorker(url)])
+      for (const result of results) if (result.status === 'fulfilled') started.push(result.value)
+      assert.equal(results.map((r) => (r.status === 'fulfilled' ? 'ok' : String(r.reason))), ['ok', 'ok', 'ok'])
+    } finally {
+      await Promise.all(started.map((w) => w.close()))
+      await handle.db.none('DROP DATABASE IF EXISTS $1:name WITH (FORCE)', [name])
+    }
   })
 
   it('closing a worker waits for its running job; the job runs once', async ({ queue, handle, workers }) => {
