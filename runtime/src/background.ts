@@ -3,6 +3,7 @@
 // their status (pending → running → done / failed, progress) in PostgreSQL, so any process of
 // any machine on the same database answers the poll.
 import { hostname } from 'node:os'
+import t from 'typebox'
 import type { App } from './app.js'
 import type { DatabaseHandle } from './db.js'
 import { depends, type Dependency, type UseMap } from './depends.js'
@@ -11,7 +12,6 @@ import { BackgroundRunner, type ReportProgress, type TrackedTask, type TrackedTa
 import { BackgroundStore, type BackgroundStatus, type BackgroundTaskRow } from './internal/background-store.js'
 import { named } from './openapi.js'
 import { definePlugin, type Plugin } from './plugin.js'
-import t from 'typebox'
 
 export type { ReportProgress, TrackedTask, TrackedTaskInfo, BackgroundStatus, BackgroundTaskRow }
 export { BACKGROUND_TABLE } from './internal/background-store.js'

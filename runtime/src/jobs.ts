@@ -4,13 +4,13 @@
 // processes poll, each run of a job happens in one of them; failures retry with backoff.
 import { hostname } from 'node:os'
 import PgBoss from 'pg-boss'
-import pgPromise from 'pg-promise'
 import type { Static, TSchema } from 'typebox'
 import type { App } from './app.js'
 import type { DatabaseHandle, Db } from './db.js'
 import { depends, type Dependency } from './depends.js'
 import { ValidationError } from './errors.js'
 import { definePlugin, type Plugin } from './plugin.js'
+import { inTransaction, runJob } from './internal/jobs-runner.js'
 import { compileBody, toIssues, type Validator } from './validation.js'
 
 /** How a job retries, and how long one run may take. */
@@ -265,40 +265,3 @@ export const jobs: Dependency<JobQueue> = depends({ name: 'jobs' }, ({ app }) =>
   if (!queue) throw new Error('Cannot enqueue a job: this app has no jobs plugin (list defineJobs() in createApp({ plugins }))')
   return queue
 })
-
-/**
- * pg-boss's database interface over a pg-promise transaction. A parameterized query keeps the
- * values apart from the text, as pg-boss expects: formatted into the text, PostgreSQL would fold
- * constants in both arms of pg-boss's CASE and fail on the arm not taken.
- */
-function inTransaction(db: Db): { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> } {
-  return { executeSql: (text, values) => db.result(new pgPromise.ParameterizedQuery({ text, values })) }
-}
-
-interface BossJob {
-  id: string
-  name: string
-  data: unknown
-  retryCount?: number
-}
-
-async function runJob(app: App, db: Db, job: Job<unknown>, run: BossJob, signal: AbortSignal): Promise<unknown> {
-  const payload = run.data
-  // a job enqueued by an older release may not match today's schema: fail loudly, not subtly
-  if (!job.validate(payload)) {
-    const issues = toIssues(job.validate.errors, 'body')
-    const error = new Error(`Invalid payload for job "${job.name}": ${issues.map((i) => `${i.loc.slice(1).join('.') || 'payload'}: ${i.msg}`).join('; ')}`)
-    app.log.error({ err: error, job: job.name, id: run.id }, 'Job failed')
-    throw error
-  }
-  const started = performance.now()
-  try {
-    const result = await job.handler(payload, { id: run.id, name: job.name, retryCount: run.retryCount ?? 0, signal, db, app })
-    app.log.info({ job: job.name, id: run.id, ms: Math.round(performance.now() - started) }, 'Job done')
-    return result
-  } catch (error) {
-    const retryCount = run.retryCount ?? 0
-    app.log.error({ err: error, job: job.name, id: run.id, retryCount, willRetry: retryCount < job.options.retryLimit }, 'Job failed')
-    throw error
-  }
-}
