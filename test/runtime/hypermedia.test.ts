@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createApp, defineUnit, html, t } from 'trefoil'
+import { createApp, defineUnit, depends, html, t } from 'trefoil'
 
 const views = fileURLToPath(new URL('./fixtures/views', import.meta.url))
 const ProjectOut = t.Object({ id: t.Integer(), name: t.String() })
@@ -39,6 +39,18 @@ test('curl-style */* and JSON clients get JSON', async () => {
 test('html({ view }) renders a view with its data in the layout', async () => {
   const res = await app.inject({ url: '/v1/projects/9/card' })
   assert.match(res.body, /<main><article id="project-9"><h1>Card<\/h1><\/article>/)
+})
+
+test('views see what dependencies put on ctx.state (the signed-in user), under the handler data', async () => {
+  const signedIn = depends(({ ctx }) => {
+    ctx.state.title = 'From state'
+    ctx.state.name = 'overridden by the handler'
+    return true
+  })
+  const stateful = defineUnit('stateful', (r) => r.get('/whoami', { use: { signedIn }, view: 'projects/show' }, () => ({ id: 1, name: 'Handler name' })))
+  const res = await createApp({ plugins: [stateful], views: { dir: views, layout: 'layout' } }).inject({ url: '/whoami', headers: { accept: 'text/html' } })
+  assert.match(res.body, /<title>From state<\/title>/)
+  assert.match(res.body, /<h1>Handler name<\/h1>/)
 })
 
 test('a route naming a view that does not exist fails at start-up', async () => {
