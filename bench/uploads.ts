@@ -143,6 +143,11 @@ async function main(): Promise<void> {
     // CPU time does not depend on what else the machine runs: the server's own ceiling on one core
     console.log(`  server CPU (user + system)                  ${median(cpu).toFixed(2)} s  (= ${mbps(size, median(cpu))} MB/s on one free core)`)
     console.log(`  machine load average during the run        ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`)
+    // memory is the hard bound (throughput depends on the machine and what else it runs)
+    if (g >= 64 * MiB) {
+      console.error(`Server RSS grew by ${(g / MiB).toFixed(1)} MiB during the upload: over the 64 MiB bound`)
+      process.exitCode = 1
+    }
   } finally {
     server?.kill()
     rmSync(work, { recursive: true, force: true })

@@ -8,7 +8,7 @@ import { BadRequest, UnsupportedMediaType } from '../errors.js'
 import type { FileFieldSpec, MultipartSpec } from '../uploads.js'
 import { compileCoercing, toIssues, type ValidationIssue, type Validator } from '../validation.js'
 import type { RequestContext } from './context.js'
-import { limitError, receiveFile, stopReading, UploadFolder, type StoredFile } from './upload-file.js'
+import { limitError, receiveFile, stopReading, tempCleanup, UploadFolder, type StoredFile, type TempCleanup } from './upload-file.js'
 import { bareType, declaredRefused, isKnownType, SNIFFED_TYPES } from './upload-sniff.js'
 
 const DEFAULT_FILE_BYTES = 10 * 1024 * 1024
@@ -91,22 +91,22 @@ export interface MultipartBody {
   readonly fields: Record<string, string | string[]>
   readonly files: Record<string, StoredFile | StoredFile[] | undefined>
   readonly issues: ValidationIssue[]
-  /** Deletes every temp file of the request not yet saved (also run after the response). */
-  readonly discard: () => Promise<void>
+  /** Deletes the temp files not saved: at once, or when both the handler and the response are done. */
+  readonly cleanup: TempCleanup
 }
 
 /** Reads the request's multipart body; throws 400 / 413 / 415 with nothing left on disk. */
 export async function readMultipart(ctx: RequestContext, plan: MultipartPlan): Promise<MultipartBody> {
   const req = ctx.req
   const folder = new UploadFolder(plan.tempDir)
-  const discard = afterResponse(ctx, folder)
+  const cleanup = tempCleanup(ctx, folder)
   const fields = Object.create(null) as Record<string, string | string[]>
   const received = new Map<string, (StoredFile | undefined)[]>()
   const type = bareType(req.headers['content-type'])
   const length = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length'])
   const empty = length === 0 || (length === undefined && req.headers['transfer-encoding'] === undefined)
 
-  if (type === '' && empty) return finish(plan, fields, received, discard)
+  if (type === '' && empty) return finish(plan, fields, received, cleanup)
   if (type !== 'multipart/form-data') throw new UnsupportedMediaType(`Unsupported content type "${type}": send multipart/form-data`)
   if (length !== undefined && length > plan.maxTotalBytes) {
     stopReading(ctx)
@@ -209,13 +209,13 @@ export async function readMultipart(ctx: RequestContext, plan: MultipartPlan): P
   await Promise.allSettled(jobs)
   req.off('close', aborted)
   if (failure) {
-    await discard()
+    await cleanup.discard()
     throw failure
   }
-  return finish(plan, fields, received, discard)
+  return finish(plan, fields, received, cleanup)
 }
 
-function finish(plan: MultipartPlan, fields: Record<string, string | string[]>, received: Map<string, (StoredFile | undefined)[]>, discard: () => Promise<void>): MultipartBody {
+function finish(plan: MultipartPlan, fields: Record<string, string | string[]>, received: Map<string, (StoredFile | undefined)[]>, cleanup: TempCleanup): MultipartBody {
   const files: Record<string, StoredFile | StoredFile[] | undefined> = {}
   const issues: ValidationIssue[] = []
   if (plan.fieldsV && !plan.fieldsV(fields)) issues.push(...toIssues(plan.fieldsV.errors, 'body'))
@@ -224,18 +224,9 @@ function finish(plan: MultipartPlan, fields: Record<string, string | string[]>, 
     if (spec.required && list.length === 0) issues.push({ loc: ['body', spec.name], msg: 'Field required', type: 'missing' })
     files[spec.name] = spec.many ? list : list[0]
   }
-  return { fields, files, issues, discard }
+  return { fields, files, issues, cleanup }
 }
 
 function tooLarge(plan: MultipartPlan) {
   return limitError('max_total_bytes', `Request body is larger than the limit: at most ${plan.maxTotalBytes} bytes`)
-}
-
-/** Removes the folder once the response is out (or the client gone); callable earlier too. */
-export function afterResponse(ctx: RequestContext, folder: UploadFolder): () => Promise<void> {
-  let done: Promise<void> | undefined
-  const discard = (): Promise<void> => (done ??= folder.discard().catch((error: unknown) => void ctx.app.emit('error', error)))
-  ctx.res.once('close', discard)
-  ctx.res.once('finish', discard)
-  return discard
 }

@@ -10,7 +10,7 @@ import type { Views } from '../views.js'
 import type { App } from '../app.js'
 import { readBody } from './body.js'
 import { compileMultipart, readMultipart } from './multipart.js'
-import { defaultTempDir } from './upload-file.js'
+import { defaultTempDir, type TempCleanup } from './upload-file.js'
 import { compileUpload, readUpload } from './upload-raw.js'
 import type { RequestContext, TrefoilState } from './context.js'
 import { send, type SendTarget } from './send.js'
@@ -121,24 +121,24 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
         input.body = body.value
       }
     }
-    let discardUploads: (() => Promise<void>) | undefined
+    let uploads: TempCleanup | undefined
     if (multipartPlan) {
       const form = await readMultipart(ctx, multipartPlan)
       issues.push(...form.issues)
       input.fields = form.fields
       input.files = form.files
-      discardUploads = form.discard
+      uploads = form.cleanup
     } else if (uploadPlan) {
       const upload = await readUpload(ctx, uploadPlan)
       issues.push(...upload.issues)
       input.upload = upload.file
-      discardUploads = upload.discard
+      uploads = upload.cleanup
     }
     const scope = roots.length > 0 ? new RequestScope(ctx, app, raw) : undefined
     if (scope && validateDeps) scope.validate(closure, issues)
     if (issues.length > 0) {
       // a request that fails validation keeps none of its files, not even until the response
-      await discardUploads?.()
+      await uploads?.discard()
       throw new ValidationError(dedupe(issues))
     }
 
@@ -156,6 +156,8 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
         await scope.cleanup(error).catch((cleanupError: unknown) => env.logCleanupFailure(name, cleanupError))
       }
       throw error
+    } finally {
+      uploads?.handlerDone()
     }
     if (!scope?.hasCleanups) return
     // a streamed body may still read from what the dependencies hold: release it when sent

@@ -42,6 +42,41 @@ export class UploadFolder {
   }
 }
 
+/** When a request's temp folder goes. */
+export interface TempCleanup {
+  /** Deletes it now (a failed read, a failed validation). */
+  discard(): Promise<void>
+  /** The handler has finished: delete once the response is out too (it may stream from there). */
+  handlerDone(): void
+}
+
+/**
+ * Deletes the folder once both the handler and the response are done: a client that leaves
+ * while the handler still moves its files must not pull the files from under it.
+ */
+export function tempCleanup(ctx: RequestContext, folder: UploadFolder): TempCleanup {
+  let done: Promise<void> | undefined
+  let responded = false
+  let handled = false
+  const discard = (): Promise<void> => (done ??= folder.discard().catch((error: unknown) => void ctx.app.emit('error', error)))
+  const check = (): void => {
+    if (responded && handled) void discard()
+  }
+  const onResponse = (): void => {
+    responded = true
+    check()
+  }
+  ctx.res.once('close', onResponse)
+  ctx.res.once('finish', onResponse)
+  return {
+    discard,
+    handlerDone() {
+      handled = true
+      check()
+    },
+  }
+}
+
 /** 413 with a code naming the limit (`max_file_bytes`, `max_total_bytes`, `max_files`, …). */
 export function limitError(code: string, message: string): PayloadTooLarge {
   return new PayloadTooLarge(message, { code })

@@ -4,8 +4,7 @@ import { PassThrough } from 'node:stream'
 import type { UploadSpec } from '../uploads.js'
 import type { ValidationIssue } from '../validation.js'
 import type { RequestContext } from './context.js'
-import { afterResponse } from './multipart.js'
-import { limitError, receiveFile, stopReading, UploadFolder, type StoredFile } from './upload-file.js'
+import { limitError, receiveFile, stopReading, tempCleanup, UploadFolder, type StoredFile, type TempCleanup } from './upload-file.js'
 import { bareType, declaredRefused, isKnownType, SNIFFED_TYPES } from './upload-sniff.js'
 import { BadRequest, UnsupportedMediaType } from '../errors.js'
 
@@ -28,18 +27,18 @@ export function compileUpload(spec: UploadSpec, tempDir: string, fail: (message:
   return { maxBytes, types: spec.types?.length ? spec.types : undefined, tempDir: spec.tempDir ?? tempDir }
 }
 
-/** What was read: the file (undefined for an empty body), issues for the 422, the folder's removal. */
+/** What was read: the file (undefined for an empty body), issues for the 422, the temp folder's cleanup. */
 export interface RawUpload {
   readonly file: StoredFile | undefined
   readonly issues: ValidationIssue[]
-  readonly discard: () => Promise<void>
+  readonly cleanup: TempCleanup
 }
 
 /** Streams the request body into a temp file; throws 400 / 413 / 415 with nothing left on disk. */
 export async function readUpload(ctx: RequestContext, plan: UploadPlan): Promise<RawUpload> {
   const req = ctx.req
   const folder = new UploadFolder(plan.tempDir)
-  const discard = afterResponse(ctx, folder)
+  const cleanup = tempCleanup(ctx, folder)
   const length = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length'])
   const limit = `at most ${plan.maxBytes} bytes`
   if (length !== undefined && length > plan.maxBytes) {
@@ -76,12 +75,12 @@ export async function readUpload(ctx: RequestContext, plan: UploadPlan): Promise
   } catch (error) {
     req.unpipe(bytes)
     if (!controller.signal.aborted) stopReading(ctx)
-    await discard()
+    await cleanup.discard()
     throw error
   } finally {
     req.off('close', aborted)
   }
-  return { file, issues: file ? [] : [{ loc: ['body'], msg: 'Field required', type: 'missing' }], discard }
+  return { file, issues: file ? [] : [{ loc: ['body'], msg: 'Field required', type: 'missing' }], cleanup }
 }
 
 /** The file name a client may give in `Content-Disposition` (`filename*=UTF-8''…` wins). */
