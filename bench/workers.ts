@@ -9,7 +9,7 @@
 // `--quick` for a smoke run. The server of part 2 runs in a child process (`--serve`).
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { availableParallelism, tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -56,25 +56,44 @@ async function compiledRuntime(): Promise<{ create: typeof createWorkerPool; cle
   return { create: mod.createWorkerPool, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
+let cleanupCompiled: (() => void) | undefined
+
 async function pools(size: number): Promise<Pool[]> {
   const compiled = await compiledRuntime()
+  cleanupCompiled = compiled.cleanup
   const trefoilJs = compiled.create({ size, typescript: false })
+  const trefoilJsUntracked = compiled.create({ size, typescript: false, trackTaskContext: false })
   const trefoil = createWorkerPool({ size })
   const piscina = new Piscina({ filename: TASK.href, minThreads: size, maxThreads: size, idleTimeout: Number.POSITIVE_INFINITY })
   const nwtp = new StaticPool({ size, task: NWTP_WORKER })
   return [
-    { name: 'trefoil runInWorker (compiled)', run: (input) => trefoilJs.run(TASK, input), close: async () => (await trefoilJs.close(), compiled.cleanup()) },
+    { name: 'trefoil runInWorker (compiled)', run: (input) => trefoilJs.run(TASK, input), close: () => trefoilJs.close() },
+    {
+      name: 'trefoil (compiled, no context tracking)',
+      run: (input) => trefoilJsUntracked.run(TASK, input),
+      close: () => trefoilJsUntracked.close(),
+    },
     { name: 'trefoil runInWorker (source, tsx)', run: (input) => runInWorker(trefoil, TASK, input), close: () => trefoil.close() },
     { name: 'piscina (direct)', run: (input) => piscina.run(input) as Promise<unknown>, close: () => piscina.destroy() },
     { name: 'node-worker-threads-pool (direct)', run: (input) => nwtp.exec(input) as Promise<unknown>, close: async () => void (await nwtp.destroy()) },
   ]
 }
 
-async function timeBatch(pool: Pool, kind: 'tiny' | 'heavy'): Promise<number> {
+interface Sample {
+  /** Wall time of the batch, ms. */
+  ms: number
+  /** CPU time of this whole process (main thread and every worker) per task, µs: what the pool costs, less disturbed than wall time when the machine is shared. */
+  cpuPerTask: number
+}
+
+async function timeBatch(pool: Pool, kind: 'tiny' | 'heavy'): Promise<Sample> {
   const count = kind === 'tiny' ? TINY : HEAVY
+  const cpu = process.cpuUsage()
   const started = performance.now()
   await Promise.all(Array.from({ length: count }, (_, i) => pool.run({ kind, n: kind === 'tiny' ? i : HEAVY_N })))
-  return performance.now() - started
+  const ms = performance.now() - started
+  const used = process.cpuUsage(cpu)
+  return { ms, cpuPerTask: (used.user + used.system) / count }
 }
 
 const median = (values: readonly number[]): number => {
@@ -87,7 +106,7 @@ async function poolBench(): Promise<void> {
   const size = Number(args.size)
   const rounds = Number(args.rounds ?? (args.quick ? 3 : 15))
   const list = await pools(size)
-  const times = new Map<string, { tiny: number[]; heavy: number[] }>(list.map((p) => [p.name, { tiny: [], heavy: [] }]))
+  const times = new Map<string, { tiny: Sample[]; heavy: Sample[] }>(list.map((p) => [p.name, { tiny: [], heavy: [] }]))
   // warm-up: every worker started, the task module loaded, the JIT warm
   for (const pool of list) {
     await timeBatch(pool, 'tiny')
@@ -100,20 +119,22 @@ async function poolBench(): Promise<void> {
     for (const pool of order) times.get(pool.name)!.heavy.push(await timeBatch(pool, 'heavy'))
   }
   for (const pool of list) await pool.close()
+  cleanupCompiled?.()
 
   // The machine may be shared, and load drifts: each round runs every pool back to back (order
-  // rotated), and the overhead is the median over rounds of that round's ratio to piscina.
+  // rotated); overheads are medians over rounds of that round's ratio to piscina, for wall time
+  // and for CPU time per task (all threads of this process; the idle pools' threads sleep).
   const base = times.get('piscina (direct)')!
-  const pairedOverhead = (mine: number[], theirs: number[]): string => pct(median(mine.map((t, i) => t / theirs[i]!)) - 1)
-  console.log(`\nPools of ${size} threads, ${rounds} rounds (Node ${process.version}, ${availableParallelism()} cores); medians, ms`)
-  console.log(`${'pool'.padEnd(36)}${`${TINY} tiny`.padStart(12)}${'per task'.padStart(10)}${`${HEAVY} heavy`.padStart(12)}${'vs piscina: tiny'.padStart(18)}${'heavy'.padStart(8)}`)
+  const paired = (mine: Sample[], theirs: Sample[], key: keyof Sample): string => pct(median(mine.map((s, i) => s[key] / theirs[i]![key])) - 1)
+  const ms = (v: Sample[]): string => median(v.map((s) => s.ms)).toFixed(1)
+  const cpu = (v: Sample[]): string => `${median(v.map((s) => s.cpuPerTask)).toFixed(1)} µs`
+  console.log(`\nPools of ${size} threads, ${rounds} rounds (Node ${process.version}, ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(1)}); medians`)
+  console.log(`${'pool'.padEnd(36)}${`${TINY} tiny ms`.padStart(14)}${'CPU/task'.padStart(11)}${`${HEAVY} heavy ms`.padStart(14)}${'CPU/task'.padStart(12)}${'vs piscina, wall: tiny heavy'.padStart(30)}${'CPU: tiny heavy'.padStart(18)}`)
   for (const pool of list) {
     const t = times.get(pool.name)!
     const direct = pool.name === 'piscina (direct)'
-    console.log(
-      `${pool.name.padEnd(36)}${median(t.tiny).toFixed(1).padStart(12)}${`${((median(t.tiny) * 1000) / TINY).toFixed(1)} µs`.padStart(10)}${median(t.heavy).toFixed(1).padStart(12)}` +
-        `${(direct ? '—' : pairedOverhead(t.tiny, base.tiny)).padStart(18)}${(direct ? '—' : pairedOverhead(t.heavy, base.heavy)).padStart(8)}`,
-    )
+    const vs = (key: keyof Sample): string => (direct ? '—' : `${paired(t.tiny, base.tiny, key)} ${paired(t.heavy, base.heavy, key)}`)
+    console.log(`${pool.name.padEnd(36)}${ms(t.tiny).padStart(14)}${cpu(t.tiny).padStart(11)}${ms(t.heavy).padStart(14)}${cpu(t.heavy).padStart(12)}${vs('ms').padStart(30)}${vs('cpuPerTask').padStart(18)}`)
   }
 }
 

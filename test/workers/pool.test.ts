@@ -120,6 +120,24 @@ test("with atomics: 'async', an idle worker reports an error thrown after the re
   }
 })
 
+test('with trackTaskContext: false, an uncaught error fails the task running at the time, and the worker lives on', async () => {
+  const untracked = createWorkerPool({ size: 1, log, trackTaskContext: false })
+  try {
+    const own = await rejection(untracked.run(unhandled, { message: 'Own rejection' }))
+    assert.is(own.message, 'Own rejection')
+    await untracked.run(echo, { value: 'loads the module' })
+    assert.is(await untracked.run(lateError, { message: 'Left behind', afterMs: 20 }), 'replied')
+    // the documented cost of not tracking: the next task on that worker takes the blame
+    const blamed = await rejection(untracked.run(echo, { value: 'next', sleepMs: 100 }))
+    assert.is(blamed.message, 'Left behind')
+    assert.match(blamed.stack ?? '', /fixtures\/late-error\.ts:\d+/)
+    assert.is((await untracked.run(echo, { value: 'after' })).value, 'after')
+    assert.is(untracked.stats().size, 1)
+  } finally {
+    await untracked.close()
+  }
+})
+
 test('an unhandled rejection while the task runs rejects that task with its error', async () => {
   const error = await rejection(pool.run(unhandled, { message: 'Nobody awaited me' }))
   assert.is(error.reason, 'error')

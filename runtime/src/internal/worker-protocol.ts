@@ -44,6 +44,8 @@ export interface RunnerData {
   trefoilRunner: string
   databaseUrl: string | undefined
   databasePoolSize: number
+  /** Attribute uncaught errors to their task through AsyncLocalStorage (see WorkersOptions.trackTaskContext). */
+  trackTaskContext: boolean
 }
 
 /** The special task the pool runs once on every worker when it closes (see `closeWorkerDb`). */

@@ -39,8 +39,10 @@ process.exit = function exitFromTask(code?: number | string | null): never {
 // An uncaught error belongs to the task whose async context threw it. While that task still
 // runs, it fails the task; once the task has replied, it is reported and the worker lives on
 // (the default would kill the worker, and with it whichever innocent task runs there next).
+// Without context tracking, an uncaught error is blamed on the task running now, if any: what
+// Node itself would do, minus killing the worker.
 function onUncaught(error: unknown): void {
-  const running = current.getStore()
+  const running = data.trackTaskContext ? current.getStore() : (runningNow ?? lastRunning)
   if (running && !running.replied) running.fail(error)
   else report({ trefoil: 'late-error', id: running?.id, task: running?.task, error: serializeError(error) })
 }
@@ -56,8 +58,18 @@ export default function runTask(request: TaskRequest): TaskReply | Promise<TaskR
   const fn = modules.get(request.task)
   if (!fn) return load(request.task).then(() => runTask(request), failedReply)
   const running: Running = { id: request.id, task: request.task, replied: false, fail: noop }
-  return current.run(running, invoke, fn, request.input, running)
+  if (data.trackTaskContext) return current.run(running, invoke, fn, request.input, running)
+  // one task at a time per worker: the running task is a variable, not an async context
+  runningNow = running
+  lastRunning = running
+  const reply = invoke(fn, request.input, running)
+  if (running.replied) runningNow = undefined
+  return reply
 }
+
+/** Without context tracking: the task running now (until it replies), and the last one run (for a late error's report). */
+let runningNow: Running | undefined
+let lastRunning: Running | undefined
 
 function invoke(fn: TaskFn, input: unknown, running: Running): TaskReply | Promise<TaskReply> {
   let value: unknown
@@ -78,6 +90,7 @@ function invoke(fn: TaskFn, input: unknown, running: Running): TaskReply | Promi
     const settle = (reply: TaskReply): void => {
       if (running.replied) return
       running.replied = true
+      if (runningNow === running) runningNow = undefined
       resolve(reply)
     }
     running.fail = (error) => settle(failedReply(error))
