@@ -172,7 +172,9 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     const folder = this.destinationPath()
     const cd = folder === process.cwd() ? '' : `cd ${basename(folder)} && `
     this.log(`\nService "${this.answers.name}" written to ${folder}: ${this.plan.names.route} is its first unit.`)
-    this.log(`Next: ${cd}npm install && npm start   (then open http://127.0.0.1:${this.answers.port}/docs)`)
+    // yo ran `npm install` already, unless told not to
+    const install = this.options.skipInstall ? 'npm install && ' : ''
+    this.log(`Next: ${cd}${install}npm start   (then open http://127.0.0.1:${this.answers.port}/docs)`)
     this.log(`Tests: npm test   Another unit: yo trefoil:unit <name> --fields "title:string, done:boolean"`)
   }
 }
