@@ -67,13 +67,13 @@ async function pools(size: number): Promise<Pool[]> {
   const piscina = new Piscina({ filename: TASK.href, minThreads: size, maxThreads: size, idleTimeout: Number.POSITIVE_INFINITY })
   const nwtp = new StaticPool({ size, task: NWTP_WORKER })
   return [
-    { name: 'trefoil runInWorker (compiled)', run: (input) => trefoilJs.run(TASK, input), close: () => trefoilJs.close() },
+    { name: 'trefoil, compiled', run: (input) => trefoilJs.run(TASK, input), close: () => trefoilJs.close() },
     {
-      name: 'trefoil (compiled, no context tracking)',
+      name: 'trefoil, compiled, untracked',
       run: (input) => trefoilJsUntracked.run(TASK, input),
       close: () => trefoilJsUntracked.close(),
     },
-    { name: 'trefoil runInWorker (source, tsx)', run: (input) => runInWorker(trefoil, TASK, input), close: () => trefoil.close() },
+    { name: 'trefoil, from source (tsx)', run: (input) => runInWorker(trefoil, TASK, input), close: () => trefoil.close() },
     { name: 'piscina (direct)', run: (input) => piscina.run(input) as Promise<unknown>, close: () => piscina.destroy() },
     { name: 'node-worker-threads-pool (direct)', run: (input) => nwtp.exec(input) as Promise<unknown>, close: async () => void (await nwtp.destroy()) },
   ]
