@@ -3,9 +3,9 @@
 // own `npm test`, `npm start` answering POST / GET over HTTP; a repeated unit run changes nothing.
 // Takes a few minutes (it installs a fresh service from the npm cache); prints its timings.
 import { spawn } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -79,7 +79,15 @@ test.after(() => {
   rmSync(root, { recursive: true, force: true })
 })
 
+/** The first folder above the repository that a user other than its owner cannot enter, if any. */
+function closedFolder(): string | undefined {
+  for (let dir = repo; dir !== dirname(dir); dir = dirname(dir)) if ((statSync(dir).mode & 0o005) !== 0o005) return dir
+  return undefined
+}
+
 test('yo trefoil writes a service, and yo trefoil:unit adds two units with --fields', async () => {
+  const closed = process.getuid?.() === 0 ? closedFolder() : undefined
+  assert.is(closed, undefined, `yo run as root drops to uid 1000, which cannot enter ${closed}: run the tests from a clone other users can read`)
   // yo loads the compiled generators: compile them from the sources under test, as `prepare` does
   ok(await run('compile generators', process.execPath, [join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(repo, 'generators', 'tsconfig.json')], { cwd: repo }), 'compiling the generators')
   ok(await yo(['trefoil', 'field-notes', '--yes', '--skip-install'], work), 'yo trefoil')
