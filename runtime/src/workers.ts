@@ -6,6 +6,7 @@ import type { TransferListItem } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import type pgPromise from 'pg-promise'
 import type { App } from './app.js'
+import type { DatabaseHandle } from './db.js'
 import { depends, type Dependency } from './depends.js'
 import type { Logger } from './logging.js'
 import { definePlugin, type Plugin } from './plugin.js'
@@ -347,21 +348,26 @@ export type WorkersPlugin = Plugin<WorkerPool>
 /**
  * The worker pool as a plugin (name `workers`): created at start-up, closed when the app closes
  * (after running tasks finish). Size, timeout and database URL default to the app's settings
- * `WORKER_THREADS`, `WORKER_TIMEOUT_MS` and `DATABASE_URL`.
+ * `WORKER_THREADS`, `WORKER_TIMEOUT_MS` and `DATABASE_URL`; pass `database` (the database plugin,
+ * listed before this one) to give workers' `ctx.db` its connection, embedded server included.
  * @example
  * export const workersPlugin = defineWorkers({ timeoutMs: 30_000 })
  * export const app = createApp({ settings, plugins: [databasePlugin, workersPlugin, projects] })
  */
-export function defineWorkers(options: WorkersOptions = {}): WorkersPlugin {
+export function defineWorkers(options: WorkersOptions & { database?: Plugin<DatabaseHandle> } = {}): WorkersPlugin {
+  const { database, ...poolOptions } = options
   return definePlugin<WorkerPool>({
     name: 'workers',
+    requires: database ? [database.name] : [],
     setup(app) {
       const settings = (app.settings ?? {}) as { WORKER_THREADS?: number; WORKER_TIMEOUT_MS?: number; DATABASE_URL?: string }
+      // the database plugin knows the real URL, also of the embedded server the settings never name
+      const databaseUrl = options.databaseUrl ?? (database ? app.plugin(database).connectionString : settings.DATABASE_URL)
       const pool = createWorkerPool({
-        ...options,
+        ...poolOptions,
         size: options.size ?? settings.WORKER_THREADS,
         timeoutMs: options.timeoutMs ?? settings.WORKER_TIMEOUT_MS,
-        databaseUrl: options.databaseUrl ?? settings.DATABASE_URL,
+        databaseUrl,
         log: options.log ?? app.log,
       })
       pools.set(app, pool)
