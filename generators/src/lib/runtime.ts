@@ -3,7 +3,7 @@
 // it, packed (`vendor/trefoil-<version>.tgz`, a `file:` dependency): the folder can be moved,
 // committed and installed by CI with no access to this repository.
 import { execFile } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join, resolve } from 'node:path'
 import { promisify } from 'node:util'
@@ -90,10 +90,15 @@ async function packRuntime(): Promise<{ name: string; contents: Buffer }> {
     for (const entry of manifest.files ?? []) {
       if (entry !== 'dist' && existsSync(join(folder, entry))) cpSync(join(folder, entry), join(staging, entry), { recursive: true })
     }
-    const tsc = join(packageRoot(), 'node_modules', 'typescript', 'bin', 'tsc')
-    // compiled where the sources' imports resolve (the repository's node_modules); source maps
-    // would point back into this repository, so the tarball goes without them
-    await run(process.execPath, [tsc, '-p', join(folder, 'tsconfig.build.json'), '--outDir', join(staging, 'dist'), '--sourceMap', 'false'], { cwd: staging, maxBuffer: 16 * 1024 * 1024 })
+    if (builtFromCurrentSources(folder)) {
+      // `npm run build` ran since the sources last changed: its output is what tsc would give
+      cpSync(join(folder, 'dist'), join(staging, 'dist'), { recursive: true })
+    } else {
+      const tsc = join(packageRoot(), 'node_modules', 'typescript', 'bin', 'tsc')
+      // compiled where the sources' imports resolve (the repository's node_modules); source maps
+      // would point back into this repository, so the tarball goes without them
+      await run(process.execPath, [tsc, '-p', join(folder, 'tsconfig.build.json'), '--outDir', join(staging, 'dist'), '--sourceMap', 'false'], { cwd: staging, maxBuffer: 16 * 1024 * 1024 })
+    }
     // the staging copy is built already: its `prepack` (tsc again) must not run
     const { stdout } = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', staging], { cwd: staging, maxBuffer: 16 * 1024 * 1024 })
     const [packed] = JSON.parse(stdout.slice(stdout.indexOf('['))) as { filename: string }[]
@@ -111,4 +116,17 @@ async function packRuntime(): Promise<{ name: string; contents: Buffer }> {
 function vendored(tarball: string | { name: string; contents: Buffer }): RuntimeDependency {
   const vendor = typeof tarball === 'string' ? { name: basename(tarball), contents: readFileSync(tarball) } : tarball
   return { spec: `file:vendor/${vendor.name}`, vendor }
+}
+
+/** Whether `dist/` was built after every change to `src/` and the build config. */
+function builtFromCurrentSources(folder: string): boolean {
+  const built = join(folder, 'dist', 'index.js')
+  if (!existsSync(built)) return false
+  const builtAt = statSync(built).mtimeMs
+  const newest = (path: string): number => {
+    const stat = statSync(path)
+    if (!stat.isDirectory()) return stat.mtimeMs
+    return Math.max(stat.mtimeMs, ...readdirSync(path).map((entry) => newest(join(path, entry))))
+  }
+  return newest(join(folder, 'src')) <= builtAt && newest(join(folder, 'tsconfig.build.json')) <= builtAt && newest(join(folder, 'package.json')) <= builtAt
 }
