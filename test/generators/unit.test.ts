@@ -113,6 +113,14 @@ for (const [name, message] of [
   })
 }
 
+test('run from a folder inside the service, it writes to the service', async () => {
+  const dir = await service()
+  await runUnit(join(dir, 'src', 'tasks'), ['report'])
+  assert.ok(existsSync(join(dir, 'src/reports/routes.ts')))
+  assert.match(read(dir, 'src/main.ts'), /\n {4}reports,\n/)
+  assert.not.ok(existsSync(join(dir, 'src/tasks/src')))
+})
+
 test('refuses to run outside a service', async () => {
   assert.match(await failure(runUnit(tempFolder(), ['tasks'])), /^Cannot add a unit here: .*src\/main\.ts is missing; run yo trefoil:unit in a service made by yo trefoil$/)
 })

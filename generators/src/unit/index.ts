@@ -1,6 +1,8 @@
 // `yo trefoil:unit <name>`: a unit in the service of the current folder — its routes, schemas,
 // logic, test and migration — listed in src/main.ts. Running it again with the same name and
 // options changes nothing; a name that collides with another unit or a reserved word is refused.
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import Generator, { type BaseOptions } from 'yeoman-generator'
 import { FIELD_TYPES } from '../lib/fields.js'
 import { NameError, refuse } from '../lib/names.js'
@@ -15,6 +17,14 @@ export type UnitOptions = BaseOptions & {
   force?: boolean
 }
 
+/** The nearest folder at or above `from` holding a service (`package.json` and `src/main.ts`). */
+function serviceRoot(from: string): string | undefined {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'src', 'main.ts'))) return dir
+    if (dirname(dir) === dir) return undefined
+  }
+}
+
 /** `yo trefoil:unit <name>`. */
 export default class UnitGenerator extends Generator<Record<string, unknown>, UnitOptions> {
   private plan!: UnitPlan
@@ -26,6 +36,12 @@ export default class UnitGenerator extends Generator<Record<string, unknown>, Un
     this.option('fields', { type: String, description: `Its fields, e.g. "title:string, done:boolean, priority:integer?"; types: ${FIELD_TYPES.join(', ')}` })
     this.option('crud', { type: Boolean, default: true, description: 'CRUD routes, logic, model and table (--no-crud: an empty triple)' })
     this.option('yes', { type: Boolean, alias: 'y', description: 'Ask nothing' })
+  }
+
+  /** Works on the service around the current folder: run from `src/tasks`, it still writes to the service. */
+  initializing(): void {
+    const root = serviceRoot(this.destinationRoot())
+    if (root !== undefined && root !== this.destinationRoot()) this.destinationRoot(root)
   }
 
   /** Asks for the name only when none was given and someone is at a terminal. */
