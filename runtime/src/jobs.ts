@@ -10,7 +10,7 @@ import type { DatabaseHandle, Db } from './db.js'
 import { depends, type Dependency } from './depends.js'
 import { ValidationError } from './errors.js'
 import { definePlugin, type Plugin } from './plugin.js'
-import { inTransaction, runJob } from './internal/jobs-runner.js'
+import { inTransaction, runJob, startSerialised, type SqlExecutor } from './internal/jobs-runner.js'
 import { compileBody, toIssues, type Validator } from './validation.js'
 
 /** How a job retries, and how long one run may take. */
@@ -177,23 +177,30 @@ export function defineJobs(options: JobsOptions): Plugin<JobQueue> {
       const pool = db.$pool as unknown as { query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> }
       // pg-boss on the app's own pool (native parameters, as pg-boss's own pool would send them):
       // no second pool per process, and it closes with the database plugin
+      let execute: SqlExecutor = (text, values) => pool.query(text, values)
       const boss = new PgBoss({
-        db: { executeSql: (text: string, values?: unknown[]) => pool.query(text, values) },
+        db: { executeSql: (text: string, values?: unknown[]) => execute(text, values) },
         schema: options.schema ?? 'pgboss',
         supervise: working.length > 0,
         schedule: false,
         ...(options.pollingIntervalSeconds === undefined ? {} : { pollingIntervalSeconds: options.pollingIntervalSeconds }),
       })
       boss.on('error', (error: unknown) => app.log.error({ err: error }, 'Job queue error'))
-      await boss.start()
       const stopping = new AbortController()
       try {
-        for (const job of byName.values()) {
-          const queueOptions = { name: job.name, retryLimit: job.options.retryLimit, retryDelay: job.options.retryDelay, retryBackoff: job.options.retryBackoff, expireInSeconds: job.options.expireInSeconds }
-          // create is a no-op for an existing queue; update applies changed retry options
-          await boss.createQueue(job.name, queueOptions)
-          await boss.updateQueue(job.name, queueOptions)
-        }
+        // one process at a time installs pg-boss and creates the queues (see startSerialised)
+        await startSerialised(db, (during) => (execute = during ?? ((text, values) => pool.query(text, values))), async () => {
+          await boss.start()
+          for (const job of byName.values()) {
+            const queueOptions = { name: job.name, retryLimit: job.options.retryLimit, retryDelay: job.options.retryDelay, retryBackoff: job.options.retryBackoff, expireInSeconds: job.options.expireInSeconds }
+            const existing = await boss.getQueue(job.name)
+            // create is a no-op for an existing queue; update applies changed retry options
+            if (!existing) await boss.createQueue(job.name, queueOptions)
+            else if (existing.retryLimit !== queueOptions.retryLimit || existing.retryDelay !== queueOptions.retryDelay || existing.retryBackoff !== queueOptions.retryBackoff || existing.expireInSeconds !== queueOptions.expireInSeconds) {
+              await boss.updateQueue(job.name, queueOptions)
+            }
+          }
+        })
         for (const name of working) {
           const job = byName.get(name)! as unknown as Job<unknown>
           for (let i = 0; i < job.options.concurrency; i++) {
