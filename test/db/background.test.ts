@@ -176,8 +176,10 @@ for (const kind of kinds()) {
     const id = (await a.inject({ method: 'POST', url: '/v1/work/progress' })).json().id as string
     await eventually(async () => (await status(b, id)).status === 'done', 10_000, 'done')
     const writes = await dbA.db.map('SELECT n FROM progress_writes', [], (r: { n: number }) => r.n)
-    // 101 reports over ~1.1 s at one write per 200 ms
-    assert.ok(writes.length >= 3 && writes.length <= 9, `${writes.length} writes: ${writes.join(', ')}`)
+    const done = await status(b, id)
+    const ranMs = Date.parse(done.finishedAt!) - Date.parse(done.startedAt!)
+    // 101 reports over ~1.1 s (longer on a busy machine) at most one write per 200 ms, plus the last
+    assert.ok(writes.length >= 3 && writes.length <= Math.ceil(ranMs / 200) + 1, `${writes.length} writes in ${ranMs} ms: ${writes.join(', ')}`)
     assert.is(writes.at(-1), 100)
     assert.is((await status(b, id)).progress, 100)
   })
@@ -238,7 +240,7 @@ for (const kind of kinds()) {
         await eventually(async () => (await status(reader.app, id)).status === 'failed', 5000, 'failed')
         const after = await status(reader.app, id)
         assert.is(after.message, 'Lost: the process running it stopped before it finished')
-        assert.ok(Date.now() - killed < 2500, `noticed ${Date.now() - killed} ms after the kill`)
+        assert.ok(Date.now() - killed < 4000, `noticed ${Date.now() - killed} ms after the kill (staleAfterMs 1000)`)
       } finally {
         await reader.app.close()
       }
