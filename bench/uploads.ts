@@ -11,6 +11,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { request } from 'node:http'
 import { createServer, type AddressInfo } from 'node:net'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -121,10 +122,10 @@ async function main(): Promise<void> {
       rmSync(join(work, 'copy.png'), { force: true })
       baseline.push(await timeSink(source, join(work, 'sunk.png')))
       rmSync(join(work, 'sunk.png'), { force: true })
-      const { base } = await (await fetch(`${url}/reset`, { method: 'POST' })).json() as { base: number }
-      const maxBefore = ((await (await fetch(`${url}/rss`)).json()) as { maxRss: number }).maxRss
+      const { base } = await askServer<{ base: number }>(`${url}/reset`, 'POST')
+      const maxBefore = (await askServer<{ maxRss: number }>(`${url}/rss`)).maxRss
       trefoil.push(upload(url, source))
-      const rss = (await (await fetch(`${url}/rss`)).json()) as { peak: number; maxRss: number; cpuSeconds: number }
+      const rss = await askServer<{ peak: number; maxRss: number; cpuSeconds: number }>(`${url}/rss`)
       growth.push(rss.peak - base)
       cpu.push(rss.cpuSeconds)
       maxRssGrowth.push(rss.maxRss - maxBefore)
@@ -152,6 +153,19 @@ async function main(): Promise<void> {
     server?.kill()
     rmSync(work, { recursive: true, force: true })
   }
+}
+
+/** One JSON request on a fresh connection (a pooled one may have timed out during an upload). */
+function askServer<T>(url: string, method = 'GET'): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent: false }, async (res) => {
+      let text = ''
+      for await (const chunk of res) text += String(chunk)
+      resolve(JSON.parse(text) as T)
+    })
+    req.on('error', reject)
+    req.end()
+  })
 }
 
 /** A PNG-signed file of `size` bytes, written in 1 MiB chunks of varied bytes (not sparse). */

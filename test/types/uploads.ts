@@ -27,8 +27,6 @@ export default defineUnit('uploads', (r) => {
       const sure: UploadedFile = files.note
       // @ts-expect-error not a declared file field
       void files.other
-      // @ts-expect-error multipart routes get no raw `upload`
-      void upload
       void [xml, deviceId, taskId, attachments, cover, note, named, hash, n, one, sure]
       return { ok: true }
     },
@@ -44,9 +42,19 @@ export default defineUnit('uploads', (r) => {
   r.put('/:id/file', { upload: { maxBytes: 2 ** 30, types: ['application/pdf'] } }, async ({ upload }) => {
     const path: string = await upload.saveTo('/srv/files')
     const size: number = upload.size
-    // @ts-expect-error raw upload routes have no multipart files
-    void files
     void [path, size]
+  })
+
+  r.post('/both', { multipart: { files: { photo: {} } } }, (input) => {
+    // @ts-expect-error multipart routes get no raw `upload`
+    void input.upload
+  })
+
+  r.put('/raw', { upload: {} }, (input) => {
+    // @ts-expect-error raw upload routes have no multipart files
+    void input.files
+    // @ts-expect-error nor text fields
+    void input.fields
   })
 
   r.post('/plain', { body: SubmissionFields }, (input) => {

@@ -170,9 +170,9 @@ export async function readMultipart(ctx: RequestContext, plan: MultipartPlan): P
       const names = [...plan.files.keys()].map((n) => `"${n}"`).join(', ')
       return fail(new BadRequest(`Unexpected file field "${name.slice(0, 100)}": ${names ? `this route takes files in ${names}` : 'this route takes no files'}`))
     }
-    const count = (started.get(name) ?? 0) + 1
-    started.set(name, count)
-    if (count > spec.max) {
+    const nth = (started.get(name) ?? 0) + 1
+    started.set(name, nth)
+    if (nth > spec.max) {
       stream.resume()
       return fail(limitError('max_files', `Too many files in "${name}": at most ${spec.max}`))
     }
@@ -183,7 +183,7 @@ export async function readMultipart(ctx: RequestContext, plan: MultipartPlan): P
     }
     const options = { folder, field: name, filename: info.filename, declaredType: declared, maxBytes: spec.maxBytes, types: spec.types, signal: controller.signal, label: `file field "${name}"`, skipEmpty: true }
     // files finish in any order; the handler sees them in the order they were sent
-    const slot = count - 1
+    const slot = nth - 1
     jobs.push(
       receiveFile(stream, options).then(
         (file) => {
