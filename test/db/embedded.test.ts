@@ -131,6 +131,37 @@ it('a second process on the same data folder joins the running server, and leave
   await eventually(async () => !alive(started.server!.pid), 10_000, 'the owner to stop its server')
 })
 
+it('the process that started the server waits for those that joined it before stopping it', async ({ place }) => {
+  const owner = embeddedApp(place.dataDir)
+  await owner.app.start()
+  const ownerHandle = owner.app.plugin(owner.plugin)
+  assert.is(ownerHandle.server!.owned, true)
+  const { child, started } = await startChild([place.dataDir])
+  assert.is(started.server!.owned, false, 'the child joined')
+  // the owner closes first (a `trefoil serve` worker stopping before the others): its close waits
+  let ownerClosed = false
+  const closing = owner.app.close().then(() => void (ownerClosed = true))
+  await new Promise((resolve) => setTimeout(resolve, 500))
+  assert.not.ok(ownerClosed, 'the owner waits for the guest')
+  assert.ok(alive(ownerHandle.server!.pid), 'the server still runs for the guest')
+  assert.ok(owner.lines.some((line) => line.msg === 'Waiting for the processes that joined the embedded PostgreSQL before stopping it'))
+  await closeChild(child)
+  await closing
+  assert.ok(ownerClosed)
+  await eventually(async () => !alive(ownerHandle.server!.pid), 10_000, 'the server to stop once the guest left')
+})
+
+it('a guest killed without closing does not hold the owner back', async ({ place }) => {
+  const owner = embeddedApp(place.dataDir)
+  await owner.app.start()
+  const { child } = await startChild([place.dataDir])
+  child.kill('SIGKILL')
+  await new Promise((resolve) => child.once('exit', resolve))
+  const started = Date.now()
+  await owner.app.close()
+  assert.ok(Date.now() - started < 5_000, 'closed without waiting for the dead guest')
+})
+
 it('startEmbeddedDatabase runs the server for other processes to reach through DATABASE_URL', async ({ place }) => {
   const embedded = await startEmbeddedDatabase({ dataDir: place.dataDir, log: captureLogs('silent').logger })
   try {

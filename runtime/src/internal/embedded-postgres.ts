@@ -6,7 +6,7 @@
 // What it does for root (`createPostgresUser`) is done here the same way: run as `postgres`.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { basename, join } from 'node:path'
 import type { Logger } from 'pino'
@@ -28,6 +28,12 @@ export interface EmbeddedServer {
 }
 
 const OWNER_FILE = 'trefoil.owner'
+// one empty file per process that joined the owner's server, named after its pid: the owner
+// waits for them before stopping it, so `trefoil serve` workers and parallel test files that
+// joined are not cut off when the process that happened to start the server closes first
+const GUESTS_DIR = 'trefoil.guests'
+const OWNER_WAIT_MS = 30_000
+let guestCount = 0
 
 /**
  * Starts PostgreSQL on `dataDir` (created and initialised on first use) on a free port of
@@ -52,7 +58,10 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, option
     if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
       const running = await waitForPostmaster(dataDir)
       log.info({ dataDir, pid: running.pid, owner }, 'Joining the embedded PostgreSQL another process runs')
-      return { url: urlFor(password, running.port), port: running.port, dataDir, owned: false, pid: running.pid, stop: async () => undefined }
+      await mkdir(join(dataDir, GUESTS_DIR), { recursive: true })
+      const mark = join(dataDir, GUESTS_DIR, `${process.pid}-${++guestCount}`)
+      await writeFile(mark, '')
+      return { url: urlFor(password, running.port), port: running.port, dataDir, owned: false, pid: running.pid, stop: () => rm(mark, { force: true }) }
     }
     // its owner is gone (killed, or this very process before a restart): the lock is stale
     await rm(join(dataDir, OWNER_FILE), { force: true })
@@ -67,7 +76,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, option
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = options.port ?? (await freePort())
       try {
-        return serverOf(await launch(native, dataDir, port, ids, log), dataDir, port, password)
+        return serverOf(await launch(native, dataDir, port, ids, log), dataDir, port, password, log)
       } catch (error) {
         lastError = error
         // another program took the port between our probe and postgres' bind: try another one
@@ -78,6 +87,24 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, option
   } catch (error) {
     await rm(join(dataDir, OWNER_FILE), { force: true })
     throw error
+  }
+}
+
+/** Waits (bounded) until no other live process uses the server this one owns. */
+async function waitForGuests(dataDir: string, log: Logger): Promise<void> {
+  const dir = join(dataDir, GUESTS_DIR)
+  let announced = false
+  for (const until = Date.now() + OWNER_WAIT_MS; ; await new Promise((r) => setTimeout(r, 100))) {
+    const names = await readdir(dir).catch(() => [] as string[])
+    // a guest killed without closing leaves its file behind: only live processes count
+    const live = [...new Set(names.map((name) => Number(name.split('-')[0])))].filter((pid) => pid !== process.pid && isAlive(pid))
+    if (live.length === 0) return
+    if (Date.now() > until) {
+      log.warn({ dataDir, pids: live }, 'Stopping the embedded PostgreSQL while other processes still use it')
+      return
+    }
+    if (!announced) log.info({ dataDir, pids: live }, 'Waiting for the processes that joined the embedded PostgreSQL before stopping it')
+    announced = true
   }
 }
 
@@ -95,7 +122,7 @@ function urlFor(password: string, port: number): string {
   return `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
 }
 
-function serverOf(child: ChildProcess, dataDir: string, port: number, password: string): EmbeddedServer {
+function serverOf(child: ChildProcess, dataDir: string, port: number, password: string, log: Logger): EmbeddedServer {
   // a process that exits without `close()` must not leave the server running (SIGKILL still can:
   // the next start recovers from that)
   const onExit = (): void => void child.kill('SIGINT')
@@ -109,6 +136,7 @@ function serverOf(child: ChildProcess, dataDir: string, port: number, password: 
     pid: child.pid!,
     stop() {
       stopping ??= (async () => {
+        await waitForGuests(dataDir, log)
         process.removeListener('exit', onExit)
         await stopChild(child)
         await rm(join(dataDir, OWNER_FILE), { force: true })
