@@ -52,6 +52,11 @@ function run(label: string, command: string, args: string[], options: { cwd: str
       output += `\nStopped after ${(options.timeoutMs ?? 240_000) / 1000} s`
       process.kill(-child.pid!, 'SIGKILL')
     }, options.timeoutMs ?? 240_000)
+    // a command that cannot start (a folder an earlier step failed to write): a failed step, not a crash
+    child.on('error', (error) => {
+      clearTimeout(timer)
+      resolve({ code: -1, output: `${output}\nCannot run ${command}: ${error.message}` })
+    })
     child.on('close', (code) => {
       clearTimeout(timer)
       timings[label] = (timings[label] ?? 0) + (performance.now() - started) / 1000
@@ -89,7 +94,8 @@ function openPathToRepo(): () => void {
   const changed: [string, number][] = []
   for (let dir = repo; dir !== dirname(dir); dir = dirname(dir)) {
     const mode = statSync(dir).mode & 0o7777
-    const needed = dir === repo ? 0o005 : 0o001
+    // yo changes its uid but keeps gid 0 (no SUDO_GID): root's group bits apply to it as well
+    const needed = dir === repo ? 0o055 : 0o011
     if ((mode & needed) !== needed) {
       chmodSync(dir, mode | needed)
       changed.push([dir, mode])
