@@ -49,10 +49,9 @@ export interface SecurityOptions {
 }
 
 /**
- * Security headers: `X-Content-Type-Options: nosniff` on every response (a JSON body must never
- * be sniffed into HTML), and on HTML responses a CSP, `X-Frame-Options`, `Referrer-Policy`, and
- * HSTS over HTTPS. Error responses rendered by the core (htmx error fragments) are sent without
- * them: the core resets headers on errors, and a fragment lives inside a page that has them.
+ * Security headers: `X-Content-Type-Options: nosniff` (a JSON body must never be sniffed into
+ * HTML), `Referrer-Policy` and HSTS over HTTPS on every response, errors included; on HTML pages
+ * also a CSP and `X-Frame-Options` (an htmx error fragment lives inside a page that has them).
  * @example createApp({ plugins: [security(), projects] })
  */
 export function security(options: SecurityOptions = {}): Plugin {
@@ -61,13 +60,15 @@ export function security(options: SecurityOptions = {}): Plugin {
   const referrer = options.referrerPolicy === undefined ? 'same-origin' : options.referrerPolicy
   const hsts = options.hstsMaxAge === undefined ? 31_536_000 : options.hstsMaxAge
   const middleware: Middleware<TrefoilState> = async function securityHeaders(ctx, next) {
-    await next()
+    // set before the route runs, so error responses (htmx fragments) carry them too: the core
+    // keeps these headers when it renders an error
     ctx.set('X-Content-Type-Options', 'nosniff')
+    if (referrer) ctx.set('Referrer-Policy', referrer)
+    if (hsts !== false && ctx.secure) ctx.set('Strict-Transport-Security', `max-age=${hsts}; includeSubDomains`)
+    await next()
     if (ctx.response.is('html') === false) return
     if (csp) ctx.set('Content-Security-Policy', csp)
     if (frame) ctx.set('X-Frame-Options', frame)
-    if (referrer) ctx.set('Referrer-Policy', referrer)
-    if (hsts !== false && ctx.secure) ctx.set('Strict-Transport-Security', `max-age=${hsts}; includeSubDomains`)
   }
   return definePlugin({
     name: 'security',

@@ -26,11 +26,22 @@ test('security(): HTML responses get CSP, X-Frame-Options, Referrer-Policy and n
   assert.is(res.headers['strict-transport-security'], undefined, 'no HSTS over plain HTTP')
 })
 
-test('security(): JSON responses get nosniff only', async () => {
+test('security(): JSON responses get nosniff and Referrer-Policy, not the page-only headers', async () => {
   const app = createApp({ plugins: [security(), unit] })
   const res = await app.inject({ url: '/data' })
   assert.is(res.headers['x-content-type-options'], 'nosniff')
-  for (const header of ['content-security-policy', 'x-frame-options', 'referrer-policy']) assert.is(res.headers[header], undefined, header)
+  assert.is(res.headers['referrer-policy'], 'same-origin')
+  for (const header of ['content-security-policy', 'x-frame-options']) assert.is(res.headers[header], undefined, header)
+})
+
+test('security(): error responses keep nosniff and Referrer-Policy (htmx fragments and JSON alike)', async () => {
+  const app = createApp({ plugins: [security(), unit] })
+  for (const headers of [{ 'hx-request': 'true' }, {}] as Record<string, string>[]) {
+    const res = await app.inject({ url: '/missing', headers })
+    assert.is(res.status, 404)
+    assert.is(res.headers['x-content-type-options'], 'nosniff')
+    assert.is(res.headers['referrer-policy'], 'same-origin')
+  }
 })
 
 test('security(): HSTS over HTTPS, options override or turn headers off', async () => {

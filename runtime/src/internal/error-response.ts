@@ -5,8 +5,9 @@ import type { Logger } from 'pino'
 import { HttpError } from '../errors.js'
 import type { RequestContext } from './context.js'
 
-// Headers that describe the request or the route rather than the failed body, kept on errors.
-const KEPT_HEADERS = new Set(['allow', 'vary', 'x-request-id', 'www-authenticate', 'retry-after'])
+// Headers that describe the request, the route or the site's policy rather than the failed
+// body, kept on errors.
+const KEPT_HEADERS = new Set(['allow', 'vary', 'x-request-id', 'www-authenticate', 'retry-after', 'x-content-type-options', 'referrer-policy', 'strict-transport-security'])
 
 interface ClientError {
   status: number
