@@ -9,6 +9,7 @@
 // `--size` in MiB (default 1024), `--rounds` (default 3); `--serve` and `--sink` are the child
 // processes' own modes.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { request } from 'node:http'
@@ -52,7 +53,11 @@ function sink(): void {
         socket.pause()
         process.stdout.once('drain', () => socket.resume())
       }
-      if (left <= 0) socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok')
+      if (left <= 0) {
+        // one upload per sink: answer, then leave so `cat` sees the end of its input
+        socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok')
+        socket.once('close', () => process.exit(0))
+      }
     })
   })
   server.listen(0, '127.0.0.1', () => process.stderr.write(`${(server.address() as AddressInfo).port}\n`))
@@ -118,10 +123,14 @@ async function main(): Promise<void> {
     const maxRssGrowth: number[] = []
     const cpu: number[] = []
     for (let round = 0; round < rounds; round++) {
+      // each step starts with no dirty pages of the one before (or it pays for their writeback)
+      settleDisk()
       copy.push(timeCopy(source, join(work, 'copy.png')))
       rmSync(join(work, 'copy.png'), { force: true })
+      settleDisk()
       baseline.push(await timeSink(source, join(work, 'sunk.png')))
       rmSync(join(work, 'sunk.png'), { force: true })
+      settleDisk()
       const { base } = await askServer<{ base: number }>(`${url}/reset`, 'POST')
       const maxBefore = (await askServer<{ maxRss: number }>(`${url}/rss`)).maxRss
       trefoil.push(upload(url, source))
@@ -155,6 +164,11 @@ async function main(): Promise<void> {
   }
 }
 
+/** Flushes dirty pages to disk, so no step pays for the writeback of the one before. */
+function settleDisk(): void {
+  spawnSync('sync', { stdio: 'inherit' })
+}
+
 /** One JSON request on a fresh connection (a pooled one may have timed out during an upload). */
 function askServer<T>(url: string, method = 'GET'): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -168,11 +182,13 @@ function askServer<T>(url: string, method = 'GET'): Promise<T> {
   })
 }
 
-/** A PNG-signed file of `size` bytes, written in 1 MiB chunks of varied bytes (not sparse). */
+/**
+ * A PNG-signed file of `size` bytes of random data, like the compressed media people upload (the
+ * boundary search is data-dependent: a repetitive pattern measured twice the parser's CPU).
+ */
 async function makeSource(path: string, size: number): Promise<void> {
   const out = createWriteStream(path)
-  const chunk = Buffer.alloc(MiB)
-  for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 2654435761) >>> 24
+  const chunk = randomBytes(MiB)
   Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(chunk)
   for (let written = 0; written < size; written += MiB) {
     if (!out.write(written + MiB <= size ? chunk : chunk.subarray(0, size - written))) await once(out, 'drain')
@@ -193,12 +209,18 @@ function timeCopy(source: string, target: string): number {
 
 /** Seconds for `curl -T source` to the sink, whose output goes through `cat > target`. */
 async function timeSink(source: string, target: string): Promise<number> {
-  const child = spawn('sh', ['-c', `"${process.execPath}" --import tsx --conditions=source "${fileURLToPath(import.meta.url)}" --sink | cat > "${target}"`], { stdio: ['ignore', 'inherit', 'pipe'] })
+  const child = spawn('sh', ['-c', `"${process.execPath}" --import tsx --conditions=source "${fileURLToPath(import.meta.url)}" --sink | cat > "${target}"`], { stdio: ['ignore', 'inherit', 'pipe'], detached: true })
   const [line] = (await once(child.stderr!, 'data')) as [Buffer]
   const started = performance.now()
   const result = spawnSync('curl', ['-sS', '-o', '/dev/null', '-H', 'Expect:', '-T', source, `http://127.0.0.1:${line.toString().trim()}/`], { stdio: 'inherit' })
   const seconds = (performance.now() - started) / 1000
-  child.kill()
+  // the shell, the sink and cat: the whole group
+  try {
+    process.kill(-child.pid!, 'SIGTERM')
+  } catch {
+    // already gone
+  }
+  child.stderr!.destroy()
   if (result.status !== 0) throw new Error(`Baseline upload failed: exit ${result.status}`)
   return seconds
 }
