@@ -136,7 +136,7 @@ const expected = {
             },
           },
         },
-        responses: { '200': { description: 'Successful Response', content: jsonOf({}) }, '404': err('Not Found'), '413': err('Payload Too Large'), '422': e422 },
+        responses: { '200': { description: 'Successful Response', content: jsonOf({}) }, '400': err('Bad Request'), '404': err('Not Found'), '413': err('Payload Too Large'), '415': err('Unsupported Media Type'), '422': e422 },
       },
     },
   },
@@ -227,6 +227,18 @@ test('two different schemas with one name, or one operationId twice, fail the bu
     (error: Error) => error.message,
   )
   assert.match(message ?? '', /Cannot describe two different schemas as component "Thing"/)
+})
+
+test('a raw upload route documents its body as the file in each allowed type, with 413 / 415 / 422', async () => {
+  const unit = defineUnit('files', (r) => r.put('/files/:id', { upload: { maxBytes: 1e6, types: ['image/png', 'application/pdf'] } }, () => noContent()))
+  const files = createApp({ plugins: [unit] })
+  await files.start()
+  const operation = buildOpenApi(files.routes, { title: 'F', version: '1' }).paths['/files/{id}']!.put as { requestBody: unknown; responses: Record<string, unknown> }
+  assert.equal(operation.requestBody, {
+    required: true,
+    content: { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } }, 'application/pdf': { schema: { type: 'string', contentMediaType: 'application/pdf' } } },
+  })
+  for (const code of ['413', '415', '422']) assert.ok(code in operation.responses, code)
 })
 
 test('a route with a view documents its HTML beside its JSON', async () => {

@@ -11,8 +11,8 @@ import type { RequestContext } from './context.js'
 import { limitError, receiveFile, stopReading, tempCleanup, UploadFolder, type StoredFile, type TempCleanup } from './upload-file.js'
 import { bareType, declaredRefused, isKnownType, SNIFFED_TYPES } from './upload-sniff.js'
 
-const DEFAULT_FILE_BYTES = 10 * 1024 * 1024
-const DEFAULT_MANY = 10
+export const DEFAULT_FILE_BYTES = 10 * 1024 * 1024
+export const DEFAULT_MANY = 10
 const DEFAULT_MAX_FIELDS = 100
 const DEFAULT_FIELD_BYTES = 1024 * 1024
 

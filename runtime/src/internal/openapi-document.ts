@@ -7,6 +7,8 @@ import type { Dependency } from '../depends.js'
 import type { ResponseSpec, RouteDefinition } from '../routing.js'
 import { isObjectSchema, nameSchema, SchemaRegistry, type JsonObject } from './openapi-schemas.js'
 import { securityOf, type SecurityScheme } from './openapi-security.js'
+import { DEFAULT_FILE_BYTES, DEFAULT_MANY } from './multipart.js'
+import type { MultipartSpec } from '../uploads.js'
 
 /** What the document says about the API itself. */
 export interface DocumentInfo {
@@ -40,11 +42,6 @@ nameSchema(ValidationErrorSchema, 'ValidationError')
 nameSchema(HTTPValidationErrorSchema, 'HTTPValidationError')
 nameSchema(HTTPErrorSchema, 'HTTPError')
 
-/** Multipart options as the uploads module will read them; documented, not served, here. */
-interface MultipartSpec {
-  fields?: TSchema
-  files?: Record<string, { many?: number | boolean; maxBytes?: number; types?: readonly string[]; required?: boolean }>
-}
 
 /** Builds the document for `routes`. Throws, naming the schema, when two schemas share a name. */
 export function buildDocument(routes: readonly RouteDefinition[], info: DocumentInfo): OpenApiDocument {
@@ -101,7 +98,7 @@ function buildOperation(route: RouteDefinition, registry: SchemaRegistry, securi
   const { options } = route
   const operationId = options.operationId ?? defaultOperationId(route)
   const deps = dependencyClosure(route)
-  const multipart = (options as { multipart?: MultipartSpec }).multipart
+  const { multipart, upload } = options
   const operation: JsonObject = {}
   if (options.tags?.length) operation.tags = [...options.tags]
   const summary = options.summary ?? humanise(route.handler.name)
@@ -113,7 +110,7 @@ function buildOperation(route: RouteDefinition, registry: SchemaRegistry, securi
   const parameters = buildParameters(route, deps, registry)
   if (parameters.length > 0) operation.parameters = parameters
 
-  if (options.body || multipart) {
+  if (options.body || multipart || upload) {
     const content: JsonObject = {}
     if (options.body) {
       const schema = registry.use(options.body, `${pascal(operationId)}Body`)
@@ -122,13 +119,19 @@ function buildOperation(route: RouteDefinition, registry: SchemaRegistry, securi
       content['application/x-www-form-urlencoded'] = { schema }
     }
     if (multipart) content['multipart/form-data'] = multipartContent(multipart, registry)
+    // a raw upload is the file itself, in one of its allowed types
+    if (upload) for (const type of upload.types?.length ? upload.types : ['application/octet-stream']) content[type] = { schema: { type: 'string', contentMediaType: type } }
     operation.requestBody = { required: true, content }
   }
 
-  const validates = Boolean(options.params || options.query || options.headers || options.body || multipart) || deps.some((d) => d.params || d.query || d.headers)
+  // an empty raw upload is a 422 too
+  const validates = Boolean(options.params || options.query || options.headers || options.body || multipart || upload) || deps.some((d) => d.params || d.query || d.headers)
   const errors = new Set<number>([...(options.errors ?? []), ...deps.flatMap((d) => d.errors)])
   if (validates) errors.add(422)
-  if (options.body || multipart) errors.add(413)
+  if (options.body || multipart || upload) errors.add(413)
+  // a broken multipart body is a 400; a file of a type the route does not take, a 415
+  if (multipart) errors.add(400)
+  if (multipart || upload) errors.add(415)
   operation.responses = buildResponses(route, operationId, [...errors].sort((a, b) => a - b), registry)
 
   const security = deps.map(securityOf).find((s) => s !== undefined)
@@ -221,8 +224,9 @@ function multipartContent(spec: MultipartSpec, registry: SchemaRegistry): JsonOb
   const encoding: JsonObject = {}
   for (const [name, file] of Object.entries(spec.files ?? {})) {
     const one: JsonObject = { type: 'string', contentMediaType: file.types?.length === 1 ? file.types[0] : 'application/octet-stream' }
-    if (file.maxBytes !== undefined) one.description = `At most ${file.maxBytes} bytes`
-    properties[name] = file.many ? { type: 'array', items: one, ...(typeof file.many === 'number' ? { maxItems: file.many } : {}) } : one
+    one.description = `At most ${file.maxBytes ?? DEFAULT_FILE_BYTES} bytes`
+    const most = file.many === true ? DEFAULT_MANY : typeof file.many === 'number' ? file.many : undefined
+    properties[name] = most !== undefined ? { type: 'array', items: one, maxItems: most, ...(file.required ? { minItems: 1 } : {}) } : one
     if (file.required) required.push(name)
     if (file.types?.length) encoding[name] = { contentType: file.types.join(', ') }
   }
