@@ -1,9 +1,10 @@
 // What the benchmark and the profiler share: the endpoints, starting a server in its own pinned
 // process, checking that it answers correctly, loading it with autocannon, and reading CPU time.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { cpus } from 'node:os'
-import { fileURLToPath } from 'node:url'
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { deepStrictEqual } from 'node:assert/strict'
 import autocannon, { type Result } from 'autocannon'
 import { projectOf, tasksOf, type ServerName } from './shared.js'
@@ -51,6 +52,21 @@ export function pinSelf(): boolean {
   }
 }
 
+/**
+ * The runtime compiled by tsc into a temporary folder, as an app runs it in production (from
+ * source, tsx's esbuild adds a `__name()` call to every closure a class field creates, per request).
+ * Returns the entry's file URL and a cleanup.
+ */
+export function buildTrefoil(): { entry: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'trefoil-bench-'))
+  // emits even when another part of the tree has a type error: only the output matters here
+  spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'runtime/tsconfig.build.json', '--outDir', join(dir, 'dist'), '--declaration', 'false', '--sourceMap', 'false'], { cwd: ROOT, stdio: 'ignore' })
+  if (!existsSync(join(dir, 'dist/index.js'))) throw new Error('Cannot build the runtime: tsc wrote no dist/index.js')
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
+  writeFileSync(join(dir, 'package.json'), '{"type":"module"}')
+  return { entry: pathToFileURL(join(dir, 'dist/index.js')).href, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
 /** A server running in its own process. */
 export interface RunningServer {
   name: ServerName
@@ -60,12 +76,12 @@ export interface RunningServer {
 }
 
 /** Starts `bench/servers/<name>.ts` pinned to the server core, in production mode, logs off. */
-export async function startServer(name: ServerName, options: { nodeFlags?: string[]; pin?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(name: ServerName, options: { nodeFlags?: string[]; pin?: boolean; trefoilEntry?: string } = {}): Promise<RunningServer> {
   const node = [...(options.nodeFlags ?? []), '--import', 'tsx', '--conditions=source', `bench/servers/${name}.ts`]
   const [command, args] = options.pin === false ? [process.execPath, node] : ['taskset', ['-c', SERVER_CORE, process.execPath, ...node]]
   const child = spawn(command, args, {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: '0' },
+    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: '0', ...(options.trefoilEntry ? { TREFOIL_ENTRY: options.trefoilEntry } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''

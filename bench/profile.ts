@@ -8,7 +8,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { ENDPOINTS, load, pinSelf, ROOT, startServer, verify, type Endpoint } from './harness.js'
+import { buildTrefoil, ENDPOINTS, load, pinSelf, ROOT, startServer, verify, type Endpoint } from './harness.js'
 import { SERVERS, type ServerName } from './shared.js'
 
 const { values: args } = parseArgs({
@@ -21,6 +21,7 @@ const { values: args } = parseArgs({
     interval: { type: 'string', default: '250' },
     top: { type: 'string', default: '25' },
     callers: { type: 'string', default: 'writev' },
+    trefoil: { type: 'string', default: 'dist' },
   },
 })
 
@@ -52,12 +53,14 @@ export function packageOf(frame: CallFrame): string {
     if (functionName === '(garbage collector)') return 'GC'
     if (functionName === '(program)') return 'V8 / native, unattributed'
     if (functionName === '(root)') return '(root)'
+    // code compiled with `new Function` has a position but no file
+    if (frame.lineNumber >= 0) return 'generated code (fast-json-stringify, ajv)'
     return 'native (C++ bindings, syscalls)'
   }
   if (url.startsWith('node:')) return 'node core (JS)'
   const inModules = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)
   if (inModules) return inModules[1]!
-  if (url.includes('/runtime/src/')) return 'trefoil'
+  if (url.includes('/runtime/src/') || /\/trefoil-bench-[^/]+\/dist\//.test(url)) return 'trefoil'
   if (url.includes('/bench/')) return 'bench app code'
   return 'other'
 }
@@ -130,12 +133,12 @@ function table(title: string, map: Map<string, number>, busyUs: number, cpuPerRe
   return [title, ...rows.map(([key, us]) => `  ${((us / busyUs) * 100).toFixed(1).padStart(5)}%  ${((us / busyUs) * cpuPerRequest).toFixed(2).padStart(6)} µs/req  ${key}`)]
 }
 
-async function profileOne(name: ServerName, endpoint: Endpoint): Promise<void> {
+async function profileOne(name: ServerName, endpoint: Endpoint, trefoilEntry: string | undefined): Promise<void> {
   const file = `${name}-${endpoint.key}.cpuprofile`
   // every thread writes its own profile (tsx's loader runs in one): collect them apart, keep the main thread's
   const scratch = join(PROFILE_DIR, `.${name}-${endpoint.key}`)
   rmSync(scratch, { recursive: true, force: true })
-  const server = await startServer(name, { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${scratch}`, `--cpu-prof-interval=${Number(args.interval)}`] })
+  const server = await startServer(name, { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${scratch}`, `--cpu-prof-interval=${Number(args.interval)}`], trefoilEntry })
   let from = 0
   let to = 0
   let measured
@@ -202,7 +205,12 @@ async function main(): Promise<void> {
     if (!endpoint) throw new Error(`Unknown endpoint "${key}": choose among ${ENDPOINTS.map((e) => e.key).join(', ')}`)
     return endpoint
   })
-  for (const endpoint of endpoints) for (const server of servers) await profileOne(server, endpoint)
+  const built = args.trefoil === 'dist' && servers.includes('trefoil') ? buildTrefoil() : undefined
+  try {
+    for (const endpoint of endpoints) for (const server of servers) await profileOne(server, endpoint, built?.entry)
+  } finally {
+    built?.cleanup()
+  }
   process.stderr.write(`profile: .cpuprofile files (open in Chrome DevTools) and summaries in ${PROFILE_DIR}\n`)
 }
 

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { backgroundLoad, ENDPOINTS, load, median, pinSelf, ROOT, startServer, verify, type Endpoint, type Measurement, type RunningServer } from './harness.js'
+import { backgroundLoad, buildTrefoil, ENDPOINTS, load, median, pinSelf, ROOT, startServer, verify, type Endpoint, type Measurement, type RunningServer } from './harness.js'
 import { SERVER_LABELS, SERVERS, type ServerName } from './shared.js'
 
 const { values: args } = parseArgs({
@@ -23,6 +23,8 @@ const { values: args } = parseArgs({
     // of either core is repeated (up to --retries times) and the quietest attempt kept
     'max-noise': { type: 'string', default: '10' },
     retries: { type: 'string', default: '2' },
+    // `dist`: the runtime compiled by tsc, as in production; `source`: through tsx, as `npm test` runs it
+    trefoil: { type: 'string', default: 'dist' },
   },
 })
 
@@ -76,6 +78,16 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`)
 
 async function main(): Promise<void> {
   const pinned = pinSelf()
+  if (args.trefoil !== 'dist' && args.trefoil !== 'source') throw new Error('--trefoil must be "dist" or "source"')
+  const built = args.trefoil === 'dist' && servers.includes('trefoil') ? buildTrefoil() : undefined
+  try {
+    await measureAll(pinned, built?.entry)
+  } finally {
+    built?.cleanup()
+  }
+}
+
+async function measureAll(pinned: boolean, trefoilEntry: string | undefined): Promise<void> {
   const minutes = (rounds * servers.length * (endpoints.length * (duration + warmup) + 2)) / 60
   log(`bench: ${servers.join(', ')} × ${endpoints.map((e) => e.key).join(', ')} × ${rounds} round(s) × ${duration} s (+${warmup} s warm-up), ${connections} connections, about ${minutes.toFixed(1)} min`)
   if (!pinned) log('bench: WARNING: not pinned (needs taskset and 2 cores): server and load generator share the CPUs')
@@ -84,7 +96,7 @@ async function main(): Promise<void> {
     // a different server goes first in each round, so drift (heat, other load) spreads evenly
     const order = servers.map((_, i) => servers[(i + round - 1) % servers.length]!)
     for (const name of order) {
-      const server = await startServer(name, { pin: pinned })
+      const server = await startServer(name, { pin: pinned, trefoilEntry })
       try {
         await verify(server)
         for (const endpoint of endpoints) {
@@ -149,7 +161,7 @@ function report(runs: readonly Run[], pinned: boolean): void {
   }
 
   const lines: string[] = []
-  lines.push('', `Median of ${rounds} round(s), ${duration} s each, ${connections} connections; Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}${pinned ? '; server on core 0, autocannon on core 1' : '; NOT pinned'}`)
+  lines.push('', `Median of ${rounds} round(s), ${duration} s each, ${connections} connections; trefoil from ${args.trefoil}; Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'}${pinned ? '; server on core 0, autocannon on core 1' : '; NOT pinned'}`)
   for (const endpoint of endpoints) {
     lines.push('', endpoint.label)
     lines.push(`  ${'server'.padEnd(40)} ${'req/s'.padStart(8)} ${'× trefoil'.padStart(10)} ${'p99 ms'.padStart(7)} ${'× trefoil'.padStart(10)} ${'min–max req/s'.padStart(15)} ${'CPU µs/req'.padStart(10)} ${'× trefoil'.padStart(10)} ${'srv CPU'.padStart(8)} ${'noise'.padStart(6)} ${'gen CPU'.padStart(8)}`)
@@ -182,7 +194,7 @@ function report(runs: readonly Run[], pinned: boolean): void {
   mkdirSync(join(out, '..'), { recursive: true })
   writeFileSync(
     out,
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, pinned, config: { rounds, duration, warmup, connections, maxNoise, retries, servers, endpoints: endpoints.map((e) => e.key) }, summaries, targets, runs }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, pinned, config: { rounds, duration, warmup, connections, trefoil: args.trefoil, maxNoise, retries, servers, endpoints: endpoints.map((e) => e.key) }, summaries, targets, runs }, null, 2)}\n`,
   )
   log(`bench: results written to ${outFile}`)
 }

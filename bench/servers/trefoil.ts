@@ -1,6 +1,8 @@
 // The three endpoints as a trefoil unit would declare them: a dependency reads `:id` through its
 // own schema, and every route has a response schema (fast-json-stringify writes the JSON).
-import { createApp, defineUnit, depends, t } from 'trefoil'
+// $TREFOIL_ENTRY: the runtime compiled by tsc (the harness's default); unset: from source.
+const trefoil: typeof import('trefoil') = process.env.TREFOIL_ENTRY ? await import(process.env.TREFOIL_ENTRY) : await import('trefoil')
+const { createApp, defineUnit, depends, t } = trefoil
 import { idCounter, projectOf, tasksOf } from '../shared.js'
 import { announce, HOST, PORT } from './serve.js'
 
