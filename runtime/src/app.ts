@@ -26,7 +26,7 @@ export interface AppOptions<S> {
   plugins?: readonly Plugin<any>[] // eslint-disable-line @typescript-eslint/no-explicit-any -- plugins of any value type
   /** EJS views: a folder, or `{ dir, layout }`. */
   views?: string | ViewsOptions
-  /** A pino logger or options; `false` for none. Default: JSON at `LOG_LEVEL`, silent in tests. */
+  /** A pino logger or options; `false` for none. Default: JSON at the settings' or the environment's `LOG_LEVEL`, silent in tests. */
   logger?: LoggerSetting
   /** Largest request body in bytes (default 1 MiB); a route's `bodyLimit` wins. */
   bodyLimit?: number
@@ -96,7 +96,9 @@ const DEFAULT_BODY_LIMIT = 1024 * 1024
  * @example export const app = createApp({ settings, plugins: [databasePlugin, projects] })
  */
 export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
-  const log = createLogger(options.logger)
+  // a LOG_LEVEL in the settings (and so in .env) counts, not only one in the environment
+  const settingsLevel = (options.settings as { LOG_LEVEL?: unknown } | undefined)?.LOG_LEVEL
+  const log = createLogger(options.logger ?? (typeof settingsLevel === 'string' ? { level: settingsLevel } : undefined))
   const koa = new Koa<TrefoilState>({ proxy: options.proxy ?? false })
   koa.silent = true
   koa.on('error', (error: unknown) => log.error({ err: error }, 'Response stream failed'))

@@ -66,6 +66,8 @@ export interface RouteOptions<P = undefined, Q = undefined, H = undefined, B = u
   tags?: string[]
   operationId?: string
   deprecated?: boolean
+  /** Set to false to leave the route out of the OpenAPI document (pages, static files). */
+  includeInSchema?: boolean
   /** Statuses the handler itself may answer with, for the docs (dependencies declare their own). */
   errors?: readonly number[]
 }

@@ -241,6 +241,17 @@ test('a raw upload route documents its body as the file in each allowed type, wi
   for (const code of ['413', '415', '422']) assert.ok(code in operation.responses, code)
 })
 
+test('a route with includeInSchema: false is served but left out of the document', async () => {
+  const unit = defineUnit('pages', (r) => {
+    r.get('/login', { includeInSchema: false }, () => 'page')
+    r.get('/v1/things', () => [])
+  })
+  const pages = createApp({ plugins: [unit] })
+  assert.is((await pages.inject({ url: '/login' })).status, 200)
+  const doc = buildOpenApi(pages.routes, { title: 'P', version: '1' })
+  assert.equal(Object.keys(doc.paths), ['/v1/things'])
+})
+
 test('a route with a view documents its HTML beside its JSON', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'trefoil-views-'))
   writeFileSync(join(dir, 'show.ejs'), '<h1><%= name %></h1>')

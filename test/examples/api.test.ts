@@ -161,6 +161,8 @@ test('the OpenAPI document is valid 3.1 and describes the units; /docs is served
   for (const path of ['/v1/users', '/v1/auth/tokens', '/v1/projects', '/v1/projects/{projectId}', '/v1/projects/{projectId}/tasks', '/v1/projects/{projectId}/tasks/{taskId}/events']) {
     assert.ok(document.paths[path], `${path} is documented`)
   }
+  // pages and static files are served, not part of the API
+  for (const path of ['/', '/login', '/static/htmx.min.js', '/static/app.js']) assert.not.ok(document.paths[path], `${path} is left out`)
   assert.ok(document.components.schemas.ProjectOut)
   assert.ok(document.components.securitySchemes.bearerAuth)
   const docs = await fw.app.inject({ url: '/docs', headers: { accept: 'text/html' } })

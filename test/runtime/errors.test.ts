@@ -134,4 +134,10 @@ test('errors a plugin maps (app.mapError) are rendered as the HTTP error it retu
   assert.equal(res.json(), { detail: 'Already exists' })
 })
 
+test('the log level comes from the settings when they name LOG_LEVEL (so .env counts), else the environment', () => {
+  assert.is(createApp({ settings: { LOG_LEVEL: 'warn' } }).log.level, 'warn')
+  assert.is(createApp({ settings: {} }).log.level, 'silent', 'NODE_ENV=test keeps tests quiet')
+  assert.is(createApp({ settings: { LOG_LEVEL: 'warn' }, logger: false }).log.level, 'silent', 'an explicit logger wins')
+})
+
 test.run()

@@ -20,9 +20,9 @@ function navigates(ctx: RequestContext): boolean {
 
 /** The site-wide pages: `/` and the static scripts. */
 export default defineUnit('pages', { tags: ['pages'] }, (r) => {
-  r.get('/', { summary: 'Home: the projects' }, () => redirect('/v1/projects', 303))
-  r.get('/static/htmx.min.js', { summary: 'htmx, served from the installed package' }, () => file(htmxPath, SCRIPT))
-  r.get('/static/app.js', { summary: 'The pages’ script' }, () => file(scriptPath, SCRIPT))
+  r.get('/', { summary: 'Home: the projects', includeInSchema: false }, () => redirect('/v1/projects', 303))
+  r.get('/static/htmx.min.js', { summary: 'htmx, served from the installed package', includeInSchema: false }, () => file(htmxPath, SCRIPT))
+  r.get('/static/app.js', { summary: 'The pages’ script', includeInSchema: false }, () => file(scriptPath, SCRIPT))
 })
 
 /**

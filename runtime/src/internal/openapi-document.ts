@@ -51,6 +51,7 @@ export function buildDocument(routes: readonly RouteDefinition[], info: Document
   const tags: string[] = []
   const operationIds = new Map<string, string>()
   for (const route of routes) {
+    if (route.options.includeInSchema === false) continue
     const path = openApiPath(route.path)
     const operation = buildOperation(route, registry, securitySchemes)
     const id = operation.operationId as string

@@ -14,7 +14,7 @@ async function startSession(ctx: RequestContext, user: User): Promise<Reply> {
 
 /** The auth unit: accounts, tokens, cookie sessions and the sign-in page. */
 export default defineUnit('auth', { tags: ['auth'] }, (r) => {
-  r.get('/login', { summary: 'The sign-in page' }, () => html({ view: 'auth/login', data: { title: 'Sign in' } }))
+  r.get('/login', { summary: 'The sign-in page', includeInSchema: false }, () => html({ view: 'auth/login', data: { title: 'Sign in' } }))
 
   r.post('/v1/users', { body: SignUpIn, use: { db: database }, response: { 201: UserOut }, errors: [409], summary: 'Create an account (htmx: and sign in)' }, async ({ body, db, ctx }) => {
     const user = await signUp(db, body)
