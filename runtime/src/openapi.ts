@@ -6,6 +6,7 @@ import { Readable } from 'node:stream'
 import type { TSchema } from 'typebox'
 import type { App } from './app.js'
 import { NotFound } from './errors.js'
+import { escapeHtml } from './internal/error-response.js'
 import { buildDocument, type DocumentInfo, type OpenApiDocument } from './internal/openapi-document.js'
 import { nameSchema } from './internal/openapi-schemas.js'
 import { definePlugin, type Plugin } from './plugin.js'
@@ -126,7 +127,7 @@ function swaggerUiFolder(): string {
 }
 
 function docsPageHtml(title: string, base: string): string {
-  const escaped = title.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+  const escaped = escapeHtml(title)
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -20,6 +20,14 @@ export type Schema = TSchema & { readonly '~kind': string }
 /** A route's response model: one schema for its default status, or one per status. */
 export type ResponseSpec = Schema | { readonly [status: number]: Schema }
 
+/**
+ * Whether a response spec is one schema (the model of every success status) rather than a map of
+ * statuses to schemas. Internal: the runner and the OpenAPI document read specs the same way.
+ */
+export function isSingleSchema(spec: ResponseSpec): spec is Schema {
+  return typeof (spec as { '~kind'?: unknown })['~kind'] === 'string' || 'type' in spec
+}
+
 /** What a handler may return as a plain value for a response spec. */
 export type ResponseValue<R> = R extends Schema ? Static<R> : R extends { readonly [status: number]: infer S } ? (S extends Schema ? Static<S> : never) : unknown
 

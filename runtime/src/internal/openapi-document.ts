@@ -4,8 +4,8 @@
 import { STATUS_CODES } from 'node:http'
 import t, { type TSchema } from 'typebox'
 import type { Dependency } from '../depends.js'
-import type { ResponseSpec, RouteDefinition } from '../routing.js'
-import { isObjectSchema, nameSchema, SchemaRegistry, type JsonObject } from './openapi-schemas.js'
+import { isSingleSchema, type ResponseSpec, type RouteDefinition } from '../routing.js'
+import { nameSchema, SchemaRegistry, type JsonObject } from './openapi-schemas.js'
 import { securityOf, type SecurityScheme } from './openapi-security.js'
 import { DEFAULT_FILE_BYTES, DEFAULT_MANY } from './multipart.js'
 import type { MultipartSpec } from '../uploads.js'
@@ -214,7 +214,7 @@ function successResponse(status: number, schema: JsonObject, view: boolean): Jso
 
 function responseSchemas(spec: ResponseSpec | undefined, status: number): Map<number, TSchema> {
   if (!spec) return new Map()
-  if (typeof (spec as { '~kind'?: unknown })['~kind'] === 'string' || 'type' in spec || isObjectSchema(spec)) return new Map([[status, spec as TSchema]])
+  if (isSingleSchema(spec)) return new Map([[status, spec]])
   return new Map(Object.entries(spec).map(([code, schema]) => [Number(code), schema as TSchema]))
 }
 

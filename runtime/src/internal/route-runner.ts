@@ -4,7 +4,7 @@ import type { Middleware } from 'koa'
 import type { TSchema } from 'typebox'
 import { RESERVED_INPUT_NAMES } from '../depends.js'
 import { ValidationError } from '../errors.js'
-import type { ResponseSpec, RouteDefinition } from '../routing.js'
+import { isSingleSchema, type ResponseSpec, type RouteDefinition } from '../routing.js'
 import { compileBody, compileCoercing, toIssues, type ValidationIssue, type Validator } from '../validation.js'
 import type { Views } from '../views.js'
 import type { App } from '../app.js'
@@ -170,16 +170,16 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
 
 function responseLookup(spec: ResponseSpec | undefined): (status: number) => TSchema | undefined {
   if (!spec) return () => undefined
-  if (typeof (spec as { '~kind'?: unknown })['~kind'] === 'string' || 'type' in spec) {
+  if (isSingleSchema(spec)) {
     // one schema: the model of every success status
-    return (status) => (status >= 200 && status < 300 ? (spec as TSchema) : undefined)
+    return (status) => (status >= 200 && status < 300 ? spec : undefined)
   }
   const byStatus = new Map(Object.entries(spec).map(([status, schema]) => [Number(status), schema as TSchema]))
   return (status) => byStatus.get(status)
 }
 
 function schemasOf(spec: ResponseSpec): TSchema[] {
-  if (typeof (spec as { '~kind'?: unknown })['~kind'] === 'string' || 'type' in spec) return [spec as TSchema]
+  if (isSingleSchema(spec)) return [spec]
   return Object.values(spec) as TSchema[]
 }
 
