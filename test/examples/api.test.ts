@@ -171,4 +171,109 @@ test('the OpenAPI document is valid 3.1 and describes the units; /docs is served
   assert.is(docs.headers['x-frame-options'], 'DENY')
 })
 
+test('a project answers its area as a GeoJSON Feature (outline) with its surface; MultiPolygons are areas too', async () => {
+  const pm = await signUp(fw.app)
+  const islands = { type: 'MultiPolygon', coordinates: [square(39.2, -6.8, 0.01).coordinates, square(39.25, -6.8, 0.01).coordinates] }
+  const res = await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Islands', area: islands })
+  assert.is(res.status, 201, res.body)
+  const project = res.json()
+  assert.equal(project.area, islands)
+  assert.equal(project.outline.type, 'Feature')
+  assert.equal(project.outline.geometry, islands)
+  assert.is(project.outline.properties.id, project.id)
+  assert.is(project.outline.properties.name, 'Islands')
+  // two squares of 0.01°: about 1.1 km × 1.1 km each near the equator
+  assert.ok(Math.abs(project.outline.properties.areaKm2 - 2.45) < 0.05, `${project.outline.properties.areaKm2} km²`)
+  const bare = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Bare' })).json()
+  assert.is(bare.outline, null)
+})
+
+test('areas are checked: each bad one is a 422 saying where and why, never a 500', async () => {
+  const pm = await signUp(fw.app)
+  const ok = square(10, 10, 0.1)
+  const bowtie = { type: 'Polygon', coordinates: [[[0, 0], [0.01, 0.01], [0.01, 0], [0, 0.01], [0, 0]]] }
+  const openIsland = { type: 'MultiPolygon', coordinates: [ok.coordinates, [[[11, 11], [11.1, 11], [11.1, 11.1], [11, 11.1], [11, 11.05]]]] }
+  const manyPoints = { type: 'Polygon', coordinates: [ok.coordinates[0], ...Array.from({ length: 3 }, (_, i) => circle(10.05, 10.05, 0.001 * (i + 1), 3400))] }
+  const cases: [string, unknown, (string | number)[], RegExp][] = [
+    ['a longitude past 180', { type: 'Polygon', coordinates: [[[181, 0], [1, 0], [1, 1], [181, 0]]] }, ['body', 'area', 'coordinates', 0, 0, 0], /less than or equal to 180/],
+    ['a latitude past -90', { type: 'Polygon', coordinates: [[[0, -91], [1, 0], [1, 1], [0, -91]]] }, ['body', 'area', 'coordinates', 0, 0, 1], /greater than or equal to -90/],
+    ['a ring of three positions', { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [0, 0]]] }, ['body', 'area', 'coordinates', 0], /at least 4 items/],
+    ['a position of three numbers', { type: 'Polygon', coordinates: [[[0, 0, 5], [1, 0], [1, 1], [0, 0]]] }, ['body', 'area', 'coordinates', 0, 0], /more than 2 items/],
+    ['text for a number', { type: 'Polygon', coordinates: [[['0', 0], [1, 0], [1, 1], [0, 0]]] }, ['body', 'area', 'coordinates', 0, 0, 0], /valid number/],
+    ['no coordinates', { type: 'Polygon' }, ['body', 'area', 'coordinates'], /Field required/],
+    ['a Feature instead of a geometry', { type: 'Feature', geometry: ok }, ['body', 'area', 'type'], /Input should be/],
+    ['an open ring in a MultiPolygon', openIsland, ['body', 'area', 'coordinates', 1, 0], /^The ring must end at its first position$/],
+    ['a ring that crosses itself', bowtie, ['body', 'area', 'coordinates'], /^The area crosses itself \(or its rings touch\) at \[0\.005, 0\.005\]$/],
+    ['a country-sized area', square(20, 0, 1), ['body', 'area'], /^The area covers \d+ km²: at most 5000 km² are allowed$/],
+    ['more than 10,000 positions in all', manyPoints, ['body', 'area', 'coordinates'], /^The area has 10\d{3} positions: at most 10000 are allowed$/],
+  ]
+  for (const [what, area, loc, msg] of cases) {
+    const res = await call(fw.app, 'POST', '/v1/projects', pm, { name: `Bad area: ${what}`, area })
+    assert.is(res.status, 422, `${what}: ${res.body}`)
+    const detail = res.json().detail as { loc: (string | number)[]; msg: string; type: string }[]
+    const issue = detail.find((d) => JSON.stringify(d.loc) === JSON.stringify(loc))
+    assert.ok(issue, `${what}: ${JSON.stringify(loc)} in ${res.body}`)
+    assert.match(issue!.msg, msg, what)
+    assert.ok(typeof issue!.type === 'string')
+  }
+  const patched = await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Patched area' })
+  const bad = await call(fw.app, 'PATCH', `/v1/projects/${patched.json().id}`, pm, { area: bowtie })
+  assert.is(bad.status, 422)
+  assert.is((await call(fw.app, 'GET', `/v1/projects/${patched.json().id}`, pm)).json().area, null, 'a refused change changes nothing')
+})
+
+function circle(lon: number, lat: number, radius: number, points: number): [number, number][] {
+  const ring = Array.from({ length: points }, (_, i): [number, number] => [lon + radius * Math.cos((2 * Math.PI * i) / points), lat + radius * Math.sin((2 * Math.PI * i) / points)])
+  return [...ring, ring[0]!]
+}
+
+test('the project list: pages of summaries without private fields, the total in X-Total-Count, search by name or description', async () => {
+  const pm = await signUp(fw.app)
+  const tag = `zebra${process.pid}`
+  for (const [i, name] of ['Alpha', 'Beta', 'Gamma', 'Delta'].entries()) {
+    const body = { name: `${tag} ${name}`, priority: i, ...(i === 0 ? { area: square(1, 1, 0.01) } : {}) }
+    assert.is((await call(fw.app, 'POST', '/v1/projects', pm, body)).status, 201)
+  }
+  assert.is((await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Unrelated', priority: 0, description: `Found by its description: ${tag.toUpperCase()}` })).status, 201)
+  const first = await call(fw.app, 'GET', `/v1/projects?q=${tag}&limit=2`, pm)
+  assert.is(first.status, 200)
+  assert.is(first.headers['x-total-count'], '5')
+  const page = first.json() as Record<string, unknown>[]
+  assert.equal(page.map((p) => p.name), [`${tag} Delta`, `${tag} Gamma`], 'highest priority first')
+  assert.equal(Object.keys(page[0]!).sort(), ['createdAt', 'description', 'hasArea', 'id', 'name', 'priority', 'taskCount'])
+  const rest = (await call(fw.app, 'GET', `/v1/projects?q=${tag}&limit=2&offset=2`, pm)).json() as { name: string; hasArea: boolean }[]
+  assert.equal(rest.map((p) => p.name), [`${tag} Beta`, 'Unrelated'])
+  const last = (await call(fw.app, 'GET', `/v1/projects?q=${tag.toUpperCase()}&offset=4`, pm)).json() as { name: string; hasArea: boolean; taskCount: number }[]
+  assert.equal(last.map((p) => [p.name, p.hasArea, p.taskCount]), [[`${tag} Alpha`, true, 0]])
+  const beyond = await call(fw.app, 'GET', `/v1/projects?q=${tag}&offset=50`, pm)
+  assert.equal(beyond.json(), [])
+  assert.is(beyond.headers['x-total-count'], '5', 'past the last page the total is still known')
+  // % and _ are literal characters, not patterns
+  assert.equal((await call(fw.app, 'GET', `/v1/projects?q=${encodeURIComponent('%')}`, pm)).json(), [])
+  for (const query of ['limit=0', 'limit=101', 'offset=-1', 'limit=ten', `q=${'x'.repeat(129)}`]) {
+    const res = await call(fw.app, 'GET', `/v1/projects?${query}`, pm)
+    assert.is(res.status, 422, query)
+    assert.is(res.json().detail[0].loc[0], 'query', query)
+  }
+})
+
+test('deleting a project: 204 for its project manager, then 404; 403 for others; its tasks go with it', async () => {
+  const pm = await signUp(fw.app)
+  const mapper = await signUp(fw.app)
+  const { id } = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Short-lived', area: square(2, 2, 0.01) })).json()
+  await call(fw.app, 'PUT', `/v1/projects/${id}/members/${mapper.id}`, pm, { role: 'mapper' })
+  const tasks = (await call(fw.app, 'POST', `/v1/projects/${id}/tasks`, pm, { cellMetres: 600 })).json() as { id: number }[]
+  assert.ok(tasks.length > 0)
+  const denied = await call(fw.app, 'DELETE', `/v1/projects/${id}`, mapper)
+  assert.is(denied.status, 403)
+  assert.equal(denied.json(), { detail: `Missing role "project_manager" in project ${id}: you are mapper`, code: 'role_required' })
+  const gone = await call(fw.app, 'DELETE', `/v1/projects/${id}`, pm)
+  assert.is(gone.status, 204)
+  assert.is(gone.body, '')
+  assert.is((await call(fw.app, 'GET', `/v1/projects/${id}`, pm)).status, 404)
+  assert.is((await call(fw.app, 'DELETE', `/v1/projects/${id}`, pm)).status, 404)
+  const { databasePlugin } = await import('../../examples/fieldwork/src/db/database.js')
+  assert.is((await fw.app.plugin(databasePlugin).db.one('SELECT count(*)::int AS n FROM tasks WHERE project_id = $1', [id])).n, 0)
+})
+
 test.run()

@@ -67,7 +67,7 @@ test('npm start serves the JSON API: sign up, token, create, read, split, lock, 
   assert.is(split.status, 201)
   const tasks = (await split.json()) as { id: number }[]
   assert.ok(tasks.length >= 4, `${tasks.length} tasks`)
-  const locked = await post(`/v1/projects/${project.id}/tasks/${tasks[0]!.id}/events`, { event: 'lock_for_mapping' }, auth)
+  const locked = await post(`/v1/projects/${project.id}/tasks/${tasks[0]!.id}/events`, { event: 'map' }, auth)
   assert.is(((await locked.json()) as { status: string }).status, 'locked_for_mapping')
   const submission = new FormData()
   submission.append('xml', '<data/>')

@@ -120,7 +120,7 @@ test('the project page loads its tasks with htmx; splitting and locking answer f
   const rows = split.body.match(/<tr id="task-\d+">/g) ?? []
   assert.is(rows.length, 4)
   const taskId = /<tr id="task-(\d+)">/.exec(split.body)![1]
-  const locked = await fw.app.inject({ method: 'POST', url: `/v1/projects/${id}/tasks/${taskId}/events`, headers, body: { event: 'lock_for_mapping' } })
+  const locked = await fw.app.inject({ method: 'POST', url: `/v1/projects/${id}/tasks/${taskId}/events`, headers, body: { event: 'map' } })
   assert.is(locked.status, 201)
   assert.match(locked.body, `<tr id="task-${taskId}">`)
   assert.match(locked.body, '<td class="status">locked for mapping</td>')
@@ -129,7 +129,7 @@ test('the project page loads its tasks with htmx; splitting and locking answer f
   assert.is(taskPage.status, 200)
   assert.match(taskPage.body, `hx-get="/v1/projects/${id}/tasks/${taskId}/events" hx-trigger="load"`)
   const history = await fw.app.inject({ url: `/v1/projects/${id}/tasks/${taskId}/events`, headers })
-  assert.match(history.body, 'Tom: lock for mapping → locked for mapping')
+  assert.match(history.body, 'Tom: map → locked for mapping')
   const submissions = await fw.app.inject({ url: `/v1/projects/${id}/tasks/${taskId}/submissions`, headers })
   assert.match(submissions.body, '<form id="new-submission"')
 })

@@ -9,7 +9,7 @@ import pages, { signInRedirect } from './pages.js'
 import projects from './projects/routes.js'
 import submissions from './submissions/routes.js'
 import tasks from './tasks/routes.js'
-import { workersPlugin } from './workers.js'
+import { backgroundPlugin, workersPlugin } from './workers.js'
 
 /** The app. */
 export const app = createApp({
@@ -19,6 +19,7 @@ export const app = createApp({
     openapi({ title: 'Fieldwork', version: '1.0.0', description: 'Field-mapping projects split into tasks that mappers lock and map and validators validate' }),
     databasePlugin,
     workersPlugin,
+    backgroundPlugin,
     signInRedirect,
     pages,
     auth,

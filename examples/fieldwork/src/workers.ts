@@ -1,6 +1,11 @@
-// The worker pool: CPU-bound work (splitting an area into tasks) runs on these threads, never on
-// the event loop. Its size comes from WORKER_THREADS (default: cores - 1, at least 1).
-import { defineWorkers } from 'trefoil'
+// Work off the request: the worker pool for CPU-bound work (splitting an area into tasks, checking
+// an area), never on the event loop, and tracked background tasks whose status clients poll.
+import { defineBackground, defineWorkers } from 'trefoil'
+import { currentUser } from './auth/logic.js'
+import { databasePlugin } from './db/database.js'
 
-/** The app's worker pool plugin; `app.plugin(workersPlugin)` is the pool. */
+/** The app's worker pool plugin; `app.plugin(workersPlugin)` is the pool. Its size comes from WORKER_THREADS (default: cores - 1, at least 1). */
 export const workersPlugin = defineWorkers({ timeoutMs: 60_000 })
+
+/** Background tasks with their status in PostgreSQL, polled at `GET /v1/background-tasks/:id` by signed-in users. */
+export const backgroundPlugin = defineBackground({ database: databasePlugin, route: { use: { user: currentUser } } })

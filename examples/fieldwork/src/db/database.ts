@@ -13,5 +13,6 @@ export const { plugin: databasePlugin, db: database, transaction } = defineDatab
     projects_name_key: { status: 409, message: 'A project with this name already exists', field: 'name' },
     project_members_user_id_fkey: { status: 422, message: 'No user has this id', field: 'userId' },
     tasks_project_index_key: 'This project already has tasks',
+    tasks_one_lock_per_user_key: 'You already hold a task in this project: finish or reset it first',
   },
 })

@@ -11,8 +11,12 @@ export const TASK_STATUSES = ['ready', 'locked_for_mapping', 'mapped', 'locked_f
 /** A task's status. */
 export type TaskStatus = (typeof TASK_STATUSES)[number]
 
-/** `task_event`: what a user does to a task (the task's history records each one). */
-export const TASK_EVENTS = ['lock_for_mapping', 'mark_mapped', 'lock_for_validation', 'validate', 'invalidate', 'unlock'] as const
+/**
+ * `task_event`: what a user does to a task (the task's history records each one): `map` locks it
+ * for mapping, `finish` marks it mapped, `validate` locks it for validation, `good` / `bad` end
+ * the validation, `reset` releases a lock, `comment` only adds to the history.
+ */
+export const TASK_EVENTS = ['map', 'finish', 'validate', 'good', 'bad', 'reset', 'comment'] as const
 /** An event on a task. */
 export type TaskEvent = (typeof TASK_EVENTS)[number]
 

@@ -1,7 +1,7 @@
 // Typed functions over parameterised SQL: every value travels apart from the query text (pg-promise
 // `$<name>` / `$1` parameters), never concatenated into it. Rows come back in the shapes below.
 import type { Db } from 'trefoil'
-import type { Polygon } from '../projects/schemas.js'
+import type { Area, Polygon } from '../projects/schemas.js'
 import type { ProjectRole, TaskEvent, TaskStatus } from './enums.js'
 
 /** An account, without its password hash. */
@@ -19,10 +19,21 @@ export interface Project {
   name: string
   description: string
   priority: number
-  area: Polygon | null
+  area: Area | null
   createdBy: number
   createdAt: string
   updatedAt: string
+}
+
+/** A project in a list: no area (it can be large), whether it has one, and its number of tasks. */
+export interface ProjectSummary {
+  id: number
+  name: string
+  description: string
+  priority: number
+  hasArea: boolean
+  taskCount: number
+  createdAt: string
 }
 
 /** A user's role in a project. */
@@ -40,6 +51,8 @@ export interface Task {
   outline: Polygon
   status: TaskStatus
   lockedBy: { id: number; name: string } | null
+  /** Who last finished mapping it (they may not validate it). */
+  mappedBy: number | null
   updatedAt: string
 }
 
@@ -60,18 +73,46 @@ export const users = {
 
 const PROJECT = `id, name, description, priority, area, created_by AS "createdBy", ${iso('created_at')} AS "createdAt", ${iso('updated_at')} AS "updatedAt"`
 
+const SUMMARY = `p.id, p.name, p.description, p.priority, p.area IS NOT NULL AS "hasArea", ${iso('p.created_at')} AS "createdAt",
+  (SELECT count(*)::int FROM tasks t WHERE t.project_id = p.id) AS "taskCount"`
+
 /** Projects. */
 export const projects = {
-  list: (db: Db): Promise<Project[]> => db.manyOrNone<Project>(`SELECT ${PROJECT} FROM projects ORDER BY priority DESC, id DESC`),
+  /**
+   * One page of projects, highest priority first, with how many match in all. `search` matches
+   * anywhere in the name or description, case-insensitively (`%` and `_` in it are literal).
+   */
+  page: async (db: Db, query: { search: string | undefined; limit: number; offset: number }): Promise<{ rows: ProjectSummary[]; total: number }> => {
+    const pattern = query.search ? `%${query.search.replaceAll(/[\\%_]/g, (c) => `\\${c}`)}%` : null
+    const rows = await db.manyOrNone<ProjectSummary & { total: number }>(
+      `SELECT ${SUMMARY}, count(*) OVER ()::int AS total FROM projects p
+       WHERE $<pattern> IS NULL OR p.name ILIKE $<pattern> OR p.description ILIKE $<pattern>
+       ORDER BY p.priority DESC, p.id DESC LIMIT $<limit> OFFSET $<offset>`,
+      { pattern, limit: query.limit, offset: query.offset },
+    )
+    // past the last page there are no rows to carry the total: count once more
+    const total = rows[0]?.total ?? (query.offset > 0 ? (await db.one<{ n: number }>('SELECT count(*)::int AS n FROM projects p WHERE $<pattern> IS NULL OR p.name ILIKE $<pattern> OR p.description ILIKE $<pattern>', { pattern })).n : 0)
+    return { rows: rows.map(({ total: _total, ...row }) => row), total }
+  },
+  /** Deletes a project and, by cascade, its tasks, history and submissions; the stored names of its attachments come back. */
+  remove: async (db: Db, id: number): Promise<string[]> => {
+    const files = await db.map<string>(
+      'SELECT a.stored_name FROM attachments a JOIN submissions s ON s.id = a.submission_id JOIN tasks t ON t.id = s.task_id WHERE t.project_id = $1',
+      [id],
+      (row: { stored_name: string }) => row.stored_name,
+    )
+    await db.none('DELETE FROM projects WHERE id = $1', [id])
+    return files
+  },
   get: (db: Db, id: number): Promise<Project | null> => db.oneOrNone<Project>(`SELECT ${PROJECT} FROM projects WHERE id = $1`, [id]),
-  insert: (db: Db, project: { name: string; description: string; priority: number; area: Polygon | undefined; createdBy: number }): Promise<Project> =>
+  insert: (db: Db, project: { name: string; description: string; priority: number; area: Area | undefined; createdBy: number }): Promise<Project> =>
     db.one<Project>(
       `INSERT INTO projects (name, description, priority, area, created_by)
        VALUES ($<name>, $<description>, $<priority>, $<area>::jsonb, $<createdBy>) RETURNING ${PROJECT}`,
       { ...project, area: jsonOrNull(project.area) },
     ),
   /** Changes the given fields (absent ones are kept); null when the project does not exist. */
-  update: (db: Db, id: number, patch: { name?: string | undefined; description?: string | undefined; priority?: number | undefined; area?: Polygon | undefined }): Promise<Project | null> =>
+  update: (db: Db, id: number, patch: { name?: string | undefined; description?: string | undefined; priority?: number | undefined; area?: Area | undefined }): Promise<Project | null> =>
     db.oneOrNone<Project>(
       `UPDATE projects SET
          name = COALESCE($<name>, name),
@@ -115,7 +156,7 @@ export const members = {
     ),
 }
 
-const TASK = `SELECT t.id, t.project_id AS "projectId", t.project_task_index AS "index", t.outline, t.status, ${iso('t.updated_at')} AS "updatedAt",
+const TASK = `SELECT t.id, t.project_id AS "projectId", t.project_task_index AS "index", t.outline, t.status, t.mapped_by AS "mappedBy", ${iso('t.updated_at')} AS "updatedAt",
   CASE WHEN u.id IS NULL THEN NULL ELSE json_build_object('id', u.id, 'name', u.name) END AS "lockedBy"`
 
 /** Tasks of projects. */
@@ -136,19 +177,23 @@ export const tasks = {
        ${TASK} FROM inserted t LEFT JOIN users u ON u.id = t.locked_by ORDER BY t.project_task_index`,
       [projectId, outlines.map((outline) => JSON.stringify(outline))],
     ),
+  /** The task a user holds a lock on in a project, if any (a user holds at most one per project). */
+  heldBy: (db: Db, projectId: number, userId: number): Promise<{ id: number; index: number } | null> =>
+    db.oneOrNone<{ id: number; index: number }>('SELECT id, project_task_index AS "index" FROM tasks WHERE project_id = $1 AND locked_by = $2', [projectId, userId]),
   /**
-   * Moves a task from the status and holder it had when read to a new status and holder. Null
-   * when it changed meanwhile (another request got there first): the caller reads it again.
+   * Moves a task from the status and holder it had when read to a new status and holder (and,
+   * when given, records who finished mapping it). Null when it changed meanwhile (another
+   * request got there first): the caller reads it again.
    */
-  transition: (db: Db, change: { taskId: number; from: TaskStatus; fromHolder: number | null; to: TaskStatus; holder: number | null }): Promise<Task | null> =>
+  transition: (db: Db, change: { taskId: number; from: TaskStatus; fromHolder: number | null; to: TaskStatus; holder: number | null; mappedBy?: number | undefined }): Promise<Task | null> =>
     db.oneOrNone<Task>(
       `WITH updated AS (
-         UPDATE tasks SET status = $<to>, locked_by = $<holder>, updated_at = now()
+         UPDATE tasks SET status = $<to>, locked_by = $<holder>, mapped_by = COALESCE($<mappedBy>::int, mapped_by), updated_at = now()
          WHERE id = $<taskId> AND status = $<from> AND locked_by IS NOT DISTINCT FROM $<fromHolder>::int
          RETURNING *
        )
        ${TASK} FROM updated t LEFT JOIN users u ON u.id = t.locked_by`,
-      change,
+      { ...change, mappedBy: change.mappedBy ?? null },
     ),
 }
 
@@ -158,6 +203,7 @@ export interface TaskHistoryEntry {
   event: TaskEvent
   status: TaskStatus
   user: { id: number; name: string }
+  comment: string | null
   createdAt: string
 }
 
@@ -166,12 +212,17 @@ export const taskEvents = {
   /** A task's history, oldest first. */
   list: (db: Db, taskId: number): Promise<TaskHistoryEntry[]> =>
     db.manyOrNone<TaskHistoryEntry>(
-      `SELECT e.id::int AS id, e.event, e.status, json_build_object('id', u.id, 'name', u.name) AS "user", ${iso('e.created_at')} AS "createdAt"
+      `SELECT e.id::int AS id, e.event, e.status, json_build_object('id', u.id, 'name', u.name) AS "user", e.comment, ${iso('e.created_at')} AS "createdAt"
        FROM task_events e JOIN users u ON u.id = e.user_id WHERE e.task_id = $1 ORDER BY e.id`,
       [taskId],
     ),
-  insert: (db: Db, event: { taskId: number; userId: number; event: TaskEvent; status: TaskStatus }): Promise<null> =>
-    db.none('INSERT INTO task_events (task_id, user_id, event, status) VALUES ($<taskId>, $<userId>, $<event>, $<status>)', event),
+  insert: (db: Db, event: { taskId: number; userId: number; event: TaskEvent; status: TaskStatus; comment?: string | undefined }): Promise<TaskHistoryEntry> =>
+    db.one<TaskHistoryEntry>(
+      `WITH e AS (INSERT INTO task_events (task_id, user_id, event, status, comment) VALUES ($<taskId>, $<userId>, $<event>, $<status>, $<comment>) RETURNING *)
+       SELECT e.id::int AS id, e.event, e.status, json_build_object('id', u.id, 'name', u.name) AS "user", e.comment, ${iso('e.created_at')} AS "createdAt"
+       FROM e JOIN users u ON u.id = e.user_id`,
+      { ...event, comment: event.comment ?? null },
+    ),
 }
 
 function jsonOrNull(value: object | undefined): string | null {

@@ -4,32 +4,89 @@ import { database } from '../db/database.js'
 import { PROJECT_ROLES, type ProjectRole, type TaskEvent, type TaskStatus } from '../db/enums.js'
 import { taskEvents, tasks, type Project, type Task, type TaskHistoryEntry, type User } from '../db/models.js'
 import { project } from '../projects/logic.js'
-import { TaskParams } from './schemas.js'
-import { gridOf } from './split-area.js'
+import type { Area } from '../projects/schemas.js'
+import { MAX_TASKS, TaskParams, type SplitIn, type TaskCollection } from './schemas.js'
+import { cellMetresFor, gridOf, type Cell, type Grid } from './split-area.js'
 
-/** The worker task that cuts an area into cells (see split-area.ts). */
+/** The worker task that cuts rows of an area's grid (see split-area.ts). */
 export const splitAreaTask = defineTask<typeof import('./split-area.js')>(new URL('./split-area.js', import.meta.url))
 
-/** The most cells a split may produce; past it the request asks for larger cells. */
-export const MAX_TASKS = 2500
+export { MAX_TASKS }
 
-/** Splits a project's area into a grid of tasks, on a worker thread (409 when it has no area or has tasks already). */
-export async function splitProject(db: Db, input: { project: Project; cellMetres: number; pool: WorkerPool }): Promise<Task[]> {
-  const { project, cellMetres } = input
+/** A split that passed its checks: the area, its grid and the cell side it was made from. */
+export interface SplitPlan {
+  projectId: number
+  area: Area
+  grid: Grid
+  cellMetres: number
+}
+
+/**
+ * Checks a split before it runs: the project has an area and no tasks yet (409), and the grid
+ * over its area stays within {@link MAX_TASKS} cells (422). Fast: the grid is only counted.
+ */
+export async function planSplit(db: Db, input: { project: Project; split: SplitIn }): Promise<SplitPlan> {
+  const { project, split } = input
+  if (split.cellMetres !== undefined && split.taskCount !== undefined) {
+    throw new ValidationError([{ loc: ['body'], msg: 'Give cellMetres or taskCount, not both', type: 'value_error' }])
+  }
   if (!project.area) throw new Conflict(`Project ${project.id} has no area to split: set its area first`, { code: 'no_area' })
   if ((await tasks.count(db, project.id)) > 0) throw new Conflict(`Project ${project.id} already has tasks`, { code: 'already_split' })
-  const { columns, rows } = gridOf(project.area, cellMetres)
-  if (columns * rows > MAX_TASKS) {
-    throw new ValidationError([{ loc: ['body', 'cellMetres'], msg: `Too many tasks: ${columns * rows} cells of ${cellMetres} m cover this area, at most ${MAX_TASKS} are allowed`, type: 'value_error' }])
+  const cellMetres = split.taskCount !== undefined ? Math.max(50, cellMetresFor(project.area, split.taskCount)) : (split.cellMetres ?? 1000)
+  const grid = gridOf(project.area, cellMetres)
+  const cells = grid.columns * grid.rows
+  if (cells > MAX_TASKS) {
+    const field = split.taskCount !== undefined ? 'taskCount' : 'cellMetres'
+    throw new ValidationError([{ loc: ['body', field], msg: `Too many tasks: ${cells} cells of ${cellMetres} m cover this area, at most ${MAX_TASKS} are allowed`, type: 'value_error' }])
   }
-  const outlines = await runInWorker(input.pool, splitAreaTask, { area: project.area, cellMetres }, { timeoutMs: 30_000 })
+  return { projectId: project.id, area: project.area, grid, cellMetres }
+}
+
+// bands of rows per worker call: enough calls to keep every thread busy and report progress often
+const BANDS = 16
+
+/**
+ * Cuts the area into tasks on the worker pool, a band of rows per call (`progress` hears the
+ * share done, 0–100), then saves them in one transaction. Two splits of one project at once: the
+ * second finds the tasks of the first and fails with 409.
+ */
+export async function runSplit(db: Db, input: { plan: SplitPlan; pool: WorkerPool; progress?: (percent: number) => void }): Promise<Task[]> {
+  const { plan, pool, progress } = input
+  const rowsPerBand = Math.max(1, Math.ceil(plan.grid.rows / BANDS))
+  const bands: Promise<Cell[]>[] = []
+  let done = 0
+  for (let rowStart = 0; rowStart < plan.grid.rows; rowStart += rowsPerBand) {
+    const input = { area: plan.area, grid: plan.grid, rowStart, rowEnd: Math.min(plan.grid.rows, rowStart + rowsPerBand) }
+    bands.push(
+      runInWorker(pool, splitAreaTask, input, { timeoutMs: 60_000 }).then((cells) => {
+        progress?.(Math.floor((++done / Math.ceil(plan.grid.rows / rowsPerBand)) * 95))
+        return cells
+      }),
+    )
+  }
+  const outlines = (await Promise.all(bands)).flat().map((cell) => cell.outline)
   if (outlines.length === 0) throw new ValidationError([{ loc: ['body', 'cellMetres'], msg: 'No cell covers enough of the area: it has no surface', type: 'value_error' }])
-  return db.tx('split-area', (tx) => tasks.insertMany(tx, project.id, outlines))
+  return db.tx('split-area', async (tx) => {
+    // one split at a time per project: the second waits here, then sees the first one's tasks
+    const locked = await tx.oneOrNone('SELECT id FROM projects WHERE id = $1 FOR UPDATE', [plan.projectId])
+    if (!locked) throw new NotFound(`Project ${plan.projectId} not found: it was deleted during the split`)
+    if ((await tasks.count(tx, plan.projectId)) > 0) throw new Conflict(`Project ${plan.projectId} already has tasks`, { code: 'already_split' })
+    return tasks.insertMany(tx, plan.projectId, outlines)
+  })
 }
 
 /** A project's tasks, in index order. */
 export function listTasks(db: Db, projectId: number): Promise<Task[]> {
   return tasks.list(db, projectId)
+}
+
+/** A project's tasks as a GeoJSON FeatureCollection, for maps. */
+export async function taskCollection(db: Db, projectId: number): Promise<TaskCollection> {
+  const rows = await tasks.list(db, projectId)
+  return {
+    type: 'FeatureCollection',
+    features: rows.map((task) => ({ type: 'Feature', id: task.id, geometry: task.outline, properties: { index: task.index, status: task.status, lockedBy: task.lockedBy, updatedAt: task.updatedAt } })),
+  }
 }
 
 /** What was done to a task, oldest first. */
@@ -43,17 +100,31 @@ interface Rule {
   /** The statuses it starts from. */
   from: readonly TaskStatus[]
   to: (from: TaskStatus) => TaskStatus
-  /** Whether the user must hold the task's lock (project managers may release anyone's). */
+  /** Whether the user must hold the task's lock (for `reset`, a validator may release anyone's). */
   holder: boolean
 }
 
+const ALL: readonly TaskStatus[] = ['ready', 'locked_for_mapping', 'mapped', 'locked_for_validation', 'validated', 'invalidated']
+
 const RULES: Readonly<Record<TaskEvent, Rule>> = {
-  lock_for_mapping: { role: 'mapper', from: ['ready', 'invalidated'], to: () => 'locked_for_mapping', holder: false },
-  mark_mapped: { role: 'mapper', from: ['locked_for_mapping'], to: () => 'mapped', holder: true },
-  lock_for_validation: { role: 'validator', from: ['mapped'], to: () => 'locked_for_validation', holder: false },
-  validate: { role: 'validator', from: ['locked_for_validation'], to: () => 'validated', holder: true },
-  invalidate: { role: 'validator', from: ['locked_for_validation'], to: () => 'invalidated', holder: true },
-  unlock: { role: 'mapper', from: ['locked_for_mapping', 'locked_for_validation'], to: (from) => (from === 'locked_for_mapping' ? 'ready' : 'mapped'), holder: true },
+  map: { role: 'mapper', from: ['ready', 'invalidated'], to: () => 'locked_for_mapping', holder: false },
+  finish: { role: 'mapper', from: ['locked_for_mapping'], to: () => 'mapped', holder: true },
+  validate: { role: 'validator', from: ['mapped'], to: () => 'locked_for_validation', holder: false },
+  good: { role: 'validator', from: ['locked_for_validation'], to: () => 'validated', holder: true },
+  bad: { role: 'validator', from: ['locked_for_validation'], to: () => 'invalidated', holder: true },
+  reset: { role: 'mapper', from: ['locked_for_mapping', 'locked_for_validation'], to: (from) => (from === 'locked_for_mapping' ? 'ready' : 'mapped'), holder: true },
+  comment: { role: 'mapper', from: ALL, to: (from) => from, holder: false },
+}
+
+// what each event does, for the reasons of a refusal
+const DOING: Readonly<Record<TaskEvent, string>> = {
+  map: 'lock it for mapping',
+  finish: 'mark it mapped',
+  validate: 'lock it for validation',
+  good: 'mark it good',
+  bad: 'mark it bad',
+  reset: 'release it',
+  comment: 'comment on it',
 }
 
 const LOCKED: ReadonlySet<TaskStatus> = new Set(['locked_for_mapping', 'locked_for_validation'])
@@ -64,28 +135,49 @@ function rank(role: ProjectRole | 'admin'): number {
 
 /**
  * Applies an event to a task: checks the role, the status and the lock, moves the task and
- * records the event. Run it in a transaction. Two users racing for one lock: one wins, the
- * other gets 409 naming the winner.
+ * records the event. Run it in a transaction. Refusals say why: 403 for a missing role or for
+ * validating one's own mapping, 409 for a task in the wrong status, locked by someone else, or a
+ * second lock in the same project. Two users racing for one lock: one wins, the other gets 409
+ * naming the winner.
  */
-export async function applyTaskEvent(db: Db, input: { task: Task; user: User; role: ProjectRole | 'admin'; event: TaskEvent }): Promise<Task> {
-  const { task, user, role, event } = input
+export async function applyTaskEvent(db: Db, input: { task: Task; user: User; role: ProjectRole | 'admin'; event: TaskEvent; comment?: string | undefined }): Promise<Task> {
+  const { task, user, role, event, comment } = input
   const rule = RULES[event]
   if (rank(role) < rank(rule.role)) throw new Forbidden(`Missing role "${rule.role}" in project ${task.projectId}: you are ${role}`, { code: 'role_required' })
+  if (event === 'comment') {
+    if (!comment) throw new ValidationError([{ loc: ['body', 'comment'], msg: 'Field required with the comment event', type: 'missing' }])
+    await taskEvents.insert(db, { taskId: task.id, userId: user.id, event, status: task.status, comment })
+    return task
+  }
   const heldByOther = task.lockedBy !== null && task.lockedBy.id !== user.id
   if (!rule.from.includes(task.status)) {
     if (heldByOther) throw lockedBy(task)
-    throw new Conflict(`Task ${task.index} is ${words(task.status)}: cannot ${words(event)}`, { code: 'invalid_transition' })
+    throw new Conflict(`Task ${task.index} is ${words(task.status)}: cannot ${DOING[event]}`, { code: 'invalid_transition' })
   }
-  if (rule.holder && heldByOther && !(event === 'unlock' && rank(role) >= rank('project_manager'))) throw lockedBy(task)
+  if (rule.holder && heldByOther && !(event === 'reset' && rank(role) >= rank('validator'))) throw lockedBy(task)
+  if (event === 'validate' && task.mappedBy === user.id) {
+    throw new Forbidden(`You mapped task ${task.index}: someone else validates it`, { code: 'own_mapping' })
+  }
   const to = rule.to(task.status)
-  const moved = await tasks.transition(db, { taskId: task.id, from: task.status, fromHolder: task.lockedBy?.id ?? null, to, holder: LOCKED.has(to) ? user.id : null })
+  if (LOCKED.has(to)) {
+    const held = await tasks.heldBy(db, task.projectId, user.id)
+    if (held && held.id !== task.id) throw new Conflict(`You already hold task ${held.index} in this project: finish or reset it first`, { code: 'one_lock' })
+  }
+  const moved = await tasks.transition(db, {
+    taskId: task.id,
+    from: task.status,
+    fromHolder: task.lockedBy?.id ?? null,
+    to,
+    holder: LOCKED.has(to) ? user.id : null,
+    mappedBy: event === 'finish' ? user.id : undefined,
+  })
   if (!moved) {
     // another request changed it since it was read: say what it is now
     const now = await tasks.get(db, task.projectId, task.id)
     if (now?.lockedBy && now.lockedBy.id !== user.id) throw lockedBy(now)
     throw new Conflict(`Task ${task.index} changed meanwhile: it is ${words(now?.status ?? 'gone')}`, { code: 'task_changed' })
   }
-  await taskEvents.insert(db, { taskId: task.id, userId: user.id, event, status: to })
+  await taskEvents.insert(db, { taskId: task.id, userId: user.id, event, status: to, comment })
   return moved
 }
 

@@ -1,30 +1,55 @@
-// Tasks of a project: split its area into a grid (on the worker pool), list them, and move each
-// through the map → validate cycle with events. JSON for API clients, fragments for htmx.
-import { defineUnit, t, workers } from 'trefoil'
+// Tasks of a project: split its area into a grid (on the worker pool, in the background or
+// while the request waits), list them as a table or as GeoJSON, and move each through the
+// map → validate cycle with events. JSON for API clients, fragments for htmx.
+import { Readable } from 'node:stream'
+import { background, defineUnit, json, stream, t, workers } from 'trefoil'
 import { requireRole, signedIn } from '../auth/logic.js'
 import { database, transaction } from '../db/database.js'
 import { project } from '../projects/logic.js'
-import { applyTaskEvent, listTasks, splitProject, task, taskHistory } from './logic.js'
-import { SplitIn, TaskEventIn, TaskHistoryOut, TaskOut } from './schemas.js'
+import { applyTaskEvent, listTasks, planSplit, runSplit, task, taskCollection, taskHistory } from './logic.js'
+import { SplitAccepted, SplitIn, TaskEventIn, TaskHistoryOut, TaskListQuery, TaskOut } from './schemas.js'
 
-/** The tasks unit: `/v1/projects/:projectId/tasks` (signed-in users; splitting by project managers). */
-export default defineUnit('tasks', { prefix: '/v1/projects/:projectId/tasks', use: { user: signedIn, project } }, (r) => {
-  r.get('/', { use: { db: database }, response: t.Array(TaskOut), view: 'tasks/list', summary: "List a project's tasks" }, ({ db, project }) => listTasks(db, project.id))
+const GEOJSON = 'application/geo+json'
 
-  r.post(
-    '/',
-    { body: SplitIn, use: { grant: requireRole('project_manager'), db: database, pool: workers }, status: 201, response: { 201: t.Array(TaskOut) }, view: 'tasks/list', errors: [409, 422], summary: "Split the project's area into a grid of tasks (project managers)" },
-    ({ body, project, db, pool }) => splitProject(db, { project, cellMetres: body.cellMetres, pool }),
+/** The tasks unit: `/v1/projects/:projectId/tasks` and `…/task-splits` (signed-in users; splitting by project managers). */
+export default defineUnit('tasks', { prefix: '/v1/projects/:projectId', use: { user: signedIn, project } }, (r) => {
+  r.get(
+    '/tasks',
+    { query: TaskListQuery, use: { db: database }, response: t.Array(TaskOut), view: 'tasks/list', summary: "List a project's tasks: a JSON table, or a GeoJSON FeatureCollection with `?format=geojson` or `Accept: application/geo+json`" },
+    async ({ query, db, project, ctx }) => {
+      if (query.format === 'geojson' || (query.format === undefined && ctx.get('Accept').includes(GEOJSON))) {
+        return stream(Readable.from([JSON.stringify(await taskCollection(db, project.id))]), { type: GEOJSON })
+      }
+      return listTasks(db, project.id)
+    },
   )
 
-  r.get('/:taskId', { use: { task }, response: TaskOut, view: 'tasks/show', summary: 'Get a task' }, ({ task }) => task)
-
-  r.get('/:taskId/events', { use: { task, db: database }, response: t.Array(TaskHistoryOut), view: 'tasks/history', summary: "A task's history" }, ({ task, db }) => taskHistory(db, task.id))
-
-  // events rather than verbs in the path: `POST …/events {"event": "lock_for_mapping"}`
+  // the page's form: split and answer the tasks in one request (the API's way is task-splits)
   r.post(
-    '/:taskId/events',
-    { body: TaskEventIn, use: { task, grant: requireRole('mapper'), tx: transaction }, status: 201, response: { 201: TaskOut }, view: 'tasks/row', errors: [409], summary: 'Lock, map, validate or unlock a task' },
-    ({ body, task, grant, tx }) => applyTaskEvent(tx, { task, user: grant.user, role: grant.role, event: body.event }),
+    '/tasks',
+    { body: SplitIn, use: { grant: requireRole('project_manager'), db: database, pool: workers }, status: 201, response: { 201: t.Array(TaskOut) }, view: 'tasks/list', errors: [409, 422], summary: "Split the project's area into a grid of tasks and wait for them (project managers)" },
+    async ({ body, project, db, pool }) => runSplit(db, { plan: await planSplit(db, { project, split: body }), pool }),
+  )
+
+  r.post(
+    '/task-splits',
+    { body: SplitIn, use: { grant: requireRole('project_manager'), db: database, pool: workers, background }, status: 202, response: { 202: SplitAccepted }, errors: [409, 422], summary: "Split the project's area into a grid of tasks in the background (project managers): poll the answer's statusUrl" },
+    async ({ body, project, db, pool, background }) => {
+      const plan = await planSplit(db, { project, split: body })
+      const id = await background.track('task-split', async (progress) => ({ tasks: (await runSplit(db, { plan, pool, progress })).length }))
+      const statusUrl = `/v1/background-tasks/${id}`
+      return json({ id, status: 'pending', statusUrl, cellMetres: plan.cellMetres, cells: plan.grid.columns * plan.grid.rows } satisfies SplitAccepted, { status: 202, headers: { location: statusUrl } })
+    },
+  )
+
+  r.get('/tasks/:taskId', { use: { task }, response: TaskOut, view: 'tasks/show', summary: 'Get a task' }, ({ task }) => task)
+
+  r.get('/tasks/:taskId/events', { use: { task, db: database }, response: t.Array(TaskHistoryOut), view: 'tasks/history', summary: "A task's history" }, ({ task, db }) => taskHistory(db, task.id))
+
+  // events rather than verbs in the path: `POST …/events {"event": "map"}`
+  r.post(
+    '/tasks/:taskId/events',
+    { body: TaskEventIn, use: { task, grant: requireRole('mapper'), tx: transaction }, status: 201, response: { 201: TaskOut }, view: 'tasks/row', errors: [409], summary: 'Map, finish, validate, judge (good / bad), reset or comment on a task' },
+    ({ body, task, grant, tx }) => applyTaskEvent(tx, { task, user: grant.user, role: grant.role, event: body.event, comment: body.comment }),
   )
 })

@@ -3,6 +3,11 @@ import { named, t, type Static } from 'trefoil'
 import { TASK_EVENTS, TASK_STATUSES } from '../db/enums.js'
 import { Polygon } from '../projects/schemas.js'
 
+/** The most tasks a split may produce; past it the request asks for larger cells. */
+export const MAX_TASKS = 2500
+
+const Holder = t.Union([t.Object({ id: t.Integer(), name: t.String() }), t.Null()])
+
 /** A task as clients see it; `lockedBy` is whoever holds its lock. */
 export const TaskOut = named(
   'TaskOut',
@@ -12,27 +17,75 @@ export const TaskOut = named(
     index: t.Integer({ description: 'Its number within the project, from 1' }),
     outline: Polygon,
     status: t.Enum(TASK_STATUSES),
-    lockedBy: t.Union([t.Object({ id: t.Integer(), name: t.String() }), t.Null()]),
+    lockedBy: Holder,
+    mappedBy: t.Union([t.Integer(), t.Null()], { description: 'The id of the user who last finished mapping it (someone else validates it)' }),
     updatedAt: t.String({ format: 'date-time' }),
   }),
 )
 export type TaskOut = Static<typeof TaskOut>
 
-/** How to split a project's area into tasks. */
+/** A task as a GeoJSON Feature: its outline, and the rest as properties. */
+export const TaskFeature = named(
+  'TaskFeature',
+  t.Object({
+    type: t.Literal('Feature'),
+    id: t.Integer(),
+    geometry: Polygon,
+    properties: t.Object({ index: t.Integer(), status: t.Enum(TASK_STATUSES), lockedBy: Holder, updatedAt: t.String({ format: 'date-time' }) }),
+  }),
+)
+
+/** A project's tasks as a GeoJSON FeatureCollection, for maps. */
+export const TaskCollection = named('TaskCollection', t.Object({ type: t.Literal('FeatureCollection'), features: t.Array(TaskFeature) }))
+export type TaskCollection = Static<typeof TaskCollection>
+
+/** How to list tasks: a JSON table (default) or GeoJSON (also chosen by `Accept: application/geo+json`). */
+export const TaskListQuery = t.Object({ format: t.Optional(t.Enum(['json', 'geojson'], { description: 'geojson: a FeatureCollection for maps' })) })
+
+/** How to split a project's area into tasks: squares of a given side, or about a given number of them. */
 export const SplitIn = named(
   'SplitIn',
-  t.Object({ cellMetres: t.Integer({ minimum: 50, maximum: 50_000, default: 1000, description: 'The side of a square task, in metres' }) }),
+  t.Object(
+    {
+      cellMetres: t.Optional(t.Integer({ minimum: 50, maximum: 50_000, description: 'The side of a square task, in metres (default 1000 when taskCount is not given)' })),
+      taskCount: t.Optional(t.Integer({ minimum: 1, maximum: MAX_TASKS, description: 'About how many tasks to make (the side of the squares is chosen to match)' })),
+    },
+    { additionalProperties: false },
+  ),
 )
 export type SplitIn = Static<typeof SplitIn>
 
-/** Something a user does to a task: lock it, mark it mapped, validate it… */
-export const TaskEventIn = named('TaskEventIn', t.Object({ event: t.Enum(TASK_EVENTS) }))
+/** A split accepted to run in the background: poll `statusUrl` until it is done or failed. */
+export const SplitAccepted = named(
+  'SplitAccepted',
+  t.Object({ id: t.String({ format: 'uuid' }), status: t.Literal('pending'), statusUrl: t.String(), cellMetres: t.Integer(), cells: t.Integer({ description: "Cells in the grid over the area's bounding box (the tasks are those that cover part of the area)" }) }),
+)
+export type SplitAccepted = Static<typeof SplitAccepted>
+
+/** Something a user does to a task: `map` locks it, `finish` marks it mapped, `validate` locks it for validation… */
+export const TaskEventIn = named(
+  'TaskEventIn',
+  t.Object(
+    {
+      event: t.Enum(TASK_EVENTS, { description: 'map, finish, validate, good, bad, reset (release a lock), comment' }),
+      comment: t.Optional(t.String({ minLength: 1, maxLength: 2000, transform: ['trim'], description: 'Required with `comment`; optional with the others' })),
+    },
+    { additionalProperties: false },
+  ),
+)
 export type TaskEventIn = Static<typeof TaskEventIn>
 
 /** One entry of a task's history: who did what, and the status it led to. */
 export const TaskHistoryOut = named(
   'TaskHistoryOut',
-  t.Object({ id: t.Integer(), event: t.Enum(TASK_EVENTS), status: t.Enum(TASK_STATUSES), user: t.Object({ id: t.Integer(), name: t.String() }), createdAt: t.String({ format: 'date-time' }) }),
+  t.Object({
+    id: t.Integer(),
+    event: t.Enum(TASK_EVENTS),
+    status: t.Enum(TASK_STATUSES),
+    user: t.Object({ id: t.Integer(), name: t.String() }),
+    comment: t.Union([t.String(), t.Null()]),
+    createdAt: t.String({ format: 'date-time' }),
+  }),
 )
 
 /** Path params naming one task of one project. */

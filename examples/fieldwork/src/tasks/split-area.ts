@@ -1,100 +1,94 @@
-// A worker-pool task: splits a project's area into a grid of square cells clipped to the area.
-// CPU-bound (cells × ring length), so it runs on a worker thread, never on the event loop.
+// A worker-pool task: cuts rows of a project's grid out of its area. The grid is square cells of
+// a given side on the ground, from the area's south-west corner; each cell is clipped to the area
+// with @turf/intersect. CPU-bound (cells × positions), so it runs on worker threads, a band of
+// rows per call, never on the event loop.
+import { area as surface } from '@turf/area'
+import { bbox } from '@turf/bbox'
+import { bboxPolygon } from '@turf/bbox-polygon'
+import { distance } from '@turf/distance'
+import { feature, featureCollection } from '@turf/helpers'
+import { intersect } from '@turf/intersect'
+import type { Feature, MultiPolygon as GeoMultiPolygon, Polygon as GeoPolygon } from 'geojson'
 import type { TaskContext } from 'trefoil'
-import type { Polygon } from '../projects/schemas.js'
+import type { Area, Polygon } from '../projects/schemas.js'
 
-/** What the task receives. */
-export interface SplitAreaInput {
-  area: Polygon
-  /** The side of a cell, in metres. */
-  cellMetres: number
+/** A grid over an area: its south-west corner, a cell's size in degrees, and how many cells. */
+export interface Grid {
+  west: number
+  south: number
+  dLon: number
+  dLat: number
+  columns: number
+  rows: number
 }
 
-type Point = [number, number]
+/** What one call receives: the area, its grid, and the rows to cut (`rowStart` ≤ row < `rowEnd`). */
+export interface SplitRowsInput {
+  area: Area
+  grid: Grid
+  rowStart: number
+  rowEnd: number
+}
 
-// metres per degree of latitude (and of longitude at the equator), on a spherical Earth: tasks
-// are units of work for people, so a grid a few metres off is as good as an exact one
-const METRES_PER_DEGREE = 111_320
-// a cell keeps its place when at least this share of it lies inside the area; slivers along the
-// edge would make tasks nobody can map
+/** A piece of the area: the cell it lies in (row from the south, column from the west) and its outline. */
+export interface Cell {
+  row: number
+  column: number
+  outline: Polygon
+}
+
+// a piece keeps its place when it covers at least this share of its cell: slivers along the edge
+// would make tasks nobody can map
 const MIN_SHARE = 0.01
 
-/** The grid's cell sizes in degrees, and how many cells cover the area's bounding box. */
-export function gridOf(area: Polygon, cellMetres: number): { west: number; south: number; dLon: number; dLat: number; columns: number; rows: number } {
-  const ring = area.coordinates[0]!
-  let [west, south, east, north] = [Infinity, Infinity, -Infinity, -Infinity]
-  for (const [lon, lat] of ring) {
-    west = Math.min(west, lon)
-    east = Math.max(east, lon)
-    south = Math.min(south, lat)
-    north = Math.max(north, lat)
-  }
-  const dLat = cellMetres / METRES_PER_DEGREE
-  const dLon = cellMetres / (METRES_PER_DEGREE * Math.max(Math.cos((((south + north) / 2) * Math.PI) / 180), 0.01))
-  return { west, south, dLon, dLat, columns: Math.max(1, Math.ceil((east - west) / dLon)), rows: Math.max(1, Math.ceil((north - south) / dLat)) }
+/** The grid of `cellMetres` squares that covers an area's bounding box, from its south-west corner. */
+export function gridOf(area: Area, cellMetres: number): Grid {
+  const [west, south, east, north] = bbox(area) as [number, number, number, number]
+  const middle = (south + north) / 2
+  // metres of one degree here, along a meridian and along the middle parallel (turf's sphere)
+  const metresPerLat = distance([west, middle - 0.5], [west, middle + 0.5], { units: 'meters' })
+  const metresPerLon = Math.max(distance([west, middle], [west + 1, middle], { units: 'meters' }), 1)
+  const dLat = cellMetres / metresPerLat
+  const dLon = cellMetres / metresPerLon
+  return { west, south, dLon, dLat, columns: Math.max(1, Math.ceil((east - west) / dLon - 1e-9)), rows: Math.max(1, Math.ceil((north - south) / dLat - 1e-9)) }
 }
 
-/** The area's cells, row by row from the south-west corner, each clipped to the area. */
-export default function splitArea(input: SplitAreaInput, _ctx?: TaskContext): Polygon[] {
-  const ring = input.area.coordinates[0]!.map(([lon, lat]) => [lon, lat] as Point)
-  const { west, south, dLon, dLat, columns, rows } = gridOf(input.area, input.cellMetres)
-  const cells: Polygon[] = []
-  for (let row = 0; row < rows; row++) {
-    for (let column = 0; column < columns; column++) {
-      const x0 = west + column * dLon
-      const y0 = south + row * dLat
-      const clipped = clipToBox(ring, x0, y0, x0 + dLon, y0 + dLat)
-      if (clipped.length < 3 || Math.abs(shoelace(clipped)) < MIN_SHARE * dLon * dLat) continue
-      const closed = [...clipped, clipped[0]!].map(([x, y]) => [round(x), round(y)] as Point)
-      cells.push({ type: 'Polygon', coordinates: [closed] })
+/** The side of square cells that cuts an area into about `taskCount` tasks, in whole metres. */
+export function cellMetresFor(area: Area, taskCount: number): number {
+  return Math.max(1, Math.round(Math.sqrt(surface(area) / taskCount)))
+}
+
+/** The pieces of the area in rows `rowStart`…`rowEnd - 1`, row by row from the south, west to east. */
+export default function splitRows(input: SplitRowsInput, _ctx?: TaskContext): Cell[] {
+  const { grid, rowStart, rowEnd } = input
+  const area = feature(input.area as GeoPolygon | GeoMultiPolygon)
+  const east = grid.west + grid.columns * grid.dLon
+  const cells: Cell[] = []
+  for (let row = rowStart; row < rowEnd; row++) {
+    const y0 = grid.south + row * grid.dLat
+    const y1 = y0 + grid.dLat
+    // the row's band of the area first: each cell then clips a few positions, not the whole ring
+    const band = intersect(featureCollection([area, bboxPolygon([grid.west, y0, east, y1])]))
+    if (!band) continue
+    const [bandWest, , bandEast] = bbox(band)
+    const cellSurface = surface(bboxPolygon([grid.west, y0, grid.west + grid.dLon, y1]))
+    for (let column = Math.max(0, Math.floor((bandWest - grid.west) / grid.dLon)); column < grid.columns; column++) {
+      const x0 = grid.west + column * grid.dLon
+      if (x0 > bandEast) break
+      const piece = intersect(featureCollection([band, bboxPolygon([x0, y0, x0 + grid.dLon, y1])]))
+      for (const part of parts(piece)) {
+        if (surface({ type: 'Polygon', coordinates: part }) < MIN_SHARE * cellSurface) continue
+        cells.push({ row, column, outline: { type: 'Polygon', coordinates: part.map((ring) => ring.map(([lon, lat]) => [round(lon!), round(lat!)] as [number, number])) } })
+      }
     }
   }
   return cells
 }
 
-// Sutherland–Hodgman against the four sides of the cell. The cell is convex, so any area clips
-// correctly; a concave area cut in two by a cell comes out as one ring joined along the cell's
-// edge (zero-width), which is still the right shape to draw and to map.
-function clipToBox(ring: Point[], x0: number, y0: number, x1: number, y1: number): Point[] {
-  let points = ring[0]![0] === ring[ring.length - 1]![0] && ring[0]![1] === ring[ring.length - 1]![1] ? ring.slice(0, -1) : ring
-  const sides: [(p: Point) => boolean, (a: Point, b: Point) => Point][] = [
-    [(p) => p[0] >= x0, (a, b) => atX(a, b, x0)],
-    [(p) => p[0] <= x1, (a, b) => atX(a, b, x1)],
-    [(p) => p[1] >= y0, (a, b) => atY(a, b, y0)],
-    [(p) => p[1] <= y1, (a, b) => atY(a, b, y1)],
-  ]
-  for (const [inside, cross] of sides) {
-    if (points.length === 0) break
-    const out: Point[] = []
-    for (let i = 0; i < points.length; i++) {
-      const current = points[i]!
-      const previous = points[(i + points.length - 1) % points.length]!
-      if (inside(current)) {
-        if (!inside(previous)) out.push(cross(previous, current))
-        out.push(current)
-      } else if (inside(previous)) out.push(cross(previous, current))
-    }
-    points = out
-  }
-  return points
-}
-
-function atX(a: Point, b: Point, x: number): Point {
-  return [x, a[1] + ((b[1] - a[1]) * (x - a[0])) / (b[0] - a[0])]
-}
-
-function atY(a: Point, b: Point, y: number): Point {
-  return [a[0] + ((b[0] - a[0]) * (y - a[1])) / (b[1] - a[1]), y]
-}
-
-function shoelace(points: Point[]): number {
-  let sum = 0
-  for (let i = 0; i < points.length; i++) {
-    const [x0, y0] = points[i]!
-    const [x1, y1] = points[(i + 1) % points.length]!
-    sum += x0 * y1 - x1 * y0
-  }
-  return sum / 2
+// a cell can cut a concave area in two: each piece becomes a task of its own
+function parts(piece: Feature<GeoPolygon | GeoMultiPolygon> | null): GeoPolygon['coordinates'][] {
+  if (!piece) return []
+  return piece.geometry.type === 'Polygon' ? [piece.geometry.coordinates] : piece.geometry.coordinates
 }
 
 // 7 decimals: about a centimetre, as precise as the map data behind it
