@@ -47,6 +47,7 @@ export { applyMigrations, MigrationError, MIGRATIONS_TABLE, type MigrationResult
 // workers, batches, loop monitor, processes (issue 4)
 export {
   createWorkerPool,
+  defaultWorkerThreads,
   defineWorkers,
   defineTask,
   runInWorker,

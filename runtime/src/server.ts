@@ -6,11 +6,15 @@ import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { createLogger, type Logger } from './logging.js'
+import { PROCESSES_ENV } from './internal/worker-protocol.js'
 import { runServer, type ServeWorkerConfig } from './internal/worker-process.js'
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
-  /** Processes to fork (default: one per core); 0 serves from this process, without cluster. */
+  /**
+   * Processes to fork (default: one per core); 0 serves from this process, without cluster. Each
+   * process's default worker pool gets its share of the cores (see `defaultWorkerThreads`).
+   */
   workers?: number
   /** Default: the app's settings `PORT` / `HOST`, else 8000 / 127.0.0.1. */
   port?: number
@@ -73,7 +77,8 @@ function servePrimary(config: ServeWorkerConfig, count: number, options: ServeOp
     exec: fileURLToPath(new URL(`./internal/worker-process.${here.endsWith('.ts') ? 'ts' : 'js'}`, here)),
     execArgv: [...process.execArgv, ...(options.nodeArgs ?? [])],
   })
-  const env = { TREFOIL_SERVE: JSON.stringify(config) }
+  // each process sizes its default worker pool to its share of the cores (defaultWorkerThreads)
+  const env = { TREFOIL_SERVE: JSON.stringify(config), [PROCESSES_ENV]: String(count) }
   const listening = new Set<number>()
   let stopping: Promise<void> | undefined
   let earlyDeaths = 0

@@ -10,7 +10,7 @@ import type { DatabaseHandle } from './db.js'
 import { depends, type Dependency } from './depends.js'
 import type { Logger } from './logging.js'
 import { definePlugin, type Plugin } from './plugin.js'
-import { CLOSE_TASK, isFailedReply, TASK_FAILED, type RunnerData, type SerializedError, type TaskReply, type TaskRequest, type WorkerReport } from './internal/worker-protocol.js'
+import { CLOSE_TASK, isFailedReply, PROCESSES_ENV, TASK_FAILED, type RunnerData, type SerializedError, type TaskReply, type TaskRequest, type WorkerReport } from './internal/worker-protocol.js'
 
 /** What a task receives besides its input, in its worker thread. */
 export interface TaskContext {
@@ -130,7 +130,7 @@ export interface WorkerPool {
 
 /** Options of {@link createWorkerPool} and {@link defineWorkers}. */
 export interface WorkersOptions {
-  /** Worker threads (default: the settings' `WORKER_THREADS`, else cores − 1, at least 1). */
+  /** Worker threads (default: the settings' `WORKER_THREADS`, else {@link defaultWorkerThreads}: cores − 1, shared out among `trefoil serve`'s processes). */
   size?: number
   /** Default timeout of every task, in ms (default: the settings' `WORKER_TIMEOUT_MS`, else none). */
   timeoutMs?: number
@@ -151,10 +151,14 @@ export interface WorkersOptions {
   atomics?: 'sync' | 'async'
   /**
    * Attribute an uncaught error in a worker to the task whose callback threw it, through
-   * AsyncLocalStorage (default true). Without it, such an error fails whichever task runs on that
-   * worker at the time: with `atomics: 'sync'`, an error a task leaves behind after replying
-   * would fail the next task on that worker. Costs ~2 µs of CPU per task on Node 20 (promise
-   * hooks): +10–15% on no-op tasks, nothing measurable on real ones.
+   * AsyncLocalStorage (default true). Tracking costs CPU on every promise a worker makes (Node 20
+   * promise hooks), so a worker turns it on with its first async task (an async function, or one
+   * that returned a promise before): a worker that only runs synchronous tasks never pays, and a
+   * synchronous task cannot be interrupted by another task's error anyway. An error from a
+   * callback left behind before tracking began is reported naming the last task that ran
+   * untracked. Without tracking, an uncaught error fails whichever task runs on that worker at
+   * the time: with `atomics: 'sync'`, an error a task leaves behind after replying would fail the
+   * next async task on that worker.
    */
   trackTaskContext?: boolean
   /** Where errors thrown after a task replied are logged (default: the app's log; else stderr). */
@@ -162,6 +166,24 @@ export interface WorkersOptions {
 }
 
 const CLOSE_BARRIER_TIMEOUT_MS = 5000
+
+/**
+ * The pool size used when none is given: the cores this process may use, minus one for its own
+ * event loop, at least 1. Under `trefoil serve --workers N` each of the N processes has a pool,
+ * so each takes `floor(cores / N) − 1`; the default N (one process per core) gives one thread
+ * each. `processes` defaults to what `serve()` told this process (`TREFOIL_PROCESSES`), else 1.
+ * @example
+ * defaultWorkerThreads(8, 1) // 7
+ * defaultWorkerThreads(8, 2) // 3: two processes, each an event loop and 3 threads
+ */
+export function defaultWorkerThreads(cores: number = availableParallelism(), processes: number = servingProcesses()): number {
+  return Math.max(1, Math.floor(cores / Math.max(1, processes)) - 1)
+}
+
+function servingProcesses(): number {
+  const n = Number(process.env[PROCESSES_ENV])
+  return Number.isInteger(n) && n > 0 ? n : 1
+}
 const EXITED = /^worker exited with code: (-?\d+)/
 
 /**
@@ -172,7 +194,7 @@ const EXITED = /^worker exited with code: (-?\d+)/
  * await pool.close()
  */
 export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
-  const size = options.size ?? Math.max(1, availableParallelism() - 1)
+  const size = options.size ?? defaultWorkerThreads()
   if (!Number.isInteger(size) || size < 1) throw new TypeError(`Cannot create a worker pool of size ${String(size)}: it must be an integer of at least 1`)
   const here = import.meta.url
   const fromSource = here.endsWith('.ts')
@@ -348,7 +370,7 @@ export type WorkersPlugin = Plugin<WorkerPool>
 /**
  * The worker pool as a plugin (name `workers`): created at start-up, closed when the app closes
  * (after running tasks finish). Size, timeout and database URL default to the app's settings
- * `WORKER_THREADS`, `WORKER_TIMEOUT_MS` and `DATABASE_URL`; pass `database` (the database plugin,
+ * `WORKER_THREADS` (else {@link defaultWorkerThreads}), `WORKER_TIMEOUT_MS` and `DATABASE_URL`; pass `database` (the database plugin,
  * listed before this one) to give workers' `ctx.db` its connection, embedded server included.
  * @example
  * export const workersPlugin = defineWorkers({ timeoutMs: 30_000 })

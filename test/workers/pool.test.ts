@@ -11,6 +11,7 @@ const echo = defineTask<typeof import('./fixtures/echo.js')>(fixture('echo'))
 const throws = defineTask<typeof import('./fixtures/throws.js')>(fixture('throws'))
 const exits = defineTask<typeof import('./fixtures/exits.js')>(fixture('exits'))
 const lateError = defineTask<typeof import('./fixtures/late-error.js')>(fixture('late-error'))
+const lateErrorAsync = defineTask<typeof import('./fixtures/late-error-async.js')>(fixture('late-error-async'))
 const unhandled = defineTask<typeof import('./fixtures/unhandled.js')>(fixture('unhandled'))
 const spin = defineTask<typeof import('./fixtures/spin.js')>(fixture('spin'))
 
@@ -102,6 +103,23 @@ test('an error thrown after the task replied is logged with its stack, and does 
     assert.match(logged.task, /late-error/)
     assert.match(logged.err.stack, /fixtures\/late-error\.ts:\d+/)
     assert.is(single.stats().size, 1)
+    assert.is(single.stats().failed, 0)
+  } finally {
+    await single.close()
+  }
+})
+
+test('an error an async task throws after it replied is blamed on that task, not on the async task running then', async () => {
+  const single = createWorkerPool({ size: 1, log })
+  logLines.length = 0
+  try {
+    assert.is(await single.run(lateErrorAsync, { message: 'Async leftover', afterMs: 30 }), 'replied')
+    const next = await single.run(echo, { value: 'innocent', sleepMs: 150 })
+    assert.is(next.value, 'innocent')
+    await until('the late error to be reported', () => single.stats().lateErrors === 1)
+    const logged = JSON.parse(logLines.find((l) => l.includes('Async leftover'))!) as { task: string; err: { stack: string } }
+    assert.match(logged.task, /late-error-async/)
+    assert.match(logged.err.stack, /fixtures\/late-error-async\.ts:\d+/)
     assert.is(single.stats().failed, 0)
   } finally {
     await single.close()

@@ -137,6 +137,16 @@ test('a process that dies is replaced, and the port keeps answering', async () =
   assert.is(await served.exited, 0)
 })
 
+test("each process's default worker pool takes its share of the cores", async () => {
+  const served = serve('server-app.ts', ['--workers', '2'])
+  const { url } = await served.waitFor('listening', (l) => l.msg === 'Listening')
+  const res = await get(`${url}/pool-default`)
+  // 16 cores over 2 processes: 8 each, one of them for the process's own event loop
+  assert.equal(res.body, { pid: res.body.pid, threadsOn16Cores: 7 })
+  served.child.kill('SIGTERM')
+  assert.is(await served.exited, 0)
+})
+
 test('an app that fails to start stops the primary with an error instead of respawning forever', async () => {
   const served = serve('broken-app.ts', ['--workers', '1'])
   assert.is(await served.exited, 1)

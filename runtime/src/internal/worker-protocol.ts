@@ -50,3 +50,9 @@ export interface RunnerData {
 
 /** The special task the pool runs once on every worker when it closes (see `closeWorkerDb`). */
 export const CLOSE_TASK = 'trefoil:close'
+
+/**
+ * Set by `serve()` in every process it forks: how many processes serve the app, so that each
+ * one's default pool takes its share of the cores (see `defaultWorkerThreads`).
+ */
+export const PROCESSES_ENV = 'TREFOIL_PROCESSES'

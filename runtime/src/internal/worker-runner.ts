@@ -13,15 +13,36 @@ interface Running {
   id: number
   task: string
   replied: boolean
+  /** Whether it runs inside the async context, so that the callbacks it creates carry it. */
+  tracked: boolean
   fail: (error: unknown) => void
+}
+
+type TaskFn = (input: unknown, ctx: unknown) => unknown
+
+interface Loaded {
+  fn: TaskFn
+  /** Known to answer with a promise (an async function, or it returned one before): runs tracked. */
+  async: boolean
 }
 
 const data = workerData as RunnerData
 const current = new AsyncLocalStorage<Running>()
-type TaskFn = (input: unknown, ctx: unknown) => unknown
-const modules = new Map<string, TaskFn>()
+const modules = new Map<string, Loaded>()
+const AsyncFunction = (async () => {}).constructor
 let db: pgPromise.IDatabase<{}> | undefined
 let pgp: pgPromise.IMain | undefined
+
+// Context tracking costs on every promise this thread makes once AsyncLocalStorage is used (Node
+// 20 installs promise hooks): +10–20% CPU on a no-op task, piscina's own promises included. Only
+// an async task can be interrupted by an uncaught error, so a worker turns tracking on with its
+// first async task; a worker that only ever runs synchronous tasks never pays for it.
+let tracking = false
+/** The task running now, until it replies (one task at a time per worker). */
+let runningNow: Running | undefined
+/** The last task started, and the last one started outside the async context. */
+let lastRunning: Running | undefined
+let lastUntracked: Running | undefined
 
 const report = (message: WorkerReport): void => parentPort?.postMessage(message)
 
@@ -29,22 +50,37 @@ const report = (message: WorkerReport): void => parentPort?.postMessage(message)
 // which task did it and from where, so its promise rejects with that instead of a bare exit code.
 const realExit = process.exit.bind(process)
 process.exit = function exitFromTask(code?: number | string | null): never {
-  const running = current.getStore()
+  const running = (tracking ? current.getStore() : undefined) ?? runningNow ?? lastRunning
   const exitCode = typeof code === 'number' ? code : Number(code ?? process.exitCode ?? 0) || 0
   const stack = new Error(`Task called process.exit(${exitCode})`).stack?.replace(/\n\s+at (?:process\.)?exitFromTask[^\n]*/, '')
   report({ trefoil: 'exit', id: running?.id, task: running?.task, code: exitCode, stack })
   return realExit(exitCode)
 } as typeof process.exit
 
-// An uncaught error belongs to the task whose async context threw it. While that task still
+/**
+ * The task an uncaught error comes from. Inside the async context, the task whose callback threw.
+ * Outside it: the running task if it runs untracked too (its callbacks carry no context), else a
+ * task that ran before tracking began and left a callback behind; named as the last such task,
+ * which is a guess when several ran. Without tracking at all (the `trackTaskContext: false`
+ * option), the task running now, else the last one.
+ */
+function originOf(): Running | undefined {
+  if (!data.trackTaskContext) return runningNow ?? lastRunning
+  const store = tracking ? current.getStore() : undefined
+  if (store) return store
+  if (runningNow && !runningNow.tracked) return runningNow
+  return lastUntracked
+}
+
+// An uncaught error belongs to the task it comes from (see originOf). While that task still
 // runs, it fails the task; once the task has replied, it is reported and the worker lives on
 // (the default would kill the worker, and with it whichever innocent task runs there next).
-// Without context tracking, an uncaught error is blamed on the task running now, if any: what
-// Node itself would do, minus killing the worker.
+// A synchronous task is never interrupted: uncaught errors are dispatched only while the event
+// loop turns, that is while an async task waits, or between tasks.
 function onUncaught(error: unknown): void {
-  const running = data.trackTaskContext ? current.getStore() : (runningNow ?? lastRunning)
-  if (running && !running.replied) running.fail(error)
-  else report({ trefoil: 'late-error', id: running?.id, task: running?.task, error: serializeError(error) })
+  const origin = originOf()
+  if (origin && !origin.replied) origin.fail(error)
+  else report({ trefoil: 'late-error', id: origin?.id, task: origin?.task, error: serializeError(error) })
 }
 process.on('uncaughtException', onUncaught)
 process.on('unhandledRejection', onUncaught)
@@ -55,47 +91,43 @@ process.on('unhandledRejection', onUncaught)
  */
 export default function runTask(request: TaskRequest): TaskReply | Promise<TaskReply> {
   if (request.task === CLOSE_TASK) return closeWorkerDb(request.input as CloseInput)
-  const fn = modules.get(request.task)
-  if (!fn) return load(request.task).then(() => runTask(request), failedReply)
-  const running: Running = { id: request.id, task: request.task, replied: false, fail: noop }
-  if (data.trackTaskContext) return current.run(running, invoke, fn, request.input, running)
-  // one task at a time per worker: the running task is a variable, not an async context
+  const loaded = modules.get(request.task)
+  if (!loaded) return load(request.task).then(() => runTask(request), failedReply)
+  if (loaded.async && !tracking && data.trackTaskContext) tracking = true
+  const running: Running = { id: request.id, task: request.task, replied: false, tracked: tracking, fail: noop }
   runningNow = running
   lastRunning = running
-  const reply = invoke(fn, request.input, running)
-  if (running.replied) runningNow = undefined
-  return reply
+  if (tracking) return current.run(running, invoke, loaded, request.input, running)
+  lastUntracked = running
+  return invoke(loaded, request.input, running)
 }
 
-/** Without context tracking: the task running now (until it replies), and the last one run (for a late error's report). */
-let runningNow: Running | undefined
-let lastRunning: Running | undefined
-
-function invoke(fn: TaskFn, input: unknown, running: Running): TaskReply | Promise<TaskReply> {
+function invoke(loaded: Loaded, input: unknown, running: Running): TaskReply | Promise<TaskReply> {
   let value: unknown
   try {
-    value = fn(input, context)
+    value = loaded.fn(input, context)
   } catch (error) {
-    running.replied = true
-    return failedReply(error)
+    return replied(running, failedReply(error))
   }
-  if (!isThenable(value)) {
-    running.replied = true
-    return value
-  }
+  if (!isThenable(value)) return replied(running, value)
+  // its next runs start tracked
+  loaded.async = true
   // an async task may still fail from a callback it started (see onUncaught): whichever comes
   // first, its own settlement or such an error, answers
   const pending = value
   return new Promise<TaskReply>((resolve) => {
     const settle = (reply: TaskReply): void => {
-      if (running.replied) return
-      running.replied = true
-      if (runningNow === running) runningNow = undefined
-      resolve(reply)
+      if (!running.replied) resolve(replied(running, reply))
     }
     running.fail = (error) => settle(failedReply(error))
     pending.then(settle, running.fail)
   })
+}
+
+function replied(running: Running, reply: TaskReply): TaskReply {
+  running.replied = true
+  if (runningNow === running) runningNow = undefined
+  return reply
 }
 
 function failedReply(error: unknown): TaskReply {
@@ -108,12 +140,10 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function'
 }
 
-async function load(url: string): Promise<TaskFn> {
+async function load(url: string): Promise<void> {
   const mod = (await import(url)) as { default?: unknown }
   if (typeof mod.default !== 'function') throw new TypeError(`Task module ${url} has no default export function`)
-  const fn = mod.default as TaskFn
-  modules.set(url, fn)
-  return fn
+  modules.set(url, { fn: mod.default as TaskFn, async: mod.default instanceof AsyncFunction })
 }
 
 // One context object for every task of this worker: `db` opens lazily, once per worker.
