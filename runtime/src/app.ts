@@ -1,7 +1,6 @@
 // The app: wires plugins together. `start()` runs their setups in order and compiles every
 // route; `close()` runs teardowns in reverse. Nothing global: two apps never share state.
 import { STATUS_CODES, type Server } from 'node:http'
-import Router from '@koa/router'
 import Koa, { type Middleware } from 'koa'
 import { randomBytes } from 'node:crypto'
 import { depends, type Dependency, type DependencyBase } from './depends.js'
@@ -9,6 +8,7 @@ import { HttpError, NotFound } from './errors.js'
 import { inject, type InjectRequest, type InjectResponse } from './inject.js'
 import type { TrefoilState, RequestContext } from './internal/context.js'
 import { renderError } from './internal/error-response.js'
+import { createDispatch, type Dispatch } from './internal/dispatch.js'
 import { compileRoute, type CompiledRoute, type RouteEnvironment } from './internal/route-runner.js'
 import { DependencyGraph } from './internal/solver.js'
 import { createLogger, type Logger, type LoggerSetting } from './logging.js'
@@ -103,7 +103,8 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
   koa.silent = true
   koa.on('error', (error: unknown) => log.error({ err: error }, 'Response stream failed'))
   const errorMappers: ErrorMapper[] = []
-  koa.use(coreMiddleware(log, errorMappers))
+  const core = coreMiddleware(log, errorMappers)
+  koa.use(core.middleware)
 
   const plugins = options.plugins ?? []
   const definitions: RouteDefinition[] = []
@@ -259,11 +260,10 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
     }
     const graph = new DependencyGraph(overrides)
     compiled = definitions.map((definition) => compileRoute(definition, env, graph))
-    const router = new Router()
-    for (const route of compiled) router.register(route.definition.path, route.definition.method === 'GET' ? ['HEAD', 'GET'] : [route.definition.method], route.middleware as never)
-    koa.use(router.routes() as Middleware<TrefoilState>)
-    // sets 405 / 501 with `Allow` and no body; the core middleware renders the error body
-    koa.use(router.allowedMethods() as Middleware<TrefoilState>)
+    const dispatch = createDispatch(compiled.map((route) => ({ method: route.definition.method, path: route.definition.path, serve: route.serve })))
+    // with no plugin middleware in between, the core calls the router itself: one Koa layer less
+    if (koa.middleware.length === 1) core.dispatch = dispatch
+    else koa.use((ctx) => dispatch(ctx as RequestContext))
   }
 
   async function runTeardowns(): Promise<void> {
@@ -313,18 +313,20 @@ const ID_PREFIX = randomBytes(4).toString('hex')
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/
 let requestCounter = 0
 
-/** Request id, logging and error rendering around everything else. */
-function coreMiddleware(log: Logger, mappers: readonly ErrorMapper[]): Middleware<TrefoilState> {
+/** Request id, logging and error rendering around everything else; `dispatch` when it is the only layer. */
+function coreMiddleware(log: Logger, mappers: readonly ErrorMapper[]): { middleware: Middleware<TrefoilState>; dispatch: Dispatch | undefined } {
   const logRequests = log.isLevelEnabled('info')
-  return async function trefoil(koaCtx, next) {
+  const core = { middleware: trefoil as Middleware<TrefoilState>, dispatch: undefined as Dispatch | undefined }
+  return core
+  async function trefoil(koaCtx: Parameters<Middleware<TrefoilState>>[0], next: () => Promise<unknown>): Promise<void> {
     const ctx = koaCtx as RequestContext
     const started = logRequests ? performance.now() : 0
     const given = ctx.req.headers['x-request-id']
     const requestId = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : `${ID_PREFIX}-${(++requestCounter).toString(36)}`
     ctx.state.requestId = requestId
-    ctx.set('X-Request-Id', requestId)
+    ctx.res.setHeader('X-Request-Id', requestId)
     try {
-      await next()
+      await (core.dispatch ? core.dispatch(ctx) : next())
       // nothing answered (404), or the router refused the method (405 / 501): same JSON errors
       if (ctx.body == null && ctx.status >= 400) throw ctx.status === 404 ? new NotFound() : new HttpError(ctx.status, STATUS_CODES[ctx.status] ?? 'Error')
     } catch (error) {

@@ -1,6 +1,5 @@
 // Compiles a route definition once, at start-up, into the function that serves it:
 // validate every input (422 with all issues) → solve dependencies → handler → send → cleanups.
-import type { Middleware } from 'koa'
 import type { TSchema } from 'typebox'
 import { RESERVED_INPUT_NAMES } from '../depends.js'
 import { ValidationError } from '../errors.js'
@@ -12,7 +11,7 @@ import { readBody } from './body.js'
 import { compileMultipart, readMultipart } from './multipart.js'
 import { defaultTempDir, type TempCleanup } from './upload-file.js'
 import { compileUpload, readUpload } from './upload-raw.js'
-import type { RequestContext, TrefoilState } from './context.js'
+import type { RequestContext } from './context.js'
 import { send, type SendTarget } from './send.js'
 import { serializerFor } from './serialize.js'
 import { check, DependencyGraph, RequestScope, type DepNode } from './solver.js'
@@ -31,7 +30,8 @@ export interface RouteEnvironment {
 export interface CompiledRoute {
   readonly definition: RouteDefinition
   readonly name: string
-  readonly middleware: Middleware<TrefoilState>
+  /** Serves a request the router matched to this route (`ctx.params` set). */
+  readonly serve: (ctx: RequestContext) => Promise<void>
   /** Every dependency the route runs, dependencies first (for docs and checks). */
   readonly dependencies: () => readonly DepNode[]
   /** Re-plans the dependencies against a new graph (after an override). */
@@ -103,8 +103,7 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
   const handler = definition.handler as (input: Record<string, unknown>) => unknown
   const { app } = env
 
-  const middleware: Middleware<TrefoilState> = async function runRoute(koaCtx) {
-    const ctx = koaCtx as RequestContext
+  const serve = async function runRoute(ctx: RequestContext): Promise<void> {
     ctx.state.route = name
     const raw = { params: ctx.params, query: ctx.query as Record<string, unknown>, headers: ctx.headers as Record<string, unknown> }
     const issues: ValidationIssue[] = []
@@ -165,7 +164,7 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
     else await scope.cleanup(undefined)
   }
 
-  return { definition, name, middleware, dependencies: () => closure, replan }
+  return { definition, name, serve, dependencies: () => closure, replan }
 }
 
 function responseLookup(spec: ResponseSpec | undefined): (status: number) => TSchema | undefined {

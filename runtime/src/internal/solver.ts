@@ -96,13 +96,12 @@ interface NodeInputs {
 
 /** One request's view of the graph: cached values, validated inputs, cleanups. */
 export class RequestScope {
-  private readonly values = new Map<DepNode, unknown>()
-  private readonly inputs = new Map<DepNode, NodeInputs>()
-  private readonly started: Promise<unknown>[] = []
+  // allocated on first use: most requests have one or two synchronous dependencies
+  private values: Map<DepNode, unknown> | undefined
+  private inputs: Map<DepNode, NodeInputs> | undefined
+  private started: Promise<unknown>[] | undefined
   private cleanups: Cleanup[] | undefined
-  private readonly addCleanup = (fn: Cleanup): void => {
-    ;(this.cleanups ??= []).push(fn)
-  }
+  private addCleanupFn: ((fn: Cleanup) => void) | undefined
 
   constructor(
     private readonly ctx: RequestContext,
@@ -114,7 +113,7 @@ export class RequestScope {
   validate(nodes: readonly DepNode[], issues: ValidationIssue[]): void {
     for (const node of nodes) {
       if (!node.params && !node.query && !node.headers) continue
-      this.inputs.set(node, {
+      ;(this.inputs ??= new Map()).set(node, {
         params: check(node.params, this.raw.params, 'path', issues),
         query: check(node.query, this.raw.query, 'query', issues),
         headers: check(node.headers, this.raw.headers, 'header', issues),
@@ -141,7 +140,7 @@ export class RequestScope {
 
   /** Waits until every dependency started for this request has settled (before cleanups run). */
   async settle(): Promise<void> {
-    if (this.started.length > 0) await Promise.allSettled(this.started)
+    if (this.started) await Promise.allSettled(this.started)
   }
 
   /** Runs the registered cleanups in reverse order; the first failure is rethrown after all ran. */
@@ -167,24 +166,24 @@ export class RequestScope {
 
   private resolve(node: DepNode): unknown {
     const cache = node.dep.cache
-    if (cache && this.values.has(node)) return this.values.get(node)
+    if (cache && this.values?.has(node)) return this.values.get(node)
     const input = this.baseInput(node)
     const pending = this.resolveInto(node.children, input)
     const value = pending ? pending.then(() => node.dep.run(input)) : node.dep.run(input)
-    if (value instanceof Promise) this.started.push(value)
-    if (cache) this.values.set(node, value)
+    if (value instanceof Promise) (this.started ??= []).push(value)
+    if (cache) (this.values ??= new Map()).set(node, value)
     return value
   }
 
   private baseInput(node: DepNode): DependencyInput {
-    const validated = this.inputs.get(node)
+    const validated = this.inputs?.get(node)
     return {
       params: validated?.params ?? this.raw.params,
       query: validated?.query ?? this.raw.query,
       headers: validated?.headers ?? this.raw.headers,
       ctx: this.ctx,
       app: this.app,
-      cleanup: this.addCleanup,
+      cleanup: (this.addCleanupFn ??= (fn: Cleanup): void => void (this.cleanups ??= []).push(fn)),
     }
   }
 }
