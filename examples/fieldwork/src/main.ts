@@ -5,6 +5,7 @@ import { createApp, openapi, security } from 'trefoil'
 import auth from './auth/routes.js'
 import { settings, usesDevelopmentSecret } from './config.js'
 import { databasePlugin } from './db/database.js'
+import exportsUnit from './exports/routes.js'
 import pages, { signInRedirect } from './pages.js'
 import projects from './projects/routes.js'
 import submissions from './submissions/routes.js'
@@ -26,6 +27,7 @@ export const app = createApp({
     projects,
     tasks,
     submissions,
+    exportsUnit,
   ],
   views: { dir: fileURLToPath(new URL('../views', import.meta.url)), layout: 'layout' },
 })

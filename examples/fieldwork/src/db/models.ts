@@ -276,3 +276,32 @@ export const attachments = {
   get: (db: Db, submissionId: number, id: number): Promise<Attachment | null> =>
     db.oneOrNone<Attachment>(`SELECT ${ATTACHMENT} FROM attachments a WHERE a.submission_id = $1 AND a.id = $2`, [submissionId, id]),
 }
+
+/** One submission as exports write it: flat, with its task's number and its author's name. */
+export interface SubmissionExportRow {
+  id: number
+  taskId: number
+  taskIndex: number
+  userId: number
+  userName: string
+  deviceId: string | null
+  createdAt: string
+  attachments: number
+  xml: string
+}
+
+/** What exports read, batch by batch. */
+export const exportsQueries = {
+  /**
+   * The next `limit` submissions of a project after the one with id `afterId`, in id order
+   * (keyset pagination: each batch is one short query on the primary key, however far in).
+   */
+  submissionsAfter: (db: Db, projectId: number, afterId: number, limit: number): Promise<SubmissionExportRow[]> =>
+    db.manyOrNone<SubmissionExportRow>(
+      `SELECT s.id, s.task_id AS "taskId", t.project_task_index AS "taskIndex", s.user_id AS "userId", u.name AS "userName", s.device_id AS "deviceId",
+         ${iso('s.created_at')} AS "createdAt", (SELECT count(*)::int FROM attachments a WHERE a.submission_id = s.id) AS attachments, s.xml
+       FROM submissions s JOIN tasks t ON t.id = s.task_id JOIN users u ON u.id = s.user_id
+       WHERE t.project_id = $1 AND s.id > $2 ORDER BY s.id LIMIT $3`,
+      [projectId, afterId, limit],
+    ),
+}

@@ -1,0 +1,107 @@
+// Exports of a project's submissions (CSV and GeoJSON), streamed from the embedded database:
+// well-formed at 100,000 rows, awkward text quoted right, only for field managers and above.
+import { parse } from 'csv-parse/sync'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { call, signUp, square, startFieldwork, type Account, type Fieldwork } from './fixtures/fieldwork.js'
+
+let fw: Fieldwork
+let pm: Account
+let mapper: Account
+let projectId: number
+let taskIds: number[]
+const ROWS = 100_000
+const AWKWARD = 'a "quoted", multi-line\r\nvalue\nwith <xml/> & ünïcödé'
+
+test.before(async () => {
+  fw = await startFieldwork()
+  pm = await signUp(fw.app, 'Pat')
+  mapper = await signUp(fw.app, 'Mo')
+  projectId = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Exported', area: square(36.8, -1.3, 0.02) })).json().id
+  await call(fw.app, 'PUT', `/v1/projects/${projectId}/members/${mapper.id}`, pm, { role: 'mapper' })
+  taskIds = ((await call(fw.app, 'POST', `/v1/projects/${projectId}/tasks`, pm, { cellMetres: 1000 })).json() as { id: number }[]).map((t) => t.id)
+  // 100,000 submissions in one statement; every 1000th one has text that needs CSV quoting
+  const { databasePlugin } = await import('../../examples/fieldwork/src/db/database.js')
+  const db = fw.app.plugin(databasePlugin).db
+  // a name a spreadsheet would split in two if it were not quoted
+  await db.none('UPDATE users SET name = $2 WHERE id = $1', [mapper.id, 'Mo, "the mapper"'])
+  await db.none(
+    `INSERT INTO submissions (task_id, user_id, device_id, xml)
+     SELECT ($1::int[])[1 + i % array_length($1::int[], 1)], $2, CASE WHEN i % 2 = 0 THEN 'phone-' || i END,
+            CASE WHEN i % 1000 = 0 THEN $3 ELSE '<data><n>' || i || '</n></data>' END
+     FROM generate_series(1, $4) AS i`,
+    [taskIds, mapper.id, AWKWARD, ROWS],
+  )
+})
+test.after(async () => {
+  await fw?.close()
+})
+
+test('CSV: 100,000 submissions stream as one well-formed file, quotes, commas and line breaks kept', async () => {
+  const res = await call(fw.app, 'GET', `/v1/projects/${projectId}/submissions.csv`, pm)
+  assert.is(res.status, 200)
+  assert.is(res.headers['content-type'], 'text/csv; charset=utf-8')
+  assert.is(res.headers['content-disposition'], `attachment; filename="project-${projectId}-submissions.csv"`)
+  assert.is(res.headers['content-length'], undefined, 'streamed, not buffered')
+  const records = parse(res.body, { columns: true, relax_quotes: false }) as Record<string, string>[]
+  assert.is(records.length, ROWS)
+  assert.equal(Object.keys(records[0]!), ['id', 'taskId', 'taskIndex', 'userId', 'userName', 'deviceId', 'createdAt', 'attachments', 'xml'])
+  const ids = records.map((r) => Number(r.id))
+  assert.ok(ids.every((id, i) => i === 0 || id > ids[i - 1]!), 'in id order, none twice')
+  const awkward = records.filter((r) => r.xml === AWKWARD)
+  assert.is(awkward.length, ROWS / 1000)
+  assert.ok(records.every((r) => r.userName === 'Mo, "the mapper"'))
+  assert.equal(records.slice(0, 2).map((r) => [r.deviceId, r.xml, r.attachments]), [
+    ['', '<data><n>1</n></data>', '0'],
+    ['phone-2', '<data><n>2</n></data>', '0'],
+  ])
+})
+
+test('GeoJSON: 100,000 submissions as one valid FeatureCollection of points at their tasks', async () => {
+  const res = await call(fw.app, 'GET', `/v1/projects/${projectId}/submissions.geojson`, pm)
+  assert.is(res.status, 200)
+  assert.is(res.headers['content-type'], 'application/geo+json')
+  const collection = JSON.parse(res.body) as { type: string; features: { type: string; id: number; geometry: { type: string; coordinates: number[] }; properties: { taskId: number; xml: string } }[] }
+  assert.is(collection.type, 'FeatureCollection')
+  assert.is(collection.features.length, ROWS)
+  for (const feature of collection.features) {
+    assert.is(feature.geometry.type, 'Point')
+    const [lon, lat] = feature.geometry.coordinates as [number, number]
+    if (!(lon > 36.8 && lon < 36.82 && lat > -1.3 && lat < -1.28)) assert.unreachable(`a point outside the area: ${lon}, ${lat}`)
+  }
+  assert.is(collection.features.filter((f) => f.properties.xml === AWKWARD).length, ROWS / 1000)
+})
+
+test('an empty project exports a header line and an empty collection', async () => {
+  const { id } = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Nothing yet' })).json()
+  const csv = await call(fw.app, 'GET', `/v1/projects/${id}/submissions.csv`, pm)
+  assert.is(csv.body, 'id,taskId,taskIndex,userId,userName,deviceId,createdAt,attachments,xml\r\n')
+  const geojson = await call(fw.app, 'GET', `/v1/projects/${id}/submissions.geojson`, pm)
+  assert.equal(geojson.json(), { type: 'FeatureCollection', features: [] })
+})
+
+test('exports are for field managers and above: 403 for a mapper, 401 without a token, 404 for no project', async () => {
+  for (const format of ['csv', 'geojson']) {
+    const denied = await call(fw.app, 'GET', `/v1/projects/${projectId}/submissions.${format}`, mapper)
+    assert.is(denied.status, 403)
+    assert.equal(denied.json(), { detail: `Missing role "field_manager" in project ${projectId}: you are mapper`, code: 'role_required' })
+    assert.is((await call(fw.app, 'GET', `/v1/projects/${projectId}/submissions.${format}`)).status, 401)
+    assert.is((await call(fw.app, 'GET', `/v1/projects/999999/submissions.${format}`, pm)).status, 404)
+  }
+  await call(fw.app, 'PUT', `/v1/projects/${projectId}/members/${mapper.id}`, pm, { role: 'field_manager' })
+  assert.is((await call(fw.app, 'GET', `/v1/projects/${projectId}/submissions.geojson`, mapper)).status, 200)
+})
+
+test('csvField quotes what RFC 4180 says must be quoted, and nothing else', async () => {
+  const { csvField } = await import('../../examples/fieldwork/src/exports/logic.js')
+  assert.is(csvField('plain'), 'plain')
+  assert.is(csvField(42), '42')
+  assert.is(csvField(null), '')
+  assert.is(csvField('a,b'), '"a,b"')
+  assert.is(csvField('say "hi"'), '"say ""hi"""')
+  assert.is(csvField('two\nlines'), '"two\nlines"')
+  assert.is(csvField('cr\rlf'), '"cr\rlf"')
+  assert.is(csvField(' padded'), '" padded"')
+})
+
+test.run()
