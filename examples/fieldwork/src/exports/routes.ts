@@ -4,6 +4,7 @@ import { Readable } from 'node:stream'
 import { defineUnit, stream } from 'trefoil'
 import { requireRole, signedIn } from '../auth/logic.js'
 import { database } from '../db/database.js'
+import { project } from '../projects/logic.js'
 import { submissionsCsv, submissionsGeoJson } from './logic.js'
 
 function download(name: string): Record<string, string> {
@@ -11,7 +12,7 @@ function download(name: string): Record<string, string> {
 }
 
 /** The exports unit: `/v1/projects/:projectId/submissions.csv` and `.geojson`. */
-export default defineUnit('exports', { prefix: '/v1/projects/:projectId', use: { user: signedIn }, tags: ['exports'] }, (r) => {
+export default defineUnit('exports', { prefix: '/v1/projects/:projectId', use: { user: signedIn, project }, tags: ['exports'] }, (r) => {
   r.get('/submissions.csv', { use: { grant: requireRole('field_manager'), db: database }, summary: "The project's submissions as CSV, streamed (field managers)" }, ({ grant, db }) =>
     stream(Readable.from(submissionsCsv(db, grant.projectId)), { type: 'text/csv; charset=utf-8', headers: download(`project-${grant.projectId}-submissions.csv`) }),
   )

@@ -24,18 +24,18 @@ export default defineUnit('projects', { prefix: '/v1/projects', use: { user: sig
 
   r.get('/:projectId', { use: { project }, response: ProjectOut, view: 'projects/show', summary: 'Get a project, with its area as a GeoJSON Feature (`outline`)' }, ({ project }) => withOutline(project))
 
-  r.patch('/:projectId', { body: ProjectUpdate, use: { grant: requireRole('project_manager'), db: database, pool: workers }, response: ProjectOut, view: 'projects/show', errors: [409], summary: 'Change a project (project managers)' }, ({ body, grant, db, pool }) =>
+  r.patch('/:projectId', { body: ProjectUpdate, use: { project, grant: requireRole('project_manager'), db: database, pool: workers }, response: ProjectOut, view: 'projects/show', errors: [409], summary: 'Change a project (project managers)' }, ({ body, grant, db, pool }) =>
     updateProject(db, { ...body, projectId: grant.projectId, pool }),
   )
 
-  r.delete('/:projectId', { use: { grant: requireRole('project_manager'), db: database }, status: 204, summary: 'Delete a project with its tasks and submissions (project managers)' }, async ({ grant, db }) => {
+  r.delete('/:projectId', { use: { project, grant: requireRole('project_manager'), db: database }, status: 204, summary: 'Delete a project with its tasks and submissions (project managers)' }, async ({ grant, db }) => {
     await deleteProject(db, grant.projectId)
     return noContent()
   })
 
   r.get('/:projectId/members', { use: { project, db: database }, response: t.Array(MemberOut), view: 'projects/members', summary: "List a project's members and their roles" }, ({ project, db }) => listMembers(db, project.id))
 
-  r.put('/:projectId/members/:userId', { params: MemberParams, body: MemberIn, use: { grant: requireRole('project_manager'), db: database }, response: MemberOut, summary: 'Give a user a role in the project (project managers)' }, ({ params, body, db }) =>
+  r.put('/:projectId/members/:userId', { params: MemberParams, body: MemberIn, use: { project, grant: requireRole('project_manager'), db: database }, response: MemberOut, summary: 'Give a user a role in the project (project managers)' }, ({ params, body, db }) =>
     setMember(db, { projectId: params.projectId, userId: params.userId, role: body.role }),
   )
 })

@@ -63,8 +63,14 @@ export const Outline = named(
 )
 export type Outline = Static<typeof Outline>
 
-const Name = t.String({ minLength: 1, maxLength: 128, transform: ['trim'] })
-const Description = t.String({ maxLength: 2000, transform: ['trim'] })
+/**
+ * Text that PostgreSQL can store: anything but the NUL character (its text type refuses it, and
+ * the request would fail as a 500 instead of a 422).
+ */
+export const TEXT_PATTERN = '^[^\\u0000]*$'
+
+const Name = t.String({ minLength: 1, maxLength: 128, pattern: TEXT_PATTERN, transform: ['trim'] })
+const Description = t.String({ maxLength: 2000, pattern: TEXT_PATTERN, transform: ['trim'] })
 const Priority = t.Integer({ minimum: 0, maximum: 10 })
 
 /** What a client sends to create a project. */
@@ -72,7 +78,7 @@ export const ProjectIn = named(
   'ProjectIn',
   t.Object({
     name: Name,
-    description: t.String({ maxLength: 2000, default: '', transform: ['trim'] }),
+    description: t.String({ maxLength: 2000, pattern: TEXT_PATTERN, default: '', transform: ['trim'] }),
     priority: t.Integer({ minimum: 0, maximum: 10, default: 5 }),
     area: t.Optional(AreaIn),
   }),
@@ -120,7 +126,7 @@ export type ProjectSummary = Static<typeof ProjectSummary>
 
 /** How to page and search the project list; the total is in the `X-Total-Count` header. */
 export const ProjectQuery = t.Object({
-  q: t.Optional(t.String({ maxLength: 128, transform: ['trim'], description: 'Text found in the name or description (any case)' })),
+  q: t.Optional(t.String({ maxLength: 128, pattern: TEXT_PATTERN, transform: ['trim'], description: 'Text found in the name or description (any case)' })),
   limit: t.Integer({ minimum: 1, maximum: 100, default: 50 }),
   offset: t.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
 })
@@ -136,8 +142,14 @@ export const MemberOut = named('MemberOut', t.Object({ userId: t.Integer(), name
 export const MemberIn = named('MemberIn', t.Object({ role: ProjectRole }))
 export type MemberIn = Static<typeof MemberIn>
 
+/**
+ * A row id in a path: a PostgreSQL `integer`. The maximum matters: a path segment like `1e309`
+ * is coerced to Infinity, which would otherwise pass as an integer and fail in the query (500).
+ */
+export const Id = t.Integer({ minimum: 1, maximum: 2_147_483_647 })
+
 /** Path params naming one project. */
-export const ProjectParams = t.Object({ projectId: t.Integer({ minimum: 1 }) })
+export const ProjectParams = t.Object({ projectId: Id })
 
 /** Path params naming one user of a project. */
-export const MemberParams = t.Object({ projectId: t.Integer({ minimum: 1 }), userId: t.Integer({ minimum: 1 }) })
+export const MemberParams = t.Object({ projectId: Id, userId: Id })

@@ -1,7 +1,7 @@
 // Shapes of the tasks unit.
 import { named, t, type Static } from 'trefoil'
 import { TASK_EVENTS, TASK_STATUSES } from '../db/enums.js'
-import { Polygon } from '../projects/schemas.js'
+import { Id, Polygon, TEXT_PATTERN } from '../projects/schemas.js'
 
 /** The most tasks a split may produce; past it the request asks for larger cells. */
 export const MAX_TASKS = 2500
@@ -68,7 +68,7 @@ export const TaskEventIn = named(
   t.Object(
     {
       event: t.Enum(TASK_EVENTS, { description: 'map, finish, validate, good, bad, reset (release a lock), comment' }),
-      comment: t.Optional(t.String({ minLength: 1, maxLength: 2000, transform: ['trim'], description: 'Required with `comment`; optional with the others' })),
+      comment: t.Optional(t.String({ minLength: 1, maxLength: 2000, pattern: TEXT_PATTERN, transform: ['trim'], description: 'Required with `comment`; optional with the others' })),
     },
     { additionalProperties: false },
   ),
@@ -89,4 +89,4 @@ export const TaskHistoryOut = named(
 )
 
 /** Path params naming one task of one project. */
-export const TaskParams = t.Object({ projectId: t.Integer({ minimum: 1 }), taskId: t.Integer({ minimum: 1 }) })
+export const TaskParams = t.Object({ projectId: Id, taskId: Id })

@@ -1,0 +1,168 @@
+// Property tests over the whole fieldwork API (fast-check): for every route in the OpenAPI
+// document, thousands of generated bad path params, queries, bodies, content types and tokens.
+// Whatever comes in: never a 5xx, and every 4xx is the documented JSON body — `{detail: "…"}`,
+// or for a 422 `{detail: [{loc, msg, type}, …]}`.
+import fc from 'fast-check'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import type { InjectResponse } from 'trefoil'
+import { call, signUp, square, startFieldwork, type Account, type Fieldwork } from './fixtures/fieldwork.js'
+
+// runs per route: ~27 routes × 1000 ≈ 24,000 requests, about 20 s here (inject, no sockets)
+const RUNS = Number(process.env.PROPERTY_RUNS ?? 1000)
+
+let fw: Fieldwork
+let accounts: Record<'pm' | 'mapper', Account>
+const known: Record<string, string[]> = { projectId: [], taskId: [], userId: [], submissionId: ['1'], attachmentId: ['1'], id: ['00000000-0000-4000-8000-000000000000'] }
+
+interface Operation {
+  method: string
+  path: string
+  params: string[]
+  query: string[]
+  fields: string[]
+  multipart: boolean
+}
+let operations: Operation[] = []
+
+test.before(async () => {
+  fw = await startFieldwork({ WORKER_THREADS: '2' })
+  accounts = { pm: await signUp(fw.app, 'Pat'), mapper: await signUp(fw.app, 'Mo') }
+  for (let i = 0; i < 2; i++) {
+    const project = (await call(fw.app, 'POST', '/v1/projects', accounts.pm, { name: `Fuzzed ${i}`, area: square(30 + i, 0, 0.02) })).json()
+    await call(fw.app, 'PUT', `/v1/projects/${project.id}/members/${accounts.mapper.id}`, accounts.pm, { role: 'mapper' })
+    const tasks = (await call(fw.app, 'POST', `/v1/projects/${project.id}/tasks`, accounts.pm, { cellMetres: 1000 })).json() as { id: number }[]
+    known.projectId!.push(String(project.id))
+    known.taskId!.push(...tasks.slice(0, 3).map((t) => String(t.id)))
+  }
+  known.userId!.push(String(accounts.mapper.id), String(accounts.pm.id))
+  const document = (await fw.app.inject({ url: '/openapi.json' })).json() as OpenApi
+  operations = Object.entries(document.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(([method, op]) => {
+      const content = op.requestBody?.content ?? {}
+      const schema = resolve(document, Object.values(content)[0]?.schema)
+      return {
+        method: method.toUpperCase(),
+        path,
+        params: (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name),
+        query: (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
+        fields: Object.keys(schema?.properties ?? {}),
+        multipart: 'multipart/form-data' in content,
+      }
+    }),
+  )
+})
+test.after(async () => {
+  await fw?.close()
+})
+
+interface OpenApi {
+  paths: Record<string, Record<string, { parameters?: { in: string; name: string }[]; requestBody?: { content: Record<string, { schema?: SchemaObject }> } }>>
+  components: { schemas: Record<string, SchemaObject> }
+}
+interface SchemaObject {
+  $ref?: string
+  properties?: Record<string, unknown>
+}
+
+function resolve(document: OpenApi, schema: SchemaObject | undefined): SchemaObject | undefined {
+  if (!schema?.$ref) return schema
+  return document.components.schemas[schema.$ref.split('/').pop()!]
+}
+
+const oddText = fc.constantFrom('', ' ', '0', '-1', '1.5', '1e309', '99999999999999999999', 'NaN', 'null', 'true', '[]', '{}', '%00', '..', '\u0000', '٣', 'a'.repeat(3000), '<script>', "'; DROP TABLE users; --")
+const anyText = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 10 }), oddText)
+
+function paramValue(name: string): fc.Arbitrary<string> {
+  const valid = known[name] ?? []
+  const wrong = fc.oneof(anyText, fc.integer().map(String))
+  return valid.length > 0 ? fc.oneof({ arbitrary: fc.constantFrom(...valid), weight: 3 }, { arbitrary: wrong, weight: 2 }) : wrong
+}
+
+// a JSON value that breaks types: wrong kinds, huge numbers, deep nesting, long strings
+const badValue: fc.Arbitrary<unknown> = fc.oneof(
+  fc.jsonValue({ maxDepth: 3 }),
+  oddText,
+  fc.constantFrom(1e308, -1e308, 2 ** 53 + 1, -0, 0.1, Number.MAX_SAFE_INTEGER),
+  fc.record({ type: fc.constantFrom('Polygon', 'MultiPolygon', 'Point'), coordinates: fc.array(fc.array(fc.tuple(fc.double({ noNaN: true }), fc.double({ noNaN: true })), { maxLength: 6 }), { maxLength: 2 }) }),
+  fc.constant(JSON.parse('['.repeat(200) + ']'.repeat(200))),
+)
+
+interface Generated {
+  path: string
+  query: string
+  body: string | undefined
+  contentType: string | undefined
+  who: 'pm' | 'mapper' | 'nobody' | 'forged'
+}
+
+function requests(op: Operation): fc.Arbitrary<Generated> {
+  const path = fc.tuple(...op.params.map((name) => paramValue(name).map((value) => [name, value] as const))).map((pairs) =>
+    pairs.reduce((url, [name, value]) => url.replace(`{${name}}`, encodeURIComponent(value)), op.path),
+  )
+  const query = fc.array(fc.tuple(fc.oneof(fc.constantFrom(...op.query, 'format', 'limit'), fc.string({ maxLength: 6 })), anyText), { maxLength: 4 }).map((pairs) => new URLSearchParams(pairs).toString())
+  const fields = op.fields.length > 0 ? fc.dictionary(fc.constantFrom(...op.fields), badValue, { maxKeys: op.fields.length }) : fc.constant({})
+  const body = fc.oneof(
+    { arbitrary: fields.map((value) => JSON.stringify(value)), weight: 4 },
+    { arbitrary: fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)), weight: 2 },
+    { arbitrary: fc.string({ maxLength: 60 }), weight: 1 },
+    { arbitrary: fc.constant(undefined), weight: 1 },
+  )
+  const contentType = fc.constantFrom('application/json', 'application/json', 'application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=xyz', 'application/json; charset=latin1', undefined)
+  const who = fc.constantFrom('pm', 'pm', 'mapper', 'nobody', 'forged') as fc.Arbitrary<Generated['who']>
+  return fc.record({ path, query, body, contentType, who })
+}
+
+function headers(request: Generated): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (request.who === 'pm' || request.who === 'mapper') Object.assign(out, accounts[request.who].headers)
+  if (request.who === 'forged') out.authorization = 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl'
+  if (request.contentType && request.body !== undefined) out['content-type'] = request.contentType
+  return out
+}
+
+/** What every answer must be: no 5xx; a 4xx is JSON with `detail`, a list of {loc, msg, type} for a 422. */
+function checkAnswer(res: InjectResponse, label: string): void {
+  if (res.status >= 500) throw new Error(`${label} → ${res.status}: ${res.body.slice(0, 300)}`)
+  if (res.status < 400) return
+  if (!String(res.headers['content-type']).startsWith('application/json')) throw new Error(`${label} → ${res.status} is not JSON: ${res.headers['content-type']}`)
+  const body = res.json() as { detail?: unknown }
+  if (res.status === 422) {
+    const ok = Array.isArray(body.detail) && body.detail.length > 0 && body.detail.every((issue: { loc?: unknown; msg?: unknown; type?: unknown }) => Array.isArray(issue.loc) && issue.loc.length > 0 && typeof issue.msg === 'string' && typeof issue.type === 'string')
+    if (!ok) throw new Error(`${label} → 422 without a list of {loc, msg, type}: ${res.body.slice(0, 300)}`)
+  } else if (typeof body.detail !== 'string' || body.detail.length === 0) {
+    throw new Error(`${label} → ${res.status} without a detail message: ${res.body.slice(0, 300)}`)
+  }
+}
+
+test('every API route: generated bad params, queries, bodies and tokens never give a 5xx, always the documented 4xx body', async () => {
+  assert.ok(operations.length >= 25, `${operations.length} routes in the document`)
+  const statuses = new Map<number, number>()
+  for (const op of operations) {
+    if (op.path.startsWith('/health')) continue
+    await fc.assert(
+      fc.asyncProperty(requests(op), async (request) => {
+        const url = request.query ? `${request.path}?${request.query}` : request.path
+        const res = await fw.app.inject({ method: op.method, url, headers: headers(request), ...(request.body === undefined ? {} : { body: request.body }) })
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
+        checkAnswer(res, `${op.method} ${url} (${request.who}, ${request.contentType}) ${String(request.body).slice(0, 200)}`)
+      }),
+      { numRuns: op.method === 'POST' && /users|auth/.test(op.path) ? Math.ceil(RUNS / 5) : RUNS },
+    )
+  }
+  const total = [...statuses.values()].reduce((a, b) => a + b, 0)
+  console.log(`${total} generated requests: ${[...statuses].sort(([a], [b]) => a - b).map(([status, n]) => `${status}×${n}`).join(' ')}`)
+  assert.ok(total >= 5000, `${total} requests`)
+})
+
+test('a valid token still gets a 4xx body for every route with an unknown id or a wrong method', async () => {
+  for (const op of operations) {
+    if (op.params.length === 0) continue
+    const url = op.params.reduce((path, name) => path.replace(`{${name}}`, name === 'id' ? '00000000-0000-4000-8000-000000000001' : '2147483647'), op.path)
+    const res = await fw.app.inject({ method: op.method, url, headers: accounts.pm.headers, ...(op.fields.length ? { body: {} } : {}) })
+    checkAnswer(res, `${op.method} ${url}`)
+    assert.ok(res.status >= 400, `${op.method} ${url} → ${res.status}`)
+  }
+})
+
+test.run()
