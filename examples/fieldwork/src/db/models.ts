@@ -292,16 +292,22 @@ export interface SubmissionExportRow {
 
 /** What exports read, batch by batch. */
 export const exportsQueries = {
+  /** The ids of a project's tasks (what its submissions are found by). */
+  taskIds: (db: Db, projectId: number): Promise<number[]> => db.map('SELECT id FROM tasks WHERE project_id = $1', [projectId], (row: { id: number }) => row.id),
   /**
-   * The next `limit` submissions of a project after the one with id `afterId`, in id order
-   * (keyset pagination: each batch is one short query on the primary key, however far in).
+   * The next `limit` submissions of the given tasks after the one with id `afterId`, in id order
+   * (keyset pagination: each batch walks the primary key from where the last one stopped). The
+   * batch is chosen from `submissions` alone, on its own statistics: joined to `tasks` first, a
+   * planner that takes a project for small (a few dozen tasks are never auto-analysed) sorts all
+   * its submissions for every batch.
    */
-  submissionsAfter: (db: Db, projectId: number, afterId: number, limit: number): Promise<SubmissionExportRow[]> =>
+  submissionsAfter: (db: Db, taskIds: readonly number[], afterId: number, limit: number): Promise<SubmissionExportRow[]> =>
     db.manyOrNone<SubmissionExportRow>(
       `SELECT s.id, s.task_id AS "taskId", t.project_task_index AS "taskIndex", s.user_id AS "userId", u.name AS "userName", s.device_id AS "deviceId",
          ${iso('s.created_at')} AS "createdAt", (SELECT count(*)::int FROM attachments a WHERE a.submission_id = s.id) AS attachments, s.xml
-       FROM submissions s JOIN tasks t ON t.id = s.task_id JOIN users u ON u.id = s.user_id
-       WHERE t.project_id = $1 AND s.id > $2 ORDER BY s.id LIMIT $3`,
-      [projectId, afterId, limit],
+       FROM (SELECT * FROM submissions WHERE task_id = ANY($1::int[]) AND id > $2 ORDER BY id LIMIT $3) s
+       JOIN tasks t ON t.id = s.task_id JOIN users u ON u.id = s.user_id
+       ORDER BY s.id`,
+      [taskIds, afterId, limit],
     ),
 }

@@ -9,9 +9,11 @@ export const BATCH = 1000
 
 /** A project's submissions in id order, one batch at a time, read only when the previous one was consumed. */
 export async function* submissionBatches(db: Db, projectId: number, batch = BATCH): AsyncGenerator<SubmissionExportRow[]> {
+  const taskIds = await exportsQueries.taskIds(db, projectId)
+  if (taskIds.length === 0) return
   let after = 0
   for (;;) {
-    const rows = await exportsQueries.submissionsAfter(db, projectId, after, batch)
+    const rows = await exportsQueries.submissionsAfter(db, taskIds, after, batch)
     if (rows.length === 0) return
     yield rows
     if (rows.length < batch) return
