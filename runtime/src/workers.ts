@@ -1,7 +1,7 @@
 // The worker pool: CPU-bound work off the event loop (the guide's `run_in_threadpool` and
 // `ProcessPoolExecutor`), on piscina, with every way a task can fail turned into a rejection.
 import { availableParallelism } from 'node:os'
-import { pathToFileURL } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { TransferListItem } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import type pgPromise from 'pg-promise'
@@ -10,7 +10,7 @@ import type { DatabaseHandle } from './db.js'
 import { depends, type Dependency } from './depends.js'
 import type { Logger } from './logging.js'
 import { definePlugin, type Plugin } from './plugin.js'
-import { CLOSE_TASK, isFailedReply, PROCESSES_ENV, TASK_FAILED, type RunnerData, type SerializedError, type TaskReply, type TaskRequest, type WorkerReport } from './internal/worker-protocol.js'
+import { CLOSE_TASK, isFailedReply, PROCESSES_ENV, registerTask, TASK_FAILED, TASK_REGISTRY_BYTES, type RunnerData, type SerializedError, type TaskReply, type TaskRequest, type WorkerReport } from './internal/worker-protocol.js'
 
 /** What a task receives besides its input, in its worker thread. */
 export interface TaskContext {
@@ -202,14 +202,17 @@ export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
   const runner = new URL(`./internal/worker-runner.${fromSource ? 'ts' : 'js'}`, here).href
   // the bootstrap is plain JS kept in src/ (shipped in the package), so dist/ finds it too
   const bootstrap = new URL(fromSource ? './internal/worker-bootstrap.mjs' : '../src/internal/worker-bootstrap.mjs', here).href
+  const taskRegistry = new SharedArrayBuffer(TASK_REGISTRY_BYTES)
   const workerData: RunnerData = {
     trefoilRunner: runner,
+    taskRegistry,
     databaseUrl: options.databaseUrl || undefined,
     databasePoolSize: options.databasePoolSize ?? 2,
     trackTaskContext: options.trackTaskContext ?? true,
   }
   const piscina = new Piscina<TaskRequest, TaskReply>({
-    filename: typescript ? bootstrap : runner,
+    // a path, not a file: URL: piscina converts a URL back to a path on every run
+    filename: fileURLToPath(typescript ? bootstrap : runner),
     workerData,
     minThreads: size,
     maxThreads: size,
@@ -255,6 +258,18 @@ export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
     }
   })
 
+  /** The pool's index of each task module (see TaskRequest; 0 is the close task), negative when the registry was full. */
+  const taskIndexes = new Map<string, number>()
+  const indexOf = (url: string): number => {
+    let index = taskIndexes.get(url)
+    if (index === undefined) {
+      index = taskIndexes.size + 1
+      if (!registerTask(taskRegistry, url)) index = -index
+      taskIndexes.set(url, index)
+    }
+    return index
+  }
+
   // The hot path, kept to one promise chain: no async function, no options object for piscina
   // unless there is a signal or a transfer list.
   function run(task: TaskSource, input?: unknown, runOptions?: RunOptions): Promise<unknown> {
@@ -272,19 +287,20 @@ export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
     const userSignal = runOptions?.signal
     const signal = timeout && userSignal ? AbortSignal.any([userSignal, timeout]) : (timeout ?? userSignal)
     const transferList = runOptions?.transferList as TransferListItem[] | undefined
-    const request: TaskRequest = { task: url, input, id }
+    const index = indexOf(url)
+    const request: TaskRequest = index > 0 ? [index, input, id] : [-index, input, id, url]
     inFlight++
     const pending = signal || transferList ? piscina.run(request, { signal: signal ?? null, transferList }) : piscina.run(request)
     return pending.then(
       (reply) => {
         done(id)
         answered++
-        if (!isFailedReply(reply)) {
-          completed++
-          return reply
+        if (isFailedReply(reply)) {
+          failed++
+          throw fromSerialized(reply[TASK_FAILED], url)
         }
-        failed++
-        throw fromSerialized(reply[TASK_FAILED], url)
+        completed++
+        return reply
       },
       async (error: unknown) => {
         failed++
@@ -328,7 +344,7 @@ export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
       // one close task per worker; each holds its thread until all arrived (see worker-runner)
       const workers = piscina.threads.length
       const barrier = new SharedArrayBuffer(4)
-      await Promise.allSettled(Array.from({ length: workers }, () => piscina.run({ task: CLOSE_TASK, id: 0, input: { barrier, workers, timeoutMs: CLOSE_BARRIER_TIMEOUT_MS } })))
+      await Promise.allSettled(Array.from({ length: workers }, () => piscina.run([CLOSE_TASK, { barrier, workers, timeoutMs: CLOSE_BARRIER_TIMEOUT_MS }, 0] satisfies TaskRequest)))
     }
     await piscina.destroy()
   }

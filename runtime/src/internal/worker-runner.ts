@@ -5,7 +5,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads'
 import type pgPromise from 'pg-promise'
 
-import { CLOSE_TASK, TASK_FAILED, type RunnerData, type SerializedError, type TaskReply, type TaskRequest, type WorkerReport } from './worker-protocol.js'
+import { CLOSE_TASK, registeredTask, TASK_FAILED, type RunnerData, type SerializedError, type TaskReply, type TaskRequest, type WorkerReport } from './worker-protocol.js'
 
 if (isMainThread) throw new Error('worker-runner is loaded by the worker pool in its threads, never imported')
 
@@ -21,6 +21,7 @@ interface Running {
 type TaskFn = (input: unknown, ctx: unknown) => unknown
 
 interface Loaded {
+  url: string
   fn: TaskFn
   /** Known to answer with a promise (an async function, or it returned one before): runs tracked. */
   async: boolean
@@ -28,7 +29,8 @@ interface Loaded {
 
 const data = workerData as RunnerData
 const current = new AsyncLocalStorage<Running>()
-const modules = new Map<string, Loaded>()
+/** Task modules by the pool's index for them. */
+const modules: (Loaded | undefined)[] = []
 const AsyncFunction = (async () => {}).constructor
 let db: pgPromise.IDatabase<{}> | undefined
 let pgp: pgPromise.IMain | undefined
@@ -90,16 +92,23 @@ process.on('unhandledRejection', onUncaught)
  * synchronous task is answered synchronously: no promise of ours on the hot path.
  */
 export default function runTask(request: TaskRequest): TaskReply | Promise<TaskReply> {
-  if (request.task === CLOSE_TASK) return closeWorkerDb(request.input as CloseInput)
-  const loaded = modules.get(request.task)
-  if (!loaded) return load(request.task).then(() => runTask(request), failedReply)
+  const loaded = modules[request[0]]
+  if (loaded === undefined) return firstRun(request)
   if (loaded.async && !tracking && data.trackTaskContext) tracking = true
-  const running: Running = { id: request.id, task: request.task, replied: false, tracked: tracking, fail: noop }
+  const running: Running = { id: request[2], task: loaded.url, replied: false, tracked: tracking, fail: noop }
   runningNow = running
   lastRunning = running
-  if (tracking) return current.run(running, invoke, loaded, request.input, running)
+  if (tracking) return current.run(running, invoke, loaded, request[1], running)
   lastUntracked = running
-  return invoke(loaded, request.input, running)
+  return invoke(loaded, request[1], running)
+}
+
+/** A task index this worker has not loaded yet: the close task, or a module to load. */
+function firstRun(request: TaskRequest): TaskReply | Promise<TaskReply> {
+  const [index, input, , url = registeredTask(data.taskRegistry, index)] = request
+  if (index === CLOSE_TASK) return closeWorkerDb(input as CloseInput)
+  if (url === undefined) return failedReply(new Error(`Task index ${index} is not in the pool's task registry`))
+  return load(index, url).then(() => runTask(request), failedReply)
 }
 
 function invoke(loaded: Loaded, input: unknown, running: Running): TaskReply | Promise<TaskReply> {
@@ -140,10 +149,10 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function'
 }
 
-async function load(url: string): Promise<void> {
+async function load(index: number, url: string): Promise<void> {
   const mod = (await import(url)) as { default?: unknown }
   if (typeof mod.default !== 'function') throw new TypeError(`Task module ${url} has no default export function`)
-  modules.set(url, { fn: mod.default as TaskFn, async: mod.default instanceof AsyncFunction })
+  modules[index] = { url, fn: mod.default as TaskFn, async: mod.default instanceof AsyncFunction }
 }
 
 // One context object for every task of this worker: `db` opens lazily, once per worker.
