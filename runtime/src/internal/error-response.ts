@@ -7,7 +7,7 @@ import type { RequestContext } from './context.js'
 
 // Headers that describe the request, the route or the site's policy rather than the failed
 // body, kept on errors.
-const KEPT_HEADERS = new Set(['allow', 'vary', 'x-request-id', 'www-authenticate', 'retry-after', 'x-content-type-options', 'referrer-policy', 'strict-transport-security'])
+const KEPT_HEADERS = new Set(['allow', 'connection', 'vary', 'x-request-id', 'www-authenticate', 'retry-after', 'x-content-type-options', 'referrer-policy', 'strict-transport-security'])
 
 interface ClientError {
   status: number

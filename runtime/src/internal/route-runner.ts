@@ -66,6 +66,7 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
   const multipartPlan = options.multipart ? compileMultipart(options.multipart, tempDir, fail) : undefined
   const uploadPlan = options.upload ? compileUpload(options.upload, tempDir, fail) : undefined
   const uploadNames = multipartPlan ? ['fields', 'files'] : uploadPlan ? ['upload'] : []
+  const hasBody = multipartPlan !== undefined || uploadPlan !== undefined
 
   const use = { ...definition.groupUse }
   for (const [key, dep] of Object.entries(options.use ?? {})) {
@@ -120,32 +121,33 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
         input.body = body.value
       }
     }
-    let uploads: TempCleanup | undefined
-    if (multipartPlan) {
-      const form = await readMultipart(ctx, multipartPlan)
-      issues.push(...form.issues)
-      input.fields = form.fields
-      input.files = form.files
-      uploads = form.cleanup
-    } else if (uploadPlan) {
-      const upload = await readUpload(ctx, uploadPlan)
-      issues.push(...upload.issues)
-      input.upload = upload.file
-      uploads = upload.cleanup
-    }
     const scope = roots.length > 0 ? new RequestScope(ctx, app, raw) : undefined
     if (scope && validateDeps) scope.validate(closure, issues)
     if (issues.length > 0) {
-      // a request that fails validation keeps none of its files, not even until the response
-      await uploads?.discard()
+      if (hasBody) closeAfterResponse(ctx)
       throw new ValidationError(dedupe(issues))
     }
 
+    let uploads: TempCleanup | undefined
     let streamed: boolean
     try {
       if (scope) {
         const pending = scope.resolveInto(roots, input)
         if (pending) await pending
+      }
+      // an upload is read only once the dependencies agreed (auth, roles, the row it belongs to):
+      // a 401, 403 or 404 answers before the client has sent a gigabyte for nothing
+      if (multipartPlan) {
+        const form = await readMultipart(ctx, multipartPlan)
+        uploads = form.cleanup
+        input.fields = form.fields
+        input.files = form.files
+        if (form.issues.length > 0) await refuse(uploads, form.issues)
+      } else if (uploadPlan) {
+        const upload = await readUpload(ctx, uploadPlan)
+        uploads = upload.cleanup
+        input.upload = upload.file
+        if (upload.issues.length > 0) await refuse(uploads, upload.issues)
       }
       const result = handler(input)
       streamed = await send(ctx, target, result instanceof Promise ? await result : result)
@@ -154,6 +156,7 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
         await scope.settle()
         await scope.cleanup(error).catch((cleanupError: unknown) => env.logCleanupFailure(name, cleanupError))
       }
+      if (hasBody && !ctx.req.complete) closeAfterResponse(ctx)
       throw error
     } finally {
       uploads?.handlerDone()
@@ -165,6 +168,20 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
   }
 
   return { definition, name, serve, dependencies: () => closure, replan }
+}
+
+/** A request that fails validation keeps none of its files, not even until the response. */
+async function refuse(uploads: TempCleanup | undefined, issues: ValidationIssue[]): Promise<never> {
+  await uploads?.discard()
+  throw new ValidationError(dedupe(issues))
+}
+
+/**
+ * Refused before its body was read: the connection closes after the answer, so the client stops
+ * sending (Node would otherwise read and discard the rest of an upload to reuse the connection).
+ */
+function closeAfterResponse(ctx: RequestContext): void {
+  if (!ctx.headerSent) ctx.set('Connection', 'close')
 }
 
 function responseLookup(spec: ResponseSpec | undefined): (status: number) => TSchema | undefined {
