@@ -11,6 +11,7 @@ export interface ReplyOptions {
 
 /** What a handler returned besides a plain value; built by the helpers below, read by the runner. */
 export type Reply =
+  | { readonly kind: 'value'; readonly status: number; readonly headers: Record<string, string> | undefined; readonly value: unknown }
   | { readonly kind: 'json'; readonly status: number | undefined; readonly headers: Record<string, string> | undefined; readonly value: unknown; readonly schema: TSchema | undefined }
   | { readonly kind: 'html'; readonly status: number | undefined; readonly headers: Record<string, string> | undefined; readonly markup: string }
   | { readonly kind: 'view'; readonly status: number | undefined; readonly headers: Record<string, string> | undefined; readonly view: string; readonly data: object }
@@ -49,12 +50,13 @@ export function fastJson(value: unknown, schema?: TSchema, options: ReplyOptions
 }
 
 /**
- * 201 Created with the new object (shaped by the route's 201 schema) and an optional `Location`.
+ * 201 Created with the new object and an optional `Location`: answered as a plain return is, JSON
+ * shaped by the route's 201 schema, or the route's view for htmx and browsers.
  * @example return created(project, { location: `/v1/projects/${project.id}` })
  */
 export function created(value: unknown, options: { location?: string; headers?: Record<string, string> } = {}): Reply {
   const headers = options.location ? { ...options.headers, location: options.location } : options.headers
-  return reply({ kind: 'json', status: 201, headers, value, schema: undefined })
+  return reply({ kind: 'value', status: 201, headers, value })
 }
 
 /** The source of an HTML reply: markup, or an EJS view of the app's `views` folder with its data. */

@@ -1,13 +1,14 @@
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createApp, defineUnit, depends, html, t } from 'trefoil'
+import { createApp, created, defineUnit, depends, html, t } from 'trefoil'
 
 const views = fileURLToPath(new URL('./fixtures/views', import.meta.url))
 const ProjectOut = t.Object({ id: t.Integer(), name: t.String() })
 const unit = defineUnit('projects', { prefix: '/v1/projects' }, (r) => {
   r.get('/', { response: t.Array(ProjectOut), view: 'projects/list' }, () => [{ id: 1, name: 'Roads <north>', owner: 'x' }])
   r.get('/:id', { response: ProjectOut, view: 'projects/show' }, ({ params }) => ({ id: Number(params.id), name: 'Rivers', title: 'Rivers' }))
+  r.post('/', { body: t.Object({ name: t.String() }), response: { 201: ProjectOut }, view: 'projects/show' }, ({ body }) => created({ id: 12, name: body.name, secret: 'x' }, { location: '/v1/projects/12' }))
   r.get('/:id/card', ({ params }) => html({ view: 'projects/show', data: { id: params.id, name: 'Card' } }))
 })
 const app = createApp({ plugins: [unit], views: { dir: views, layout: 'layout' } })
@@ -22,6 +23,18 @@ test('one route answers JSON to API clients and its view to browsers', async () 
   assert.match(page.body, /<nav>Projects<\/nav>/)
   assert.match(page.body, /<main><article id="project-4"><h1>Rivers<\/h1><\/article>/)
   assert.match(String(page.headers.vary), /Accept/)
+})
+
+test('created() answers 201 + Location with the route view for htmx, and shaped JSON for API clients', async () => {
+  const api = await app.inject({ method: 'POST', url: '/v1/projects', body: { name: 'Wells' } })
+  assert.is(api.status, 201)
+  assert.is(api.headers.location, '/v1/projects/12')
+  assert.equal(api.json(), { id: 12, name: 'Wells' })
+  const htmx = await app.inject({ method: 'POST', url: '/v1/projects', body: { name: 'Wells' }, headers: { 'hx-request': 'true' } })
+  assert.is(htmx.status, 201)
+  assert.is(htmx.headers.location, '/v1/projects/12')
+  assert.is(htmx.headers['content-type'], 'text/html; charset=utf-8')
+  assert.match(htmx.body, /<article id="project-12"><h1>Wells<\/h1><\/article>/)
 })
 
 test('htmx requests get the fragment alone, escaped', async () => {

@@ -37,6 +37,10 @@ export function send(ctx: RequestContext, target: SendTarget, result: unknown): 
   }
   if (result.headers) ctx.set(result.headers)
   switch (result.kind) {
+    case 'value':
+      if (target.view && wantsHtml(ctx)) return sendView(ctx, target, target.view, viewData(result.value), result.status)
+      sendJson(ctx, target, result.value, result.status, undefined)
+      return false
     case 'json':
       sendJson(ctx, target, result.value, result.status ?? target.status, result.schema)
       return false
