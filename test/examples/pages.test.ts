@@ -1,9 +1,11 @@
 // The fieldwork pages through `app.inject()`: cookie sessions, CSRF on unsafe methods, views for
-// browsers and fragments for htmx on the same routes as the JSON API, sign-in redirects.
+// browsers and fragments for htmx on the same routes as the JSON API, sign-in redirects, reading
+// without JavaScript (plain forms and links), search as you type, the task grid as SVG, a split
+// polled to its end, the members page.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { InjectResponse } from 'trefoil'
-import { startFieldwork, type Fieldwork } from './fixtures/fieldwork.js'
+import { call, makeAdmin, signUp, square, startFieldwork, type Fieldwork } from './fixtures/fieldwork.js'
 
 let fw: Fieldwork
 
@@ -19,15 +21,36 @@ function cookiesOf(res: InjectResponse): Map<string, string> {
   return new Map(lines.map((line) => [line.split('=')[0]!, line]))
 }
 
+interface Session {
+  cookie: string
+  csrf: string
+  /** Headers of an htmx request on this session (with the CSRF token). */
+  hx: Record<string, string>
+  /** Headers of a browser navigating to a page. */
+  page: Record<string, string>
+}
+
 /** Signs up through the page's form (htmx): the answer starts a cookie session. */
-async function browserSession(name: string): Promise<{ cookie: string; csrf: string }> {
-  const res = await fw.app.inject({ method: 'POST', url: '/v1/users', headers: { 'hx-request': 'true' }, body: { email: `${name.toLowerCase()}@example.org`, name, password: 'long enough' } })
+async function browserSession(name: string, options: { admin?: boolean } = {}): Promise<Session> {
+  const email = `${name.toLowerCase()}@example.org`
+  const res = await fw.app.inject({ method: 'POST', url: '/v1/users', headers: { 'hx-request': 'true' }, body: { email, name, password: 'long enough' } })
   assert.is(res.status, 204, res.body)
   assert.is(res.headers['hx-redirect'], '/v1/projects')
+  if (options.admin) await makeAdmin(fw.app, email)
   const set = cookiesOf(res)
   const session = set.get('session')!.split(';')[0]!
-  const csrf = set.get('csrf_token')!.split(';')[0]!
-  return { cookie: `${session}; ${csrf}`, csrf: csrf.split('=')[1]! }
+  const csrfCookie = set.get('csrf_token')!.split(';')[0]!
+  const cookie = `${session}; ${csrfCookie}`
+  const csrf = csrfCookie.split('=')[1]!
+  return { cookie, csrf, hx: { cookie, 'hx-request': 'true', 'x-csrf-token': csrf }, page: { cookie, accept: 'text/html' } }
+}
+
+const AREA = { type: 'Polygon', coordinates: [[[0, 0], [0.01, 0], [0.01, 0.01], [0, 0.01], [0, 0]]] }
+
+async function newProject(who: Session, body: Record<string, unknown>): Promise<number> {
+  const made = await fw.app.inject({ method: 'POST', url: '/v1/projects', headers: { cookie: who.cookie, 'x-csrf-token': who.csrf }, body })
+  assert.is(made.status, 201, made.body)
+  return made.json().id as number
 }
 
 test('signing up through the page starts a session: HttpOnly session cookie, readable CSRF cookie', async () => {
@@ -61,91 +84,198 @@ test('a browser without a session is sent to /login; htmx is told to go there; A
   assert.equal(api.json(), { detail: 'Not authenticated' })
   const login = await fw.app.inject({ url: '/login', headers: { accept: 'text/html' } })
   assert.is(login.status, 200)
-  assert.match(login.body, '<form id="signup" hx-post="/v1/users"')
+  assert.match(login.body, '<form id="signup" hx-post="/v1/users" method="post" action="/v1/users"')
+})
+
+test('without JavaScript the sign-in forms post as plain forms: 303 to the projects with a session, or the page again with the error', async () => {
+  const form = { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }
+  const signedUp = await fw.app.inject({ method: 'POST', url: '/v1/users', headers: form, body: 'name=Noor&email=noor%40example.org&password=long+enough' })
+  assert.is(signedUp.status, 303)
+  assert.is(signedUp.headers.location, '/v1/projects')
+  assert.ok(cookiesOf(signedUp).has('session'))
+  const taken = await fw.app.inject({ method: 'POST', url: '/v1/users', headers: form, body: 'name=Noor&email=noor%40example.org&password=long+enough' })
+  assert.is(taken.status, 409)
+  assert.match(taken.body, '<!doctype html>')
+  assert.match(taken.body, '<div class="trefoil-error" role="alert"><p>An account with this email already exists</p></div>')
+  const wrong = await fw.app.inject({ method: 'POST', url: '/v1/auth/sessions', headers: form, body: 'email=noor%40example.org&password=nope' })
+  assert.is(wrong.status, 401)
+  assert.match(wrong.body, '<p>Incorrect email or password</p>')
+  assert.match(wrong.body, '<form id="login"')
+  const ok = await fw.app.inject({ method: 'POST', url: '/v1/auth/sessions', headers: form, body: 'email=noor%40example.org&password=long+enough' })
+  assert.is(ok.status, 303)
+  const session = cookiesOf(ok).get('session')!.split(';')[0]!
+  const page = await fw.app.inject({ url: '/v1/projects', headers: { cookie: session, accept: 'text/html' } })
+  assert.is(page.status, 200)
+  assert.match(page.body, 'Signed in as Noor')
+  const api = await fw.app.inject({ method: 'POST', url: '/v1/users', body: { name: 'Jo', email: 'jo@example.org', password: 'long enough' } })
+  assert.is(api.status, 201, 'an API client still gets the new account as JSON')
 })
 
 test('a page shows the signed-in user (escaped) and gives htmx the session CSRF token', async () => {
-  const { cookie, csrf } = await browserSession('Zoe')
-  const page = await fw.app.inject({ url: '/v1/projects', headers: { cookie, accept: 'text/html' } })
-  assert.is(page.status, 200)
-  assert.match(page.body, 'Signed in as Zoe')
-  assert.match(page.body, `<body hx-ext="json-form" hx-headers='{&#34;X-CSRF-Token&#34;:&#34;${csrf}&#34;}'>`)
-  assert.match(String(page.headers['content-security-policy']), "default-src 'self'")
-  assert.match(String(page.headers.vary), 'Accept')
-  const me = await fw.app.inject({ url: '/v1/users/me', headers: { cookie, accept: 'text/html' } })
+  const { cookie, csrf, page } = await browserSession('Zoe')
+  const res = await fw.app.inject({ url: '/v1/projects', headers: page })
+  assert.is(res.status, 200)
+  assert.match(res.body, /^<!doctype html>/)
+  assert.match(res.body, 'Signed in as Zoe')
+  assert.match(res.body, `<body hx-ext="json-form" hx-headers='{&#34;X-CSRF-Token&#34;:&#34;${csrf}&#34;}'>`)
+  assert.match(String(res.headers['content-security-policy']), "default-src 'self'")
+  assert.match(String(res.headers.vary), 'Accept')
+  assert.not.match(res.body, 'id="new-project"', 'only an organisation admin gets the new-project form')
+  const me = await fw.app.inject({ url: '/v1/users/me', headers: page })
   assert.match(me.body, '<h1>Zoe</h1>')
   const json = await fw.app.inject({ url: '/v1/projects', headers: { cookie } })
   assert.ok(Array.isArray(json.json()), 'the same URL answers JSON to an API client')
 })
 
 test('CSRF: an unsafe request on the cookie session needs the token; with it htmx gets the new row', async () => {
-  const { cookie, csrf } = await browserSession('Carl')
+  const { cookie, csrf, hx, page } = await browserSession('Carl', { admin: true })
+  assert.match((await fw.app.inject({ url: '/v1/projects', headers: page })).body, '<form id="new-project" hx-post="/v1/projects"')
   const body = { name: 'Roads <north>', priority: 3 }
   const forged = await fw.app.inject({ method: 'POST', url: '/v1/projects', headers: { cookie, 'hx-request': 'true' }, body })
   assert.is(forged.status, 403)
   assert.match(forged.body, 'CSRF token missing or invalid')
-  const wrong = await fw.app.inject({ method: 'POST', url: '/v1/projects', headers: { cookie, 'hx-request': 'true', 'x-csrf-token': 'x'.repeat(43) }, body })
+  const wrong = await fw.app.inject({ method: 'POST', url: '/v1/projects', headers: { ...hx, 'x-csrf-token': 'x'.repeat(43) }, body })
   assert.is(wrong.status, 403)
-  const row = await fw.app.inject({ method: 'POST', url: '/v1/projects', headers: { cookie, 'hx-request': 'true', 'x-csrf-token': csrf }, body })
+  const row = await fw.app.inject({ method: 'POST', url: '/v1/projects', headers: hx, body: { ...body, area: AREA } })
   assert.is(row.status, 201)
-  assert.match(row.body, /^<tr id="project-\d+"><td>\d+<\/td><td><a href="\/v1\/projects\/\d+">Roads &lt;north&gt;<\/a><\/td><td>3<\/td><td>not set<\/td><\/tr>/)
+  assert.match(row.body, /^<tr id="project-(\d+)"><td>\1<\/td><td><a href="\/v1\/projects\/\1">Roads &lt;north&gt;<\/a><\/td><td>3<\/td><td>set<\/td><td>0<\/td><\/tr>/)
+  assert.is(csrf.length > 20, true)
 })
 
 test('htmx gets a 422 fragment listing every bad field, and a 409 fragment for a taken name', async () => {
-  const { cookie, csrf } = await browserSession('Ines')
-  const headers = { cookie, 'hx-request': 'true', 'x-csrf-token': csrf }
-  const invalid = await fw.app.inject({ method: 'POST', url: '/v1/projects', headers, body: { name: '  ', priority: 11 } })
+  const { hx } = await browserSession('Ines', { admin: true })
+  const invalid = await fw.app.inject({ method: 'POST', url: '/v1/projects', headers: hx, body: { name: '  ', priority: 11 } })
   assert.is(invalid.status, 422)
   assert.match(invalid.body, /^<div class="trefoil-error" role="alert" data-status="422"><p>Please correct the highlighted fields<\/p><ul>/)
   assert.match(invalid.body, '<li data-loc="body.name">')
   assert.match(invalid.body, '<li data-loc="body.priority">')
-  await fw.app.inject({ method: 'POST', url: '/v1/projects', headers, body: { name: 'Twice' } })
-  const taken = await fw.app.inject({ method: 'POST', url: '/v1/projects', headers, body: { name: 'Twice' } })
+  await fw.app.inject({ method: 'POST', url: '/v1/projects', headers: hx, body: { name: 'Twice' } })
+  const taken = await fw.app.inject({ method: 'POST', url: '/v1/projects', headers: hx, body: { name: 'Twice' } })
   assert.is(taken.status, 409)
   assert.match(taken.body, 'A project with this name already exists')
 })
 
-test('the project page loads its tasks with htmx; splitting and locking answer fragments', async () => {
-  const { cookie, csrf } = await browserSession('Tom')
-  const headers = { cookie, 'hx-request': 'true', 'x-csrf-token': csrf }
-  const area = { type: 'Polygon', coordinates: [[[0, 0], [0.01, 0], [0.01, 0.01], [0, 0.01], [0, 0]]] }
-  const made = await fw.app.inject({ method: 'POST', url: '/v1/projects', headers: { cookie, 'x-csrf-token': csrf }, body: { name: 'Tom project', area } })
-  const id = made.json().id as number
-  const page = await fw.app.inject({ url: `/v1/projects/${id}`, headers: { cookie, accept: 'text/html' } })
-  assert.match(page.body, `<div id="task-list" hx-get="/v1/projects/${id}/tasks" hx-trigger="load"`)
-  const empty = await fw.app.inject({ url: `/v1/projects/${id}/tasks`, headers })
-  assert.match(empty.body, `<form hx-post="/v1/projects/${id}/tasks"`)
-  const split = await fw.app.inject({ method: 'POST', url: `/v1/projects/${id}/tasks`, headers, body: { cellMetres: 600 } })
-  assert.is(split.status, 201)
-  const rows = split.body.match(/<tr id="task-\d+">/g) ?? []
-  assert.is(rows.length, 4)
-  const taskId = /<tr id="task-(\d+)">/.exec(split.body)![1]
-  const locked = await fw.app.inject({ method: 'POST', url: `/v1/projects/${id}/tasks/${taskId}/events`, headers, body: { event: 'map' } })
-  assert.is(locked.status, 201)
-  assert.match(locked.body, `<tr id="task-${taskId}">`)
-  assert.match(locked.body, '<td class="status">locked for mapping</td>')
+test('search as you type: the box asks htmx for the list as keys go up; the answer holds only the matching rows; without JavaScript it is a GET form', async () => {
+  const admin = await browserSession('Sara', { admin: true })
+  for (const name of ['Search: water points', 'Search: schools', 'Search: Water towers']) await newProject(admin, { name })
+  const page = await fw.app.inject({ url: '/v1/projects', headers: admin.page })
+  assert.match(page.body, '<form id="project-search" class="inline" method="get" action="/v1/projects" role="search">')
+  assert.match(page.body, /<input type="search" name="q" value=""[^>]*hx-get="\/v1\/projects" hx-trigger="keyup changed delay:300ms, search" hx-target="#project-results" hx-select="#project-results"/)
+  const found = await fw.app.inject({ url: '/v1/projects?q=water', headers: admin.hx })
+  assert.is(found.status, 200)
+  const rows = [...found.body.matchAll(/<a href="\/v1\/projects\/\d+">([^<]+)<\/a>/g)].map((m) => m[1])
+  assert.equal(rows.sort(), ['Search: Water towers', 'Search: water points'])
+  assert.match(found.body, '<div id="project-results">')
+  const none = await fw.app.inject({ url: '/v1/projects?q=%3Cnothing%3E', headers: admin.page })
+  assert.match(none.body, 'No project matches “&lt;nothing&gt;”.')
+  assert.match(none.body, 'value="&lt;nothing&gt;"', 'the box keeps what was searched')
+  const firstPage = await fw.app.inject({ url: '/v1/projects?q=search&limit=2', headers: admin.page })
+  assert.match(firstPage.body, '<a rel="next" href="/v1/projects?q=search&amp;limit=2&amp;offset=2">Next page</a>')
+  const second = await fw.app.inject({ url: '/v1/projects?q=search&limit=2&offset=2', headers: admin.page })
+  assert.match(second.body, '<a rel="prev" href="/v1/projects?q=search&amp;limit=2">Previous page</a>')
+  assert.not.match(second.body, 'rel="next"')
+})
+
+test('the project page reads without JavaScript: plain links to its tasks and members, which are pages too', async () => {
+  const admin = await browserSession('Rea', { admin: true })
+  const id = await newProject(admin, { name: 'Readable', area: AREA })
+  const page = await fw.app.inject({ url: `/v1/projects/${id}`, headers: admin.page })
+  assert.match(page.body, `<div id="task-list" hx-get="/v1/projects/${id}/tasks" hx-trigger="load" hx-swap="outerHTML"><a href="/v1/projects/${id}/tasks">See the tasks</a></div>`)
+  assert.match(page.body, `<a href="/v1/projects/${id}/members">Members</a>`)
+  assert.match(page.body, /Area: a polygon of 4 points, [\d.]+ km²/)
+  const tasks = await fw.app.inject({ url: `/v1/projects/${id}/tasks`, headers: admin.page })
+  assert.match(tasks.body, /^<!doctype html>/)
+  assert.match(tasks.body, `<a href="/v1/projects/${id}">Back to the project</a>`)
+  assert.match(tasks.body, `<form id="split-form" class="inline" hx-post="/v1/projects/${id}/task-splits"`)
+})
+
+test('the task grid is an SVG drawn on the server: a cell per task coloured by state, linked to its page, with a legend; an event redraws it', async () => {
+  const admin = await browserSession('Tom', { admin: true })
+  const id = await newProject(admin, { name: 'Tom project', area: AREA })
+  const split = await fw.app.inject({ method: 'POST', url: `/v1/projects/${id}/tasks`, headers: admin.hx, body: { cellMetres: 600 } })
+  assert.is(split.status, 201, split.body)
+  const list = await fw.app.inject({ url: `/v1/projects/${id}/tasks`, headers: admin.hx })
+  const cells = [...list.body.matchAll(/<a href="\/v1\/projects\/\d+\/tasks\/(\d+)" id="cell-\1" class="s-(\w+)" data-status="\2"><title>Task \d+: [\w ]+<\/title><path d="M[\d. LZM-]+Z"\/>/g)]
+  assert.is(cells.length, 4)
+  assert.ok(cells.every((cell) => cell[2] === 'ready'))
+  assert.match(list.body, `<figure id="task-grid" hx-get="/v1/projects/${id}/tasks" hx-trigger="refresh" hx-select="#task-grid" hx-swap="outerHTML">`)
+  assert.match(list.body, /<svg class="task-grid" role="img" aria-label="Map of the 4 tasks by state" viewBox="-4 -4 608 \d+"/)
+  assert.match(list.body, '<li class="s-ready" data-state="ready"><span class="swatch"></span>Ready: 4</li>')
+  assert.match(list.body, '<li class="s-locked_for_mapping" data-state="locked_for_mapping"><span class="swatch"></span>Being mapped: 0</li>')
+  const taskId = cells[0]![1]!
+  const locked = await fw.app.inject({ method: 'POST', url: `/v1/projects/${id}/tasks/${taskId}/events`, headers: admin.hx, body: { event: 'map' } })
+  assert.is(locked.status, 201, locked.body)
+  assert.match(locked.body, `<tr id="task-${taskId}" class="s-locked_for_mapping">`)
   assert.match(locked.body, '<td>Tom</td>')
-  const taskPage = await fw.app.inject({ url: `/v1/projects/${id}/tasks/${taskId}`, headers: { cookie, accept: 'text/html' } })
-  assert.is(taskPage.status, 200)
-  assert.match(taskPage.body, `hx-get="/v1/projects/${id}/tasks/${taskId}/events" hx-trigger="load"`)
-  const history = await fw.app.inject({ url: `/v1/projects/${id}/tasks/${taskId}/events`, headers })
+  assert.match(locked.body, /<button hx-post="[^"]+\/events" hx-vals='{&#34;event&#34;:&#34;finish&#34;}' hx-target="#task-\d+" hx-swap="outerHTML" data-errors="#task-errors" data-refresh="#task-grid">Mark mapped<\/button>/)
+  const redrawn = await fw.app.inject({ url: `/v1/projects/${id}/tasks`, headers: admin.hx })
+  assert.match(redrawn.body, `id="cell-${taskId}" class="s-locked_for_mapping"`)
+  assert.match(redrawn.body, 'Being mapped: 1</li>')
+  const conflict = await fw.app.inject({ method: 'POST', url: `/v1/projects/${id}/tasks/${taskId}/events`, headers: admin.hx, body: { event: 'good' } })
+  assert.is(conflict.status, 409)
+  assert.match(conflict.body, /^<div class="trefoil-error" role="alert" data-status="409">/)
+  const taskPage = await fw.app.inject({ url: `/v1/projects/${id}/tasks/${taskId}`, headers: admin.page })
+  assert.match(taskPage.body, `<div hx-get="/v1/projects/${id}/tasks/${taskId}/events" hx-trigger="load" hx-swap="outerHTML"><a href="/v1/projects/${id}/tasks/${taskId}/events">See the history</a></div>`)
+  assert.match(taskPage.body, `<figure id="task-grid" hx-get="/v1/projects/${id}/tasks/${taskId}"`)
+  const history = await fw.app.inject({ url: `/v1/projects/${id}/tasks/${taskId}/events`, headers: admin.hx })
   assert.match(history.body, 'Tom: map → locked for mapping')
-  const submissions = await fw.app.inject({ url: `/v1/projects/${id}/tasks/${taskId}/submissions`, headers })
+  const submissions = await fw.app.inject({ url: `/v1/projects/${id}/tasks/${taskId}/submissions`, headers: admin.hx })
   assert.match(submissions.body, '<form id="new-submission"')
 })
 
+test('the split form runs in the background and its progress is polled by htmx until the task list replaces it', async () => {
+  const admin = await browserSession('Ada', { admin: true })
+  const id = await newProject(admin, { name: 'Polled split', area: square(36.8, -1.3, 0.02) })
+  const started = await fw.app.inject({ method: 'POST', url: `/v1/projects/${id}/task-splits`, headers: admin.hx, body: { cellMetres: 200 } })
+  assert.is(started.status, 202, started.body)
+  const poll = /<div id="split-progress" data-status="pending" hx-get="(\/v1\/projects\/\d+\/task-splits\/[0-9a-f-]{36})" hx-trigger="load delay:500ms" hx-swap="outerHTML">/.exec(started.body)
+  assert.ok(poll, started.body)
+  let body = ''
+  for (let i = 0; i < 200; i++) {
+    const res = await fw.app.inject({ url: poll![1]!, headers: admin.hx })
+    assert.is(res.status, 200, res.body)
+    body = res.body
+    if (!body.includes('hx-trigger="load delay:500ms"')) break
+    assert.match(body, /<progress max="100" value="\d+">/)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  assert.match(body, `<div id="split-progress" data-status="done" hx-get="/v1/projects/${id}/tasks" hx-trigger="load" hx-target="#task-list" hx-swap="outerHTML">`)
+  assert.match(body, /Split into \d+ tasks/)
+  const json = await call(fw.app, 'GET', poll![1]!, undefined)
+  assert.is(json.status, 401)
+  const missing = await fw.app.inject({ url: `/v1/projects/${id}/task-splits/00000000-0000-4000-8000-000000000000`, headers: admin.hx })
+  assert.is(missing.status, 404)
+  assert.match(missing.body, 'Task split 00000000-0000-4000-8000-000000000000 not found')
+})
+
 test('a project manager sets the area from the project page; htmx gets the page body back', async () => {
-  const { cookie, csrf } = await browserSession('Ada')
-  const headers = { cookie, 'hx-request': 'true', 'x-csrf-token': csrf }
-  const id = (await fw.app.inject({ method: 'POST', url: '/v1/projects', headers: { cookie, 'x-csrf-token': csrf }, body: { name: 'Ada project' } })).json().id as number
-  const page = await fw.app.inject({ url: `/v1/projects/${id}`, headers: { cookie, accept: 'text/html' } })
+  const admin = await browserSession('Abe', { admin: true })
+  const id = await newProject(admin, { name: 'Abe project' })
+  const page = await fw.app.inject({ url: `/v1/projects/${id}`, headers: admin.page })
   assert.match(page.body, `<form id="project-area" hx-patch="/v1/projects/${id}"`)
-  const area = { type: 'Polygon', coordinates: [[[0, 0], [0.01, 0], [0.01, 0.01], [0, 0.01], [0, 0]]] }
-  const set = await fw.app.inject({ method: 'PATCH', url: `/v1/projects/${id}`, headers, body: { area } })
+  const set = await fw.app.inject({ method: 'PATCH', url: `/v1/projects/${id}`, headers: admin.hx, body: { area: AREA } })
   assert.is(set.status, 200)
   assert.match(set.body, /^<article id="project-\d+">/)
   assert.match(set.body, 'Area: a polygon of 4 points')
   assert.not.match(set.body, 'project-area', 'the form is gone once the area is set')
+})
+
+test('the members page lists roles and its form gives one; a mapper gets a 403 fragment', async () => {
+  const admin = await browserSession('Mia', { admin: true })
+  const id = await newProject(admin, { name: 'Members project' })
+  const other = await signUp(fw.app, 'Kofi')
+  const page = await fw.app.inject({ url: `/v1/projects/${id}/members`, headers: admin.page })
+  assert.match(page.body, '<h1>Members</h1>')
+  assert.match(page.body, /<tr id="member-\d+"><td>\d+<\/td><td>Mia<\/td><td>project manager<\/td><\/tr>/)
+  assert.match(page.body, `<form id="member-form" class="inline" hx-put="/v1/projects/${id}/members/{userId}" hx-swap="none" data-errors="#member-errors" data-refresh="#members">`)
+  const given = await fw.app.inject({ method: 'PUT', url: `/v1/projects/${id}/members/${other.id}`, headers: admin.hx, body: { role: 'mapper' } })
+  assert.is(given.status, 200)
+  const fragment = await fw.app.inject({ url: `/v1/projects/${id}/members`, headers: admin.hx })
+  assert.match(fragment.body, `<tr id="member-${other.id}"><td>${other.id}</td><td>Kofi</td><td>mapper</td></tr>`)
+  assert.not.match(fragment.body, '<h1>')
+  const denied = await fw.app.inject({ method: 'PUT', url: `/v1/projects/${id}/members/${other.id}`, headers: { ...other.headers, 'hx-request': 'true' }, body: { role: 'project_manager' } })
+  assert.is(denied.status, 403)
+  assert.match(denied.body, /^<div class="trefoil-error" role="alert" data-status="403">/)
 })
 
 test('logging out ends the session cookie and sends htmx to /login', async () => {

@@ -2,6 +2,7 @@
 // nothing else to install); tests import `app` and use `app.inject()` or `app.listen()`.
 import { fileURLToPath } from 'node:url'
 import { createApp, openapi, security } from 'trefoil'
+import { demoData } from './auth/demo.js'
 import auth from './auth/routes.js'
 import { settings, usesDevelopmentSecret } from './config.js'
 import { databasePlugin } from './db/database.js'
@@ -19,6 +20,7 @@ export const app = createApp({
     security(),
     openapi({ title: 'Fieldwork', version: '1.0.0', description: 'Field-mapping projects split into tasks that mappers lock and map and validators validate' }),
     databasePlugin,
+    demoData,
     workersPlugin,
     backgroundPlugin,
     signInRedirect,

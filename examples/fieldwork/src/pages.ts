@@ -1,8 +1,12 @@
-// Site-wide pages and assets: the home page, htmx and the page script served locally (no CDN), and
-// sending a browser that is not signed in to the sign-in page.
+// Site-wide pages and assets: the home page, htmx and the page script served locally (no CDN), the
+// progress of a task split as the project page polls it, and sending a browser that is not signed
+// in to the sign-in page.
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import { definePlugin, defineUnit, file, isHttpError, redirect, type Plugin, type RequestContext } from 'trefoil'
+import { BackgroundTaskStatus, definePlugin, defineUnit, depends, file, isHttpError, NotFound, redirect, t, type BackgroundTaskRow, type Plugin, type RequestContext } from 'trefoil'
+import { signedIn } from './auth/logic.js'
+import { project } from './projects/logic.js'
+import { backgroundPlugin } from './workers.js'
 
 const htmxPath = createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js')
 const scriptPath = fileURLToPath(new URL('../static/app.js', import.meta.url))
@@ -18,11 +22,28 @@ function navigates(ctx: RequestContext): boolean {
   return ctx.method === 'GET' && !isHtmx(ctx) && ctx.get('Accept').includes('text/html')
 }
 
-/** The site-wide pages: `/` and the static scripts. */
+const SplitParams = t.Object({ projectId: t.Integer({ minimum: 1 }), splitId: t.String({ format: 'uuid' }) })
+
+/**
+ * The status of a task split named by `:splitId` (a `task-split` background task), or 404. The
+ * runtime's status route answers JSON only; the page polls this one for the `tasks/split` view.
+ */
+const splitStatus = depends({ params: SplitParams, use: { project }, errors: [404] }, async function splitStatus({ params, app }): Promise<BackgroundTaskRow> {
+  const row = await app.plugin(backgroundPlugin).status(params.splitId)
+  if (!row || row.name !== 'task-split') throw new NotFound(`Task split ${params.splitId} not found`)
+  return row
+})
+
+/** The site-wide pages: `/`, the static scripts, and a task split's progress for the project page. */
 export default defineUnit('pages', { tags: ['pages'] }, (r) => {
   r.get('/', { summary: 'Home: the projects', includeInSchema: false }, () => redirect('/v1/projects', 303))
   r.get('/static/htmx.min.js', { summary: 'htmx, served from the installed package', includeInSchema: false }, () => file(htmxPath, SCRIPT))
   r.get('/static/app.js', { summary: 'The pages’ script', includeInSchema: false }, () => file(scriptPath, SCRIPT))
+  r.get(
+    '/v1/projects/:projectId/task-splits/:splitId',
+    { use: { user: signedIn, split: splitStatus }, response: BackgroundTaskStatus, view: 'tasks/split', summary: "A task split's progress, as the project page polls it", includeInSchema: false },
+    ({ split }) => split,
+  )
 })
 
 /**

@@ -1,6 +1,8 @@
 // The pages' script. Forms go to the API as JSON, typed like its bodies (number inputs as numbers,
 // [data-json] fields parsed), so the pages and the API share one schema per route. A 4xx answer
 // (the server's error fragment) is shown in the element the form or button names in data-errors.
+// Also: upload progress ([data-progress]), refreshing a part of the page after a change
+// ([data-refresh]) and `{field}` placeholders in request paths. Reading needs none of it.
 /* global htmx */
 'use strict'
 
@@ -65,4 +67,46 @@ document.addEventListener('htmx:afterRequest', (event) => {
   const box = errorBox(elt)
   if (box) box.replaceChildren()
   if (elt instanceof HTMLFormElement && 'reset' in elt.dataset) elt.reset()
+})
+
+// a form's upload progress in the <progress> it names (htmx relays the XHR's upload events)
+function progressBar(elt) {
+  const holder = elt.closest('[data-progress]')
+  return holder ? document.querySelector(holder.dataset.progress) : null
+}
+
+document.addEventListener('htmx:beforeRequest', (event) => {
+  const bar = progressBar(event.detail.elt)
+  if (!bar) return
+  bar.value = 0
+  bar.hidden = false
+  delete bar.dataset.done
+})
+
+document.addEventListener('htmx:xhr:progress', (event) => {
+  const bar = progressBar(event.target)
+  // the response's download reports too; only the upload's bytes move the bar before it is done
+  if (bar && event.detail.lengthComputable && event.detail.total > 0 && bar.dataset.done === undefined) {
+    bar.value = Math.min(100, Math.round((event.detail.loaded / event.detail.total) * 100))
+  }
+})
+
+document.addEventListener('htmx:afterRequest', (event) => {
+  const { elt, xhr } = event.detail
+  const bar = progressBar(elt)
+  if (bar) {
+    bar.value = xhr && xhr.status < 400 ? 100 : 0
+    bar.dataset.done = xhr && xhr.status < 400 ? 'ok' : 'failed'
+  }
+  // [data-refresh="#task-grid"]: after a change succeeds, what shows it elsewhere reloads itself
+  const refresher = elt.closest('[data-refresh]')
+  if (refresher && xhr && xhr.status < 400) {
+    for (const target of document.querySelectorAll(refresher.dataset.refresh)) htmx.trigger(target, 'refresh')
+  }
+})
+
+// hx-put="/v1/projects/1/members/{userId}": the path takes the form's field of that name
+document.addEventListener('htmx:configRequest', (event) => {
+  if (!event.detail.path.includes('{')) return
+  event.detail.path = event.detail.path.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(String(event.detail.parameters[name] ?? '')))
 })

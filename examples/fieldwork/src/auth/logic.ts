@@ -1,7 +1,7 @@
 // Accounts and sign-in: scrypt password hashes (async, off the event loop in libuv's pool), JWTs
 // signed with SECRET_KEY, and the auth dependencies every other unit uses.
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
-import { defineAuth, depends, NotFound, Unauthorized, type Db } from 'trefoil'
+import { Conflict, defineAuth, depends, NotFound, Unauthorized, type Db } from 'trefoil'
 import { settings } from '../config.js'
 import { database } from '../db/database.js'
 import { PROJECT_ROLES } from '../db/enums.js'
@@ -36,11 +36,13 @@ export const requireRole = auth.requireRole
 /**
  * The signed-in user, also put where the pages' layout finds it (`ctx.state.viewer`: a name no
  * view's data uses, as data wins over state), with the CSRF token htmx sends back on unsafe
- * requests. Units with pages use this instead of `currentUser`.
+ * requests and the raw query (`ctx.state.query`: a search box keeps its text, a pager its
+ * place). Units with pages use this instead of `currentUser`.
  */
 export const signedIn = depends({ name: 'signedIn', use: { user: currentUser } }, function signedIn({ user, ctx }): User {
   ctx.state.viewer = user
   ctx.state.csrfToken = auth.csrfToken(ctx)
+  ctx.state.query = ctx.query
   return user
 })
 
@@ -74,7 +76,15 @@ const dummyHash = hashPassword(randomBytes(16).toString('hex'))
 
 /** Creates an account (409 when the email is taken). */
 export async function signUp(db: Db, input: SignUpIn): Promise<User> {
-  return users.insert(db, { email: input.email, name: input.name, passwordHash: await hashPassword(input.password) })
+  const passwordHash = await hashPassword(input.password)
+  try {
+    return await users.insert(db, { email: input.email, name: input.name, passwordHash })
+  } catch (error) {
+    // said here rather than left to the database plugin's mapping, so that the sign-up page can
+    // show it to a plain form (the mapping happens only once the error leaves the route)
+    if ((error as { constraint?: unknown }).constraint === 'users_email_key') throw new Conflict('An account with this email already exists', { code: 'unique_violation' })
+    throw error
+  }
 }
 
 /** The account of these credentials; 401 for an unknown email or a wrong password alike. */

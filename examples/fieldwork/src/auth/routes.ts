@@ -1,25 +1,44 @@
-// Accounts and sign-in: bearer tokens for API clients, cookie sessions for the pages.
-import { created, defineUnit, html, noContent, type Reply, type RequestContext } from 'trefoil'
+// Accounts and sign-in: bearer tokens for API clients, cookie sessions for the pages. The sign-in
+// forms work with htmx (HX-Redirect) and, without JavaScript, as plain form posts (303 redirect,
+// or the page again with the error).
+import { created, defineUnit, html, isHttpError, noContent, redirect, type Reply, type RequestContext } from 'trefoil'
 import { database } from '../db/database.js'
 import type { User } from '../db/models.js'
 import { isHtmx } from '../pages.js'
 import { auth, authenticate, issueToken, signedIn, signUp } from './logic.js'
 import { LoginIn, SignUpIn, TokenOut, UserOut } from './schemas.js'
 
+const HOME = '/v1/projects'
+
+/** Whether a browser posted a plain HTML form (no JavaScript): it wants a page back, not JSON. */
+function plainForm(ctx: RequestContext): boolean {
+  return !isHtmx(ctx) && ctx.is('application/x-www-form-urlencoded') === 'application/x-www-form-urlencoded'
+}
+
 /** Starts a cookie session and sends the browser to the projects (htmx follows `HX-Redirect`). */
 async function startSession(ctx: RequestContext, user: User): Promise<Reply> {
   auth.login(ctx, (await issueToken(user)).access_token)
-  return noContent({ headers: { 'HX-Redirect': '/v1/projects' } })
+  if (plainForm(ctx)) return redirect(HOME, 303)
+  return noContent({ headers: { 'HX-Redirect': HOME } })
+}
+
+/** A plain form's failure shown on the sign-in page itself; htmx and API clients get the error. */
+async function orLoginPage(ctx: RequestContext, attempt: () => Promise<Reply>): Promise<Reply> {
+  try {
+    return await attempt()
+  } catch (error) {
+    if (!plainForm(ctx) || !isHttpError(error) || error.status >= 500) throw error
+    return html({ view: 'auth/login', data: { title: 'Sign in', problem: typeof error.detail === 'string' ? error.detail : 'Please correct the form' } }, { status: error.status })
+  }
 }
 
 /** The auth unit: accounts, tokens, cookie sessions and the sign-in page. */
 export default defineUnit('auth', { tags: ['auth'] }, (r) => {
   r.get('/login', { summary: 'The sign-in page', includeInSchema: false }, () => html({ view: 'auth/login', data: { title: 'Sign in' } }))
 
-  r.post('/v1/users', { body: SignUpIn, use: { db: database }, response: { 201: UserOut }, errors: [409], summary: 'Create an account (htmx: and sign in)' }, async ({ body, db, ctx }) => {
-    const user = await signUp(db, body)
-    if (isHtmx(ctx)) return startSession(ctx, user)
-    return created(user)
+  r.post('/v1/users', { body: SignUpIn, use: { db: database }, response: { 201: UserOut }, errors: [409], summary: 'Create an account (from the pages: and sign in)' }, async ({ body, db, ctx }) => {
+    if (isHtmx(ctx) || plainForm(ctx)) return orLoginPage(ctx, async () => startSession(ctx, await signUp(db, body)))
+    return created(await signUp(db, body))
   })
 
   r.get('/v1/users/me', { use: { user: signedIn }, response: UserOut, view: 'auth/me', summary: 'The signed-in account' }, ({ user }) => user)
@@ -28,8 +47,8 @@ export default defineUnit('auth', { tags: ['auth'] }, (r) => {
     issueToken(await authenticate(db, body)),
   )
 
-  r.post('/v1/auth/sessions', { body: LoginIn, use: { db: database }, status: 204, errors: [401], summary: 'Log in: a cookie session for the pages' }, async ({ body, db, ctx }) =>
-    startSession(ctx, await authenticate(db, body)),
+  r.post('/v1/auth/sessions', { body: LoginIn, use: { db: database }, status: 204, errors: [401], summary: 'Log in: a cookie session for the pages' }, ({ body, db, ctx }) =>
+    orLoginPage(ctx, async () => startSession(ctx, await authenticate(db, body))),
   )
 
   r.delete('/v1/auth/sessions', { status: 204, summary: 'Log out of the cookie session' }, ({ ctx }) => {

@@ -1,23 +1,43 @@
-// Submissions logic: a submission's rows and its files land together (files moved into the
-// uploads folder inside the transaction, removed again if it fails), and downloads by id.
+// Submissions logic: the XML checked before anything is kept; a submission's rows and its files
+// land together (files moved into the uploads folder inside the transaction, removed again if it
+// fails); reviews by validators; downloads by id.
 import { rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { depends, NotFound, type Db, type UploadedFile } from 'trefoil'
+import { defineTask, depends, NotFound, runInWorker, ValidationError, type Db, type UploadedFile, type WorkerPool } from 'trefoil'
 import { settings } from '../config.js'
 import { database } from '../db/database.js'
-import { attachments, submissions, type Attachment, type Submission, type Task, type User } from '../db/models.js'
+import type { Task, User } from '../db/models.js'
 import { task } from '../tasks/logic.js'
-import { AttachmentParams, SubmissionParams, type SubmissionFields, type SubmissionOut } from './schemas.js'
+import checkXml, { type XmlProblem } from './check-xml.js'
+import { attachments, submissions, type Attachment, type Submission } from './queries.js'
+import { AttachmentParams, SubmissionParams, type ReviewIn, type SubmissionFields, type SubmissionOut } from './schemas.js'
+
+export type { Attachment } from './queries.js'
 
 /** Where attachments are kept, under generated names. */
 export const UPLOADS_DIR = resolve(settings.DATA_DIR, 'uploads')
 
+/** The worker task that checks large documents (see check-xml.ts). */
+export const checkXmlTask = defineTask<typeof import('./check-xml.js')>(new URL('./check-xml.js', import.meta.url))
+
+// below this many characters a check takes under a millisecond: cheaper here than on a thread
+const CHECK_IN_PLACE_BELOW = 64 * 1024
+
+/** 422 naming the field, line and column when `xml` is not well-formed. */
+export async function requireWellFormed(xml: string, pool: WorkerPool): Promise<void> {
+  const problem: XmlProblem | null = xml.length < CHECK_IN_PLACE_BELOW ? checkXml(xml) : await runInWorker(pool, checkXmlTask, xml, { timeoutMs: 10_000 })
+  if (problem) {
+    throw new ValidationError([{ loc: ['body', 'submission_xml'], msg: `Not well-formed XML at line ${problem.line}, column ${problem.column}: ${problem.message}`, type: 'value_error.xml' }])
+  }
+}
+
 /** Records a submission and keeps its files; all of it or, on any failure, none of it. */
-export async function createSubmission(db: Db, input: SubmissionFields & { task: Task; user: User; files: readonly UploadedFile[] }): Promise<SubmissionOut> {
+export async function createSubmission(db: Db, input: SubmissionFields & { task: Task; user: User; files: readonly UploadedFile[]; pool: WorkerPool }): Promise<SubmissionOut> {
+  await requireWellFormed(input.submission_xml, input.pool)
   const moved: string[] = []
   try {
     const id = await db.tx('submission', async (tx) => {
-      const row = await submissions.insert(tx, { taskId: input.task.id, userId: input.user.id, deviceId: input.deviceId || null, xml: input.xml })
+      const row = await submissions.insert(tx, { taskId: input.task.id, userId: input.user.id, deviceId: input.device_id || null, xml: input.submission_xml })
       for (const file of input.files) {
         // the generated stored name, never the client's: no path can be smuggled in
         moved.push(await file.saveTo(UPLOADS_DIR))
@@ -37,14 +57,24 @@ export async function listSubmissions(db: Db, forTask: Task): Promise<Submission
   return (await submissions.list(db, forTask.id)).map((row) => withUrls(forTask, row))
 }
 
+/** Records a validator's review of a submission (a later review replaces it) and returns the submission. */
+export async function reviewSubmission(db: Db, input: ReviewIn & { task: Task; submission: SubmissionOut; reviewer: User }): Promise<SubmissionOut> {
+  const { task: forTask, submission: reviewed } = input
+  const done = await submissions.review(db, { id: reviewed.id, state: input.reviewState, comment: input.comment || null, reviewerId: input.reviewer.id })
+  const row = done ? await submissions.get(db, forTask.id, reviewed.id) : null
+  if (!row) throw new NotFound(`Submission ${reviewed.id} not found in task ${forTask.id}`)
+  return withUrls(forTask, row)
+}
+
 /** The file of an attachment on disk, and how to offer it for download. */
-export function attachmentFile(attachment: Attachment): { path: string; download: string; type: string } {
-  return { path: join(UPLOADS_DIR, attachment.storedName), download: attachment.filename, type: attachment.mediaType }
+export function attachmentFile(attachment: Attachment): { path: string; download: string; type: string; etag: string } {
+  // the content's hash is a strong validator that survives a restore from backup (mtimes do not)
+  return { path: join(UPLOADS_DIR, attachment.storedName), download: attachment.filename, type: attachment.mediaType, etag: attachment.sha256 }
 }
 
 function withUrls(forTask: Task, row: Submission): SubmissionOut {
   const base = `/v1/projects/${forTask.projectId}/tasks/${forTask.id}/submissions/${row.id}`
-  return { ...row, attachments: row.attachments.map((a) => ({ ...a, url: `${base}/attachments/${a.id}` })) }
+  return { ...row, url: base, attachments: row.attachments.map((a) => ({ ...a, url: `${base}/attachments/${a.id}` })) }
 }
 
 /** The submission named by `:submissionId` in the route's task, or 404. */

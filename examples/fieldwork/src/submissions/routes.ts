@@ -1,33 +1,46 @@
 // Submissions from the field for a task: form fields and attachments in one multipart request
-// (the guide's FormData endpoint), listed per task, attachments downloaded by id.
-import { defineUnit, file, t } from 'trefoil'
+// (the guide's FormData endpoint), listed per task, attachments downloaded by id (resumable),
+// reviewed by validators. JSON for API clients, fragments and pages for browsers.
+import { defineUnit, file, t, workers } from 'trefoil'
 import { requireRole, signedIn } from '../auth/logic.js'
 import { database } from '../db/database.js'
 import { task } from '../tasks/logic.js'
-import { attachment, attachmentFile, createSubmission, listSubmissions, submission } from './logic.js'
-import { ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, SubmissionFields, SubmissionOut } from './schemas.js'
+import { attachment, attachmentFile, createSubmission, listSubmissions, reviewSubmission, submission } from './logic.js'
+import { ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_XML_BYTES, ReviewIn, SubmissionFields, SubmissionOut } from './schemas.js'
 
-/** The submissions unit: `/v1/projects/:projectId/tasks/:taskId/submissions` (mappers and up). */
+/** The submissions unit: `/v1/projects/:projectId/tasks/:taskId/submissions` (mappers and up; reviews by validators). */
 export default defineUnit('submissions', { prefix: '/v1/projects/:projectId/tasks/:taskId/submissions', use: { user: signedIn, task, grant: requireRole('mapper') } }, (r) => {
   r.post(
     '/',
     {
-      multipart: { fields: SubmissionFields, files: { attachments: { many: MAX_ATTACHMENTS, maxBytes: MAX_ATTACHMENT_BYTES, types: ATTACHMENT_TYPES } } },
-      use: { db: database },
+      multipart: {
+        fields: SubmissionFields,
+        files: { attachments: { many: MAX_ATTACHMENTS, maxBytes: MAX_ATTACHMENT_BYTES, types: ATTACHMENT_TYPES } },
+        // a text field past this stops the read with 413 (device_id has its own 128-character rule)
+        maxFieldBytes: MAX_XML_BYTES,
+        maxFields: 10,
+      },
+      use: { db: database, pool: workers },
       status: 201,
       response: { 201: SubmissionOut },
       view: 'submissions/item',
-      summary: 'Send a submission with its attachments (multipart/form-data: xml, deviceId, attachments)',
+      summary: 'Send a submission with its photos (multipart/form-data: submission_xml, device_id, attachments)',
     },
-    ({ fields, files, task, grant, db }) => createSubmission(db, { ...fields, task, user: grant.user, files: files.attachments }),
+    ({ fields, files, task, grant, db, pool }) => createSubmission(db, { ...fields, task, user: grant.user, files: files.attachments, pool }),
   )
 
-  r.get('/', { use: { db: database }, response: t.Array(SubmissionOut), view: 'submissions/list', summary: "List a task's submissions" }, ({ db, task }) => listSubmissions(db, task))
+  r.get('/', { use: { db: database }, response: t.Array(SubmissionOut), view: 'submissions/list', summary: "List a task's submissions, newest first" }, ({ db, task }) => listSubmissions(db, task))
 
-  r.get('/:submissionId', { use: { submission }, response: SubmissionOut, view: 'submissions/item', summary: 'Get a submission' }, ({ submission }) => submission)
+  r.get('/:submissionId', { use: { submission }, response: SubmissionOut, view: 'submissions/show', summary: 'Get a submission' }, ({ submission }) => submission)
 
-  r.get('/:submissionId/attachments/:attachmentId', { use: { attachment }, summary: "Download an attachment (as it was sent, under its original name)" }, ({ attachment }) => {
-    const { path, download, type } = attachmentFile(attachment)
-    return file(path, { download, type })
+  r.patch(
+    '/:submissionId',
+    { body: ReviewIn, use: { submission, reviewer: requireRole('validator'), db: database }, response: SubmissionOut, view: 'submissions/item', summary: 'Review a submission: approved, has_issues or rejected (validators and up)' },
+    ({ body, task, submission, reviewer, db }) => reviewSubmission(db, { ...body, task, submission, reviewer: reviewer.user }),
+  )
+
+  r.get('/:submissionId/attachments/:attachmentId', { use: { attachment }, summary: 'Download an attachment as it was sent, under its original name (Range requests resume)' }, ({ attachment }) => {
+    const { path, download, type, etag } = attachmentFile(attachment)
+    return file(path, { download, type, etag })
   })
 })

@@ -33,12 +33,14 @@ export default defineUnit('tasks', { prefix: '/v1/projects/:projectId', use: { u
 
   r.post(
     '/task-splits',
-    { body: SplitIn, use: { grant: requireRole('project_manager'), db: database, pool: workers, background }, status: 202, response: { 202: SplitAccepted }, errors: [409, 422], summary: "Split the project's area into a grid of tasks in the background (project managers): poll the answer's statusUrl" },
-    async ({ body, project, db, pool, background }) => {
+    { body: SplitIn, use: { grant: requireRole('project_manager'), db: database, pool: workers, background }, status: 202, response: { 202: SplitAccepted }, view: 'tasks/split', errors: [409, 422], summary: "Split the project's area into a grid of tasks in the background (project managers): poll the answer's statusUrl" },
+    async ({ body, project, db, pool, background, ctx }) => {
       const plan = await planSplit(db, { project, split: body })
       const id = await background.track('task-split', async (progress) => ({ tasks: (await runSplit(db, { plan, pool, progress })).length }))
       const statusUrl = `/v1/background-tasks/${id}`
-      return json({ id, status: 'pending', statusUrl, cellMetres: plan.cellMetres, cells: plan.grid.columns * plan.grid.rows } satisfies SplitAccepted, { status: 202, headers: { location: statusUrl } })
+      // a plain value (not json()) so that htmx gets the progress view (tasks/split) that polls it
+      ctx.set('Location', statusUrl)
+      return { id, status: 'pending', statusUrl, cellMetres: plan.cellMetres, cells: plan.grid.columns * plan.grid.rows } satisfies SplitAccepted
     },
   )
 
