@@ -1,25 +1,44 @@
 // The fieldwork pages in a real browser (Debian's Chromium driven by playwright-core): sign in,
-// create a project through the htmx form and see its row arrive without a page load, see a 422
-// fragment next to the form, split the area and lock a task, send a submission with a photo,
-// with no CSP violation on the way.
+// create a project by pasting GeoJSON, search as you type, split the area and watch the progress
+// finish, lock a task and see the grid change colour, send a submission with a photo (progress
+// bar), review it, read the pages without JavaScript; no CSP violation, no script error, no 5xx.
+// A screenshot of the project page is saved under test/artifacts/ (not committed).
 import { existsSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { call, startFieldwork, type Fieldwork } from './fixtures/fieldwork.js'
+import { call, makeAdmin, startFieldwork, type Fieldwork } from './fixtures/fieldwork.js'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+const ARTIFACTS = fileURLToPath(new URL('../artifacts', import.meta.url))
+// about 1.1 × 1.1 km of Dar es Salaam: 200 m squares make a grid of ~36 tasks
+const AREA = { type: 'Polygon', coordinates: [[[39.27, -6.82], [39.28, -6.82], [39.28, -6.81], [39.27, -6.81], [39.27, -6.82]]] }
+const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]), Buffer.alloc(600_000, 9)])
 
 let fw: Fieldwork
 let base: string
 let profile: string
 let browser: BrowserContext
 let page: Page
+let projectUrl = ''
 const problems: string[] = []
+
+function watch(target: Page): void {
+  target.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
+  target.on('console', (message) => {
+    // htmx logs failed requests (our 4xx answers) as errors; anything else is a problem
+    if (message.type() === 'error' && !/Failed to load resource|Response Status Error Code/.test(message.text())) problems.push(`console: ${message.text()}`)
+  })
+  // 4xx answers are part of the tests; a 5xx (say, in a fragment htmx loads on its own) never is
+  target.on('response', (response) => {
+    if (response.status() >= 500) problems.push(`${response.status()} from ${response.request().method()} ${response.url()}`)
+  })
+}
 
 test.before(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`)
@@ -28,19 +47,12 @@ test.before(async () => {
   base = fw.app.url!
   profile = await mkdtemp(join(tmpdir(), 'fieldwork-chromium-'))
   // a persistent context is how playwright takes a user-data-dir of ours: a fresh one per run
-  browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 30_000 })
+  browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 30_000, viewport: { width: 1100, height: 900 } })
   page = browser.pages()[0] ?? (await browser.newPage())
-  page.setDefaultTimeout(10_000)
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
-  page.on('console', (message) => {
-    // htmx logs failed requests (our 4xx answers) as errors; anything else is a problem
-    if (message.type() === 'error' && !/Failed to load resource|Response Status Error Code/.test(message.text())) problems.push(`console: ${message.text()}`)
-  })
-  // 4xx answers are part of the tests; a 5xx (say, in a fragment htmx loads on its own) never is
-  page.on('response', (response) => {
-    if (response.status() >= 500) problems.push(`${response.status()} from ${response.request().method()} ${response.url()}`)
-  })
+  page.setDefaultTimeout(15_000)
+  watch(page)
   await call(fw.app, 'POST', '/v1/users', undefined, { email: 'amina@example.org', name: 'Amina', password: 'correct horse' })
+  await makeAdmin(fw.app, 'amina@example.org')
 })
 
 test.after(async () => {
@@ -62,12 +74,12 @@ test('a visitor is sent to the sign-in page and signs in with the form', async (
   assert.match(await page.locator('header').innerText(), 'Signed in as Amina')
 })
 
-test('creating a project through the htmx form adds its row without a page load', async () => {
+test('creating a project by pasting GeoJSON adds its row without a page load', async () => {
   // a page load would drop this marker
   await page.evaluate(() => Object.assign(globalThis, { sameDocument: true }))
   await page.locator('#new-project input[name=name]').fill('Flood response')
   await page.locator('#new-project input[name=priority]').fill('8')
-  await page.locator('#new-project textarea[name=area]').fill(JSON.stringify({ type: 'Polygon', coordinates: [[[39.27, -6.82], [39.28, -6.82], [39.28, -6.81], [39.27, -6.81], [39.27, -6.82]]] }))
+  await page.locator('#new-project textarea[name=area]').fill(JSON.stringify(AREA, null, 2))
   await page.locator('#new-project button').click()
   const row = page.locator('#projects tr', { hasText: 'Flood response' })
   await row.waitFor()
@@ -79,6 +91,7 @@ test('creating a project through the htmx form adds its row without a page load'
 test('a bad form gets the 422 fragment next to it, and the next good one clears it', async () => {
   await page.locator('#new-project input[name=name]').fill('   ')
   await page.locator('#new-project input[name=priority]').fill('11')
+  await page.locator('#new-project textarea[name=area]').fill('{"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [0, 1], [1, 0], [0, 0]]]}')
   await page.locator('#new-project button').click()
   const errors = page.locator('#project-errors .trefoil-error[data-status="422"]')
   await errors.waitFor()
@@ -87,40 +100,113 @@ test('a bad form gets the 422 fragment next to it, and the next good one clears 
   assert.is(await page.locator('#projects tr').count(), 1, 'no row was added')
   await page.locator('#new-project input[name=name]').fill('Roads north')
   await page.locator('#new-project input[name=priority]').fill('3')
+  await page.locator('#new-project textarea[name=area]').fill('')
   await page.locator('#new-project button').click()
   await page.locator('#projects tr', { hasText: 'Roads north' }).waitFor()
   assert.is(await page.locator('#project-errors').innerHTML(), '')
 })
 
-test('the project page splits the area into tasks and locks one, all through htmx', async () => {
+test('the search box filters the projects as you type, without a page load', async () => {
+  await page.locator('#project-search input[name=q]').pressSequentially('flood', { delay: 40 })
+  await page.locator('#projects tr').nth(1).waitFor({ state: 'detached' })
+  assert.match(await page.locator('#projects').innerText(), 'Flood response')
+  assert.is(await page.evaluate(() => (globalThis as { sameDocument?: boolean }).sameDocument), true, 'the same document')
+  assert.match(page.url(), /\?q=flood$/, 'the address keeps the search')
+  await page.locator('#project-search input[name=q]').fill('')
+  await page.locator('#project-search input[name=q]').press('Backspace')
+  await page.locator('#projects tr').nth(1).waitFor()
+})
+
+test('the project page splits the area in the background: the progress is polled until the task grid appears', async () => {
   await Promise.all([page.waitForURL(/\/v1\/projects\/\d+$/), page.locator('#projects a', { hasText: 'Flood response' }).click()])
-  await page.locator('#task-list form').waitFor()
-  await page.locator('#task-list input[name=cellMetres]').fill('600')
-  await page.locator('#task-list button').click()
-  await page.locator('#task-list tbody tr').first().waitFor()
-  assert.ok((await page.locator('#task-list tbody tr').count()) >= 4)
+  projectUrl = page.url()
+  await page.locator('#split-form').waitFor()
+  await page.locator('#split-form input[name=cellMetres]').fill('200')
+  await page.locator('#split-form button').click()
+  await page.locator('#split-progress').waitFor()
+  await page.locator('#task-grid svg a').first().waitFor()
+  const cells = await page.locator('#task-grid svg a').count()
+  assert.ok(cells >= 30 && cells <= 49, `${cells} cells`)
+  assert.is(await page.locator('#task-grid svg a.s-ready').count(), cells, 'every task is ready')
+  assert.match(await page.locator('.legend li[data-state="ready"]').innerText(), `Ready: ${cells}`)
+  assert.is(await page.locator('#split-form').count(), 0, 'the split form is gone')
+})
+
+test('locking a task changes its row and its cell in the grid', async () => {
   const first = page.locator('#task-list tbody tr').first()
   await first.locator('button', { hasText: 'Lock for mapping' }).click()
   await page.locator('#task-list tbody tr').first().locator('.status', { hasText: 'locked for mapping' }).waitFor()
   assert.match(await page.locator('#task-list tbody tr').first().innerText(), 'Amina')
+  await page.locator('#task-grid svg a.s-locked_for_mapping').waitFor()
+  assert.match(await page.locator('.legend li[data-state="locked_for_mapping"]').innerText(), 'Being mapped: 1')
+  // a second lock in the same project is refused: the answer is shown next to the table
+  await page.locator('#task-list tbody tr').nth(1).locator('button', { hasText: 'Lock for mapping' }).click()
+  await page.locator('#task-errors .trefoil-error[data-status="409"]').waitFor()
 })
 
-test('a task page sends a submission with a photo as multipart and lists it without a page load', async () => {
+test('a screenshot of the project page is saved for CI', async () => {
+  await mkdir(ARTIFACTS, { recursive: true })
+  const path = join(ARTIFACTS, 'fieldwork-project-page.png')
+  await page.screenshot({ path, fullPage: true })
+  assert.ok((await stat(path)).size > 10_000)
+})
+
+test('a task page sends a submission with a photo: the progress bar fills, the item arrives, a validator approves it', async () => {
   await Promise.all([page.waitForURL(/\/tasks\/\d+$/), page.locator('#task-list tbody tr').first().locator('a').click()])
   await page.locator('#new-submission').waitFor()
-  const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]), Buffer.alloc(1000)])
-  await page.locator('#new-submission input[name=deviceId]').fill('collect-7')
-  await page.locator('#new-submission input[name=attachments]').setInputFiles([{ name: 'clinic.png', mimeType: 'image/png', buffer: png }])
+  await page.locator('#new-submission textarea[name=submission_xml]').fill('<data><clinic>Kariakoo</clinic></data>')
+  await page.locator('#new-submission input[name=device_id]').fill('collect-7')
+  await page.locator('#new-submission input[name=attachments]').setInputFiles([{ name: 'clinic.png', mimeType: 'image/png', buffer: PNG }])
   await page.locator('#new-submission button').click()
-  const item = page.locator('#submission-items li', { hasText: 'collect-7' })
+  const item = page.locator('#submission-items li.submission', { hasText: 'collect-7' })
   await item.waitFor()
-  assert.match(await item.innerText(), 'clinic.png (image/png, 1 KiB)')
-  await page.locator('#new-submission input[name=deviceId]').fill('bad id!')
+  assert.match(await item.innerText(), 'clinic.png (image/png, 586 KiB)')
+  assert.match(await item.innerText(), 'not reviewed')
+  await page.locator('#upload-progress[data-done="ok"]').waitFor({ state: 'attached' })
+  assert.is(await page.locator('#upload-progress').evaluate((bar) => (bar as unknown as { value: number }).value), 100)
+  await item.locator('button', { hasText: 'Approve' }).click()
+  await page.locator('#submission-items li.submission[data-review="approved"]').waitFor()
+  assert.match(await page.locator('#submission-items li.submission[data-review="approved"]').innerText(), 'approved (Amina)')
+})
+
+test('bad submissions are refused next to the form: malformed XML (422), a text file posing as a photo (415)', async () => {
+  await page.locator('#new-submission textarea[name=submission_xml]').fill('<data><clinic></data>')
   await page.locator('#new-submission button').click()
   await page.locator('#submission-errors .trefoil-error[data-status="422"]').waitFor()
+  assert.match(await page.locator('#submission-errors').innerText(), 'Not well-formed XML at line 1')
+  assert.is(await page.locator('#upload-progress').getAttribute('data-done'), 'failed')
+  await page.locator('#new-submission textarea[name=submission_xml]').fill('<data/>')
+  await page.locator('#new-submission input[name=attachments]').setInputFiles([{ name: 'photo.png', mimeType: 'image/png', buffer: Buffer.from('not a picture') }])
+  await page.locator('#new-submission button').click()
+  await page.locator('#submission-errors .trefoil-error[data-status="415"]').waitFor()
+})
+
+test('without JavaScript the pages still read: plain sign-in form, links to the tasks page with its grid', async () => {
+  const plain = await browser.browser()?.newContext({ javaScriptEnabled: false })
+  // a persistent context has no browser() to open another: use a page of the same context with scripts cut off
+  const noScript = plain ? await plain.newPage() : await browser.newPage()
+  if (!plain) await noScript.route('**/static/*.js', (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: '' }))
+  watch(noScript)
+  try {
+    if (!plain) await noScript.context().clearCookies()
+    await noScript.goto(`${base}/login`)
+    await noScript.locator('#login input[name=email]').fill('amina@example.org')
+    await noScript.locator('#login input[name=password]').fill('correct horse')
+    await Promise.all([noScript.waitForURL(`${base}/v1/projects`), noScript.locator('#login button').click()])
+    await Promise.all([noScript.waitForURL(projectUrl), noScript.locator('#projects a', { hasText: 'Flood response' }).click()])
+    await Promise.all([noScript.waitForURL(`${projectUrl}/tasks`), noScript.locator('#task-list a', { hasText: 'See the tasks' }).click()])
+    assert.ok((await noScript.locator('#task-grid svg a').count()) >= 30)
+    await Promise.all([noScript.waitForURL(/\/tasks\/\d+$/), noScript.locator('#task-grid svg a.s-locked_for_mapping').click()])
+    await Promise.all([noScript.waitForURL(/\/submissions$/), noScript.locator('a', { hasText: 'See the submissions' }).click()])
+    assert.match(await noScript.locator('#submission-items').innerText(), 'approved (Amina)')
+  } finally {
+    await noScript.close()
+    await plain?.close()
+  }
 })
 
 test('logging out ends the session', async () => {
+  await page.goto(projectUrl)
   await Promise.all([page.waitForURL(`${base}/login`), page.locator('header button', { hasText: 'Log out' }).click()])
   await page.goto(`${base}/v1/projects`)
   assert.is(new URL(page.url()).pathname, '/login')

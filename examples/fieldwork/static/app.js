@@ -92,7 +92,10 @@ document.addEventListener('htmx:xhr:progress', (event) => {
 })
 
 document.addEventListener('htmx:afterRequest', (event) => {
-  const { elt, xhr } = event.detail
+  // the element that asked: when the answer replaced it, htmx tells its surviving parent instead,
+  // and `detail.elt` names that parent
+  const elt = event.detail.requestConfig ? event.detail.requestConfig.elt : event.detail.elt
+  const xhr = event.detail.xhr
   const bar = progressBar(elt)
   if (bar) {
     bar.value = xhr && xhr.status < 400 ? 100 : 0
