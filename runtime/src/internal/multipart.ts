@@ -8,7 +8,7 @@ import { BadRequest, UnsupportedMediaType } from '../errors.js'
 import type { FileFieldSpec, MultipartSpec } from '../uploads.js'
 import { compileCoercing, toIssues, type ValidationIssue, type Validator } from '../validation.js'
 import type { RequestContext } from './context.js'
-import { limitError, receiveFile, stopReading, tempCleanup, UploadFolder, type StoredFile, type TempCleanup } from './upload-file.js'
+import { limitError, receiveFile, stopReading, sweptTempDir, tempCleanup, UploadFolder, type StoredFile, type TempCleanup } from './upload-file.js'
 import { bareType, declaredRefused, isKnownType, SNIFFED_TYPES } from './upload-sniff.js'
 
 export const DEFAULT_FILE_BYTES = 10 * 1024 * 1024
@@ -34,6 +34,7 @@ export interface MultipartPlan {
   readonly maxFields: number
   readonly maxFieldBytes: number
   readonly tempDir: string
+  readonly hash: boolean
 }
 
 /** Checks a route's `multipart` option; `fail` throws the start-up error naming the route. */
@@ -62,7 +63,8 @@ export function compileMultipart(spec: MultipartSpec, tempDir: string, fail: (me
     maxFiles: positive(spec.maxFiles ?? Math.max(1, [...files.values()].reduce((sum, f) => sum + f.max, 0)), 'maxFiles', fail),
     maxFields,
     maxFieldBytes,
-    tempDir: spec.tempDir ?? tempDir,
+    tempDir: sweptTempDir(spec.tempDir ?? tempDir),
+    hash: spec.hash ?? true,
   }
 }
 
@@ -181,7 +183,7 @@ export async function readMultipart(ctx: RequestContext, plan: MultipartPlan): P
       stream.resume()
       return fail(new UnsupportedMediaType(`Unsupported file type for file field "${name}": allowed ${spec.types!.join(', ')}`, { code: 'file_type' }))
     }
-    const options = { folder, field: name, filename: info.filename, declaredType: declared, maxBytes: spec.maxBytes, types: spec.types, signal: controller.signal, label: `file field "${name}"`, skipEmpty: true }
+    const options = { folder, field: name, filename: info.filename, declaredType: declared, maxBytes: spec.maxBytes, types: spec.types, signal: controller.signal, label: `file field "${name}"`, skipEmpty: true, hash: plan.hash }
     // files finish in any order; the handler sees them in the order they were sent
     const slot = nth - 1
     jobs.push(

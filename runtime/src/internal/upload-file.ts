@@ -13,12 +13,19 @@ import { Conflict, PayloadTooLarge, UnsupportedMediaType } from '../errors.js'
 import type { SaveOptions, UploadedFile } from '../uploads.js'
 import type { RequestContext } from './context.js'
 import { FileSink } from './upload-sink.js'
+import { sweepStaleFolders } from './upload-sweep.js'
 import { decideType, SNIFF_BYTES } from './upload-sniff.js'
 
 /** Where request temp folders go when neither the route nor the settings say. */
 export function defaultTempDir(settings: unknown): string {
   const fromSettings = (settings as { UPLOAD_TEMP_DIR?: unknown } | undefined)?.UPLOAD_TEMP_DIR
   return typeof fromSettings === 'string' && fromSettings !== '' ? fromSettings : join(tmpdir(), 'trefoil-uploads')
+}
+
+/** A route's temp root, checked at start-up: stale request folders in it are swept in the background. */
+export function sweptTempDir(root: string): string {
+  void sweepStaleFolders(root)
+  return root
 }
 
 /** A request's own temp folder, made at its first file and removed with whatever is left in it. */
@@ -125,6 +132,8 @@ export interface ReceiveOptions {
   readonly label: string
   /** Resolve to undefined for a nameless empty part (a browser's empty file input). */
   readonly skipEmpty: boolean
+  /** Compute the SHA-256 (else `sha256` is ''). */
+  readonly hash: boolean
 }
 
 /** Streams `source` into the temp folder; rejects with 413 / 415 (nothing left on disk) or on abort. */
@@ -143,7 +152,7 @@ export async function receiveFile(source: Readable, options: ReceiveOptions): Pr
     decided = decideType(first, options.declaredType, options.types)
     if (!decided) throw new UnsupportedMediaType(`Unsupported file type for ${options.label}: allowed ${options.types!.join(', ')}`, { code: 'file_type' })
     // the name is ours alone: 128 random bits, and the sniffed type's extension
-    sink = new FileSink(join(dir, id + decided.ext), { hash: true })
+    sink = new FileSink(join(dir, id + decided.ext), { hash: options.hash })
     await sink.write(first)
   }
 

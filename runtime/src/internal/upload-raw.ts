@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream'
 import type { UploadSpec } from '../uploads.js'
 import type { ValidationIssue } from '../validation.js'
 import type { RequestContext } from './context.js'
-import { limitError, receiveFile, stopReading, tempCleanup, UploadFolder, type StoredFile, type TempCleanup } from './upload-file.js'
+import { limitError, receiveFile, stopReading, sweptTempDir, tempCleanup, UploadFolder, type StoredFile, type TempCleanup } from './upload-file.js'
 import { bareType, declaredRefused, isKnownType, SNIFFED_TYPES } from './upload-sniff.js'
 import { BadRequest, UnsupportedMediaType } from '../errors.js'
 
@@ -15,6 +15,7 @@ export interface UploadPlan {
   readonly maxBytes: number
   readonly types: readonly string[] | undefined
   readonly tempDir: string
+  readonly hash: boolean
 }
 
 /** Checks a route's `upload` option; `fail` throws the start-up error naming the route. */
@@ -24,7 +25,7 @@ export function compileUpload(spec: UploadSpec, tempDir: string, fail: (message:
   }
   const maxBytes = spec.maxBytes ?? DEFAULT_UPLOAD_BYTES
   if (!Number.isInteger(maxBytes) || maxBytes < 1) fail(`its upload maxBytes must be a positive whole number, not ${maxBytes}`)
-  return { maxBytes, types: spec.types?.length ? spec.types : undefined, tempDir: spec.tempDir ?? tempDir }
+  return { maxBytes, types: spec.types?.length ? spec.types : undefined, tempDir: sweptTempDir(spec.tempDir ?? tempDir), hash: spec.hash ?? true }
 }
 
 /** What was read: the file (undefined for an empty body), issues for the 422, the temp folder's cleanup. */
@@ -71,6 +72,7 @@ export async function readUpload(ctx: RequestContext, plan: UploadPlan): Promise
       signal: controller.signal,
       label: 'this upload',
       skipEmpty: true,
+      hash: plan.hash,
     })
   } catch (error) {
     req.unpipe(bytes)

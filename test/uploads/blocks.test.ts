@@ -1,0 +1,67 @@
+// Files on each side of the 1 MiB block that decides where a file is hashed and written (the
+// event loop for one block, the upload thread above): the same bytes and SHA-256 either way,
+// and `hash: false` for routes that never read the hash.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createApp, defineUnit } from 'trefoil'
+import { eventually, filesUnder, makeFile, PNG, postMultipart, send, sha256File } from './fixtures/client.js'
+
+const work = mkdtempSync(join(tmpdir(), 'trefoil-uploads-blocks-'))
+const temp = join(work, 'temp')
+const keep = join(work, 'keep')
+const MiB = 1024 * 1024
+
+const unit = defineUnit('blocks', (r) => {
+  r.post('/files', { multipart: { files: { f: { many: 6, maxBytes: 8 * MiB, types: ['image/png'] } }, tempDir: temp } }, async ({ files }) => {
+    const out = []
+    for (const file of files.f) out.push({ name: file.originalName, size: file.size, sha256: file.sha256, path: await file.saveTo(keep) })
+    return out
+  })
+  r.post('/unhashed', { multipart: { files: { f: { required: true, maxBytes: 8 * MiB } }, tempDir: temp, hash: false } }, async ({ files }) => ({ size: files.f.size, sha256: files.f.sha256, path: await files.f.saveTo(keep) }))
+  r.put('/raw', { upload: { maxBytes: 8 * MiB, tempDir: temp, hash: false } }, async ({ upload }) => ({ size: upload.size, sha256: upload.sha256, path: await upload.saveTo(keep) }))
+})
+const app = createApp({ plugins: [unit], logger: false })
+
+test.before(async () => {
+  await app.listen({ port: 0 })
+})
+test.after(async () => {
+  await app.close()
+  rmSync(work, { recursive: true, force: true })
+})
+
+test('files just under, at and over one block, and of several blocks, arrive whole with their SHA-256', async () => {
+  const sizes = [1, MiB - 1, MiB, MiB + 1, 3 * MiB + 12345, 7 * MiB]
+  const sources = await Promise.all(sizes.map((size, i) => makeFile(join(work, `s${i}.png`), Math.max(size, PNG.length), PNG)))
+  const res = await postMultipart(
+    `${app.url}/files`,
+    sources.map((path, i) => ({ name: 'f', path, filename: `s${i}.png`, type: 'image/png' })),
+  )
+  assert.is(res.status, 200, res.text)
+  const files = res.json<{ name: string; size: number; sha256: string; path: string }[]>()
+  assert.equal(files.map((f) => f.name), sources.map((_, i) => `s${i}.png`))
+  for (const [i, file] of files.entries()) {
+    assert.is(file.sha256, await sha256File(sources[i]!), file.name)
+    assert.ok(readFileSync(file.path).equals(readFileSync(sources[i]!)), `${file.name}: stored bytes differ`)
+  }
+  assert.ok(await eventually(async () => (await filesUnder(temp)).length === 0), 'temp files left')
+})
+
+test('hash: false stores the same bytes and leaves sha256 empty, for multipart and raw uploads', async () => {
+  const source = await makeFile(join(work, 'unhashed.png'), 2 * MiB + 7, PNG)
+  const multi = await postMultipart(`${app.url}/unhashed`, [{ name: 'f', path: source, filename: 'u.png', type: 'image/png' }])
+  assert.is(multi.status, 200, multi.text)
+  const raw = await send(`${app.url}/raw`, [source], { method: 'PUT', headers: { 'content-type': 'image/png' } })
+  assert.is(raw.status, 200, raw.text)
+  for (const res of [multi, raw]) {
+    const body = res.json<{ size: number; sha256: string; path: string }>()
+    assert.is(body.size, 2 * MiB + 7)
+    assert.is(body.sha256, '')
+    assert.ok(readFileSync(body.path).equals(readFileSync(source)))
+  }
+})
+
+test.run()
