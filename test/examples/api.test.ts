@@ -2,7 +2,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { call, signUp, square, startFieldwork, type Fieldwork } from './fixtures/fieldwork.js'
+import { call, signUp, signUpAdmin, square, startFieldwork, type Fieldwork } from './fixtures/fieldwork.js'
 
 let fw: Fieldwork
 
@@ -69,8 +69,15 @@ test('the API needs a token: 401 with a Bearer challenge, also for a forged one'
   assert.is(forged.status, 401)
 })
 
+test('only an organisation admin creates projects: 403 for anyone else', async () => {
+  const user = await signUp(fw.app)
+  const res = await call(fw.app, 'POST', '/v1/projects', user, { name: 'Not mine to make' })
+  assert.is(res.status, 403)
+  assert.equal(res.json(), { detail: 'Only an organisation admin creates projects', code: 'admin_required' })
+})
+
 test('creating a project makes you its project manager; the list and the project answer JSON', async () => {
-  const pm = await signUp(fw.app, 'Pat Manager')
+  const pm = await signUpAdmin(fw.app, 'Pat Manager')
   const res = await call(fw.app, 'POST', '/v1/projects', pm, { name: ' Flood response ', priority: 8, area: square(39.27, -6.82, 0.02) })
   assert.is(res.status, 201)
   const project = res.json()
@@ -87,7 +94,7 @@ test('creating a project makes you its project manager; the list and the project
 })
 
 test('projects: 409 for a taken name, one 422 for every bad field, 422 for an open ring, 404 for a missing one', async () => {
-  const pm = await signUp(fw.app)
+  const pm = await signUpAdmin(fw.app)
   assert.is((await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Roads north' })).status, 201)
   const taken = await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Roads north' })
   assert.is(taken.status, 409)
@@ -107,7 +114,7 @@ test('projects: 409 for a taken name, one 422 for every bad field, 422 for an op
 })
 
 test('updating a project: its project manager may, others get 403, a missing project is 404 first', async () => {
-  const pm = await signUp(fw.app)
+  const pm = await signUpAdmin(fw.app)
   const other = await signUp(fw.app)
   const { id } = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Schools survey', priority: 3 })).json()
   const changed = await call(fw.app, 'PATCH', `/v1/projects/${id}`, pm, { priority: 9, description: ' Every school ' })
@@ -123,7 +130,7 @@ test('updating a project: its project manager may, others get 403, a missing pro
 })
 
 test('members: a project manager gives roles; a mapper may not; an unknown user is 422', async () => {
-  const pm = await signUp(fw.app)
+  const pm = await signUpAdmin(fw.app)
   const mapper = await signUp(fw.app)
   const { id } = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Members project' })).json()
   const given = await call(fw.app, 'PUT', `/v1/projects/${id}/members/${mapper.id}`, pm, { role: 'mapper' })
@@ -140,7 +147,7 @@ test('members: a project manager gives roles; a mapper may not; an unknown user 
 })
 
 test('an admin passes every role check, in projects they have no role in', async () => {
-  const pm = await signUp(fw.app)
+  const pm = await signUpAdmin(fw.app)
   const admin = await signUp(fw.app)
   const { id } = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Admin check' })).json()
   assert.is((await call(fw.app, 'PATCH', `/v1/projects/${id}`, admin, { priority: 2 })).status, 403)
@@ -172,7 +179,7 @@ test('the OpenAPI document is valid 3.1 and describes the units; /docs is served
 })
 
 test('a project answers its area as a GeoJSON Feature (outline) with its surface; MultiPolygons are areas too', async () => {
-  const pm = await signUp(fw.app)
+  const pm = await signUpAdmin(fw.app)
   const islands = { type: 'MultiPolygon', coordinates: [square(39.2, -6.8, 0.01).coordinates, square(39.25, -6.8, 0.01).coordinates] }
   const res = await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Islands', area: islands })
   assert.is(res.status, 201, res.body)
@@ -189,7 +196,7 @@ test('a project answers its area as a GeoJSON Feature (outline) with its surface
 })
 
 test('areas are checked: each bad one is a 422 saying where and why, never a 500', async () => {
-  const pm = await signUp(fw.app)
+  const pm = await signUpAdmin(fw.app)
   const ok = square(10, 10, 0.1)
   const bowtie = { type: 'Polygon', coordinates: [[[0, 0], [0.01, 0.01], [0.01, 0], [0, 0.01], [0, 0]]] }
   const openIsland = { type: 'MultiPolygon', coordinates: [ok.coordinates, [[[11, 11], [11.1, 11], [11.1, 11.1], [11, 11.1], [11, 11.05]]]] }
@@ -228,7 +235,7 @@ function circle(lon: number, lat: number, radius: number, points: number): [numb
 }
 
 test('the project list: pages of summaries without private fields, the total in X-Total-Count, search by name or description', async () => {
-  const pm = await signUp(fw.app)
+  const pm = await signUpAdmin(fw.app)
   const tag = `zebra${process.pid}`
   for (const [i, name] of ['Alpha', 'Beta', 'Gamma', 'Delta'].entries()) {
     const body = { name: `${tag} ${name}`, priority: i, ...(i === 0 ? { area: square(1, 1, 0.01) } : {}) }
@@ -258,7 +265,7 @@ test('the project list: pages of summaries without private fields, the total in 
 })
 
 test('deleting a project: 204 for its project manager, then 404; 403 for others; its tasks go with it', async () => {
-  const pm = await signUp(fw.app)
+  const pm = await signUpAdmin(fw.app)
   const mapper = await signUp(fw.app)
   const { id } = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Short-lived', area: square(2, 2, 0.01) })).json()
   await call(fw.app, 'PUT', `/v1/projects/${id}/members/${mapper.id}`, pm, { role: 'mapper' })

@@ -3,7 +3,7 @@
 import { parse } from 'csv-parse/sync'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { call, signUp, square, startFieldwork, type Account, type Fieldwork } from './fixtures/fieldwork.js'
+import { call, signUp, signUpAdmin, square, startFieldwork, type Account, type Fieldwork } from './fixtures/fieldwork.js'
 
 let fw: Fieldwork
 let pm: Account
@@ -15,7 +15,7 @@ const AWKWARD = 'a "quoted", multi-line\r\nvalue\nwith <xml/> & ünïcödé'
 
 test.before(async () => {
   fw = await startFieldwork()
-  pm = await signUp(fw.app, 'Pat')
+  pm = await signUpAdmin(fw.app, 'Pat')
   mapper = await signUp(fw.app, 'Mo')
   projectId = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Exported', area: square(36.8, -1.3, 0.02) })).json().id
   await call(fw.app, 'PUT', `/v1/projects/${projectId}/members/${mapper.id}`, pm, { role: 'mapper' })

@@ -6,7 +6,7 @@ import fc from 'fast-check'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { InjectResponse } from 'trefoil'
-import { call, signUp, square, startFieldwork, type Account, type Fieldwork } from './fixtures/fieldwork.js'
+import { call, signUp, signUpAdmin, square, startFieldwork, type Account, type Fieldwork } from './fixtures/fieldwork.js'
 
 // runs per route: ~27 routes × 1000 ≈ 24,000 requests, about 20 s here (inject, no sockets)
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 1000)
@@ -27,7 +27,7 @@ let operations: Operation[] = []
 
 test.before(async () => {
   fw = await startFieldwork({ WORKER_THREADS: '2' })
-  accounts = { pm: await signUp(fw.app, 'Pat'), mapper: await signUp(fw.app, 'Mo') }
+  accounts = { pm: await signUpAdmin(fw.app, 'Pat'), mapper: await signUp(fw.app, 'Mo') }
   for (let i = 0; i < 2; i++) {
     const project = (await call(fw.app, 'POST', '/v1/projects', accounts.pm, { name: `Fuzzed ${i}`, area: square(30 + i, 0, 0.02) })).json()
     await call(fw.app, 'PUT', `/v1/projects/${project.id}/members/${accounts.mapper.id}`, accounts.pm, { role: 'mapper' })

@@ -32,6 +32,8 @@ async function api(method: string, path: string, token?: string, body?: unknown)
 }
 
 await api('POST', '/v1/users', undefined, { email: 'measure@example.org', name: 'Measure', password: 'correct horse battery' })
+// an organisation admin: only they create projects
+await db.none("UPDATE users SET is_admin = true WHERE email = 'measure@example.org'")
 const token = ((await (await api('POST', '/v1/auth/tokens', undefined, { email: 'measure@example.org', password: 'correct horse battery' })).json()) as { access_token: string }).access_token
 
 // 10 km²: a square of 3.162 km a side, and a circle of the same surface drawn with 2,000 points
@@ -61,7 +63,9 @@ async function splitOnce(label: string, area: ReturnType<typeof squareArea>): Pr
   const cpu = process.cpuUsage()
   const started = performance.now()
   loop.enable()
-  const accepted = (await (await api('POST', `/v1/projects/${project.id}/task-splits`, token, { cellMetres: 100 })).json()) as { statusUrl: string }
+  const answer = await api('POST', `/v1/projects/${project.id}/task-splits`, token, { cellMetres: 100 })
+  if (answer.status !== 202) throw new Error(`task-splits answered ${answer.status}: ${await answer.text()}`)
+  const accepted = (await answer.json()) as { statusUrl: string }
   let status: { status: string; result: { tasks: number } | null; message: string | null }
   for (;;) {
     status = (await (await api('GET', accepted.statusUrl, token)).json()) as typeof status

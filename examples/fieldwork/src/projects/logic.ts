@@ -3,7 +3,7 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { area as surface } from '@turf/area'
-import { defineTask, depends, NotFound, runInWorker, ValidationError, type Db, type ValidationIssue, type WorkerPool } from 'trefoil'
+import { defineTask, depends, Forbidden, NotFound, runInWorker, ValidationError, type Db, type ValidationIssue, type WorkerPool } from 'trefoil'
 import { settings } from '../config.js'
 import { database } from '../db/database.js'
 import { members, projects, type Member, type Project, type ProjectSummary, type User } from '../db/models.js'
@@ -18,8 +18,12 @@ export function listProjects(db: Db, query: ProjectQuery): Promise<{ rows: Proje
   return projects.page(db, { search: query.q || undefined, limit: query.limit, offset: query.offset })
 }
 
-/** Creates a project; its creator becomes its project manager (both or neither: pass a transaction). */
+/**
+ * Creates a project; only an organisation admin may, and becomes its project manager (both or
+ * neither: pass a transaction).
+ */
 export async function createProject(db: Db, input: ProjectIn & { creator: User; pool: WorkerPool }): Promise<ProjectOut> {
+  if (!input.creator.isAdmin) throw new Forbidden('Only an organisation admin creates projects', { code: 'admin_required' })
   if (input.area) await checkArea(input.pool, input.area)
   const row = await projects.insert(db, { name: input.name, description: input.description, priority: input.priority, area: input.area, createdBy: input.creator.id })
   await members.set(db, { projectId: row.id, userId: input.creator.id, role: 'project_manager' })

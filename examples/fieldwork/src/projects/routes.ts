@@ -18,7 +18,7 @@ export default defineUnit('projects', { prefix: '/v1/projects', use: { user: sig
   )
 
   // htmx posts the form and swaps the returned row into the list
-  r.post('/', { body: ProjectIn, use: { tx: transaction, pool: workers }, status: 201, response: { 201: ProjectOut }, view: 'projects/row', errors: [409], summary: 'Create a project (you become its project manager)' }, ({ body, tx, pool, user }) =>
+  r.post('/', { body: ProjectIn, use: { tx: transaction, pool: workers }, status: 201, response: { 201: ProjectOut }, view: 'projects/row', errors: [403, 409], summary: 'Create a project (organisation admins; you become its project manager)' }, ({ body, tx, pool, user }) =>
     createProject(tx, { ...body, creator: user, pool }),
   )
 

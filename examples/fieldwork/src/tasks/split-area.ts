@@ -60,29 +60,36 @@ export function cellMetresFor(area: Area, taskCount: number): number {
 
 /** The pieces of the area in rows `rowStart`…`rowEnd - 1`, row by row from the south, west to east. */
 export default function splitRows(input: SplitRowsInput, _ctx?: TaskContext): Cell[] {
-  const { grid, rowStart, rowEnd } = input
-  const area = feature(input.area as GeoPolygon | GeoMultiPolygon)
-  const east = grid.west + grid.columns * grid.dLon
   const cells: Cell[] = []
-  for (let row = rowStart; row < rowEnd; row++) {
-    const y0 = grid.south + row * grid.dLat
-    const y1 = y0 + grid.dLat
-    // the row's band of the area first: each cell then clips a few positions, not the whole ring
-    const band = intersect(featureCollection([area, bboxPolygon([grid.west, y0, east, y1])]))
-    if (!band) continue
-    const [bandWest, , bandEast] = bbox(band)
-    const cellSurface = surface(bboxPolygon([grid.west, y0, grid.west + grid.dLon, y1]))
-    for (let column = Math.max(0, Math.floor((bandWest - grid.west) / grid.dLon)); column < grid.columns; column++) {
-      const x0 = grid.west + column * grid.dLon
-      if (x0 > bandEast) break
-      const piece = intersect(featureCollection([band, bboxPolygon([x0, y0, x0 + grid.dLon, y1])]))
-      for (const part of parts(piece)) {
-        if (surface({ type: 'Polygon', coordinates: part }) < MIN_SHARE * cellSurface) continue
-        cells.push({ row, column, outline: { type: 'Polygon', coordinates: part.map((ring) => ring.map(([lon, lat]) => [round(lon!), round(lat!)] as [number, number])) } })
-      }
+  cutRows(feature(input.area as GeoPolygon | GeoMultiPolygon), input.grid, input.rowStart, input.rowEnd, cells)
+  return cells
+}
+
+// Halves the strip of rows, clips the area to each half and goes on in each, down to single rows:
+// every clip works on a part of the outline, not the whole of it (n log n, not n × rows).
+function cutRows(area: Feature<GeoPolygon | GeoMultiPolygon>, grid: Grid, rowStart: number, rowEnd: number, cells: Cell[]): void {
+  const east = grid.west + grid.columns * grid.dLon
+  const strip = intersect(featureCollection([area, bboxPolygon([grid.west, grid.south + rowStart * grid.dLat, east, grid.south + rowEnd * grid.dLat])]))
+  if (!strip) return
+  if (rowEnd - rowStart > 1) {
+    const middle = Math.floor((rowStart + rowEnd) / 2)
+    cutRows(strip, grid, rowStart, middle, cells)
+    cutRows(strip, grid, middle, rowEnd, cells)
+    return
+  }
+  const row = rowStart
+  const [y0, y1] = [grid.south + row * grid.dLat, grid.south + (row + 1) * grid.dLat]
+  const [stripWest, , stripEast] = bbox(strip)
+  const cellSurface = surface(bboxPolygon([grid.west, y0, grid.west + grid.dLon, y1]))
+  for (let column = Math.max(0, Math.floor((stripWest - grid.west) / grid.dLon)); column < grid.columns; column++) {
+    const x0 = grid.west + column * grid.dLon
+    if (x0 > stripEast) break
+    const piece = intersect(featureCollection([strip, bboxPolygon([x0, y0, x0 + grid.dLon, y1])]))
+    for (const part of parts(piece)) {
+      if (surface({ type: 'Polygon', coordinates: part }) < MIN_SHARE * cellSurface) continue
+      cells.push({ row, column, outline: { type: 'Polygon', coordinates: part.map((ring) => ring.map(([lon, lat]) => [round(lon!), round(lat!)] as [number, number])) } })
     }
   }
-  return cells
 }
 
 // a cell can cut a concave area in two: each piece becomes a task of its own
