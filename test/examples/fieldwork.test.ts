@@ -11,6 +11,8 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 let child: ChildProcess
 let base = ''
 let removeDataDir: () => Promise<void> = async () => undefined
+// the demo sign-ins `npm start` printed on its first start
+let demo: { email: string; password: string; role: string }[] = []
 
 test.before(async () => {
   const data = await tempDataDir()
@@ -34,6 +36,9 @@ test.before(async () => {
     child.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)))
   })
   assert.match(output, /SECRET_KEY is not set/, 'the development key is announced')
+  const seeded = output.split('\n').find((line) => line.includes('"demoSignIns"'))
+  assert.ok(seeded, `the demo sign-ins are printed:\n${output}`)
+  demo = (JSON.parse(seeded!) as { demoSignIns: typeof demo }).demoSignIns
   const health = await fetch(`${base}/health/ready`)
   assert.is(health.status, 200)
   console.log(`npm start answered its first request ${Math.round(performance.now() - started)} ms after the spawn (empty data folder)`)
@@ -51,12 +56,15 @@ async function post(path: string, body: unknown, headers: Record<string, string>
   return fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
 }
 
-test('npm start serves the JSON API: sign up, token, create, read, split, lock, submit, 401, 422, 404', async () => {
+test('npm start serves the JSON API: sign up, token, the demo admin creates, reads, splits, locks, submits; 401, 403, 422, 404', async () => {
   assert.is((await fetch(`${base}/v1/projects`)).status, 401)
   assert.is((await post('/v1/users', { email: 'ann@example.org', name: 'Ann', password: 'correct horse' })).status, 201)
-  const token = ((await (await post('/v1/auth/tokens', { email: 'ann@example.org', password: 'correct horse' })).json()) as { access_token: string }).access_token
-  const auth = { authorization: `Bearer ${token}` }
+  const tokenOf = async (email: string, password: string) => ((await (await post('/v1/auth/tokens', { email, password })).json()) as { access_token: string }).access_token
+  const ann = { authorization: `Bearer ${await tokenOf('ann@example.org', 'correct horse')}` }
   const area = { type: 'Polygon', coordinates: [[[39.27, -6.82], [39.29, -6.82], [39.29, -6.8], [39.27, -6.8], [39.27, -6.82]]] }
+  assert.is((await post('/v1/projects', { name: 'Not an admin', area }, ann)).status, 403, 'only an organisation admin creates projects')
+  const admin = demo.find((account) => account.role === 'org admin')!
+  const auth = { authorization: `Bearer ${await tokenOf(admin.email, admin.password)}` }
   const made = await post('/v1/projects', { name: ' Flood response ', priority: 8, area }, auth)
   assert.is(made.status, 201)
   const project = (await made.json()) as { id: number; name: string }
@@ -70,11 +78,15 @@ test('npm start serves the JSON API: sign up, token, create, read, split, lock, 
   const locked = await post(`/v1/projects/${project.id}/tasks/${tasks[0]!.id}/events`, { event: 'map' }, auth)
   assert.is(((await locked.json()) as { status: string }).status, 'locked_for_mapping')
   const submission = new FormData()
-  submission.append('xml', '<data/>')
-  submission.append('attachments', new Blob([Buffer.from('%PDF-1.4 survey sheet')], { type: 'application/pdf' }), 'sheet.pdf')
+  submission.append('submission_xml', '<data/>')
+  const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex')
+  submission.append('attachments', new Blob([png], { type: 'image/png' }), 'photo.png')
   const sent = await fetch(`${base}/v1/projects/${project.id}/tasks/${tasks[0]!.id}/submissions`, { method: 'POST', headers: auth, body: submission })
-  assert.is(sent.status, 201)
-  assert.is(((await sent.json()) as { attachments: { mediaType: string }[] }).attachments[0]!.mediaType, 'application/pdf')
+  assert.is(sent.status, 201, await sent.clone().text())
+  assert.is(((await sent.json()) as { attachments: { mediaType: string }[] }).attachments[0]!.mediaType, 'image/png')
+  const csv = await fetch(`${base}/v1/projects/${project.id}/submissions.csv`, { headers: auth })
+  assert.is(csv.status, 200)
+  assert.is((await csv.text()).split('\r\n').length, 3, 'a header, one submission, the final line end')
   const bad = await post('/v1/projects', { name: '', priority: 99 }, auth)
   assert.is(bad.status, 422)
   assert.is(((await bad.json()) as { detail: unknown[] }).detail.length, 2)
