@@ -264,7 +264,7 @@ test('the project list: pages of summaries without private fields, the total in 
   }
 })
 
-test('deleting a project: 204 for its project manager, then 404; 403 for others; its tasks go with it', async () => {
+test('a split project keeps its area (409); deleting it: 204 for its project manager, then 404; 403 for others; its tasks go with it', async () => {
   const pm = await signUpAdmin(fw.app)
   const mapper = await signUp(fw.app)
   const { id } = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Short-lived', area: square(2, 2, 0.01) })).json()
@@ -274,6 +274,10 @@ test('deleting a project: 204 for its project manager, then 404; 403 for others;
   const denied = await call(fw.app, 'DELETE', `/v1/projects/${id}`, mapper)
   assert.is(denied.status, 403)
   assert.equal(denied.json(), { detail: `Missing role "project_manager" in project ${id}: you are mapper`, code: 'role_required' })
+  const moved = await call(fw.app, 'PATCH', `/v1/projects/${id}`, pm, { area: square(3, 3, 0.01) })
+  assert.is(moved.status, 409, 'a split area stays as it is')
+  assert.equal(moved.json(), { detail: `Project ${id} has tasks: its area cannot change any more`, code: 'already_split' })
+  assert.is((await call(fw.app, 'PATCH', `/v1/projects/${id}`, pm, { description: 'Still editable' })).status, 200)
   const gone = await call(fw.app, 'DELETE', `/v1/projects/${id}`, pm)
   assert.is(gone.status, 204)
   assert.is(gone.body, '')

@@ -32,6 +32,8 @@ test.before(async () => {
      FROM generate_series(1, $4) AS i`,
     [taskIds, mapper.id, AWKWARD, ROWS],
   )
+  // the second one reviewed: exports carry the review state
+  await db.none("UPDATE submissions SET review_state = 'approved', reviewed_by = $1, reviewed_at = now() WHERE id = (SELECT min(id) + 1 FROM submissions)", [pm.id])
   // fresh statistics, as autovacuum would have them a minute after a bulk load
   await db.none('ANALYZE submissions')
 })
@@ -47,15 +49,15 @@ test('CSV: 100,000 submissions stream as one well-formed file, quotes, commas an
   assert.is(res.headers['content-length'], undefined, 'streamed, not buffered')
   const records = parse(res.body, { columns: true, relax_quotes: false }) as Record<string, string>[]
   assert.is(records.length, ROWS)
-  assert.equal(Object.keys(records[0]!), ['id', 'taskId', 'taskIndex', 'userId', 'userName', 'deviceId', 'createdAt', 'attachments', 'xml'])
+  assert.equal(Object.keys(records[0]!), ['id', 'taskId', 'taskIndex', 'userId', 'userName', 'deviceId', 'createdAt', 'attachments', 'reviewState', 'xml'])
   const ids = records.map((r) => Number(r.id))
   assert.ok(ids.every((id, i) => i === 0 || id > ids[i - 1]!), 'in id order, none twice')
   const awkward = records.filter((r) => r.xml === AWKWARD)
   assert.is(awkward.length, ROWS / 1000)
   assert.ok(records.every((r) => r.userName === 'Mo, "the mapper"'))
-  assert.equal(records.slice(0, 2).map((r) => [r.deviceId, r.xml, r.attachments]), [
-    ['', '<data><n>1</n></data>', '0'],
-    ['phone-2', '<data><n>2</n></data>', '0'],
+  assert.equal(records.slice(0, 2).map((r) => [r.deviceId, r.xml, r.attachments, r.reviewState]), [
+    ['', '<data><n>1</n></data>', '0', ''],
+    ['phone-2', '<data><n>2</n></data>', '0', 'approved'],
   ])
 })
 
@@ -77,7 +79,7 @@ test('GeoJSON: 100,000 submissions as one valid FeatureCollection of points at t
 test('an empty project exports a header line and an empty collection', async () => {
   const { id } = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Nothing yet' })).json()
   const csv = await call(fw.app, 'GET', `/v1/projects/${id}/submissions.csv`, pm)
-  assert.is(csv.body, 'id,taskId,taskIndex,userId,userName,deviceId,createdAt,attachments,xml\r\n')
+  assert.is(csv.body, 'id,taskId,taskIndex,userId,userName,deviceId,createdAt,attachments,reviewState,xml\r\n')
   const geojson = await call(fw.app, 'GET', `/v1/projects/${id}/submissions.geojson`, pm)
   assert.equal(geojson.json(), { type: 'FeatureCollection', features: [] })
 })

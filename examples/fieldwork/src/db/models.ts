@@ -287,6 +287,8 @@ export interface SubmissionExportRow {
   deviceId: string | null
   createdAt: string
   attachments: number
+  /** A validator's review: approved, has_issues, rejected; null until reviewed. */
+  reviewState: string | null
   xml: string
 }
 
@@ -304,7 +306,7 @@ export const exportsQueries = {
   submissionsAfter: (db: Db, taskIds: readonly number[], afterId: number, limit: number): Promise<SubmissionExportRow[]> =>
     db.manyOrNone<SubmissionExportRow>(
       `SELECT s.id, s.task_id AS "taskId", t.project_task_index AS "taskIndex", s.user_id AS "userId", u.name AS "userName", s.device_id AS "deviceId",
-         ${iso('s.created_at')} AS "createdAt", (SELECT count(*)::int FROM attachments a WHERE a.submission_id = s.id) AS attachments, s.xml
+         ${iso('s.created_at')} AS "createdAt", (SELECT count(*)::int FROM attachments a WHERE a.submission_id = s.id) AS attachments, s.review_state AS "reviewState", s.xml
        FROM (SELECT * FROM submissions WHERE task_id = ANY($1::int[]) AND id > $2 ORDER BY id LIMIT $3) s
        JOIN tasks t ON t.id = s.task_id JOIN users u ON u.id = s.user_id
        ORDER BY s.id`,

@@ -21,7 +21,7 @@ export async function* submissionBatches(db: Db, projectId: number, batch = BATC
   }
 }
 
-const COLUMNS = ['id', 'taskId', 'taskIndex', 'userId', 'userName', 'deviceId', 'createdAt', 'attachments', 'xml'] as const satisfies readonly (keyof SubmissionExportRow)[]
+const COLUMNS = ['id', 'taskId', 'taskIndex', 'userId', 'userName', 'deviceId', 'createdAt', 'attachments', 'reviewState', 'xml'] as const satisfies readonly (keyof SubmissionExportRow)[]
 
 /**
  * A CSV field (RFC 4180): quoted when it holds a comma, a quote, a line break or leading or

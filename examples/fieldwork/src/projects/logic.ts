@@ -3,10 +3,10 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { area as surface } from '@turf/area'
-import { defineTask, depends, Forbidden, NotFound, runInWorker, ValidationError, type Db, type ValidationIssue, type WorkerPool } from 'trefoil'
+import { Conflict, defineTask, depends, Forbidden, NotFound, runInWorker, ValidationError, type Db, type ValidationIssue, type WorkerPool } from 'trefoil'
 import { settings } from '../config.js'
 import { database } from '../db/database.js'
-import { members, projects, type Member, type Project, type ProjectSummary, type User } from '../db/models.js'
+import { members, projects, tasks, type Member, type Project, type ProjectSummary, type User } from '../db/models.js'
 import type { ProjectRole } from '../db/enums.js'
 import { MAX_VERTICES, ProjectParams, type Area, type Outline, type ProjectIn, type ProjectOut, type ProjectQuery, type ProjectUpdate } from './schemas.js'
 
@@ -30,10 +30,13 @@ export async function createProject(db: Db, input: ProjectIn & { creator: User; 
   return withOutline(row)
 }
 
-/** Changes a project's fields. */
+/** Changes a project's fields; its area only while it has no tasks (they were cut from the old one). */
 export async function updateProject(db: Db, input: ProjectUpdate & { projectId: number; pool: WorkerPool }): Promise<ProjectOut> {
   const { projectId, pool, ...patch } = input
-  if (patch.area) await checkArea(pool, patch.area)
+  if (patch.area) {
+    await checkArea(pool, patch.area)
+    if ((await tasks.count(db, projectId)) > 0) throw new Conflict(`Project ${projectId} has tasks: its area cannot change any more`, { code: 'already_split' })
+  }
   const row = await projects.update(db, projectId, patch)
   if (!row) throw new NotFound(`Project ${projectId} not found`)
   return withOutline(row)
