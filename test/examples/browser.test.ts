@@ -204,6 +204,20 @@ test('without JavaScript the pages still read: plain sign-in form, links to the 
   }
 })
 
+test('the members page gives a role with its form and shows it without a page load', async () => {
+  const kofi = (await call(fw.app, 'POST', '/v1/users', undefined, { email: 'kofi@example.org', name: 'Kofi', password: 'correct horse' })).json() as { id: number }
+  await page.goto(`${projectUrl}/members`)
+  await page.evaluate(() => Object.assign(globalThis, { sameDocument: true }))
+  await page.locator('#member-form input[name=userId]').fill(String(kofi.id))
+  await page.locator('#member-form select[name=role]').selectOption('validator')
+  await page.locator('#member-form button').click()
+  await page.locator(`#members tr#member-${kofi.id}`, { hasText: 'validator' }).waitFor()
+  assert.is(await page.evaluate(() => (globalThis as { sameDocument?: boolean }).sameDocument), true, 'the same document')
+  await page.locator('#member-form input[name=userId]').fill('999999')
+  await page.locator('#member-form button').click()
+  await page.locator('#member-errors .trefoil-error[data-status="422"]').waitFor()
+})
+
 test('logging out ends the session', async () => {
   await page.goto(projectUrl)
   await Promise.all([page.waitForURL(`${base}/login`), page.locator('header button', { hasText: 'Log out' }).click()])

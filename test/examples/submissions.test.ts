@@ -221,6 +221,8 @@ test('htmx gets fragments: the new item, the reviewed item with its state, a 403
   assert.match(list.body, `<form id="new-submission" hx-post="${url}" hx-encoding="multipart/form-data"`)
   assert.match(list.body, '<textarea name="submission_xml"')
   assert.match(list.body, '<progress id="upload-progress"')
+  assert.not.match(list.body, 'class="review-buttons"', 'a mapper is not offered the review buttons')
+  assert.match((await fw.app.inject({ url, headers: hx(validator) })).body, '<div class="review-buttons"', 'a validator is')
   const review = await fw.app.inject({ method: 'PATCH', url: made.url, headers: hx(validator), body: { reviewState: 'rejected', comment: 'Wrong <building>' } })
   assert.is(review.status, 200)
   assert.match(review.body, `<li id="submission-${made.id}" class="submission" data-review="rejected">`)

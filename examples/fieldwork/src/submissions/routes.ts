@@ -5,11 +5,11 @@ import { defineUnit, file, t, workers } from 'trefoil'
 import { requireRole, signedIn } from '../auth/logic.js'
 import { database } from '../db/database.js'
 import { task } from '../tasks/logic.js'
-import { attachment, attachmentFile, createSubmission, listSubmissions, reviewSubmission, submission } from './logic.js'
+import { attachment, attachmentFile, createSubmission, listSubmissions, memberGrant, reviewSubmission, submission } from './logic.js'
 import { ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_XML_BYTES, ReviewIn, SubmissionFields, SubmissionOut } from './schemas.js'
 
 /** The submissions unit: `/v1/projects/:projectId/tasks/:taskId/submissions` (mappers and up; reviews by validators). */
-export default defineUnit('submissions', { prefix: '/v1/projects/:projectId/tasks/:taskId/submissions', use: { user: signedIn, task, grant: requireRole('mapper') } }, (r) => {
+export default defineUnit('submissions', { prefix: '/v1/projects/:projectId/tasks/:taskId/submissions', use: { user: signedIn, task, grant: memberGrant } }, (r) => {
   r.post(
     '/',
     {
