@@ -1,21 +1,29 @@
-// `node --import tsx --conditions=source bench/uploads.ts`: a 1 GiB multipart upload to a local
-// trefoil server (its own process) sent by the machine's `curl -F`, against two baselines of
-// this machine in the same run, rounds interleaved, medians:
-//   - `curl -T file` over HTTP to a sink that only pipes the bytes to `cat > file` (the same
-//     transport and disk, with no parsing, hashing or checks): the baseline the target is for;
-//   - `curl file://… | cat > file` (a copy through a pipe, no network): the machine's ceiling.
-// Also reports the server's peak RSS growth during the upload (sampled every 5 ms, and the
-// kernel's max RSS). Targets: ≥ 80% of the baseline's MB/s; RSS growth < 64 MiB whatever the size.
-// `--size` in MiB (default 1024), `--rounds` (default 3); `--serve` and `--sink` are the child
-// processes' own modes.
+// `node --import tsx --conditions=source bench/uploads.ts`: a 1 GiB upload to local servers,
+// each sent by the machine's `curl`, all in one run with the rounds interleaved (and the order
+// rotated each round, so a noisy stretch of the shared machine does not always hit the same one):
+//   - baseline: `curl -T file` to a sink that only answers HTTP by hand and pipes the bytes to
+//     `cat > file` (the same transport and disk, no parsing, no hashing, no checks): the issue's
+//     target is ≥ 80% of its MB/s;
+//   - bare node: `curl -T` to node:http piping the request into fs.createWriteStream (1 MiB
+//     buffer): what Node itself reaches with no framework and no multipart parsing;
+//   - trefoil: `curl -F` (multipart) to a trefoil route taking one PNG file: signature check,
+//     limits, SHA-256 on (the default), and the same route with `hash: false`;
+//   - copy: `curl file://… | cat > file`, no network: the machine's ceiling.
+// For each: MB/s (median, with min–max as the noise), the CPU seconds per GiB of the whole
+// transfer (curl + receiver; CPU time hardly depends on what else the machine runs), and for the
+// servers the peak RSS growth during the upload (sampled every 5 ms, and the kernel's max RSS).
+// Targets: trefoil ≥ 80% of the baseline's MB/s; RSS growth < 64 MiB whatever the size.
+// `--size` in MiB (default 1024), `--rounds` (default 5); `--serve`, `--bare` and `--sink` are
+// the child processes' own modes.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs'
-import { request } from 'node:http'
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { createServer as createHttpServer, request, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createServer, type AddressInfo } from 'node:net'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createApp, defineUnit } from 'trefoil'
@@ -23,20 +31,26 @@ import { createApp, defineUnit } from 'trefoil'
 const { values: args } = parseArgs({
   options: {
     serve: { type: 'boolean', default: false },
+    bare: { type: 'boolean', default: false },
     sink: { type: 'boolean', default: false },
     size: { type: 'string', default: '1024' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     dir: { type: 'string' },
   },
 })
 const MiB = 1024 * 1024
+const GiB = 1024 * MiB
+const RSS_BOUND = 64 * MiB
 
 if (args.serve) await serve(args.dir!)
+else if (args.bare) await bare(args.dir!)
 else if (args.sink) sink()
 else await main()
 
 /** The baseline's receiver: answers HTTP by hand and writes the body to stdout (`| cat > file`). */
 function sink(): void {
+  // its CPU from the moment it listens (node and tsx starting up are not the baseline's work)
+  let started = process.cpuUsage()
   const server = createServer((socket) => {
     let head = Buffer.alloc(0)
     let left = -1
@@ -54,17 +68,22 @@ function sink(): void {
         process.stdout.once('drain', () => socket.resume())
       }
       if (left <= 0) {
-        // one upload per sink: answer, then leave so `cat` sees the end of its input
-        socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok')
+        // one upload per sink: answer with its CPU time, then leave so `cat` sees the end of its input
+        const cpu = process.cpuUsage(started)
+        const body = JSON.stringify({ cpuSeconds: (cpu.user + cpu.system) / 1e6 })
+        socket.end(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`)
         socket.once('close', () => process.exit(0))
       }
     })
   })
-  server.listen(0, '127.0.0.1', () => process.stderr.write(`${(server.address() as AddressInfo).port}\n`))
+  server.listen(0, '127.0.0.1', () => {
+    started = process.cpuUsage()
+    process.stderr.write(`${(server.address() as AddressInfo).port}\n`)
+  })
 }
 
-/** The server: one multipart route; reports RSS samples on request. */
-async function serve(dir: string): Promise<void> {
+/** Peak RSS and CPU time of this process since the last reset (what the servers report). */
+function meter() {
   let peak = 0
   let base = 0
   let cpuBase = process.cpuUsage()
@@ -73,94 +92,187 @@ async function serve(dir: string): Promise<void> {
     if (rss > peak) peak = rss
   }
   setInterval(sample, 5).unref()
+  return {
+    reset() {
+      ;(globalThis as { gc?: () => void }).gc?.()
+      base = process.memoryUsage.rss()
+      peak = base
+      cpuBase = process.cpuUsage()
+      return { base }
+    },
+    read(): ServerStats {
+      sample()
+      const cpu = process.cpuUsage(cpuBase)
+      return { base, peak, maxRss: process.resourceUsage().maxRSS * 1024, cpuSeconds: (cpu.user + cpu.system) / 1e6 }
+    },
+  }
+}
+
+interface ServerStats {
+  base: number
+  peak: number
+  maxRss: number
+  cpuSeconds: number
+}
+
+/** The trefoil server: one multipart route hashing, one not; reports RSS and CPU on request. */
+async function serve(dir: string): Promise<void> {
+  const stats = meter()
+  const route = (hash: boolean) =>
+    ({ multipart: { files: { file: { required: true as const, maxBytes: 4 * GiB, types: ['image/png'] } }, tempDir: join(dir, 'temp'), hash } }) as const
   const unit = defineUnit('bench', (r) => {
-    r.post('/upload', { multipart: { files: { file: { required: true, maxBytes: 4 * 1024 * MiB, types: ['image/png'] } }, tempDir: join(dir, 'temp') } }, async ({ files }) => {
+    r.post('/upload', route(true), async ({ files }) => {
       const { size, sha256 } = files.file
       // kept files are moved, the others deleted after the response: move it, as an app would
       await files.file.saveTo(join(dir, 'kept'))
       rmSync(files.file.path)
       return { size, sha256 }
     })
-    r.post('/reset', () => {
-      ;(globalThis as { gc?: () => void }).gc?.()
-      base = process.memoryUsage.rss()
-      peak = base
-      cpuBase = process.cpuUsage()
-      return { base }
+    r.post('/upload-unhashed', route(false), async ({ files }) => {
+      const { size } = files.file
+      await files.file.saveTo(join(dir, 'kept'))
+      rmSync(files.file.path)
+      return { size }
     })
-    r.get('/rss', () => {
-      sample()
-      const cpu = process.cpuUsage(cpuBase)
-      return { base, peak, maxRss: process.resourceUsage().maxRSS * 1024, cpuSeconds: (cpu.user + cpu.system) / 1e6 }
-    })
+    r.post('/reset', () => stats.reset())
+    r.get('/rss', () => stats.read())
   })
   const app = createApp({ plugins: [unit], logger: false })
   await app.listen({ port: 0 })
   process.stdout.write(`${JSON.stringify({ url: app.url })}\n`)
 }
 
+/** The bare Node server: node:http, the request piped into a file; the same /reset and /rss. */
+async function bare(dir: string): Promise<void> {
+  const stats = meter()
+  let n = 0
+  const answer = (res: ServerResponse, value: unknown): void => {
+    res.setHeader('content-type', 'application/json')
+    res.end(JSON.stringify(value))
+  }
+  const server = createHttpServer(async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/reset') return answer(res, stats.reset())
+    if (req.url === '/rss') return answer(res, stats.read())
+    const path = join(dir, `bare-${n++}`)
+    await pipeline(req, createWriteStream(path, { highWaterMark: MiB }))
+    answer(res, { size: statSync(path).size })
+    rmSync(path)
+  })
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })}\n`))
+}
+
+type Name = 'baseline' | 'bare' | 'trefoil' | 'unhashed' | 'copy'
+
+interface Run {
+  seconds: number
+  /** curl's and the receiver's CPU seconds. */
+  cpuSeconds: number
+  /** Server RSS growth: sampled peak, and the kernel's max RSS. */
+  growth?: number
+  maxRssGrowth?: number
+}
+
 async function main(): Promise<void> {
   const size = Number(args.size) * MiB
   const rounds = Number(args.rounds)
   const work = mkdtempSync(join(tmpdir(), 'trefoil-bench-uploads-'))
-  let server: ChildProcess | undefined
+  const children: ChildProcess[] = []
+  const load = [loadavg()[0]!]
   try {
     const source = join(work, 'source.png')
     await makeSource(source, size)
-    server = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--conditions=source', fileURLToPath(import.meta.url), '--serve', '--dir', work], { stdio: ['ignore', 'pipe', 'inherit'] })
-    const [line] = (await once(server.stdout!, 'data')) as [Buffer]
-    const { url } = JSON.parse(line.toString()) as { url: string }
+    const start = async (mode: string): Promise<string> => {
+      const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', '--conditions=source', fileURLToPath(import.meta.url), mode, '--dir', work], { stdio: ['ignore', 'pipe', 'inherit'] })
+      children.push(child)
+      const [line] = (await once(child.stdout!, 'data')) as [Buffer]
+      return (JSON.parse(line.toString()) as { url: string }).url
+    }
+    const trefoilUrl = await start('--serve')
+    const bareUrl = await start('--bare')
 
-    // warm up: the first upload loads and compiles the code paths
+    // warm up: the first upload loads and compiles the code paths (and starts trefoil's upload thread)
     const small = join(work, 'small.png')
     await makeSource(small, 16 * MiB)
-    upload(url, small)
+    curl(['-F', `file=@${small};type=image/png`, `${trefoilUrl}/upload`], work)
+    curl(['-F', `file=@${small};type=image/png`, `${trefoilUrl}/upload-unhashed`], work)
+    curl(['-T', small, `${bareUrl}/upload`], work)
 
-    const baseline: number[] = []
-    const copy: number[] = []
-    const trefoil: number[] = []
-    const growth: number[] = []
-    const maxRssGrowth: number[] = []
-    const cpu: number[] = []
-    for (let round = 0; round < rounds; round++) {
-      // each step starts with no dirty pages of the one before (or it pays for their writeback)
-      settleDisk()
-      copy.push(timeCopy(source, join(work, 'copy.png')))
-      rmSync(join(work, 'copy.png'), { force: true })
-      settleDisk()
-      baseline.push(await timeSink(source, join(work, 'sunk.png')))
-      rmSync(join(work, 'sunk.png'), { force: true })
-      settleDisk()
+    const measured = async (url: string, args: string[]): Promise<Run> => {
       const { base } = await askServer<{ base: number }>(`${url}/reset`, 'POST')
-      const maxBefore = (await askServer<{ maxRss: number }>(`${url}/rss`)).maxRss
-      trefoil.push(upload(url, source))
-      const rss = await askServer<{ peak: number; maxRss: number; cpuSeconds: number }>(`${url}/rss`)
-      growth.push(rss.peak - base)
-      cpu.push(rss.cpuSeconds)
-      maxRssGrowth.push(rss.maxRss - maxBefore)
+      const maxBefore = (await askServer<ServerStats>(`${url}/rss`)).maxRss
+      const sent = curl(args, work)
+      const after = await askServer<ServerStats>(`${url}/rss`)
       rmSync(join(work, 'kept'), { recursive: true, force: true })
-      console.log(`round ${round + 1}: curl -T|cat ${mbps(size, baseline.at(-1)!)} MB/s, curl file://|cat ${mbps(size, copy.at(-1)!)} MB/s, trefoil ${mbps(size, trefoil.at(-1)!)} MB/s, RSS growth ${(growth.at(-1)! / MiB).toFixed(1)} MiB (kernel max RSS +${(maxRssGrowth.at(-1)! / MiB).toFixed(1)} MiB), server CPU ${cpu.at(-1)!.toFixed(2)} s`)
+      return { seconds: sent.seconds, cpuSeconds: sent.cpuSeconds + after.cpuSeconds, growth: after.peak - base, maxRssGrowth: after.maxRss - maxBefore }
     }
-    const b = median(baseline)
-    const u = median(trefoil)
-    const g = Math.max(...growth)
-    console.log('')
-    console.log(`${(size / MiB).toFixed(0)} MiB multipart upload, median of ${rounds} rounds`)
-    console.log(`  baseline  curl -T → HTTP sink | cat > file  ${mbps(size, b)} MB/s`)
-    console.log(`  ceiling   curl file:// | cat > file         ${mbps(size, median(copy))} MB/s`)
-    console.log(`  trefoil   curl -F → multipart → disk        ${mbps(size, u)} MB/s  (${((b / u) * 100).toFixed(0)}% of the baseline, target ≥ 80%; ${((median(copy) / u) * 100).toFixed(0)}% of the ceiling)`)
-    console.log(`  server RSS growth (peak sampled)            ${(g / MiB).toFixed(1)} MiB  (worst round; target < 64 MiB; kernel max RSS +${(Math.max(...maxRssGrowth) / MiB).toFixed(1)} MiB)`)
-    // CPU time does not depend on what else the machine runs: the server's own ceiling on one core
-    console.log(`  server CPU (user + system)                  ${median(cpu).toFixed(2)} s  (= ${mbps(size, median(cpu))} MB/s on one free core)`)
-    console.log(`  machine load average during the run        ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`)
-    // memory is the hard bound (throughput depends on the machine and what else it runs)
-    if (g >= 64 * MiB) {
-      console.error(`Server RSS grew by ${(g / MiB).toFixed(1)} MiB during the upload: over the 64 MiB bound`)
+    const steps: Record<Name, () => Promise<Run>> = {
+      copy: async () => timeCopy(source, join(work, 'copy.png'), work),
+      baseline: () => timeSink(source, join(work, 'sunk.png'), work),
+      bare: () => measured(bareUrl, ['-T', source, `${bareUrl}/upload`]),
+      trefoil: () => measured(trefoilUrl, ['-F', `file=@${source};type=image/png`, `${trefoilUrl}/upload`]),
+      unhashed: () => measured(trefoilUrl, ['-F', `file=@${source};type=image/png`, `${trefoilUrl}/upload-unhashed`]),
+    }
+    const order: Name[] = ['baseline', 'trefoil', 'bare', 'unhashed', 'copy']
+    const runs = Object.fromEntries(order.map((name) => [name, [] as Run[]])) as Record<Name, Run[]>
+    for (let round = 0; round < rounds; round++) {
+      const line: string[] = []
+      for (let i = 0; i < order.length; i++) {
+        const name = order[(i + round) % order.length]!
+        // each step starts with no dirty pages of the one before (or it pays for their writeback)
+        settleDisk()
+        const run = await steps[name]()
+        rmSync(join(work, 'copy.png'), { force: true })
+        rmSync(join(work, 'sunk.png'), { force: true })
+        runs[name].push(run)
+        line.push(`${name} ${mbps(size, run.seconds)}${run.growth === undefined ? '' : ` (+${(run.growth / MiB).toFixed(0)} MiB)`}`)
+      }
+      load.push(loadavg()[0]!)
+      const ratio = runs.trefoil.at(-1)!.seconds > 0 ? runs.baseline.at(-1)!.seconds / runs.trefoil.at(-1)!.seconds : 0
+      console.log(`round ${round + 1}: ${line.join(', ')} MB/s; trefoil/baseline ${(ratio * 100).toFixed(0)}%; load ${loadavg()[0]!.toFixed(1)}`)
+    }
+    report(size, rounds, runs, load)
+  } finally {
+    for (const child of children) child.kill()
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+function report(size: number, rounds: number, runs: Record<Name, Run[]>, load: number[]): void {
+  const gib = size / GiB
+  const base = median(runs.baseline.map((r) => r.seconds))
+  const row = (name: Name, label: string): string => {
+    const rates = runs[name].map((r) => size / 1e6 / r.seconds)
+    const cpu = median(runs[name].map((r) => r.cpuSeconds)) / gib
+    const rate = size / 1e6 / median(runs[name].map((r) => r.seconds))
+    const ratio = name === 'baseline' ? '' : `  ${((base / median(runs[name].map((r) => r.seconds))) * 100).toFixed(0).padStart(4)}%`
+    return `  ${label.padEnd(44)} ${rate.toFixed(0).padStart(5)} MB/s  (${Math.min(...rates).toFixed(0)}–${Math.max(...rates).toFixed(0)})${ratio.padEnd(7)}  ${cpu.toFixed(2)} CPU s/GiB`
+  }
+  // paired per round: both ran within seconds of each other, so the machine's mood cancels out best
+  const paired = (name: Name): string => {
+    const ratios = runs[name].map((r, i) => runs.baseline[i]!.seconds / r.seconds)
+    return `${(median(ratios) * 100).toFixed(0)}% (rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`
+  }
+  console.log('')
+  console.log(`${(size / MiB).toFixed(0)} MiB upload, ${rounds} interleaved rounds: median MB/s (min–max), % of the baseline, CPU (curl + receiver)`)
+  console.log(row('baseline', 'baseline  curl -T → HTTP sink | cat > file'))
+  console.log(row('bare', 'bare node curl -T → node:http → fs pipe'))
+  console.log(row('trefoil', 'trefoil   curl -F → multipart, sha256 → disk'))
+  console.log(row('unhashed', 'trefoil   the same with hash: false'))
+  console.log(row('copy', 'ceiling   curl file:// | cat > file'))
+  console.log(`  trefoil / baseline, paired per round: ${paired('trefoil')}; hash: false ${paired('unhashed')}; bare node ${paired('bare')}  (target ≥ 80%)`)
+  const servers = (['trefoil', 'unhashed', 'bare'] as const).map((name) => {
+    const worst = Math.max(...runs[name].map((r) => r.growth!))
+    return `${name} ${(worst / MiB).toFixed(1)} MiB (kernel max RSS +${(Math.max(...runs[name].map((r) => r.maxRssGrowth!)) / MiB).toFixed(1)})`
+  })
+  console.log(`  server RSS growth, worst round: ${servers.join(', ')}  (target < 64 MiB)`)
+  console.log(`  machine load average (1 min) during the run: ${Math.min(...load).toFixed(1)}–${Math.max(...load).toFixed(1)} on ${availableParallelism()} cores`)
+  // memory is the hard bound (throughput depends on the machine and what else it runs)
+  for (const name of ['trefoil', 'unhashed'] as const) {
+    const worst = Math.max(...runs[name].map((r) => r.growth!))
+    if (worst >= RSS_BOUND) {
+      console.error(`Server RSS grew by ${(worst / MiB).toFixed(1)} MiB during the ${name} upload: over the 64 MiB bound`)
       process.exitCode = 1
     }
-  } finally {
-    server?.kill()
-    rmSync(work, { recursive: true, force: true })
   }
 }
 
@@ -198,39 +310,56 @@ async function makeSource(path: string, size: number): Promise<void> {
   await once(out, 'close')
 }
 
-/** Seconds for `curl file://source | cat > target` (the machine's plain copy through a pipe). */
-function timeCopy(source: string, target: string): number {
+/** `/usr/bin/time` around a command: its user + system CPU seconds, read from `file`. */
+function timed(file: string, command: string[]): string[] {
+  return ['/usr/bin/time', '-o', file, '-f', '%U %S', ...command]
+}
+
+function cpuOf(file: string): number {
+  const [user, system] = readFileSync(file, 'utf8').trim().split(/\s+/).slice(-2).map(Number)
+  return user! + system!
+}
+
+/** Runs curl (`-o /dev/null`, no `Expect:`) and checks for a 200; wall and CPU seconds. */
+function curl(extra: string[], work: string): { seconds: number; cpuSeconds: number } {
+  const cpuFile = join(work, 'curl-cpu.txt')
+  const [command, ...rest] = timed(cpuFile, ['curl', '-sS', '-o', '/dev/null', '-H', 'Expect:', '-w', '%{http_code}', ...extra])
   const started = performance.now()
-  const result = spawnSync('sh', ['-c', `curl -sS "file://${source}" | cat > "${target}"`], { stdio: 'inherit' })
+  const result = spawnSync(command!, rest, { encoding: 'utf8' })
+  const seconds = (performance.now() - started) / 1000
+  if (result.stdout !== '200') throw new Error(`Upload failed: HTTP ${result.stdout} ${result.stderr}`)
+  return { seconds, cpuSeconds: cpuOf(cpuFile) }
+}
+
+/** `curl file://source | cat > target` (the machine's plain copy through a pipe). */
+function timeCopy(source: string, target: string, work: string): Run {
+  const cpuFile = join(work, 'copy-cpu.txt')
+  const [command, ...rest] = timed(cpuFile, ['sh', '-c', `curl -sS "file://${source}" | cat > "${target}"`])
+  const started = performance.now()
+  const result = spawnSync(command!, rest, { stdio: 'inherit' })
+  const seconds = (performance.now() - started) / 1000
   if (result.status !== 0) throw new Error(`Baseline copy failed: exit ${result.status}`)
   if (statSync(target).size !== statSync(source).size) throw new Error('Baseline copy is short')
-  return (performance.now() - started) / 1000
+  return { seconds, cpuSeconds: cpuOf(cpuFile) }
 }
 
-/** Seconds for `curl -T source` to the sink, whose output goes through `cat > target`. */
-async function timeSink(source: string, target: string): Promise<number> {
-  const child = spawn('sh', ['-c', `"${process.execPath}" --import tsx --conditions=source "${fileURLToPath(import.meta.url)}" --sink | cat > "${target}"`], { stdio: ['ignore', 'inherit', 'pipe'], detached: true })
+/** `curl -T source` to the sink, whose output goes through `cat > target`. */
+async function timeSink(source: string, target: string, work: string): Promise<Run> {
+  const catCpu = join(work, 'cat-cpu.txt')
+  rmSync(catCpu, { force: true })
+  const child = spawn('sh', ['-c', `"${process.execPath}" --import tsx --conditions=source "${fileURLToPath(import.meta.url)}" --sink | /usr/bin/time -o "${catCpu}" -f '%U %S' cat > "${target}"`], { stdio: ['ignore', 'inherit', 'pipe'], detached: true })
   const [line] = (await once(child.stderr!, 'data')) as [Buffer]
+  const response = join(work, 'sink-response.json')
+  const cpuFile = join(work, 'curl-cpu.txt')
   const started = performance.now()
-  const result = spawnSync('curl', ['-sS', '-o', '/dev/null', '-H', 'Expect:', '-T', source, `http://127.0.0.1:${line.toString().trim()}/`], { stdio: 'inherit' })
+  const result = spawnSync('/usr/bin/time', ['-o', cpuFile, '-f', '%U %S', 'curl', '-sS', '-o', response, '-H', 'Expect:', '-T', source, `http://127.0.0.1:${line.toString().trim()}/`], { stdio: 'inherit' })
   const seconds = (performance.now() - started) / 1000
-  // the shell, the sink and cat: the whole group
-  try {
-    process.kill(-child.pid!, 'SIGTERM')
-  } catch {
-    // already gone
-  }
-  child.stderr!.destroy()
   if (result.status !== 0) throw new Error(`Baseline upload failed: exit ${result.status}`)
-  return seconds
-}
-
-/** Seconds for `curl -F file=@source` to the server's upload route. */
-function upload(url: string, source: string): number {
-  const started = performance.now()
-  const result = spawnSync('curl', ['-sS', '-o', '/dev/null', '-H', 'Expect:', '-w', '%{http_code}', '-F', `file=@${source};type=image/png`, `${url}/upload`], { encoding: 'utf8' })
-  if (result.stdout !== '200') throw new Error(`Upload failed: HTTP ${result.stdout} ${result.stderr}`)
-  return (performance.now() - started) / 1000
+  // the sink leaves once answered, and cat once its input ends: wait for both (and their CPU)
+  await once(child, 'exit')
+  child.stderr!.destroy()
+  const sinkCpu = (JSON.parse(readFileSync(response, 'utf8')) as { cpuSeconds: number }).cpuSeconds
+  return { seconds, cpuSeconds: cpuOf(cpuFile) + sinkCpu + cpuOf(catCpu) }
 }
 
 function mbps(bytes: number, seconds: number): string {
