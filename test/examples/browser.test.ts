@@ -167,6 +167,7 @@ test('a task page sends a submission with a photo: the progress bar fills, the i
   await item.locator('button', { hasText: 'Approve' }).click()
   await page.locator('#submission-items li.submission[data-review="approved"]').waitFor()
   assert.match(await page.locator('#submission-items li.submission[data-review="approved"]').innerText(), 'approved (Amina)')
+  await page.screenshot({ path: join(ARTIFACTS, 'fieldwork-task-page.png'), fullPage: true })
 })
 
 test('bad submissions are refused next to the form: malformed XML (422), a text file posing as a photo (415)', async () => {

@@ -216,7 +216,7 @@ test('the task grid is an SVG drawn on the server: a cell per task coloured by s
   assert.match(conflict.body, /^<div class="trefoil-error" role="alert" data-status="409">/)
   const taskPage = await fw.app.inject({ url: `/v1/projects/${id}/tasks/${taskId}`, headers: admin.page })
   assert.match(taskPage.body, `<div hx-get="/v1/projects/${id}/tasks/${taskId}/events" hx-trigger="load" hx-swap="outerHTML"><a href="/v1/projects/${id}/tasks/${taskId}/events">See the history</a></div>`)
-  assert.match(taskPage.body, `<figure id="task-grid" hx-get="/v1/projects/${id}/tasks/${taskId}"`)
+  assert.match(taskPage.body, `<figure id="task-grid" class="single" hx-get="/v1/projects/${id}/tasks/${taskId}"`)
   const history = await fw.app.inject({ url: `/v1/projects/${id}/tasks/${taskId}/events`, headers: admin.hx })
   assert.match(history.body, 'Tom: map → locked for mapping')
   const submissions = await fw.app.inject({ url: `/v1/projects/${id}/tasks/${taskId}/submissions`, headers: admin.hx })
