@@ -11,8 +11,6 @@ import { cellMetresFor, gridOf, type Cell, type Grid } from './split-area.js'
 /** The worker task that cuts rows of an area's grid (see split-area.ts). */
 export const splitAreaTask = defineTask<typeof import('./split-area.js')>(new URL('./split-area.js', import.meta.url))
 
-export { MAX_TASKS }
-
 /** A split that passed its checks: the area, its grid and the cell side it was made from. */
 export interface SplitPlan {
   projectId: number
