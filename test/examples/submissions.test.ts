@@ -212,6 +212,11 @@ test('roles and existence: 401 without a token, 403 without a role, 404 for a mi
   assert.is((await call(fw.app, 'GET', `${url}/1/attachments/999999`, mapper)).status, 404)
   assert.is((await call(fw.app, 'GET', `${url}/999999`, mapper)).status, 404)
   assert.is((await call(fw.app, 'GET', url, stranger)).status, 403)
+  for (const id of ['1e309', '99999999999', '0', 'x']) {
+    const res = await call(fw.app, 'GET', `${url}/${id}`, mapper)
+    assert.is(res.status, 422, `${id}: ${res.body}`)
+    assert.equal(res.json().detail[0].loc, ['path', 'submissionId'])
+  }
 })
 
 test('htmx gets fragments: the new item, the reviewed item with its state, a 403 fragment for a mapper', async () => {

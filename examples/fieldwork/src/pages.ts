@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { BackgroundTaskStatus, definePlugin, defineUnit, depends, file, isHttpError, NotFound, redirect, t, type BackgroundTaskRow, type Plugin, type RequestContext } from 'trefoil'
 import { signedIn } from './auth/logic.js'
 import { project } from './projects/logic.js'
+import { Id } from './projects/schemas.js'
 import { backgroundPlugin } from './workers.js'
 
 const htmxPath = createRequire(import.meta.url).resolve('htmx.org/dist/htmx.min.js')
@@ -22,7 +23,7 @@ function navigates(ctx: RequestContext): boolean {
   return ctx.method === 'GET' && !isHtmx(ctx) && ctx.get('Accept').includes('text/html')
 }
 
-const SplitParams = t.Object({ projectId: t.Integer({ minimum: 1 }), splitId: t.String({ format: 'uuid' }) })
+const SplitParams = t.Object({ projectId: Id, splitId: t.String({ format: 'uuid' }) })
 
 /**
  * The status of a task split named by `:splitId` (a `task-split` background task), or 404. The

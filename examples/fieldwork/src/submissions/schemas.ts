@@ -1,6 +1,7 @@
 // Shapes of the submissions unit: what the field sends (form fields + files), what clients see,
 // and a validator's review.
 import { named, t, type Static } from 'trefoil'
+import { Id } from '../projects/schemas.js'
 
 /** The largest `submission_xml`, in bytes; a larger one stops the upload with 413. */
 export const MAX_XML_BYTES = 1024 * 1024
@@ -66,8 +67,8 @@ export const ReviewIn = named(
 )
 export type ReviewIn = Static<typeof ReviewIn>
 
-/** Path params naming one submission. */
-export const SubmissionParams = t.Object({ projectId: t.Integer({ minimum: 1 }), taskId: t.Integer({ minimum: 1 }), submissionId: t.Integer({ minimum: 1 }) })
+/** Path params naming one submission (ids bounded like the database's `integer`). */
+export const SubmissionParams = t.Object({ projectId: Id, taskId: Id, submissionId: Id })
 
 /** Path params naming one attachment. */
-export const AttachmentParams = t.Object({ projectId: t.Integer({ minimum: 1 }), taskId: t.Integer({ minimum: 1 }), submissionId: t.Integer({ minimum: 1 }), attachmentId: t.Integer({ minimum: 1 }) })
+export const AttachmentParams = t.Object({ projectId: Id, taskId: Id, submissionId: Id, attachmentId: Id })
