@@ -1,7 +1,7 @@
 // Property tests over the whole fieldwork API (fast-check): for every route in the OpenAPI
 // document, thousands of generated bad path params, queries, bodies, content types and tokens.
 // Whatever comes in: never a 5xx, and every 4xx is the documented JSON body — `{detail: "…"}`,
-// or for a 422 `{detail: [{loc, msg, type}, …]}`.
+// or for a 422 `{detail: [{loc, msg, type}, …]}` — or, asked by htmx, an HTML fragment.
 import fc from 'fast-check'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -153,6 +153,28 @@ test('every API route: generated bad params, queries, bodies and tokens never gi
   const total = [...statuses.values()].reduce((a, b) => a + b, 0)
   console.log(`${total} generated requests: ${[...statuses].sort(([a], [b]) => a - b).map(([status, n]) => `${status}×${n}`).join(' ')}`)
   assert.ok(total >= 5000, `${total} requests`)
+})
+
+test('the htmx face too: generated bad requests from htmx never give a 5xx; a 4xx is an HTML fragment (or a redirect to sign in)', async () => {
+  let total = 0
+  for (const op of operations) {
+    if (op.path.startsWith('/health')) continue
+    await fc.assert(
+      fc.asyncProperty(requests(op), async (request) => {
+        const url = request.query ? `${request.path}?${request.query}` : request.path
+        const res = await fw.app.inject({ method: op.method, url, headers: { ...headers(request), 'hx-request': 'true' }, ...(request.body === undefined ? {} : { body: request.body }) })
+        total++
+        const label = `htmx ${op.method} ${url} (${request.who}) ${String(request.body).slice(0, 200)}`
+        if (res.status >= 500) throw new Error(`${label} → ${res.status}: ${res.body.slice(0, 300)}`)
+        if (res.status < 400) return
+        if (res.status === 401 && res.headers['hx-redirect'] === '/login') return
+        if (!String(res.headers['content-type']).startsWith('text/html')) throw new Error(`${label} → ${res.status} is not an HTML fragment: ${res.headers['content-type']} ${res.body.slice(0, 200)}`)
+        if (/<html/i.test(res.body)) throw new Error(`${label} → ${res.status} is a whole page, not a fragment`)
+      }),
+      { numRuns: op.method === 'POST' && /users|auth/.test(op.path) ? Math.ceil(RUNS / 20) : Math.ceil(RUNS / 4) },
+    )
+  }
+  assert.ok(total >= 1000, `${total} requests`)
 })
 
 test('a valid token still gets a 4xx body for every route with an unknown id or a wrong method', async () => {
