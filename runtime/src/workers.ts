@@ -145,7 +145,7 @@ export interface WorkersOptions {
   /**
    * How an idle worker waits for its next task (piscina's option). `sync` (default, fastest:
    * +25% throughput on tiny tasks here) blocks the idle thread, so timers a task left behind
-   * only run during a later task on that worker (a late error is reported then). `async` keeps
+   * only run while a later async task waits on that worker (a late error is reported then). `async` keeps
    * idle workers' event loops turning.
    */
   atomics?: 'sync' | 'async'
