@@ -167,6 +167,12 @@ test('a task page sends a submission with a photo: the progress bar fills, the i
   await item.locator('button', { hasText: 'Approve' }).click()
   await page.locator('#submission-items li.submission[data-review="approved"]').waitFor()
   assert.match(await page.locator('#submission-items li.submission[data-review="approved"]').innerText(), 'approved (Amina)')
+  await page.locator('#comment-form input[name=comment]').fill('Two clinics <here>, one closed')
+  await page.locator('#comment-form button').click()
+  const comment = page.locator('#history li', { hasText: 'Two clinics <here>, one closed' })
+  await comment.waitFor()
+  assert.match(await comment.innerText(), 'Amina: comment → locked for mapping: Two clinics <here>, one closed')
+  assert.is(await page.locator('#comment-form input[name=comment]').inputValue(), '', 'the form was reset')
   await page.screenshot({ path: join(ARTIFACTS, 'fieldwork-task-page.png'), fullPage: true })
 })
 
