@@ -257,6 +257,7 @@ test('a project manager sets the area from the project page; htmx gets the page 
   assert.is(set.status, 200)
   assert.match(set.body, /^<article id="project-\d+">/)
   assert.match(set.body, 'Area: a polygon of 4 points')
+  assert.match(set.body, /<figure id="area-map" class="single">\s*<svg class="task-grid" role="img" aria-label="The area of Abe project" viewBox="-4 -4 608 608"[^>]*>\s*<g class="area"><title>The area of Abe project<\/title><path d="M0.0 600.0L600.0 600.0L600.0 0.0L0.0 0.0Z"\/><\/g>/)
   assert.not.match(set.body, 'project-area', 'the form is gone once the area is set')
 })
 
