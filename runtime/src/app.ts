@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { depends, type Dependency, type DependencyBase } from './depends.js'
 import { HttpError, NotFound } from './errors.js'
 import { inject, type InjectRequest, type InjectResponse } from './inject.js'
-import type { TrefoilState, RequestContext } from './internal/context.js'
+import { DIRECT, PENDING_JSON, type CoreContext, type TrefoilState, type RequestContext } from './internal/context.js'
 import { renderError } from './internal/error-response.js'
 import { createDispatch, type Dispatch } from './internal/dispatch.js'
 import { compileRoute, type CompiledRoute, type RouteEnvironment } from './internal/route-runner.js'
@@ -319,17 +319,30 @@ function coreMiddleware(log: Logger, mappers: readonly ErrorMapper[]): { middlew
   const core = { middleware: trefoil as Middleware<TrefoilState>, dispatch: undefined as Dispatch | undefined }
   return core
   async function trefoil(koaCtx: Parameters<Middleware<TrefoilState>>[0], next: () => Promise<unknown>): Promise<void> {
-    const ctx = koaCtx as RequestContext
+    const ctx = koaCtx as CoreContext
     const started = logRequests ? performance.now() : 0
     const given = ctx.req.headers['x-request-id']
     const requestId = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : `${ID_PREFIX}-${(++requestCounter).toString(36)}`
     ctx.state.requestId = requestId
     ctx.res.setHeader('X-Request-Id', requestId)
     try {
-      await (core.dispatch ? core.dispatch(ctx) : next())
-      // nothing answered (404), or the router refused the method (405 / 501): same JSON errors
-      if (ctx.body == null && ctx.status >= 400) throw ctx.status === 404 ? new NotFound() : new HttpError(ctx.status, STATUS_CODES[ctx.status] ?? 'Error')
+      if (core.dispatch) {
+        ctx[DIRECT] = true
+        await core.dispatch(ctx)
+        const json = ctx[PENDING_JSON]
+        if (json !== undefined) {
+          // Koa's respond would only check what sendJson already knows
+          ctx.respond = false
+          ctx.res.setHeader('Content-Length', Buffer.byteLength(json))
+          ctx.res.end(json)
+        }
+      } else {
+        await next()
+      }
+      // nothing answered (404), or a Koa middleware set an error status without a body
+      if (ctx.respond !== false && ctx.body == null && ctx.status >= 400) throw ctx.status === 404 ? new NotFound() : new HttpError(ctx.status, STATUS_CODES[ctx.status] ?? 'Error')
     } catch (error) {
+      ctx[PENDING_JSON] = undefined
       renderError(ctx, mapped(error, mappers), log)
     }
     if (logRequests) {

@@ -18,6 +18,8 @@ const unit = defineUnit('replies', (r) => {
   r.get('/wrong', { response: UserOut }, () => JSON.parse('{"id": "not-a-number", "email": "a@b.org"}') as { id: number; email: string })
   r.post('/users', { response: { 201: UserOut } }, () => created({ id: 2, email: 'c@d.org', passwordHash: 'x' }, { location: '/users/2' }))
   r.get('/accepted', () => json({ queued: true }, { status: 202, headers: { 'x-queue': 'exports' } }))
+  r.get('/gone', () => json({ reason: 'archived' }, { status: 410 }))
+  r.get('/no-body', () => json({ ignored: true }, { status: 204 }))
   r.get('/page', () => html('<p>Hello</p>'))
   r.get('/s3', () => redirect('https://bucket.example/file.zip'))
   r.post('/form', () => redirect('/done', 303))
@@ -65,6 +67,17 @@ test('created() answers 201 with Location, shaped by the 201 schema', async () =
   assert.is(res.status, 201)
   assert.is(res.headers.location, '/users/2')
   assert.equal(res.json(), { id: 2, email: 'c@d.org' })
+})
+
+test('json() with an error status keeps its body; with 204 it sends none', async () => {
+  const gone = await app.inject({ url: '/gone' })
+  assert.is(gone.status, 410)
+  assert.equal(gone.json(), { reason: 'archived' })
+  assert.is(gone.headers['content-length'], String('{"reason":"archived"}'.length))
+  const nothing = await app.inject({ url: '/no-body' })
+  assert.is(nothing.status, 204)
+  assert.is(nothing.body, '')
+  assert.is(nothing.headers['content-type'], undefined)
 })
 
 test('json() sets status and headers', async () => {

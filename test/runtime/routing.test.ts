@@ -107,6 +107,7 @@ test('two routes with one method and path fail at start-up, naming the route', a
 
 test('plugin middleware still runs before the routes: it sees answers, and errors as thrown HttpErrors', async () => {
   const seen: number[] = []
+  const bodies: unknown[] = []
   const watcher = definePlugin({
     name: 'watcher',
     setup(app) {
@@ -114,6 +115,7 @@ test('plugin middleware still runs before the routes: it sees answers, and error
         try {
           await next()
           seen.push(ctx.status)
+          bodies.push(ctx.body)
         } catch (error) {
           seen.push((error as { status: number }).status)
           throw error
@@ -126,6 +128,7 @@ test('plugin middleware still runs before the routes: it sees answers, and error
   assert.is((await watched.inject({ url: '/v1/projects/none' })).status, 422)
   assert.is((await watched.inject({ url: '/v1/nothing' })).status, 404)
   assert.equal(seen, [200, 422, 404])
+  assert.equal(bodies, ['{"id":5}'], 'Koa middleware sees the JSON body it may rewrite')
   await watched.close()
 })
 

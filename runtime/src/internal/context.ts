@@ -12,3 +12,14 @@ export interface TrefoilState {
 
 /** A Koa context with route params, as handlers and dependencies receive it. */
 export type RequestContext = ParameterizedContext<TrefoilState> & { params: Record<string, string> }
+
+/**
+ * Set on a request when the core middleware calls the router itself (no Koa middleware between
+ * them): JSON answers then skip Koa's response setters and are written by the core.
+ */
+export const DIRECT = Symbol('trefoil.direct')
+/** The JSON text a direct request answers with, written by the core once the route is done. */
+export const PENDING_JSON = Symbol('trefoil.pendingJson')
+
+/** The request context with the core's private slots. */
+export type CoreContext = RequestContext & { [DIRECT]?: boolean; [PENDING_JSON]?: string | undefined }

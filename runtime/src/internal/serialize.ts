@@ -3,6 +3,7 @@
 import build from 'fast-json-stringify'
 import type { TSchema } from 'typebox'
 import { compileCheck, toIssues, type Validator } from '../validation.js'
+import { compileExactFit } from './exact-fit.js'
 
 /** Writes a value as JSON text. */
 export type Serializer = (value: unknown) => string
@@ -14,11 +15,16 @@ const checks = new WeakMap<object, Validator>()
 export function serializerFor(schema: TSchema): Serializer {
   let serializer = serializers.get(schema)
   if (!serializer) {
+    let compiled: Serializer
     try {
-      serializer = build(schema as never) as Serializer
+      compiled = build(schema as never) as Serializer
     } catch (error) {
       throw new Error(`Cannot compile response schema: ${(error as Error).message}`)
     }
+    // lists that already have the model's exact shape: the native stringify writes one flat
+    // string; single objects are faster through the compiled serializer
+    const fits = (schema as { type?: unknown }).type === 'array' ? compileExactFit(schema) : undefined
+    serializer = fits ? (value) => (fits(value) ? JSON.stringify(value) : compiled(value)) : compiled
     serializers.set(schema, serializer)
   }
   return serializer
