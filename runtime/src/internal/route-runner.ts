@@ -150,7 +150,9 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
         if (upload.issues.length > 0) await refuse(uploads, upload.issues)
       }
       const result = handler(input)
-      streamed = await send(ctx, target, result instanceof Promise ? await result : result)
+      const sent = send(ctx, target, result instanceof Promise ? await result : result)
+      // most answers are sent synchronously: no extra turn of the microtask queue for them
+      streamed = sent === false ? false : await sent
     } catch (error) {
       if (scope) {
         await scope.settle()
