@@ -1,6 +1,11 @@
 // Tasks of the fieldwork API: splitting an area on the worker pool (waiting, or in the background
 // with a status to poll), tasks as a table and as GeoJSON, and the map → validate cycle with its
 // locks, roles and conflicts, on the embedded database.
+import { area as surfaceOnGround } from '@turf/area'
+import { bboxPolygon } from '@turf/bbox-polygon'
+import { featureCollection, polygon } from '@turf/helpers'
+import { intersect } from '@turf/intersect'
+import fc from 'fast-check'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { call, signUp, signUpAdmin, square, startFieldwork, type Account, type Fieldwork } from './fixtures/fieldwork.js'
@@ -71,6 +76,40 @@ test('splitting runs on the worker pool and covers the area with square tasks, r
   taskIds = tasks.map((t) => t.id)
   const listed = await call(fw.app, 'GET', `/v1/projects/${projectId}/tasks`, mapper)
   assert.equal(listed.json(), res.json())
+})
+
+test('the split clips only the cells the outline crosses: the same pieces as clipping every cell (random areas)', async () => {
+  const { default: splitRows, gridOf } = await import('../../examples/fieldwork/src/tasks/split-area.js')
+  // star-shaped areas (so never crossing themselves): radii around a centre, at sorted angles
+  const star = fc.array(fc.tuple(fc.double({ min: 0, max: 2 * Math.PI, noNaN: true }), fc.double({ min: 0.002, max: 0.012, noNaN: true })), { minLength: 3, maxLength: 40 }).map((spokes) => {
+    const ring = [...new Map(spokes.map(([angle, radius]) => [angle.toFixed(6), [angle, radius] as const])).values()]
+      .sort(([a], [b]) => a - b)
+      .map(([angle, radius]): [number, number] => [30 + radius * Math.cos(angle), 10 + radius * Math.sin(angle)])
+    return { type: 'Polygon' as const, coordinates: [[...ring, ring[0]!]] }
+  })
+  await fc.assert(
+    fc.property(star.filter((area) => area.coordinates[0]!.length >= 4 && surfaceOnGround(area) > 1000), fc.integer({ min: 100, max: 500 }), (area, cellMetres) => {
+      const grid = gridOf(area, cellMetres)
+      const bySplit = new Map<string, number>()
+      for (const cell of splitRows({ area, grid, rowStart: 0, rowEnd: grid.rows })) {
+        const key = `${cell.row}:${cell.column}`
+        bySplit.set(key, (bySplit.get(key) ?? 0) + surfaceOnGround(cell.outline))
+      }
+      const cellSurface = (row: number) => surfaceOnGround(bboxPolygon([grid.west, grid.south + row * grid.dLat, grid.west + grid.dLon, grid.south + (row + 1) * grid.dLat]))
+      for (let row = 0; row < grid.rows; row++) {
+        for (let column = 0; column < grid.columns; column++) {
+          const x0 = grid.west + column * grid.dLon
+          const y0 = grid.south + row * grid.dLat
+          const piece = intersect(featureCollection([polygon(area.coordinates), bboxPolygon([x0, y0, x0 + grid.dLon, y0 + grid.dLat])]))
+          const expected = piece ? surfaceOnGround(piece) : 0
+          const got = bySplit.get(`${row}:${column}`) ?? 0
+          // pieces under 1% of a cell are dropped on purpose
+          if (Math.abs(got - expected) > 0.011 * cellSurface(row)) throw new Error(`cell ${row}:${column}: ${got} m² split, ${expected} m² by clipping`)
+        }
+      }
+    }),
+    { numRuns: 40 },
+  )
 })
 
 test('tasks as GeoJSON for maps: ?format=geojson or Accept: application/geo+json', async () => {

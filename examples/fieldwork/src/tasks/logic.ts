@@ -41,7 +41,7 @@ export async function planSplit(db: Db, input: { project: Project; split: SplitI
 }
 
 // bands of rows per worker call: enough calls to keep every thread busy and report progress often
-const BANDS = 16
+const BANDS = 8
 
 /**
  * Cuts the area into tasks on the worker pool, a band of rows per call (`progress` hears the

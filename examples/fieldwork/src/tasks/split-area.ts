@@ -5,6 +5,7 @@
 import { area as surface } from '@turf/area'
 import { bbox } from '@turf/bbox'
 import { bboxPolygon } from '@turf/bbox-polygon'
+import { booleanPointInPolygon } from '@turf/boolean-point-in-polygon'
 import { distance } from '@turf/distance'
 import { feature, featureCollection } from '@turf/helpers'
 import { intersect } from '@turf/intersect'
@@ -79,17 +80,47 @@ function cutRows(area: Feature<GeoPolygon | GeoMultiPolygon>, grid: Grid, rowSta
   }
   const row = rowStart
   const [y0, y1] = [grid.south + row * grid.dLat, grid.south + (row + 1) * grid.dLat]
-  const [stripWest, , stripEast] = bbox(strip)
   const cellSurface = surface(bboxPolygon([grid.west, y0, grid.west + grid.dLon, y1]))
-  for (let column = Math.max(0, Math.floor((stripWest - grid.west) / grid.dLon)); column < grid.columns; column++) {
+  // the columns the row's outline passes through: only their cells need clipping; any other cell
+  // holds no piece of the outline, so it lies wholly inside the area or wholly outside it
+  const edge = edgeColumns(strip.geometry, grid, y0, y1)
+  const first = Math.min(...edge.keys())
+  const last = Math.max(...edge.keys())
+  for (let column = first; column <= last; column++) {
     const x0 = grid.west + column * grid.dLon
-    if (x0 > stripEast) break
-    const piece = intersect(featureCollection([strip, bboxPolygon([x0, y0, x0 + grid.dLon, y1])]))
-    for (const part of parts(piece)) {
+    const cell = bboxPolygon([x0, y0, x0 + grid.dLon, y1])
+    if (!edge.has(column)) {
+      if (booleanPointInPolygon([x0 + grid.dLon / 2, (y0 + y1) / 2], strip)) cells.push({ row, column, outline: { type: 'Polygon', coordinates: rounded(cell.geometry.coordinates) } })
+      continue
+    }
+    for (const part of parts(intersect(featureCollection([strip, cell])))) {
       if (surface({ type: 'Polygon', coordinates: part }) < MIN_SHARE * cellSurface) continue
-      cells.push({ row, column, outline: { type: 'Polygon', coordinates: part.map((ring) => ring.map(([lon, lat]) => [round(lon!), round(lat!)] as [number, number])) } })
+      cells.push({ row, column, outline: { type: 'Polygon', coordinates: rounded(part) } })
     }
   }
+}
+
+// every column a segment of the outline reaches, widened by a hair against rounding; segments
+// along the row's own south and north lines are cell edges, they cut no cell
+function edgeColumns(outline: GeoPolygon | GeoMultiPolygon, grid: Grid, y0: number, y1: number): Set<number> {
+  const onLine = (lat: number) => Math.abs(lat - y0) < grid.dLat * 1e-9 || Math.abs(lat - y1) < grid.dLat * 1e-9
+  const columns = new Set<number>()
+  const polygons = outline.type === 'Polygon' ? [outline.coordinates] : outline.coordinates
+  const columnOf = (lon: number) => Math.min(grid.columns - 1, Math.max(0, Math.floor((lon - grid.west) / grid.dLon)))
+  for (const ring of polygons.flat()) {
+    for (let i = 0; i + 1 < ring.length; i++) {
+      const [a, b] = [ring[i]![0]!, ring[i + 1]![0]!]
+      const [ya, yb] = [ring[i]![1]!, ring[i + 1]![1]!]
+      if (ya === yb && onLine(ya)) continue
+      const slack = grid.dLon * 1e-9
+      for (let c = columnOf(Math.min(a, b) - slack); c <= columnOf(Math.max(a, b) + slack); c++) columns.add(c)
+    }
+  }
+  return columns
+}
+
+function rounded(rings: GeoPolygon['coordinates']): Polygon['coordinates'] {
+  return rings.map((ring) => ring.map(([lon, lat]) => [round(lon!), round(lat!)] as [number, number]))
 }
 
 // a cell can cut a concave area in two: each piece becomes a task of its own
