@@ -1,7 +1,7 @@
-// Where a received file's bytes go: copied into 1 MiB blocks on the event loop, and each full
-// block moved (not copied) to the upload thread, which hashes it and writes it in one call. At
-// most BLOCKS blocks per file exist, so memory stays flat and a slow disk pauses the request.
-// A file that fits in one block never reaches the thread: it is hashed here (well under a
+// Where a received file's bytes go: copied into 1 MiB blocks of a ring shared with the upload
+// thread, which hashes each full block and writes it in one call. A file has at most BLOCKS
+// blocks, so memory stays flat and a slow disk pauses the request. A file that fits in one
+// block never reaches the thread: it is kept as received, hashed here (well under a
 // millisecond) and written in one call, so apps taking small files never start the thread.
 import { createHash } from 'node:crypto'
 import { rm, writeFile } from 'node:fs/promises'
@@ -12,7 +12,7 @@ const BLOCK = 1 << 20
 // two blocks to fill while two are hashed and written: measured as fast as eight
 const BLOCKS = 4
 
-type Reply = { t: 'buf'; id: number; buf: ArrayBuffer } | { t: 'error'; id: number; message: string; code?: string } | { t: 'done'; id: number; sha256: string } | { t: 'closed'; id: number }
+type Reply = { t: 'free'; id: number; slot: number } | { t: 'error'; id: number; message: string; code?: string } | { t: 'done'; id: number; sha256: string } | { t: 'closed'; id: number }
 
 /** The one upload thread of this process, started on the first file larger than a block. */
 class UploadThread {
@@ -23,7 +23,7 @@ class UploadThread {
 
   constructor() {
     // no inherited flags: the thread runs plain JavaScript and needs no loader or profiler
-    this.#worker = new Worker(UPLOAD_THREAD_SOURCE, { eval: true, execArgv: [], env: {}, stdout: false, stderr: false })
+    this.#worker = new Worker(UPLOAD_THREAD_SOURCE, { eval: true, execArgv: [], env: {} })
     this.#worker.on('message', (reply: Reply) => this.#sinks.get(reply.id)?.receive(reply))
     this.#worker.on('error', (error) => this.#stop(error))
     this.#worker.on('exit', (code) => this.#stop(new Error(`The upload thread stopped (exit code ${code})`)))
@@ -46,8 +46,8 @@ class UploadThread {
     this.#sinks.delete(id)
   }
 
-  post(message: object, transfer?: ArrayBuffer[]): void {
-    this.#worker.postMessage(message, transfer)
+  post(message: object): void {
+    this.#worker.postMessage(message)
   }
 
   #stop(error: Error): void {
@@ -81,14 +81,18 @@ export interface SinkOptions {
 /** A new file (created with `wx`, mode 0600) written block by block; `end()` resolves to its SHA-256. */
 export class FileSink {
   readonly #hash: boolean
-  readonly #free: Buffer[] = []
-  #made = 0
-  #block: Buffer | undefined
+  // until the file outgrows one block: the chunks as received (busboy's own, never reused)
+  #pending: Buffer[] = []
+  #pendingBytes = 0
+  // then: the blocks shared with the thread, the free ones, the one being filled
+  #blocks: Buffer[] = []
+  #free: number[] = []
+  #slot = -1
   #used = 0
   #thread: UploadThread | undefined
   #id = 0
   #error: Error | undefined
-  #waitingBlock: Waiting<Buffer> | undefined
+  #waitingSlot: Waiting<number> | undefined
   #waitingClose: Waiting<string> | undefined
   #closed: Promise<string> | undefined
 
@@ -99,20 +103,21 @@ export class FileSink {
     this.#hash = options.hash
   }
 
-  /** Copies `chunk` in; waits only when every block is with the thread (backpressure). */
+  /** Takes `chunk` in; waits only when every block is with the thread (backpressure). */
   async write(chunk: Buffer): Promise<void> {
-    let offset = 0
-    while (offset < chunk.length) {
-      if (this.#error) throw this.#error
-      if (!this.#block) {
-        this.#block = this.#free.pop() ?? (this.#made < BLOCKS ? (this.#made++, Buffer.allocUnsafeSlow(BLOCK)) : await this.#nextBlock())
-        this.#used = 0
+    if (this.#error) throw this.#error
+    if (!this.#thread) {
+      if (this.#pendingBytes + chunk.length <= BLOCK) {
+        this.#pending.push(chunk)
+        this.#pendingBytes += chunk.length
+        return
       }
-      const copied = chunk.copy(this.#block, this.#used, offset)
-      this.#used += copied
-      offset += copied
-      if (this.#used === BLOCK) this.#send()
+      this.#open()
+      const pending = this.#pending
+      this.#pending = []
+      for (const earlier of pending) await this.#copy(earlier)
     }
+    await this.#copy(chunk)
   }
 
   /** Writes what is left and closes the file; resolves to the SHA-256 (hex), '' without hashing. */
@@ -120,7 +125,7 @@ export class FileSink {
     if (this.#error) throw this.#error
     if (!this.#thread) {
       // the whole file is in one block: no thread round trips for it
-      const bytes = this.#block?.subarray(0, this.#used) ?? Buffer.alloc(0)
+      const bytes = Buffer.concat(this.#pending, this.#pendingBytes)
       await writeFile(this.path, bytes, { flag: 'wx', mode: 0o600 })
       return this.#hash ? createHash('sha256').update(bytes).digest('hex') : ''
     }
@@ -137,24 +142,14 @@ export class FileSink {
     await rm(this.path, { force: true })
   }
 
-  /** Asks the thread to close the file (once: an abort during an `end` waits for that end). */
-  #close(how: 'end' | 'abort'): Promise<string> {
-    this.#closed ??= new Promise<string>((resolve, reject) => {
-      this.#waitingClose = { resolve, reject }
-      this.#thread!.post({ t: how, id: this.#id })
-    })
-    return this.#closed
-  }
-
   /** A message from the thread about this file. */
   receive(reply: Reply): void {
-    if (reply.t === 'buf') {
-      const block = Buffer.from(reply.buf)
-      if (this.#waitingBlock) {
-        const waiting = this.#waitingBlock
-        this.#waitingBlock = undefined
-        waiting.resolve(block)
-      } else this.#free.push(block)
+    if (reply.t === 'free') {
+      if (this.#waitingSlot) {
+        const waiting = this.#waitingSlot
+        this.#waitingSlot = undefined
+        waiting.resolve(reply.slot)
+      } else this.#free.push(reply.slot)
     } else if (reply.t === 'error') {
       this.#fail(Object.assign(new Error(reply.message), reply.code === undefined ? {} : { code: reply.code }))
     } else {
@@ -175,25 +170,48 @@ export class FileSink {
 
   #fail(error: Error): void {
     this.#error ??= error
-    const waiting = this.#waitingBlock
-    this.#waitingBlock = undefined
+    const waiting = this.#waitingSlot
+    this.#waitingSlot = undefined
     waiting?.reject(error)
   }
 
-  #nextBlock(): Promise<Buffer> {
-    return new Promise((resolve, reject) => (this.#waitingBlock = { resolve, reject }))
+  /** The file outgrew one block: its ring is made and the thread opens the file. */
+  #open(): void {
+    const ring = new SharedArrayBuffer(BLOCKS * BLOCK)
+    for (let slot = 0; slot < BLOCKS; slot++) this.#blocks.push(Buffer.from(ring, slot * BLOCK, BLOCK))
+    this.#free = Array.from({ length: BLOCKS }, (_, slot) => BLOCKS - 1 - slot)
+    this.#thread = uploadThread()
+    this.#id = this.#thread.register(this)
+    this.#thread.post({ t: 'open', id: this.#id, path: this.path, hash: this.#hash, ring, block: BLOCK })
+  }
+
+  async #copy(chunk: Buffer): Promise<void> {
+    let offset = 0
+    while (offset < chunk.length) {
+      if (this.#error) throw this.#error
+      if (this.#slot < 0) {
+        this.#slot = this.#free.pop() ?? (await new Promise<number>((resolve, reject) => (this.#waitingSlot = { resolve, reject })))
+        this.#used = 0
+      }
+      const copied = chunk.copy(this.#blocks[this.#slot]!, this.#used, offset)
+      this.#used += copied
+      offset += copied
+      if (this.#used === BLOCK) this.#send()
+    }
+  }
+
+  /** Asks the thread to close the file (once: an abort during an `end` waits for that end). */
+  #close(how: 'end' | 'abort'): Promise<string> {
+    this.#closed ??= new Promise<string>((resolve, reject) => {
+      this.#waitingClose = { resolve, reject }
+      this.#thread!.post({ t: how, id: this.#id })
+    })
+    return this.#closed
   }
 
   #send(): void {
-    if (!this.#thread) {
-      this.#thread = uploadThread()
-      this.#id = this.#thread.register(this)
-      this.#thread.post({ t: 'open', id: this.#id, path: this.path, hash: this.#hash })
-    }
-    const block = this.#block!
-    this.#block = undefined
-    // allocUnsafeSlow gives each block its own ArrayBuffer, so moving it moves only this block
-    this.#thread.post({ t: 'data', id: this.#id, buf: block.buffer, len: this.#used }, [block.buffer as ArrayBuffer])
+    this.#thread!.post({ t: 'data', id: this.#id, slot: this.#slot, len: this.#used })
+    this.#slot = -1
     this.#used = 0
   }
 }

@@ -8,9 +8,13 @@
 // independent tasks cannot give. The code is plain JavaScript run with `eval`, so it needs no
 // loader and is the same from the sources and from dist.
 //
-// Messages in:  { t: 'open', id, path, hash } · { t: 'data', id, buf, len } (buf moved here)
+// Each file has a ring of blocks in a SharedArrayBuffer, shared once at 'open': messages name a
+// block by its number, so no ArrayBuffer is made or moved per block (moving 1 MiB buffers back
+// and forth made both threads' garbage collectors run flat out, each move counting as 1 MiB of
+// new external memory).
+// Messages in:  { t: 'open', id, path, hash, ring, block } · { t: 'data', id, slot, len }
 //               · { t: 'end', id } · { t: 'abort', id }
-// Messages out: { t: 'buf', id, buf } (the block moved back for reuse) · { t: 'error', id, message, code }
+// Messages out: { t: 'free', id, slot } (the block may be refilled) · { t: 'error', id, message, code }
 //               (once, at the first failure) · { t: 'done', id, sha256 } after 'end'
 //               · { t: 'closed', id } after 'abort', or after 'end' of a failed file
 export const UPLOAD_THREAD_SOURCE = String.raw`
@@ -36,7 +40,7 @@ function close(file) {
 parentPort.on('message', (m) => {
   const file = files.get(m.id)
   if (m.t === 'open') {
-    const opened = { fd: -1, hash: m.hash ? createHash('sha256') : undefined, error: undefined }
+    const opened = { fd: -1, hash: m.hash ? createHash('sha256') : undefined, error: undefined, ring: new Uint8Array(m.ring), block: m.block }
     files.set(m.id, opened)
     try {
       // wx: the name is fresh and random; never write through something already there
@@ -47,14 +51,15 @@ parentPort.on('message', (m) => {
   } else if (m.t === 'data') {
     if (file && !file.error) {
       try {
-        const bytes = new Uint8Array(m.buf, 0, m.len)
+        const start = m.slot * file.block
+        const bytes = file.ring.subarray(start, start + m.len)
         if (file.hash) file.hash.update(bytes)
         for (let done = 0; done < m.len; ) done += writeSync(file.fd, bytes, done, m.len - done)
       } catch (error) {
         fail(m.id, file, error)
       }
     }
-    parentPort.postMessage({ t: 'buf', id: m.id, buf: m.buf }, [m.buf])
+    parentPort.postMessage({ t: 'free', id: m.id, slot: m.slot })
   } else if (m.t === 'end' || m.t === 'abort') {
     files.delete(m.id)
     if (file) {
