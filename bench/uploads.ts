@@ -13,6 +13,10 @@
 // transfer (curl + receiver; CPU time hardly depends on what else the machine runs), and for the
 // servers the peak RSS growth during the upload (sampled every 5 ms, and the kernel's max RSS).
 // Targets: trefoil ≥ 80% of the baseline's MB/s; RSS growth < 64 MiB whatever the size.
+// RSS growth is counted from the RSS just before each upload. `--gc` forces a full garbage
+// collection first (a settled base, as this bench did before): measured here, after a forced GC
+// V8's concurrent marking runs through the whole next upload, in any Node receiver (the bare one
+// too: +0.7–1.1 CPU s/GiB on its 4 helper threads, 30–40% fewer MB/s), so it is off by default.
 // `--size` in MiB (default 1024), `--rounds` (default 5); `--serve`, `--bare` and `--sink` are
 // the child processes' own modes.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -35,6 +39,7 @@ const { values: args } = parseArgs({
     sink: { type: 'boolean', default: false },
     size: { type: 'string', default: '1024' },
     rounds: { type: 'string', default: '5' },
+    gc: { type: 'boolean', default: false },
     dir: { type: 'string' },
   },
 })
@@ -93,8 +98,8 @@ function meter() {
   }
   setInterval(sample, 5).unref()
   return {
-    reset() {
-      ;(globalThis as { gc?: () => void }).gc?.()
+    reset(gc: boolean) {
+      if (gc) (globalThis as { gc?: () => void }).gc?.()
       base = process.memoryUsage.rss()
       peak = base
       cpuBase = process.cpuUsage()
@@ -134,7 +139,7 @@ async function serve(dir: string): Promise<void> {
       rmSync(files.file.path)
       return { size }
     })
-    r.post('/reset', () => stats.reset())
+    r.post('/reset', ({ query }) => stats.reset(query.gc === '1'))
     r.get('/rss', () => stats.read())
   })
   const app = createApp({ plugins: [unit], logger: false })
@@ -151,7 +156,7 @@ async function bare(dir: string): Promise<void> {
     res.end(JSON.stringify(value))
   }
   const server = createHttpServer(async (req: IncomingMessage, res: ServerResponse) => {
-    if (req.url === '/reset') return answer(res, stats.reset())
+    if (req.url?.startsWith('/reset')) return answer(res, stats.reset(req.url.endsWith('?gc=1')))
     if (req.url === '/rss') return answer(res, stats.read())
     const path = join(dir, `bare-${n++}`)
     await pipeline(req, createWriteStream(path, { highWaterMark: MiB }))
@@ -197,10 +202,10 @@ async function main(): Promise<void> {
     curl(['-F', `file=@${small};type=image/png`, `${trefoilUrl}/upload-unhashed`], work)
     curl(['-T', small, `${bareUrl}/upload`], work)
 
-    const measured = async (url: string, args: string[]): Promise<Run> => {
-      const { base } = await askServer<{ base: number }>(`${url}/reset`, 'POST')
+    const measured = async (url: string, curlArgs: string[]): Promise<Run> => {
+      const { base } = await askServer<{ base: number }>(`${url}/reset${args.gc ? '?gc=1' : ''}`, 'POST')
       const maxBefore = (await askServer<ServerStats>(`${url}/rss`)).maxRss
-      const sent = curl(args, work)
+      const sent = curl(curlArgs, work)
       const after = await askServer<ServerStats>(`${url}/rss`)
       rmSync(join(work, 'kept'), { recursive: true, force: true })
       return { seconds: sent.seconds, cpuSeconds: sent.cpuSeconds + after.cpuSeconds, growth: after.peak - base, maxRssGrowth: after.maxRss - maxBefore }
@@ -253,7 +258,7 @@ function report(size: number, rounds: number, runs: Record<Name, Run[]>, load: n
     return `${(median(ratios) * 100).toFixed(0)}% (rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`
   }
   console.log('')
-  console.log(`${(size / MiB).toFixed(0)} MiB upload, ${rounds} interleaved rounds: median MB/s (min–max), % of the baseline, CPU (curl + receiver)`)
+  console.log(`${(size / MiB).toFixed(0)} MiB upload, ${rounds} interleaved rounds${args.gc ? ', full GC forced before each' : ''}: median MB/s (min–max), % of the baseline, CPU (curl + receiver)`)
   console.log(row('baseline', 'baseline  curl -T → HTTP sink | cat > file'))
   console.log(row('bare', 'bare node curl -T → node:http → fs pipe'))
   console.log(row('trefoil', 'trefoil   curl -F → multipart, sha256 → disk'))
