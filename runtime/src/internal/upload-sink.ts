@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads'
 import { UPLOAD_THREAD_SOURCE } from './upload-thread.js'
 
 const BLOCK = 1 << 20
-// two blocks to fill while two are hashed and written: measured as fast as eight
+// blocks to fill while others are hashed and written: 4 MiB per large file in flight
 const BLOCKS = 4
 
 type Reply = { t: 'free'; id: number; slot: number } | { t: 'error'; id: number; message: string; code?: string } | { t: 'done'; id: number; sha256: string } | { t: 'closed'; id: number }
