@@ -37,6 +37,8 @@ test.after(() => app.close())
 
 test('params are read from the path, decoded, and a static segment wins over a param', async () => {
   assert.equal(JSON.parse((await call('GET', '/v1/projects/42')).body), { id: 42 })
+  assert.equal(JSON.parse((await call('GET', '/v1/projects/42?expand=tasks&x=%2F')).body), { id: 42 })
+  assert.is((await call('DELETE', '/v1/projects/42?x=1')).headers.allow, 'HEAD, GET')
   assert.equal(JSON.parse((await call('GET', '/v1/projects/7/files/field%20notes.txt')).body), { name: 'field notes.txt' })
   const archived = await call('GET', '/v1/projects/archived')
   assert.is(archived.status, 200)

@@ -44,7 +44,9 @@ export function createDispatch(routes: readonly DispatchRoute[]): Dispatch {
   }
 
   return function dispatch(ctx) {
-    const path = ctx.path
+    // the raw URL: find-my-way strips the query and decodes params itself, so Koa's URL parsing
+    // is only paid for when a route reads the query
+    const path = ctx.req.url ?? '/'
     const found = router.find(ctx.method as HTTPMethod, path)
     if (found) {
       ctx.params = found.params as Record<string, string>

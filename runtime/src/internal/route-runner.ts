@@ -106,7 +106,9 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
 
   const serve = async function runRoute(ctx: RequestContext): Promise<void> {
     ctx.state.route = name
-    const raw = { params: ctx.params, query: ctx.query as Record<string, unknown>, headers: ctx.headers as Record<string, unknown> }
+    // no `?` in the URL: no query to parse (Koa would parse the URL to find that out)
+    const query = ctx.req.url!.includes('?') ? (ctx.query as Record<string, unknown>) : {}
+    const raw = { params: ctx.params, query, headers: ctx.headers as Record<string, unknown> }
     const issues: ValidationIssue[] = []
     const input: Record<string, unknown> = { params: raw.params, query: raw.query, headers: raw.headers, body: undefined, ctx, app }
     if (paramsV) input.params = check(paramsV, raw.params, 'path', issues)
