@@ -26,6 +26,8 @@ function createAjv(coerce: boolean, strip: boolean): Ajv {
     removeAdditional: strip ? 'all' : false,
     strict: false, // TypeBox options may carry keywords of the caller's (docs, examples)
     messages: true,
+    // '1e309' coerces to Infinity, which ajv's number and integer checks pass by default
+    strictNumbers: true,
   })
   addFormats.default(ajv)
   addKeywords.default(ajv, ['transform'])
@@ -182,4 +184,26 @@ function issueType(error: ErrorObject): string {
 
 function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1)
+}
+
+/**
+ * Adds an issue for every number that coercion made infinite ('1e309' in a path, query, header
+ * or form field): ajv's coercion does not re-check the value it produced. Strings arrive flat, so
+ * only top-level values and arrays are looked at.
+ */
+export function findInfinite(coerced: Record<string, unknown>, loc: Location, issues: ValidationIssue[]): void {
+  for (const key in coerced) {
+    const value = coerced[key]
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) issues.push(infinite([loc, key]))
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => {
+        if (typeof item === 'number' && !Number.isFinite(item)) issues.push(infinite([loc, key, index]))
+      })
+    }
+  }
+}
+
+function infinite(loc: (string | number)[]): ValidationIssue {
+  return { loc, msg: 'Input should be a finite number', type: 'finite_number' }
 }

@@ -144,6 +144,17 @@ for (const kind of kinds()) {
     assert.equal(res.json().detail[0].type, 'check_violation')
   })
 
+  it('input the database cannot store (NUL in text, an integer out of range) is a 422, not a 500', async (context) => {
+    const { app } = context
+    const nul = await app.inject({ method: 'POST', url: '/v1/projects', body: { name: 'Null\u0000byte' } })
+    assert.is(nul.status, 422, nul.body)
+    assert.equal(nul.json().detail[0].type, 'string_unicode')
+    const project = (await app.inject({ method: 'POST', url: '/v1/projects', body: { name: 'Ranged' } })).json()
+    const big = await app.inject({ method: 'PATCH', url: `/v1/projects/${project.id}`, body: { priority: 3_000_000_000 } })
+    assert.is(big.status, 422, big.body)
+    assert.equal(big.json().detail[0].type, 'out_of_range')
+  })
+
   it('GET /health and GET /health/ready answer while the database is up', async ({ app }) => {
     assert.equal((await app.inject({ url: '/health' })).json(), { status: 'ok' })
     const ready = await app.inject({ url: '/health/ready' })

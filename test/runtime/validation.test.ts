@@ -47,6 +47,15 @@ test('the body is not coerced: a string where an integer belongs is a 422', asyn
   assert.equal(res.json(), { detail: [{ loc: ['body', 'priority'], msg: 'Input should be a valid integer', type: 'int_type' }] })
 })
 
+test('numbers that overflow to Infinity (1e309) are a 422 in the path and in the body, never a value', async () => {
+  const path = await app.inject({ url: '/v1/projects/1e309/tasks' })
+  assert.is(path.status, 422)
+  assert.equal(path.json().detail[0].loc, ['path', 'projectId'])
+  const body = await app.inject({ method: 'POST', url: '/v1/projects', headers: { 'content-type': 'application/json' }, body: '{"name": "x", "priority": 1e309}' })
+  assert.is(body.status, 422)
+  assert.equal(body.json().detail[0].loc, ['body', 'priority'])
+})
+
 test('422 lists every error of params, query, headers and body at once', async () => {
   const res = await app.inject({ method: 'PUT', url: '/v1/projects/abc', body: { name: ' ', priority: 11, email: 'nope' } })
   assert.is(res.status, 422)

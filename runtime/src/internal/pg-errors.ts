@@ -9,6 +9,7 @@ export const RETRY_AFTER_SECONDS = 5
 
 interface PgError {
   code: string
+  message?: string
   severity?: string
   constraint?: string
   table?: string
@@ -57,6 +58,17 @@ export function pgErrorMapper(messages: Readonly<Record<string, ConstraintMessag
         return fromDeclared(declared, error, 422) ?? missingReference(error)
       case '23514': // check_violation
         return fromDeclared(declared, error, 422) ?? new ValidationError([{ loc: ['body'], msg: `Breaks the rule "${error.constraint ?? 'check'}"`, type: 'check_violation' }], { cause: error })
+      // input that passed its schema but that the column cannot hold: the client's to fix
+      case '08P01': // protocol_violation: pg-promise inlines values, and a NUL ends the query text
+        if (error.message !== 'invalid message format') return undefined
+        return new ValidationError([{ loc: ['body'], msg: 'Text contains a character the database cannot store (such as NUL)', type: 'string_unicode' }], { cause: error })
+      case '22021': // character_not_in_repertoire
+      case '22P05': // untranslatable_character
+        return new ValidationError([{ loc: ['body'], msg: 'Text contains a character the database cannot store (such as NUL)', type: 'string_unicode' }], { cause: error })
+      case '22003': // numeric_value_out_of_range
+        return new ValidationError([{ loc: ['body'], msg: 'A number is out of the range the database can store', type: 'out_of_range' }], { cause: error })
+      case '22001': // string_data_right_truncation
+        return new ValidationError([{ loc: ['body'], msg: 'A text is longer than the database column allows', type: 'string_too_long' }], { cause: error })
       default:
         return undefined
     }

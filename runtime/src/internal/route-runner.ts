@@ -4,7 +4,7 @@ import type { TSchema } from 'typebox'
 import { RESERVED_INPUT_NAMES } from '../depends.js'
 import { ValidationError } from '../errors.js'
 import { isSingleSchema, type ResponseSpec, type RouteDefinition } from '../routing.js'
-import { compileBody, compileCoercing, toIssues, type ValidationIssue, type Validator } from '../validation.js'
+import { compileBody, compileCoercing, findInfinite, toIssues, type ValidationIssue, type Validator } from '../validation.js'
 import type { Views } from '../views.js'
 import type { App } from '../app.js'
 import { readBody } from './body.js'
@@ -120,6 +120,7 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
       else {
         const validator = body.form ? bodyFormV! : bodyJsonV
         if (!validator(body.value)) issues.push(...toIssues(validator.errors, 'body'))
+        else if (body.form) findInfinite(body.value as Record<string, unknown>, 'body', issues)
         input.body = body.value
       }
     }

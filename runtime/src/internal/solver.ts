@@ -1,7 +1,7 @@
 // The dependency graph of an app (built at start-up, overrides applied, cycles rejected) and the
 // per-request solver: each dependency runs at most once, independent ones concurrently.
 import type { Cleanup, Dependency, DependencyInput } from '../depends.js'
-import { compileCoercing, toIssues, type ValidationIssue, type Validator } from '../validation.js'
+import { compileCoercing, findInfinite, toIssues, type ValidationIssue, type Validator } from '../validation.js'
 import type { App } from '../app.js'
 import type { RequestContext } from './context.js'
 
@@ -195,8 +195,9 @@ export class RequestScope {
 /** Validates a copy of `raw` (validation coerces in place) and returns it; issues are collected. */
 export function check(validator: Validator | undefined, raw: object, loc: 'path' | 'query' | 'header', issues: ValidationIssue[]): unknown {
   if (!validator) return undefined
-  const copy = { ...raw }
+  const copy: Record<string, unknown> = { ...raw }
   if (!validator(copy)) issues.push(...toIssues(validator.errors, loc))
+  else findInfinite(copy, loc, issues)
   return copy
 }
 
