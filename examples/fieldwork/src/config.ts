@@ -21,7 +21,7 @@ export const settings = defineSettings(
     DATA_DIR: t.String({ minLength: 1, default: '.trefoil' }),
     /** An external PostgreSQL; unset, the app runs an embedded one in `DATA_DIR`. */
     DATABASE_URL: t.Optional(t.String({ minLength: 1 })),
-    /** Threads of the worker pool (default: cores - 1, at least 1). */
+    /** Threads of the worker pool (default: cores − 1, at least 1, shared out among the processes of `trefoil serve --workers N`). */
     WORKER_THREADS: t.Optional(t.Integer({ minimum: 1, maximum: 64 })),
   }),
 )

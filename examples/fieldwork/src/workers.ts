@@ -4,7 +4,7 @@ import { defineBackground, defineWorkers } from 'trefoil'
 import { currentUser } from './auth/logic.js'
 import { databasePlugin } from './db/database.js'
 
-/** The app's worker pool plugin; `app.plugin(workersPlugin)` is the pool. Its size comes from WORKER_THREADS (default: cores - 1, at least 1). */
+/** The app's worker pool plugin; `app.plugin(workersPlugin)` is the pool. Its size comes from WORKER_THREADS (default: cores − 1, at least 1, shared out among the processes of `trefoil serve --workers N`). */
 export const workersPlugin = defineWorkers({ timeoutMs: 60_000 })
 
 /** Background tasks with their status in PostgreSQL, polled at `GET /v1/background-tasks/:id` by signed-in users. */
