@@ -229,53 +229,7 @@ function jsonOrNull(value: object | undefined): string | null {
   return value === undefined ? null : JSON.stringify(value)
 }
 
-/** A file that came with a submission. */
-export interface Attachment {
-  id: number
-  submissionId: number
-  filename: string
-  storedName: string
-  mediaType: string
-  size: number
-  sha256: string
-}
-
-/** A submission, with its attachments and who sent it. */
-export interface Submission {
-  id: number
-  taskId: number
-  user: { id: number; name: string }
-  deviceId: string | null
-  xml: string
-  createdAt: string
-  attachments: Attachment[]
-}
-
-const ATTACHMENT = `a.id, a.submission_id AS "submissionId", a.filename, a.stored_name AS "storedName", a.media_type AS "mediaType", a.size_bytes::float8 AS "size", a.sha256`
-const SUBMISSION = `SELECT s.id, s.task_id AS "taskId", json_build_object('id', u.id, 'name', u.name) AS "user", s.device_id AS "deviceId", s.xml, ${iso('s.created_at')} AS "createdAt",
-  COALESCE((SELECT json_agg(json_build_object('id', a.id, 'submissionId', a.submission_id, 'filename', a.filename, 'storedName', a.stored_name, 'mediaType', a.media_type, 'size', a.size_bytes, 'sha256', a.sha256) ORDER BY a.id)
-            FROM attachments a WHERE a.submission_id = s.id), '[]') AS attachments
-  FROM submissions s JOIN users u ON u.id = s.user_id`
-
-/** Submissions of tasks, and their attachments. */
-export const submissions = {
-  insert: (db: Db, submission: { taskId: number; userId: number; deviceId: string | null; xml: string }): Promise<{ id: number }> =>
-    db.one<{ id: number }>('INSERT INTO submissions (task_id, user_id, device_id, xml) VALUES ($<taskId>, $<userId>, $<deviceId>, $<xml>) RETURNING id', submission),
-  get: (db: Db, taskId: number, id: number): Promise<Submission | null> => db.oneOrNone<Submission>(`${SUBMISSION} WHERE s.task_id = $1 AND s.id = $2`, [taskId, id]),
-  list: (db: Db, taskId: number): Promise<Submission[]> => db.manyOrNone<Submission>(`${SUBMISSION} WHERE s.task_id = $1 ORDER BY s.id DESC`, [taskId]),
-}
-
-/** Attachments of submissions. */
-export const attachments = {
-  insert: (db: Db, attachment: Omit<Attachment, 'id'>): Promise<Attachment> =>
-    db.one<Attachment>(
-      `INSERT INTO attachments AS a (submission_id, filename, stored_name, media_type, size_bytes, sha256)
-       VALUES ($<submissionId>, $<filename>, $<storedName>, $<mediaType>, $<size>, $<sha256>) RETURNING ${ATTACHMENT}`,
-      attachment,
-    ),
-  get: (db: Db, submissionId: number, id: number): Promise<Attachment | null> =>
-    db.oneOrNone<Attachment>(`SELECT ${ATTACHMENT} FROM attachments a WHERE a.submission_id = $1 AND a.id = $2`, [submissionId, id]),
-}
+// submissions and their attachments: src/submissions/queries.ts (the unit that owns them)
 
 /** One submission as exports write it: flat, with its task's number and its author's name. */
 export interface SubmissionExportRow {
