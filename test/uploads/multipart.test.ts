@@ -120,6 +120,13 @@ test('a validation failure answers 422 with every field and file issue and leave
   // deleted before the 422 was written, not merely after it
   assert.equal(await filesUnder(temp), [])
 
+  const infinite = await postMultipart(`${url}/submissions`, [
+    { name: 'xml', value: '<a/>' },
+    { name: 'priority', value: '1e309' },
+  ])
+  assert.is(infinite.status, 422, infinite.text)
+  assert.equal(infinite.json<{ detail: unknown }>().detail, [{ loc: ['body', 'priority'], msg: 'Input should be a finite number', type: 'finite_number' }])
+
   const missing = await postMultipart(`${app.url}/v1/tasks/required`, [{ name: 'other', value: 'x' }])
   assert.is(missing.status, 422)
   assert.equal(missing.json<{ detail: unknown }>().detail, [{ loc: ['body', 'photo'], msg: 'Field required', type: 'missing' }])
