@@ -10,6 +10,8 @@ import { call, signUp, signUpAdmin, square, startFieldwork, type Account, type F
 
 // runs per route: ~27 routes × 1000 ≈ 24,000 requests, about 20 s here (inject, no sockets)
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 1000)
+// replays a failure CI printed: PROPERTY_SEED=<seed> (fast-check prints it with the counterexample)
+const SEED = { includeErrorInReport: true, ...(process.env.PROPERTY_SEED === undefined ? {} : { seed: Number(process.env.PROPERTY_SEED) }) }
 
 let fw: Fieldwork
 let accounts: Record<'pm' | 'mapper', Account>
@@ -147,7 +149,7 @@ test('every API route: generated bad params, queries, bodies and tokens never gi
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
         checkAnswer(res, `${op.method} ${url} (${request.who}, ${request.contentType}) ${String(request.body).slice(0, 200)}`)
       }),
-      { numRuns: op.method === 'POST' && /users|auth/.test(op.path) ? Math.ceil(RUNS / 5) : RUNS },
+      { ...SEED, numRuns: op.method === 'POST' && /users|auth/.test(op.path) ? Math.ceil(RUNS / 5) : RUNS },
     )
   }
   const total = [...statuses.values()].reduce((a, b) => a + b, 0)
@@ -171,7 +173,7 @@ test('the htmx face too: generated bad requests from htmx never give a 5xx; a 4x
         if (!String(res.headers['content-type']).startsWith('text/html')) throw new Error(`${label} → ${res.status} is not an HTML fragment: ${res.headers['content-type']} ${res.body.slice(0, 200)}`)
         if (/<html/i.test(res.body)) throw new Error(`${label} → ${res.status} is a whole page, not a fragment`)
       }),
-      { numRuns: op.method === 'POST' && /users|auth/.test(op.path) ? Math.ceil(RUNS / 20) : Math.ceil(RUNS / 4) },
+      { ...SEED, numRuns: op.method === 'POST' && /users|auth/.test(op.path) ? Math.ceil(RUNS / 20) : Math.ceil(RUNS / 4) },
     )
   }
   assert.ok(total >= 1000, `${total} requests`)
