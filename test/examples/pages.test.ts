@@ -5,7 +5,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { InjectResponse } from 'trefoil'
-import { call, makeAdmin, signUp, square, startFieldwork, type Fieldwork } from './fixtures/fieldwork.js'
+import { call, makeAdmin, signUp, signUpAdmin, square, startFieldwork, type Fieldwork } from './fixtures/fieldwork.js'
 
 let fw: Fieldwork
 
@@ -246,6 +246,20 @@ test('the split form runs in the background and its progress is polled by htmx u
   const missing = await fw.app.inject({ url: `/v1/projects/${id}/task-splits/00000000-0000-4000-8000-000000000000`, headers: admin.hx })
   assert.is(missing.status, 404)
   assert.match(missing.body, 'Task split 00000000-0000-4000-8000-000000000000 not found')
+})
+
+test('views build their links from any spelling of the project id in the URL (%20 before it: a fragment, not a 500)', async () => {
+  // found by the property tests: the views read the project's URL with /\d+/ and threw on "%203"
+  const pm = await signUpAdmin(fw.app, 'Penny')
+  const project = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Spelled ids', area: square(31, 1, 0.02) })).json()
+  const headers = { ...pm.headers, 'hx-request': 'true' }
+  const empty = await fw.app.inject({ url: `/v1/projects/%20${project.id}/tasks`, headers })
+  assert.is(empty.status, 200, empty.body)
+  const split = await fw.app.inject({ method: 'POST', url: `/v1/projects/%20${project.id}/tasks`, headers: { ...headers, 'content-type': 'application/json' }, body: '{}' })
+  assert.is(split.status, 201, split.body)
+  assert.match(split.body, /<div id="task-list">/)
+  const members = await fw.app.inject({ url: `/v1/projects/%20${project.id}/members`, headers })
+  assert.is(members.status, 200, members.body)
 })
 
 test('a project manager sets the area from the project page; htmx gets the page body back', async () => {
