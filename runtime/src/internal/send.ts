@@ -30,17 +30,11 @@ export interface SendTarget {
 
 /** Writes `result` into `ctx`; resolves to whether the body is streamed (cleanups wait for it). */
 export function send(ctx: RequestContext, target: SendTarget, result: unknown): boolean | Promise<boolean> {
-  if (!isReply(result)) {
-    if (target.view && wantsHtml(ctx)) return sendView(ctx, target, target.view, viewData(result), target.status)
-    sendJson(ctx, target, result, target.status, undefined)
-    return false
-  }
+  if (!isReply(result)) return sendValue(ctx, target, result, target.status)
   if (result.headers) ctx.set(result.headers)
   switch (result.kind) {
     case 'value':
-      if (target.view && wantsHtml(ctx)) return sendView(ctx, target, target.view, viewData(result.value), result.status)
-      sendJson(ctx, target, result.value, result.status, undefined)
-      return false
+      return sendValue(ctx, target, result.value, result.status)
     case 'json':
       sendJson(ctx, target, result.value, result.status ?? target.status, result.schema)
       return false
@@ -68,6 +62,13 @@ export function send(ctx: RequestContext, target: SendTarget, result: unknown): 
       ctx.body = null
       return false
   }
+}
+
+/** A handler's value (returned, or through `created()`): the route's view for htmx and browsers, else JSON. */
+function sendValue(ctx: RequestContext, target: SendTarget, value: unknown, status: number): false {
+  if (target.view && wantsHtml(ctx)) return sendView(ctx, target, target.view, viewData(value), status)
+  sendJson(ctx, target, value, status, undefined)
+  return false
 }
 
 function sendJson(ctx: RequestContext, target: SendTarget, value: unknown, status: number, explicit: TSchema | undefined): void {
