@@ -57,22 +57,30 @@ export function pgErrorMapper(messages: Readonly<Record<string, ConstraintMessag
         }
         return fromDeclared(declared, error, 422) ?? missingReference(error)
       case '23514': // check_violation
-        return fromDeclared(declared, error, 422) ?? new ValidationError([{ loc: ['body'], msg: `Breaks the rule "${error.constraint ?? 'check'}"`, type: 'check_violation' }], { cause: error })
+        return fromDeclared(declared, error, 422) ?? bodyIssue(error, `Breaks the rule "${error.constraint ?? 'check'}"`, 'check_violation')
       // input that passed its schema but that the column cannot hold: the client's to fix
       case '08P01': // protocol_violation: pg-promise inlines values, and a NUL ends the query text
-        if (error.message !== 'invalid message format') return undefined
-        return new ValidationError([{ loc: ['body'], msg: 'Text contains a character the database cannot store (such as NUL)', type: 'string_unicode' }], { cause: error })
+        return error.message === 'invalid message format' ? unstorableText(error) : undefined
       case '22021': // character_not_in_repertoire
       case '22P05': // untranslatable_character
-        return new ValidationError([{ loc: ['body'], msg: 'Text contains a character the database cannot store (such as NUL)', type: 'string_unicode' }], { cause: error })
+        return unstorableText(error)
       case '22003': // numeric_value_out_of_range
-        return new ValidationError([{ loc: ['body'], msg: 'A number is out of the range the database can store', type: 'out_of_range' }], { cause: error })
+        return bodyIssue(error, 'A number is out of the range the database can store', 'out_of_range')
       case '22001': // string_data_right_truncation
-        return new ValidationError([{ loc: ['body'], msg: 'A text is longer than the database column allows', type: 'string_too_long' }], { cause: error })
+        return bodyIssue(error, 'A text is longer than the database column allows', 'string_too_long')
       default:
         return undefined
     }
   }
+}
+
+/** A 422 about the body as a whole: PostgreSQL does not say which field. */
+function bodyIssue(error: PgError, msg: string, type: string): ValidationError {
+  return new ValidationError([{ loc: ['body'], msg, type }], { cause: error })
+}
+
+function unstorableText(error: PgError): ValidationError {
+  return bodyIssue(error, 'Text contains a character the database cannot store (such as NUL)', 'string_unicode')
 }
 
 function fromDeclared(declared: ConstraintMessage | undefined, error: PgError, fallbackStatus: 409 | 422 = 409): HttpError | undefined {
