@@ -187,13 +187,18 @@ function capitalise(text: string): string {
 }
 
 /**
- * Adds an issue for every number that coercion made infinite ('1e309' in a path, query, header
- * or form field): ajv's coercion does not re-check the value it produced. Strings arrive flat, so
- * only top-level values and arrays are looked at.
+ * Runs a validator of coerced input (path, query, headers, form and multipart fields) on `data`,
+ * in place, and adds its issues; also one for every number coercion made infinite ('1e309'):
+ * ajv does not re-check the value it coerced. Strings arrive flat, so only top-level values and
+ * arrays can hold such numbers.
  */
-export function findInfinite(coerced: Record<string, unknown>, loc: Location, issues: ValidationIssue[]): void {
-  for (const key in coerced) {
-    const value = coerced[key]
+export function validateCoerced(validator: Validator, data: Record<string, unknown>, loc: Location, issues: ValidationIssue[]): void {
+  if (!validator(data)) {
+    issues.push(...toIssues(validator.errors, loc))
+    return
+  }
+  for (const key in data) {
+    const value = data[key]
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) issues.push(infinite([loc, key]))
     } else if (Array.isArray(value)) {

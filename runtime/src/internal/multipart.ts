@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream'
 import type { TSchema } from 'typebox'
 import { BadRequest, UnsupportedMediaType } from '../errors.js'
 import type { FileFieldSpec, MultipartSpec } from '../uploads.js'
-import { compileCoercing, findInfinite, toIssues, type ValidationIssue, type Validator } from '../validation.js'
+import { compileCoercing, validateCoerced, type ValidationIssue, type Validator } from '../validation.js'
 import type { RequestContext } from './context.js'
 import { limitError, receiveFile, stopReading, sweptTempDir, tempCleanup, UploadFolder, type StoredFile, type TempCleanup } from './upload-file.js'
 import { bareType, declaredRefused, isKnownType, SNIFFED_TYPES } from './upload-sniff.js'
@@ -220,10 +220,7 @@ export async function readMultipart(ctx: RequestContext, plan: MultipartPlan): P
 function finish(plan: MultipartPlan, fields: Record<string, string | string[]>, received: Map<string, (StoredFile | undefined)[]>, cleanup: TempCleanup): MultipartBody {
   const files: Record<string, StoredFile | StoredFile[] | undefined> = {}
   const issues: ValidationIssue[] = []
-  if (plan.fieldsV) {
-    if (!plan.fieldsV(fields)) issues.push(...toIssues(plan.fieldsV.errors, 'body'))
-    else findInfinite(fields, 'body', issues)
-  }
+  if (plan.fieldsV) validateCoerced(plan.fieldsV, fields, 'body', issues)
   for (const spec of plan.files.values()) {
     const list = (received.get(spec.name) ?? []).filter((file) => file !== undefined)
     if (spec.required && list.length === 0) issues.push({ loc: ['body', spec.name], msg: 'Field required', type: 'missing' })

@@ -4,7 +4,7 @@ import type { TSchema } from 'typebox'
 import { RESERVED_INPUT_NAMES } from '../depends.js'
 import { ValidationError } from '../errors.js'
 import { isSingleSchema, type ResponseSpec, type RouteDefinition } from '../routing.js'
-import { compileBody, compileCoercing, findInfinite, toIssues, type ValidationIssue, type Validator } from '../validation.js'
+import { compileBody, compileCoercing, toIssues, validateCoerced, type ValidationIssue, type Validator } from '../validation.js'
 import type { Views } from '../views.js'
 import type { App } from '../app.js'
 import { readBody } from './body.js'
@@ -118,9 +118,8 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
       const body = await readBody(ctx, bodyLimit)
       if (body.value === undefined) issues.push({ loc: ['body'], msg: 'Field required', type: 'missing' })
       else {
-        const validator = body.form ? bodyFormV! : bodyJsonV
-        if (!validator(body.value)) issues.push(...toIssues(validator.errors, 'body'))
-        else if (body.form) findInfinite(body.value as Record<string, unknown>, 'body', issues)
+        if (body.form) validateCoerced(bodyFormV!, body.value as Record<string, unknown>, 'body', issues)
+        else if (!bodyJsonV(body.value)) issues.push(...toIssues(bodyJsonV.errors, 'body'))
         input.body = body.value
       }
     }

@@ -1,7 +1,7 @@
 // The dependency graph of an app (built at start-up, overrides applied, cycles rejected) and the
 // per-request solver: each dependency runs at most once, independent ones concurrently.
 import type { Cleanup, Dependency, DependencyInput } from '../depends.js'
-import { compileCoercing, findInfinite, toIssues, type ValidationIssue, type Validator } from '../validation.js'
+import { compileCoercing, validateCoerced, type ValidationIssue, type Validator } from '../validation.js'
 import type { App } from '../app.js'
 import type { RequestContext } from './context.js'
 
@@ -196,8 +196,7 @@ export class RequestScope {
 export function check(validator: Validator | undefined, raw: object, loc: 'path' | 'query' | 'header', issues: ValidationIssue[]): unknown {
   if (!validator) return undefined
   const copy: Record<string, unknown> = { ...raw }
-  if (!validator(copy)) issues.push(...toIssues(validator.errors, loc))
-  else findInfinite(copy, loc, issues)
+  validateCoerced(validator, copy, loc, issues)
   return copy
 }
 
