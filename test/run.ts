@@ -89,8 +89,7 @@ async function main(): Promise<void> {
     for (let file = queue.shift(); file; file = queue.shift()) {
       const outcome = await runTestFile(file)
       outcomes.push(outcome)
-      const mark = outcome.failed > 0 ? 'FAIL' : 'ok  '
-      console.log(`${mark} ${outcome.name}  (${outcome.passed} passed, ${outcome.failed} failed)`)
+      console.log(fileLine(outcome))
       if (outcome.failed > 0) console.log(indent(outcome.output))
     }
   }
@@ -99,7 +98,7 @@ async function main(): Promise<void> {
   if (typeCheck) {
     const outcome = await typeCheck
     outcomes.push(outcome)
-    console.log(`${outcome.failed > 0 ? 'FAIL' : 'ok  '} ${outcome.name}`)
+    console.log(fileLine(outcome))
     if (outcome.failed > 0) console.log(indent(outcome.output))
   }
   const passed = outcomes.reduce((n, o) => n + o.passed, 0)
@@ -119,3 +118,13 @@ function indent(text: string): string {
 }
 
 await main()
+
+// One line per test file. Deliberately unlike any test runner's own format (go test's `ok  pkg`,
+// TAP's `ok N`) and without the `N passed, N failed` shape: CI tools that recognise those read
+// them as the run's result, and the only result line must be the total at the end.
+function fileLine(outcome: Outcome): string {
+  const total = outcome.passed + outcome.failed
+  return outcome.failed > 0
+    ? `✗ ${outcome.name}: ${outcome.failed} of ${total} failing`
+    : `✓ ${outcome.name}: ${total} ${total === 1 ? 'test' : 'tests'}`
+}
