@@ -1,6 +1,7 @@
-// Files on each side of the 1 MiB block that decides where a file is hashed and written (the
-// event loop for one block, the upload thread above): the same bytes and SHA-256 either way,
-// and `hash: false` for routes that never read the hash.
+// Files on each side of the 1 MiB batch that decides where a file is hashed (the event loop for
+// one batch, the upload thread reading back what was written above), and of several batches
+// written at once out of order: the same bytes and SHA-256 either way, and `hash: false` for
+// routes that never read the hash.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'

@@ -162,7 +162,9 @@ export async function receiveFile(source: Readable, options: ReceiveOptions): Pr
       size += chunk.length
       if (size > options.maxBytes) throw limitError('max_file_bytes', `File is larger than the limit for ${options.label}: at most ${options.maxBytes} bytes`)
       if (sink) {
-        await sink.write(chunk)
+        // most chunks need no wait: no promise to await for them
+        const wait = sink.write(chunk)
+        if (wait) await wait
         continue
       }
       head.push(chunk)

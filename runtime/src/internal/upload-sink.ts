@@ -1,20 +1,22 @@
-// Where a received file's bytes go: copied into 1 MiB blocks of a ring shared with the upload
-// thread, which hashes each full block and writes it in one call. A file has at most BLOCKS
-// blocks, so memory stays flat and a slow disk pauses the request. A file that fits in one
-// block never reaches the thread: it is kept as received, hashed here (well under a
-// millisecond) and written in one call, so apps taking small files never start the thread.
+// Where a received file's bytes go: written by positioned writev calls on libuv's pool, the
+// received chunks gathered into batches of about 1 MiB without being copied, and hashed by the
+// upload thread, which reads back what was written (see upload-thread.ts): the event loop only
+// parses. At most IN_FLIGHT bytes of a file are being written, and at most HASH_LAG written bytes
+// wait for the thread: beyond either, `write` waits, which pauses the request (memory stays flat,
+// a slow disk slows the client). A file of one batch never reaches the thread: it is hashed here
+// (well under a millisecond), so apps taking small files never start the thread.
 import { createHash } from 'node:crypto'
-import { rm, writeFile } from 'node:fs/promises'
+import { open, rm, type FileHandle } from 'node:fs/promises'
 import { Worker } from 'node:worker_threads'
 import { UPLOAD_THREAD_SOURCE } from './upload-thread.js'
 
-const BLOCK = 1 << 20
-// blocks to fill while others are hashed and written: 4 MiB per large file in flight
-const BLOCKS = 4
+const BATCH = 1 << 20
+const IN_FLIGHT = 4 * BATCH
+const HASH_LAG = 32 * BATCH
 
-type Reply = { t: 'free'; id: number; slot: number } | { t: 'error'; id: number; message: string; code?: string } | { t: 'done'; id: number; sha256: string } | { t: 'closed'; id: number }
+type Reply = { t: 'hashed'; id: number; upTo: number } | { t: 'error'; id: number; message: string; code?: string } | { t: 'done'; id: number; sha256: string } | { t: 'closed'; id: number }
 
-/** The one upload thread of this process, started on the first file larger than a block. */
+/** The one upload thread of this process, started by the first file larger than a batch. */
 class UploadThread {
   readonly #worker: Worker
   readonly #sinks = new Map<number, FileSink>()
@@ -62,11 +64,6 @@ class UploadThread {
 
 let thread: UploadThread | undefined
 
-function uploadThread(): UploadThread {
-  thread ??= new UploadThread()
-  return thread
-}
-
 interface Waiting<T> {
   resolve(value: T): void
   reject(error: Error): void
@@ -78,23 +75,26 @@ export interface SinkOptions {
   readonly hash: boolean
 }
 
-/** A new file (created with `wx`, mode 0600) written block by block; `end()` resolves to its SHA-256. */
+/** A new file (created with `wx`, mode 0600) written in batches; `end()` resolves to its SHA-256. */
 export class FileSink {
   readonly #hash: boolean
-  // until the file outgrows one block: the chunks as received (busboy's own, never reused)
-  #pending: Buffer[] = []
-  #pendingBytes = 0
-  // then: the blocks shared with the thread, the free ones, the one being filled
-  #blocks: Buffer[] = []
-  #free: number[] = []
-  #slot = -1
-  #used = 0
+  #batch: Buffer[] = []
+  #batchBytes = 0
+  // bytes handed to writes so far: the next batch's position in the file
+  #position = 0
+  #inFlight = 0
+  #writes = new Set<Promise<void>>()
+  // writes finish in any order: the thread is told only of the prefix written with no gap
+  #finished = new Map<number, number>()
+  #written = 0
+  #hashed = 0
+  #file: Promise<FileHandle> | undefined
   #thread: UploadThread | undefined
   #id = 0
   #error: Error | undefined
-  #waitingSlot: Waiting<number> | undefined
-  #waitingClose: Waiting<string> | undefined
-  #closed: Promise<string> | undefined
+  #waiting: Waiting<void> | undefined
+  #waitingDigest: Waiting<string> | undefined
+  #digest: Promise<string> | undefined
 
   constructor(
     readonly path: string,
@@ -103,115 +103,171 @@ export class FileSink {
     this.#hash = options.hash
   }
 
-  /** Takes `chunk` in; waits only when every block is with the thread (backpressure). */
-  async write(chunk: Buffer): Promise<void> {
-    if (this.#error) throw this.#error
-    if (!this.#thread) {
-      if (this.#pendingBytes + chunk.length <= BLOCK) {
-        this.#pending.push(chunk)
-        this.#pendingBytes += chunk.length
-        return
-      }
-      this.#open()
-      const pending = this.#pending
-      this.#pending = []
-      for (const earlier of pending) await this.#copy(earlier)
+  /**
+   * Takes `chunk` in (kept, not copied: the caller must not reuse it). Returns a promise only
+   * when the caller must wait (the disk or the hashing is behind), else undefined.
+   */
+  write(chunk: Buffer): Promise<void> | undefined {
+    if (this.#error) return Promise.reject(this.#error)
+    this.#batch.push(chunk)
+    this.#batchBytes += chunk.length
+    if (this.#batchBytes >= BATCH) {
+      if (this.#hash && !this.#thread) this.#start()
+      this.#flush()
     }
-    await this.#copy(chunk)
+    if (!this.#behind()) return undefined
+    return new Promise<void>((resolve, reject) => (this.#waiting = { resolve, reject }))
   }
 
   /** Writes what is left and closes the file; resolves to the SHA-256 (hex), '' without hashing. */
   async end(): Promise<string> {
     if (this.#error) throw this.#error
-    if (!this.#thread) {
-      // the whole file is in one block: no thread round trips for it
-      const bytes = Buffer.concat(this.#pending, this.#pendingBytes)
-      await writeFile(this.path, bytes, { flag: 'wx', mode: 0o600 })
-      return this.#hash ? createHash('sha256').update(bytes).digest('hex') : ''
-    }
-    if (this.#used > 0) this.#send()
-    const sha256 = await this.#close('end')
+    // the whole file is in one batch: hashed here, no thread round trips for it
+    const local = this.#hash && this.#position === 0 ? createHash('sha256') : undefined
+    for (const chunk of local ? this.#batch : []) local!.update(chunk)
+    this.#flush()
+    await this.#settled()
     if (this.#error) throw this.#error
-    return sha256
+    try {
+      if (local) return local.digest('hex')
+      if (!this.#thread) return ''
+      return await this.#finish('end')
+    } finally {
+      await this.#close()
+    }
   }
 
   /** Stops writing and deletes whatever was written. */
   async abort(): Promise<void> {
     this.#fail(new Error('Upload aborted'))
-    if (this.#thread && !this.#thread.stopped) await this.#close('abort').catch(() => undefined)
+    // no write or read may still use the descriptor when it closes (it could be reused)
+    await this.#settled()
+    if (this.#thread && !this.#thread.stopped) await this.#finish('abort').catch(() => undefined)
+    await this.#close().catch(() => undefined)
     await rm(this.path, { force: true })
   }
 
   /** A message from the thread about this file. */
   receive(reply: Reply): void {
-    if (reply.t === 'free') {
-      if (this.#waitingSlot) {
-        const waiting = this.#waitingSlot
-        this.#waitingSlot = undefined
-        waiting.resolve(reply.slot)
-      } else this.#free.push(reply.slot)
+    if (reply.t === 'hashed') {
+      this.#hashed = reply.upTo
+      this.#wake()
     } else if (reply.t === 'error') {
       this.#fail(Object.assign(new Error(reply.message), reply.code === undefined ? {} : { code: reply.code }))
     } else {
       this.#thread?.forget(this.#id)
-      const waiting = this.#waitingClose
-      this.#waitingClose = undefined
-      waiting?.resolve(reply.t === 'done' ? reply.sha256 : '')
+      const waiting = this.#waitingDigest
+      this.#waitingDigest = undefined
+      if (reply.t === 'done') waiting?.resolve(reply.sha256)
+      else waiting?.reject(this.#error ?? new Error('Upload aborted'))
     }
   }
 
-  /** The thread died: nothing more of this file will be written. */
+  /** The thread died: this file cannot be hashed. */
   lost(error: Error): void {
     this.#fail(error)
-    const waiting = this.#waitingClose
-    this.#waitingClose = undefined
+    const waiting = this.#waitingDigest
+    this.#waitingDigest = undefined
     waiting?.reject(error)
+  }
+
+  #behind(): boolean {
+    return this.#inFlight >= IN_FLIGHT || (this.#thread !== undefined && this.#written - this.#hashed > HASH_LAG)
+  }
+
+  #wake(): void {
+    if (!this.#waiting || this.#behind()) return
+    const waiting = this.#waiting
+    this.#waiting = undefined
+    waiting.resolve()
   }
 
   #fail(error: Error): void {
     this.#error ??= error
-    const waiting = this.#waitingSlot
-    this.#waitingSlot = undefined
+    const waiting = this.#waiting
+    this.#waiting = undefined
     waiting?.reject(error)
   }
 
-  /** The file outgrew one block: its ring is made and the thread opens the file. */
-  #open(): void {
-    const ring = new SharedArrayBuffer(BLOCKS * BLOCK)
-    for (let slot = 0; slot < BLOCKS; slot++) this.#blocks.push(Buffer.from(ring, slot * BLOCK, BLOCK))
-    this.#free = Array.from({ length: BLOCKS }, (_, slot) => BLOCKS - 1 - slot)
-    this.#thread = uploadThread()
-    this.#id = this.#thread.register(this)
-    this.#thread.post({ t: 'open', id: this.#id, path: this.path, hash: this.#hash, ring, block: BLOCK })
+  /** The file outgrew one batch: the thread will hash it (told of the descriptor once open). */
+  #start(): void {
+    thread ??= new UploadThread()
+    this.#thread = thread
+    this.#id = thread.register(this)
   }
 
-  async #copy(chunk: Buffer): Promise<void> {
-    let offset = 0
-    while (offset < chunk.length) {
-      if (this.#error) throw this.#error
-      if (this.#slot < 0) {
-        this.#slot = this.#free.pop() ?? (await new Promise<number>((resolve, reject) => (this.#waitingSlot = { resolve, reject })))
-        this.#used = 0
-      }
-      const copied = chunk.copy(this.#blocks[this.#slot]!, this.#used, offset)
-      this.#used += copied
-      offset += copied
-      if (this.#used === BLOCK) this.#send()
-    }
-  }
-
-  /** Asks the thread to close the file (once: an abort during an `end` waits for that end). */
-  #close(how: 'end' | 'abort'): Promise<string> {
-    this.#closed ??= new Promise<string>((resolve, reject) => {
-      this.#waitingClose = { resolve, reject }
-      this.#thread!.post({ t: how, id: this.#id })
+  #opened(): Promise<FileHandle> {
+    // wx: the name is fresh and random, never write through something already there; + (read
+    // too): the thread reads the bytes back through this descriptor to hash them
+    this.#file ??= open(this.path, 'wx+', 0o600).then((file) => {
+      this.#thread?.post({ t: 'open', id: this.#id, fd: file.fd })
+      return file
     })
-    return this.#closed
+    return this.#file
   }
 
-  #send(): void {
-    this.#thread!.post({ t: 'data', id: this.#id, slot: this.#slot, len: this.#used })
-    this.#slot = -1
-    this.#used = 0
+  /** A write finished: the thread hears of the bytes written with no gap before them. */
+  #wrote(position: number, bytes: number): void {
+    this.#finished.set(position, bytes)
+    const before = this.#written
+    for (let next = this.#finished.get(this.#written); next !== undefined; next = this.#finished.get(this.#written)) {
+      this.#finished.delete(this.#written)
+      this.#written += next
+    }
+    if (this.#thread && this.#written > before) this.#thread.post({ t: 'written', id: this.#id, upTo: this.#written })
+  }
+
+  /** Asks the thread for the digest ('end') or to drop the file ('abort'); once. */
+  #finish(how: 'end' | 'abort'): Promise<string> {
+    this.#digest ??= new Promise<string>((resolve, reject) => {
+      this.#waitingDigest = { resolve, reject }
+      this.#thread!.post({ t: how, id: this.#id, upTo: this.#written })
+    })
+    return this.#digest
+  }
+
+  async #close(): Promise<void> {
+    const file = this.#file
+    this.#file = undefined
+    if (file) await (await file).close()
+  }
+
+  async #settled(): Promise<void> {
+    while (this.#writes.size > 0) await Promise.allSettled(this.#writes)
+  }
+
+  #flush(): void {
+    if (this.#batchBytes === 0 && this.#file) return
+    const buffers = this.#batch
+    const bytes = this.#batchBytes
+    const position = this.#position
+    this.#batch = []
+    this.#batchBytes = 0
+    this.#position += bytes
+    this.#inFlight += bytes
+    const write = this.#writeAt(buffers, bytes, position).then(
+      () => {
+        this.#writes.delete(write)
+        this.#inFlight -= bytes
+        this.#wrote(position, bytes)
+        this.#wake()
+      },
+      (error: Error) => {
+        this.#writes.delete(write)
+        this.#fail(error)
+      },
+    )
+    this.#writes.add(write)
+  }
+
+  async #writeAt(buffers: Buffer[], bytes: number, position: number): Promise<void> {
+    const file = await this.#opened()
+    if (bytes === 0) return
+    let written = (await file.writev(buffers, position)).bytesWritten
+    while (written < bytes) {
+      // a short write (rare: a signal, a nearly full disk): the rest, from where it stopped
+      const rest = Buffer.concat(buffers).subarray(written)
+      written += (await file.write(rest, 0, rest.length, position + written)).bytesWritten
+    }
   }
 }
