@@ -87,6 +87,8 @@ export class FileSink {
   // writes finish in any order: the thread is told only of the prefix written with no gap
   #finished = new Map<number, number>()
   #written = 0
+  // what the thread was last told is written, and what it has hashed
+  #told = 0
   #hashed = 0
   #file: Promise<FileHandle> | undefined
   #thread: UploadThread | undefined
@@ -151,6 +153,7 @@ export class FileSink {
   receive(reply: Reply): void {
     if (reply.t === 'hashed') {
       this.#hashed = reply.upTo
+      this.#tellThread()
       this.#wake()
     } else if (reply.t === 'error') {
       this.#fail(Object.assign(new Error(reply.message), reply.code === undefined ? {} : { code: reply.code }))
@@ -214,7 +217,18 @@ export class FileSink {
       this.#finished.delete(this.#written)
       this.#written += next
     }
-    if (this.#thread && this.#written > before) this.#thread.post({ t: 'written', id: this.#id, upTo: this.#written })
+    if (this.#written > before) this.#tellThread()
+  }
+
+  /**
+   * Tells the thread how far the file is written, when it has hashed all it was told before: it
+   * then reads as much as is ready in one go (one message per batch while it keeps up, fewer
+   * when it falls behind).
+   */
+  #tellThread(): void {
+    if (!this.#thread || this.#told > this.#hashed || this.#written === this.#told) return
+    this.#told = this.#written
+    this.#thread.post({ t: 'written', id: this.#id, upTo: this.#told })
   }
 
   /** Asks the thread for the digest ('end') or to drop the file ('abort'); once. */
