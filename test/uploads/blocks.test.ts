@@ -2,12 +2,14 @@
 // one batch, the upload thread reading back what was written above), and of several batches
 // written at once out of order: the same bytes and SHA-256 either way, and `hash: false` for
 // routes that never read the hash.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createApp, defineUnit } from 'trefoil'
+import { FileSink } from '../../runtime/src/internal/upload-sink.js'
 import { eventually, filesUnder, makeFile, PNG, postMultipart, send, sha256File } from './fixtures/client.js'
 
 const work = mkdtempSync(join(tmpdir(), 'trefoil-uploads-blocks-'))
@@ -63,6 +65,42 @@ test('hash: false stores the same bytes and leaves sha256 empty, for multipart a
     assert.is(body.sha256, '')
     assert.ok(readFileSync(body.path).equals(readFileSync(source)))
   }
+})
+
+test('a file fed in uneven chunks, with writes and hashing running behind, is stored and hashed whole', async () => {
+  // many small chunks then large ones: batches of several chunks, several writes at once
+  const chunks = [...Array.from({ length: 300 }, (_, i) => randomBytes(1 + ((i * 7919) % 9000))), ...Array.from({ length: 12 }, () => randomBytes(MiB + 333))]
+  const path = join(work, 'direct.bin')
+  const sink = new FileSink(path, { hash: true })
+  for (const chunk of chunks) await sink.write(chunk)
+  const sha256 = await sink.end()
+  const whole = Buffer.concat(chunks)
+  assert.is(sha256, createHash('sha256').update(whole).digest('hex'))
+  assert.ok(readFileSync(path).equals(whole))
+})
+
+test('a file that cannot be created fails its upload, and aborting it settles with nothing on disk', async () => {
+  for (const size of [10, 3 * MiB]) {
+    const path = join(work, 'no-such-folder', `f${size}.bin`)
+    const sink = new FileSink(path, { hash: true })
+    const failed = (async () => {
+      for (let sent = 0; sent < size; sent += 64 * 1024) await sink.write(randomBytes(64 * 1024))
+      return sink.end()
+    })()
+    const error = await failed.then(() => undefined, (e: NodeJS.ErrnoException) => e)
+    assert.is(error?.code, 'ENOENT', `${size} bytes`)
+    await sink.abort()
+    assert.not.ok(existsSync(path))
+  }
+})
+
+test('aborting a file mid-way deletes what was written, even with writes and hashing in flight', async () => {
+  const path = join(work, 'aborted.bin')
+  const sink = new FileSink(path, { hash: true })
+  for (let i = 0; i < 24; i++) await sink.write(randomBytes(256 * 1024))
+  await sink.abort()
+  assert.not.ok(existsSync(path))
+  assert.ok(await sink.write(randomBytes(10))?.then(() => false, () => true), 'a write after the abort is refused')
 })
 
 test.run()

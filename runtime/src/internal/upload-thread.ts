@@ -44,7 +44,11 @@ parentPort.on('message', (m) => {
     return
   }
   const file = files.get(m.id)
-  if (!file) return
+  // a file whose 'open' never came (it could not be created) is closed at once
+  if (!file) {
+    if (m.t !== 'written') parentPort.postMessage({ t: 'closed', id: m.id })
+    return
+  }
   if (m.t === 'written') {
     hashUpTo(m.id, file, m.upTo)
     if (!file.error) parentPort.postMessage({ t: 'hashed', id: m.id, upTo: file.done })
