@@ -21,5 +21,8 @@ export const DIRECT = Symbol('trefoil.direct')
 /** The JSON text a direct request answers with, written by the core once the route is done. */
 export const PENDING_JSON = Symbol('trefoil.pendingJson')
 
+/** The status the core chose, kept while Koa's `respond` takes over (Koa resets it to 404 first). */
+export const CHOSEN_STATUS = Symbol('trefoil.chosenStatus')
+
 /** The request context with the core's private slots. */
-export type CoreContext = RequestContext & { [DIRECT]?: boolean; [PENDING_JSON]?: string | undefined }
+export type CoreContext = RequestContext & { [DIRECT]?: boolean; [PENDING_JSON]?: string | undefined; [CHOSEN_STATUS]?: number }

@@ -1,0 +1,70 @@
+// JSON answers the core writes itself (no Koa middleware in front of the routes), read as raw
+// bytes off a real socket: the body is UTF-8 whatever it holds, and Content-Length counts bytes.
+import { request } from 'node:http'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { createApp, defineUnit, t } from 'trefoil'
+
+const Place = t.Object({ id: t.Integer(), name: t.String() })
+const unit = defineUnit('places', (r) => {
+  r.get('/places', { response: t.Array(Place) }, () => [
+    { id: 1, name: 'Zürich' },
+    { id: 2, name: 'Kraków 🗺' },
+    { id: 3, name: 'plain' },
+  ])
+  r.get('/places/ascii', { response: t.Array(Place) }, () => [{ id: 3, name: 'plain "quoted"\n' }])
+  r.get('/latin1-range', () => ({ name: 'café ÿ' })) // characters a latin1 write would send as one byte each
+})
+const app = createApp({ plugins: [unit], logger: false })
+
+interface Raw {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  bytes: Buffer
+}
+
+function get(path: string, method = 'GET'): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${app.url}${path}`, { method }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, bytes: Buffer.concat(chunks) }))
+    })
+    req.on('error', reject)
+    // a body shorter than its Content-Length would leave the client waiting
+    req.setTimeout(5000, () => req.destroy(new Error('no complete answer within 5 s')))
+    req.end()
+  })
+}
+
+test.before(async () => {
+  await app.listen({ port: 0 })
+})
+test.after(() => app.close())
+
+test('non-ASCII text goes out as UTF-8 with its byte length as Content-Length', async () => {
+  for (const path of ['/places', '/latin1-range']) {
+    const res = await get(path)
+    assert.is(res.status, 200)
+    assert.is(res.headers['content-type'], 'application/json; charset=utf-8')
+    assert.is(Number(res.headers['content-length']), res.bytes.length)
+    const expected = path === '/places' ? '[{"id":1,"name":"Zürich"},{"id":2,"name":"Kraków 🗺"},{"id":3,"name":"plain"}]' : '{"name":"café ÿ"}'
+    assert.ok(res.bytes.equals(Buffer.from(expected, 'utf8')), res.bytes.toString('hex'))
+  }
+})
+
+test('ASCII-only JSON arrives byte for byte, escapes kept, with a request id', async () => {
+  const res = await get('/places/ascii')
+  assert.is(res.bytes.toString('utf8'), '[{"id":3,"name":"plain \\"quoted\\"\\n"}]')
+  assert.is(Number(res.headers['content-length']), res.bytes.length)
+  assert.match(String(res.headers['x-request-id']), /^[0-9a-f]{8}-[0-9a-z]+$/)
+})
+
+test('HEAD gets the headers of the GET and no body', async () => {
+  const res = await get('/places', 'HEAD')
+  assert.is(res.status, 200)
+  assert.is(res.bytes.length, 0)
+  assert.is(res.headers['content-type'], 'application/json; charset=utf-8')
+})
+
+test.run()
