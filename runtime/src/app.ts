@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto'
 import { depends, type Dependency, type DependencyBase } from './depends.js'
 import { HttpError, NotFound } from './errors.js'
 import { inject, type InjectRequest, type InjectResponse } from './inject.js'
-import { DIRECT, PENDING_JSON, type CoreContext, type TrefoilState, type RequestContext } from './internal/context.js'
+import { DIRECT, type CoreContext, type TrefoilState, type RequestContext } from './internal/context.js'
+import { dropHeldJson, writeHeldJson } from './internal/direct-json.js'
 import { renderError } from './internal/error-response.js'
 import { createDispatch, type Dispatch } from './internal/dispatch.js'
 import { createRequestHandler, type RequestHandler } from './internal/request-entry.js'
@@ -325,29 +326,22 @@ function coreMiddleware(log: Logger, mappers: readonly ErrorMapper[]): { middlew
     const given = ctx.req.headers['x-request-id']
     const requestId = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : `${ID_PREFIX}-${(++requestCounter).toString(36)}`
     ctx.state.requestId = requestId
-    ctx.res.setHeader('X-Request-Id', requestId)
+    const res = ctx.res
+    // a JSON answer the core writes itself carries the id in its one writeHead
+    if (!core.dispatch) res.setHeader('X-Request-Id', requestId)
     try {
       if (core.dispatch) {
         ctx[DIRECT] = true
         await core.dispatch(ctx)
-        const json = ctx[PENDING_JSON]
-        if (json !== undefined) {
-          // Koa's respond would only check what sendJson already knows
-          ctx.respond = false
-          const length = Buffer.byteLength(json)
-          ctx.res.setHeader('Content-Length', length)
-          // as many bytes as characters: all ASCII, so latin1 writes the same bytes as UTF-8, by a
-          // plain copy (Node's UTF-8 path reserves 3 bytes a character and encodes: 6–8 µs for
-          // 6 KiB, about a tenth of the tasks-list request in bench/)
-          ctx.res.end(json, length === json.length ? 'latin1' : 'utf8')
-        }
+        if (!writeHeldJson(ctx, requestId) && !res.headersSent) res.setHeader('X-Request-Id', requestId)
       } else {
         await next()
       }
       // nothing answered (404), or a Koa middleware set an error status without a body
       if (ctx.respond !== false && ctx.body == null && ctx.status >= 400) throw ctx.status === 404 ? new NotFound() : new HttpError(ctx.status, STATUS_CODES[ctx.status] ?? 'Error')
     } catch (error) {
-      ctx[PENDING_JSON] = undefined
+      dropHeldJson(ctx)
+      if (!res.headersSent) res.setHeader('X-Request-Id', requestId)
       renderError(ctx, mapped(error, mappers), log)
     }
     if (logRequests) {

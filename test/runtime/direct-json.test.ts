@@ -3,7 +3,7 @@
 import { request } from 'node:http'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createApp, defineUnit, t } from 'trefoil'
+import { createApp, defineUnit, html, json, t } from 'trefoil'
 
 const Place = t.Object({ id: t.Integer(), name: t.String() })
 const unit = defineUnit('places', (r) => {
@@ -14,6 +14,12 @@ const unit = defineUnit('places', (r) => {
   ])
   r.get('/places/ascii', { response: t.Array(Place) }, () => [{ id: 3, name: 'plain "quoted"\n' }])
   r.get('/latin1-range', () => ({ name: 'café ÿ' })) // characters a latin1 write would send as one byte each
+  r.get('/counted', ({ ctx }) => {
+    ctx.set('X-Total-Count', '42')
+    return json([1, 2], { status: 206, headers: { 'Cache-Control': 'no-store' } })
+  })
+  r.get('/page', () => html('<p>hi</p>'))
+  r.get('/places/:id', { params: t.Object({ id: t.Integer() }) }, ({ params }) => ({ id: params.id }))
 })
 const app = createApp({ plugins: [unit], logger: false })
 
@@ -58,6 +64,19 @@ test('ASCII-only JSON arrives byte for byte, escapes kept, with a request id', a
   assert.is(res.bytes.toString('utf8'), '[{"id":3,"name":"plain \\"quoted\\"\\n"}]')
   assert.is(Number(res.headers['content-length']), res.bytes.length)
   assert.match(String(res.headers['x-request-id']), /^[0-9a-f]{8}-[0-9a-z]+$/)
+})
+
+test('headers the route set go out with the core\'s own; every answer has a request id', async () => {
+  const counted = await get('/counted')
+  assert.is(counted.status, 206)
+  assert.is(counted.headers['x-total-count'], '42')
+  assert.is(counted.headers['cache-control'], 'no-store')
+  assert.is(counted.bytes.toString(), '[1,2]')
+  for (const [path, status] of [['/counted', 206], ['/page', 200], ['/places/abc', 422], ['/nowhere', 404]] as const) {
+    const res = await get(path)
+    assert.is(res.status, status, path)
+    assert.match(String(res.headers['x-request-id']), /^[0-9a-f]{8}-[0-9a-z]+$/, path)
+  }
 })
 
 test('HEAD gets the headers of the GET and no body', async () => {

@@ -20,9 +20,11 @@ export type RequestContext = ParameterizedContext<TrefoilState> & { params: Reco
 export const DIRECT = Symbol('trefoil.direct')
 /** The JSON text a direct request answers with, written by the core once the route is done. */
 export const PENDING_JSON = Symbol('trefoil.pendingJson')
+/** The status of that JSON answer. */
+export const JSON_STATUS = Symbol('trefoil.jsonStatus')
 
 /** The status the core chose, kept while Koa's `respond` takes over (Koa resets it to 404 first). */
 export const CHOSEN_STATUS = Symbol('trefoil.chosenStatus')
 
 /** The request context with the core's private slots. */
-export type CoreContext = RequestContext & { [DIRECT]?: boolean; [PENDING_JSON]?: string | undefined; [CHOSEN_STATUS]?: number }
+export type CoreContext = RequestContext & { [DIRECT]?: boolean; [PENDING_JSON]?: string | undefined; [JSON_STATUS]?: number; [CHOSEN_STATUS]?: number }

@@ -8,10 +8,10 @@ import type { TSchema } from 'typebox'
 import { HttpError, NotFound } from '../errors.js'
 import { isReply, type Reply } from '../responses.js'
 import type { Views } from '../views.js'
-import { DIRECT, PENDING_JSON, type CoreContext, type RequestContext } from './context.js'
+import type { CoreContext, RequestContext } from './context.js'
+import { holdJson, JSON_TYPE } from './direct-json.js'
 import { plainJson, responseMismatch, serializerFor } from './serialize.js'
 
-const JSON_TYPE = 'application/json; charset=utf-8'
 const HTML_TYPE = 'text/html; charset=utf-8'
 
 /** What sending needs to know about the route. */
@@ -78,21 +78,12 @@ function sendJson(ctx: RequestContext, target: SendTarget, value: unknown, statu
     if (mismatch) throw new Error(`Response of ${target.name} does not match its schema: ${mismatch}`)
   }
   const text = schema ? serializerFor(schema)(value) : plainJson(value)
-  if ((ctx as CoreContext)[DIRECT] === true && !EMPTY_STATUS.has(status)) {
-    // no Koa middleware will look at this body: the core writes it, without Koa's setters
-    ctx.res.statusCode = status
-    ctx.res.setHeader('Content-Type', JSON_TYPE)
-    ;(ctx as CoreContext)[PENDING_JSON] = text
-    return
-  }
+  if (holdJson(ctx as CoreContext, status, text)) return
   const response = ctx.response
   response.status = status
   ctx.res.setHeader('Content-Type', JSON_TYPE)
   response.body = text
 }
-
-// statuses that carry no body: Koa's setters drop it, so they take the Koa path
-const EMPTY_STATUS = new Set([204, 205, 304])
 
 /** htmx requests and browsers asking for HTML get the view; API clients get JSON. */
 export function wantsHtml(ctx: RequestContext): boolean {
