@@ -1,12 +1,11 @@
-// Where a received file's bytes go: written by writev calls on libuv's pool, one at a time, each
-// taking the received chunks gathered while the one before ran (at least BATCH bytes of them,
-// not copied), and hashed by the upload thread, which reads back what was written (see
-// upload-thread.ts): the event loop only parses. At most GATHER bytes wait for the disk and at
-// most HASH_LAG written bytes wait for the thread: beyond either, `write` waits, which pauses the
-// request (memory stays flat, a slow disk slows the client). One write at a time because writes
-// to one file take its inode lock in turn: two at once measured no faster, the second spinning
-// on the lock. A file of one batch never reaches the thread: it is hashed here (well under a
-// millisecond), so apps taking small files never start the thread.
+// Where a received file's bytes go: written by positioned writev calls on libuv's pool, the
+// received chunks gathered into batches of about 1 MiB without being copied, and hashed by the
+// upload thread, which reads back what was written (see upload-thread.ts): the event loop only
+// parses. At most IN_FLIGHT bytes of a file are being written (two writes: the rest of the pool
+// stays free for the app; four measured no faster), and at most HASH_LAG written bytes wait for
+// the thread: beyond either, `write` waits, which pauses the request (memory stays flat, a slow
+// disk slows the client). A file of one batch never reaches the thread: it is hashed here (well
+// under a millisecond), so apps taking small files never start the thread.
 //
 // Measured on a 2-core machine, 1 GiB multipart upload, CPU s/GiB: event loop 0.9 (busboy's
 // boundary search ~0.2 of it, the rest Node's HTTP parsing and socket reads), upload thread 0.7
@@ -18,7 +17,7 @@ import { Worker } from 'node:worker_threads'
 import { UPLOAD_THREAD_SOURCE } from './upload-thread.js'
 
 const BATCH = 1 << 20
-const GATHER = 4 * BATCH
+const IN_FLIGHT = 2 * BATCH
 const HASH_LAG = 32 * BATCH
 
 type Reply = { t: 'hashed'; id: number; upTo: number } | { t: 'error'; id: number; message: string; code?: string } | { t: 'done'; id: number; sha256: string } | { t: 'closed'; id: number }
@@ -85,11 +84,14 @@ export interface SinkOptions {
 /** A new file (created with `wx`, mode 0600) written in batches; `end()` resolves to its SHA-256. */
 export class FileSink {
   readonly #hash: boolean
-  // chunks received and not yet handed to a write
   #batch: Buffer[] = []
   #batchBytes = 0
-  // the write running (one at a time), and the bytes written so far
-  #writing: Promise<void> | undefined
+  // bytes handed to writes so far: the next batch's position in the file
+  #position = 0
+  #inFlight = 0
+  #writes = new Set<Promise<void>>()
+  // writes finish in any order: the thread is told only of the prefix written with no gap
+  #finished = new Map<number, number>()
   #written = 0
   // what the thread was last told is written, and what it has hashed
   #told = 0
@@ -119,7 +121,7 @@ export class FileSink {
     this.#batchBytes += chunk.length
     if (this.#batchBytes >= BATCH) {
       if (this.#hash && !this.#thread) this.#start()
-      if (!this.#writing) this.#flush()
+      this.#flush()
     }
     if (!this.#behind()) return undefined
     return new Promise<void>((resolve, reject) => (this.#waiting = { resolve, reject }))
@@ -129,11 +131,9 @@ export class FileSink {
   async end(): Promise<string> {
     if (this.#error) throw this.#error
     // the whole file is in one batch: hashed here, no thread round trips for it
-    const local = this.#hash && !this.#thread ? createHash('sha256') : undefined
+    const local = this.#hash && this.#position === 0 ? createHash('sha256') : undefined
     for (const chunk of local ? this.#batch : []) local!.update(chunk)
-    await this.#settled()
-    // the rest (and, for an empty file, the file itself)
-    if (!this.#error && (this.#batchBytes > 0 || !this.#file)) this.#flush()
+    this.#flush()
     await this.#settled()
     if (this.#error) throw this.#error
     try {
@@ -181,7 +181,7 @@ export class FileSink {
   }
 
   #behind(): boolean {
-    return this.#batchBytes >= GATHER || (this.#thread !== undefined && this.#written - this.#hashed > HASH_LAG)
+    return this.#inFlight >= IN_FLIGHT || (this.#thread !== undefined && this.#written - this.#hashed > HASH_LAG)
   }
 
   #wake(): void {
@@ -215,9 +215,20 @@ export class FileSink {
     return this.#file
   }
 
+  /** A write finished: the thread hears of the bytes written with no gap before them. */
+  #wrote(position: number, bytes: number): void {
+    this.#finished.set(position, bytes)
+    const before = this.#written
+    for (let next = this.#finished.get(this.#written); next !== undefined; next = this.#finished.get(this.#written)) {
+      this.#finished.delete(this.#written)
+      this.#written += next
+    }
+    if (this.#written > before) this.#tellThread()
+  }
+
   /**
    * Tells the thread how far the file is written, when it has hashed all it was told before: it
-   * then reads as much as is ready in one go (one message per write while it keeps up, fewer
+   * then reads as much as is ready in one go (one message per batch while it keeps up, fewer
    * when it falls behind).
    */
   #tellThread(): void {
@@ -242,28 +253,31 @@ export class FileSink {
   }
 
   async #settled(): Promise<void> {
-    while (this.#writing) await this.#writing
+    while (this.#writes.size > 0) await Promise.allSettled(this.#writes)
   }
 
-  /** Hands every gathered chunk to one write; when it is done, the chunks gathered meanwhile. */
   #flush(): void {
+    if (this.#batchBytes === 0 && this.#file) return
     const buffers = this.#batch
     const bytes = this.#batchBytes
+    const position = this.#position
     this.#batch = []
     this.#batchBytes = 0
-    this.#writing = this.#writeAt(buffers, bytes, this.#written).then(
+    this.#position += bytes
+    this.#inFlight += bytes
+    const write = this.#writeAt(buffers, bytes, position).then(
       () => {
-        this.#writing = undefined
-        this.#written += bytes
-        this.#tellThread()
-        if (this.#batchBytes >= BATCH && !this.#error) this.#flush()
+        this.#writes.delete(write)
+        this.#inFlight -= bytes
+        this.#wrote(position, bytes)
         this.#wake()
       },
       (error: Error) => {
-        this.#writing = undefined
+        this.#writes.delete(write)
         this.#fail(error)
       },
     )
+    this.#writes.add(write)
   }
 
   async #writeAt(buffers: Buffer[], bytes: number, position: number): Promise<void> {
