@@ -1,4 +1,4 @@
-// Files on each side of the 1 MiB batch that decides where a file is hashed (the event loop for
+// Files on each side of the 512 KiB batch that decides where a file is hashed (the event loop for
 // one batch, the upload thread reading back what was written above), and of several batches
 // written at once out of order: the same bytes and SHA-256 either way, and `hash: false` for
 // routes that never read the hash.
@@ -18,7 +18,7 @@ const keep = join(work, 'keep')
 const MiB = 1024 * 1024
 
 const unit = defineUnit('blocks', (r) => {
-  r.post('/files', { multipart: { files: { f: { many: 6, maxBytes: 8 * MiB, types: ['image/png'] } }, tempDir: temp } }, async ({ files }) => {
+  r.post('/files', { multipart: { files: { f: { many: 8, maxBytes: 8 * MiB, types: ['image/png'] } }, tempDir: temp } }, async ({ files }) => {
     const out = []
     for (const file of files.f) out.push({ name: file.originalName, size: file.size, sha256: file.sha256, path: await file.saveTo(keep) })
     return out
@@ -36,8 +36,9 @@ test.after(async () => {
   rmSync(work, { recursive: true, force: true })
 })
 
-test('files just under, at and over one block, and of several blocks, arrive whole with their SHA-256', async () => {
-  const sizes = [1, MiB - 1, MiB, MiB + 1, 3 * MiB + 12345, 7 * MiB]
+test('files just under, at and over one batch, and of several batches, arrive whole with their SHA-256', async () => {
+  const batch = 512 * 1024
+  const sizes = [1, batch - 1, batch, batch + 1, MiB + 1, 3 * MiB + 12345, 7 * MiB]
   const sources = await Promise.all(sizes.map((size, i) => makeFile(join(work, `s${i}.png`), Math.max(size, PNG.length), PNG)))
   const res = await postMultipart(
     `${app.url}/files`,
