@@ -19,6 +19,30 @@
 // too: +0.7–1.1 CPU s/GiB on its 4 helper threads, 30–40% fewer MB/s), so it is off by default.
 // `--size` in MiB (default 1024), `--rounds` (default 5); `--serve`, `--bare` and `--sink` are
 // the child processes' own modes.
+//
+// Last run (2026-11-25, 2 cores shared with other sessions, load 2.0–2.4, 5 rounds):
+//   baseline  764 MB/s (754–802)                     1.96 CPU s/GiB
+//   bare node 797 MB/s (702–901)   paired 104%       1.73 CPU s/GiB
+//   trefoil   837 MB/s (759–868)   paired 104% (rounds 1.00–1.15)   2.31 CPU s/GiB
+//   trefoil with hash: false 1125 MB/s (1120–1187)   paired 147% (1.44–1.58)   1.57 CPU s/GiB
+//   server RSS growth, worst round: trefoil 19.7 MiB, hash: false 5.3 MiB, bare 13.3 MiB
+// Before (same bench, earlier the same day): trefoil 41% of the baseline with SHA-256, 62%
+// without. What moved it (runtime/src/internal/upload-sink.ts, upload-thread.ts):
+//   - the event loop no longer hashes nor copies: chunks are written as received (writev of
+//     gathered chunks on libuv's pool) and the upload thread hashes by reading back what was
+//     written (a SharedArrayBuffer ring the event loop copied into cost it ~0.25 s/GiB, hashing
+//     on the event loop 0.56 s/GiB and made it the bottleneck);
+//   - 512 KiB writes, two in flight: 1 MiB writes gave 73–78% (2.8–3.1 CPU s/GiB), 256 KiB
+//     93–101%, 128 KiB 45%; one write at a time gathering up to 4 MiB 61% (3.96 CPU s/GiB).
+// Lessons about this machine: (1) uploads sent back to back to one server, with nothing between,
+// rank the choices differently (1 MiB writes were as fast as 512 KiB there: 750–860 MB/s at
+// 2.2–2.4 CPU s/GiB), so decide with this bench, interleaved; (2) the first GiB written after a
+// few idle seconds costs ~0.8 s more kernel time than the next (a plain writeSync loop: 1.03 s
+// against 0.18 s of system time; freed pages are apparently handed back to the host and faulted
+// in again): it lands on whichever receiver writes first after a pause, so single rounds swing
+// (this was the upload thread's "write time tripled after idle"); (3) what is left on the event
+// loop is mostly Node's (copying each body chunk out of the HTTP parser, socket reads) and
+// busboy's boundary search (~0.2 s/GiB, 20% of the event loop's CPU samples in perf).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
@@ -129,7 +153,7 @@ async function serve(dir: string): Promise<void> {
     // kept files are moved, the others deleted after the response: move it, as an app would;
     // then the bench deletes it once the answer is out, as the bare server does (deleting 1 GiB
     // takes ~40 ms, which is the bench's housekeeping, not the upload's)
-    const drop = (path: string): void => void setImmediate(() => rmSync(path))
+    const drop = (path: string): void => void setImmediate(() => rmSync(path, { force: true }))
     r.post('/upload', route(true), async ({ files }) => {
       const { size, sha256 } = files.file
       drop(await files.file.saveTo(join(dir, 'kept')))

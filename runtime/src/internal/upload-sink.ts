@@ -7,10 +7,11 @@
 // disk slows the client). A file of one batch (up to 512 KiB) never reaches the thread: it is
 // hashed here (well under a millisecond), so apps taking small files never start the thread.
 //
-// Measured on a 2-core machine, 1 GiB multipart upload, CPU s/GiB: event loop 0.9 (busboy's
-// boundary search ~0.2 of it, the rest Node's HTTP parsing and socket reads), upload thread 0.7
-// (SHA-256 0.56, reading back 0.13), pool writes 0.26. Before, the event loop also hashed (1.6 s)
-// or copied every byte into blocks shared with a thread that hashed and wrote them (1.2-1.45 s).
+// Measured on a 2-core machine, 1 GiB multipart upload, CPU s/GiB per thread: event loop
+// 1.0-1.1 (busboy's boundary search ~0.2 of it, the rest Node's HTTP parsing and socket reads),
+// upload thread 0.7 (SHA-256 0.56, reading back 0.14), pool writes 0.27. Before, the event loop
+// also hashed (1.6 s) or copied every byte into blocks shared with a thread that hashed and wrote
+// them (1.2-1.45 s, and the thread 0.8-1.7 s).
 import { createHash } from 'node:crypto'
 import { open, rm, type FileHandle } from 'node:fs/promises'
 import { Worker } from 'node:worker_threads'
