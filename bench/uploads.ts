@@ -30,8 +30,8 @@
 // without. What moved it (runtime/src/internal/upload-sink.ts, upload-thread.ts):
 //   - the event loop no longer hashes nor copies: chunks are written as received (writev of
 //     gathered chunks on libuv's pool) and the upload thread hashes by reading back what was
-//     written (a SharedArrayBuffer ring the event loop copied into cost it ~0.25 s/GiB, hashing
-//     on the event loop 0.56 s/GiB and made it the bottleneck);
+//     written (a SharedArrayBuffer ring the event loop copied into cost it ~0.25 s/GiB; hashing
+//     on the event loop, with the same writes, gave 54% at 3.92 CPU s/GiB);
 //   - 512 KiB writes, two in flight: 1 MiB writes gave 73–78% (2.8–3.1 CPU s/GiB), 256 KiB
 //     93–101%, 128 KiB 45%; one write at a time gathering up to 4 MiB 61% (3.96 CPU s/GiB).
 // Lessons about this machine: (1) uploads sent back to back to one server, with nothing between,
