@@ -56,14 +56,8 @@ interface Run extends Measurement {
 }
 
 const noiseOf = (m: Measurement): number => Math.max(m.coreOther, m.loadCoreOther)
-// Neither the server nor autocannon used its whole core: both sides waited. Seen here in
-// stretches of minutes, for every server alike (p99 jumps from 4 to 12 ms, server CPU 84–86%,
-// "noise" 0%): such a run measures the machine's stall, not the server, so it is repeated too.
-const stalled = (m: Measurement): boolean => m.serverCpu < 90 && m.loadCpu < 90
-// a clean run beats a stalled one, then the quieter wins
-const better = (a: Measurement, b: Measurement): boolean => (stalled(a) !== stalled(b) ? !stalled(a) : noiseOf(a) < noiseOf(b))
 
-/** Warm-up then measure; repeats a noisy or stalled measurement and keeps the best. */
+/** Warm-up then measure; repeats a noisy measurement (others using the cores) and keeps the quietest. */
 async function measure(server: RunningServer, endpoint: Endpoint): Promise<Measurement & { attempts: number }> {
   await load(server, endpoint, warmup, connections)
   let best: Measurement | undefined
@@ -73,10 +67,9 @@ async function measure(server: RunningServer, endpoint: Endpoint): Promise<Measu
     // give the other processes on the machine up to 10 s to calm down before measuring
     for (let checks = 0; checks < 20; checks++) if ((await backgroundLoad()) <= maxNoise) break
     const m = await load(server, endpoint, duration, connections)
-    if (!best || better(m, best)) best = m
-    if (noiseOf(m) <= maxNoise && !stalled(m)) break
-    if (stalled(m)) log(`    (${server.name} ${endpoint.key} used ${m.serverCpu.toFixed(0)}% of its core and autocannon ${m.loadCpu.toFixed(0)}% of its own: measuring again)`)
-    else log(`    (others took ${noiseOf(m).toFixed(0)}% of a core during ${server.name} ${endpoint.key}: measuring again)`)
+    if (!best || noiseOf(m) < noiseOf(best)) best = m
+    if (noiseOf(m) <= maxNoise) break
+    log(`    (others took ${noiseOf(m).toFixed(0)}% of a core during ${server.name} ${endpoint.key}: measuring again)`)
   }
   return { ...best!, attempts }
 }
@@ -194,7 +187,7 @@ function report(runs: readonly Run[], pinned: boolean): void {
     lines.push('', `Note: the server did not use its whole core (< 90%) in ${starved.map((s) => `${s.server}/${s.endpoint} ${s.serverCpu.toFixed(0)}%`).join(', ')}.`)
     lines.push('  With "noise" high, other processes shared the cores (req/s understates it; CPU µs/req still compares); with "gen CPU" near 100%, autocannon was the limit.')
   }
-  lines.push('', `"noise": the largest share of a core other processes took during any kept run of that row (runs above ${maxNoise}%, and stalled runs where neither the server nor autocannon used its whole core, were repeated up to ${retries} times, the best kept).`)
+  lines.push('', `"noise": the largest share of a core other processes took during any kept run of that row (runs above ${maxNoise}% were repeated up to ${retries} times, the quietest kept).`)
   process.stdout.write(`${lines.join('\n')}\n`)
 
   const out = join(ROOT, outFile)
