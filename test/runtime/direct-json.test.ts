@@ -1,9 +1,9 @@
 // JSON answers the core writes itself (no Koa middleware in front of the routes), read as raw
 // bytes off a real socket: the body is UTF-8 whatever it holds, and Content-Length counts bytes.
-import { request } from 'node:http'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createApp, defineUnit, html, json, t } from 'trefoil'
+import { rawRequest, type RawAnswer } from '../helpers/http.js'
 
 const Place = t.Object({ id: t.Integer(), name: t.String() })
 const unit = defineUnit('places', (r) => {
@@ -23,25 +23,7 @@ const unit = defineUnit('places', (r) => {
 })
 const app = createApp({ plugins: [unit], logger: false })
 
-interface Raw {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  bytes: Buffer
-}
-
-function get(path: string, method = 'GET'): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${app.url}${path}`, { method }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (chunk: Buffer) => chunks.push(chunk))
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, bytes: Buffer.concat(chunks) }))
-    })
-    req.on('error', reject)
-    // a body shorter than its Content-Length would leave the client waiting
-    req.setTimeout(5000, () => req.destroy(new Error('no complete answer within 5 s')))
-    req.end()
-  })
-}
+const get = (path: string, method = 'GET'): Promise<RawAnswer> => rawRequest(`${app.url}${path}`, method)
 
 test.before(async () => {
   await app.listen({ port: 0 })

@@ -1,9 +1,9 @@
 // How requests find their route: params, HEAD, OPTIONS, trailing slashes, unknown methods, many
 // routes, and routes that clash at start-up. Through a real socket, as clients see it.
-import { request } from 'node:http'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createApp, defineUnit, definePlugin, t } from 'trefoil'
+import { rawRequest, type RawAnswer } from '../helpers/http.js'
 
 const unit = defineUnit('routing', { prefix: '/v1/projects' }, (r) => {
   r.get('/', () => ['list'])
@@ -18,19 +18,9 @@ const many = defineUnit('many', { prefix: '/v1/many' }, (r) => {
 })
 const app = createApp({ plugins: [unit, many], logger: false })
 
-type Answer = { status: number; headers: Record<string, string | string[] | undefined>; body: string }
-async function call(method: string, path: string): Promise<Answer> {
+async function call(method: string, path: string): Promise<RawAnswer> {
   if (!app.url) await app.listen({ port: 0 })
-  return new Promise((resolve, reject) => {
-    const req = request(`${app.url}${path}`, { method }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => (body += chunk))
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }))
-    })
-    req.on('error', reject)
-    req.end()
-  })
+  return rawRequest(`${app.url}${path}`, method)
 }
 
 test.after(() => app.close())
