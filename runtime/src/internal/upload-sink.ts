@@ -138,7 +138,7 @@ export class FileSink {
     if (this.#error) throw this.#error
     // the whole file is in one batch: hashed here, no thread round trips for it
     const local = this.#hash && this.#position === 0 ? createHash('sha256') : undefined
-    for (const chunk of local ? this.#batch : []) local!.update(chunk)
+    if (local) for (const chunk of this.#batch) local.update(chunk)
     this.#flush()
     await this.#settled()
     if (this.#error) throw this.#error
