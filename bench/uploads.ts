@@ -27,7 +27,7 @@
 //   trefoil with hash: false 1125 MB/s (1120–1187)   paired 147% (1.44–1.58)   1.57 CPU s/GiB
 //   server RSS growth, worst round: trefoil 19.7 MiB, hash: false 5.3 MiB, bare 13.3 MiB
 // Before (same bench, earlier the same day): trefoil 41% of the baseline with SHA-256, 62%
-// without. What moved it (runtime/src/internal/upload-sink.ts, upload-thread.ts):
+// without. What moved it (runtime/src/uploads/sink.ts, thread.ts):
 //   - the event loop no longer hashes nor copies: chunks are written as received (writev of
 //     gathered chunks on libuv's pool) and the upload thread hashes by reading back what was
 //     written (a SharedArrayBuffer ring the event loop copied into cost it ~0.25 s/GiB; hashing

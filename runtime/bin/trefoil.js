@@ -50,7 +50,7 @@ if (!existsSync(entry)) {
 // in this repository's `npm start` / `npm test`, or when there is no compiled dist/ (a stale
 // dist/ next to the sources must not win over them)
 const sourceCondition = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((arg) => arg === '--conditions=source' || arg === '-C=source')
-const fromSource = sourceCondition || !existsSync(new URL('../dist/server.js', import.meta.url))
+const fromSource = sourceCondition || !existsSync(new URL('../dist/workers/serve.js', import.meta.url))
 const typescript = fromSource || /\.[cm]?tsx?$/.test(entry)
 const hasTsx = process.execArgv.some((arg) => /\btsx\b/.test(arg))
 const nodeArgs = []
@@ -61,7 +61,7 @@ if (typescript && !hasTsx) {
 }
 if (fromSource && !sourceCondition) nodeArgs.push('--conditions=source')
 
-const { serve } = await import(fromSource ? '../src/server.ts' : '../dist/server.js')
+const { serve } = await import(fromSource ? '../src/workers/serve.ts' : '../dist/workers/serve.js')
 try {
   await serve(entry, {
     workers: integer('workers'),

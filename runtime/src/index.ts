@@ -1,7 +1,7 @@
 // The public API of trefoil: exactly what is listed here.
 export { default as t, type Static, type TSchema } from 'typebox'
-export { createApp, type App, type AppOptions, type ListenOptions, type ErrorMapper } from './app.js'
-export { definePlugin, type Plugin, type PluginOptions, type SetupResult } from './plugin.js'
+export { createApp, type App, type AppOptions, type ListenOptions, type ErrorMapper } from './core/app.js'
+export { definePlugin, type Plugin, type PluginOptions, type SetupResult } from './core/plugin.js'
 export {
   defineUnit,
   type UnitOptions,
@@ -16,8 +16,8 @@ export {
   type ResponseSpec,
   type ResponseValue,
   type Schema,
-} from './routing.js'
-export { depends, isDependency, type Dependency, type DependencyBase, type DependsOptions, type Cleanup, type UseMap, type UseValues, type RawQuery } from './depends.js'
+} from './core/routing.js'
+export { depends, isDependency, type Dependency, type DependencyBase, type DependsOptions, type Cleanup, type UseMap, type UseValues, type RawQuery } from './core/depends.js'
 export {
   HttpError,
   BadRequest,
@@ -31,18 +31,18 @@ export {
   ValidationError,
   isHttpError,
   type HttpErrorOptions,
-} from './errors.js'
-export { json, fastJson, created, html, redirect, file, stream, noContent, isReply, type Reply, type ReplyOptions, type FileOptions, type HtmlSource, type RedirectStatus } from './responses.js'
+} from './core/errors.js'
+export { json, fastJson, created, html, redirect, file, stream, noContent, isReply, type Reply, type ReplyOptions, type FileOptions, type HtmlSource, type RedirectStatus } from './core/responses.js'
 export { defineSettings, databaseUrlFromParts, maskUrlPassword, SettingsError, type SettingsOptions } from './settings.js'
-export { addFormat, toIssues, type ValidationIssue, type Location } from './validation.js'
-export { loadViews, type Views, type ViewsOptions } from './views.js'
+export { addFormat, toIssues, type ValidationIssue, type Location } from './core/validation.js'
+export { loadViews, type Views, type ViewsOptions } from './core/views.js'
 export { createLogger, type Logger, type LoggerSetting } from './logging.js'
-export type { InjectRequest, InjectResponse } from './inject.js'
-export type { RequestContext, TrefoilState } from './internal/context.js'
+export type { InjectRequest, InjectResponse } from './core/inject.js'
+export type { RequestContext, TrefoilState } from './core/context.js'
 
 // database (issue 3)
-export { defineDatabase, connectDatabase, startEmbeddedDatabase, sqlFile, type ConnectOptions, type Db, type DatabaseHandle, type DatabaseOptions, type DatabaseDefinition, type ConstraintMessage } from './db.js'
-export { applyMigrations, MigrationError, MIGRATIONS_TABLE, type MigrationResult } from './migrations.js'
+export { defineDatabase, connectDatabase, startEmbeddedDatabase, sqlFile, type ConnectOptions, type Db, type DatabaseHandle, type DatabaseOptions, type DatabaseDefinition, type ConstraintMessage } from './db/index.js'
+export { applyMigrations, MigrationError, MIGRATIONS_TABLE, type MigrationResult } from './db/migrations.js'
 
 // workers, batches, loop monitor, processes (issue 4)
 export {
@@ -64,20 +64,20 @@ export {
   type TaskFailure,
   type TaskModule,
   type TaskSource,
-} from './workers.js'
-export { mapConcurrent, settleConcurrent, BatchError, type BatchFailure, type MapConcurrentOptions } from './batch.js'
-export { defineLoopMonitor, type LoopMonitor, type LoopMonitorOptions, type LoopStats } from './loop-monitor.js'
-export { serve, type ServeOptions, type Serving } from './server.js'
+} from './workers/index.js'
+export { mapConcurrent, settleConcurrent, BatchError, type BatchFailure, type MapConcurrentOptions } from './workers/batch.js'
+export { defineLoopMonitor, type LoopMonitor, type LoopMonitorOptions, type LoopStats } from './workers/loop-monitor.js'
+export { serve, type ServeOptions, type Serving } from './workers/serve.js'
 
 // openapi, docs, auth, security (issue 6)
-export { openapi, named, buildOpenApi, type OpenApiOptions, type OpenApiDocument } from './openapi.js'
-export { defineAuth, DEFAULT_ROLES, type Auth, type AuthOptions, type AuthInput, type SessionOptions, type ProjectGrant, type LoginOptions, type SignOptions, type JWTPayload } from './auth.js'
-export { createCsrf, SAFE_METHODS, type Csrf, type CsrfOptions } from './csrf.js'
-export { security, cors, safeEqual, DEFAULT_CSP, type SecurityOptions, type CorsOptions } from './security.js'
+export { openapi, named, buildOpenApi, type OpenApiOptions, type OpenApiDocument } from './openapi/index.js'
+export { defineAuth, DEFAULT_ROLES, type Auth, type AuthOptions, type AuthInput, type SessionOptions, type ProjectGrant, type LoginOptions, type SignOptions, type JWTPayload } from './auth/index.js'
+export { createCsrf, SAFE_METHODS, type Csrf, type CsrfOptions } from './auth/csrf.js'
+export { security, cors, safeEqual, DEFAULT_CSP, type SecurityOptions, type CorsOptions } from './auth/security.js'
 
 // uploads (issue 5)
-export { byName, SNIFFED_TYPES, type UploadedFile, type UploadedFiles, type MultipartFields, type MultipartSpec, type FileFieldSpec, type UploadSpec, type UploadInput, type SaveOptions } from './uploads.js'
+export { byName, SNIFFED_TYPES, type UploadedFile, type UploadedFiles, type MultipartFields, type MultipartSpec, type FileFieldSpec, type UploadSpec, type UploadInput, type SaveOptions } from './uploads/index.js'
 
 // background tasks and jobs (issue 4)
-export { defineBackground, background, BackgroundTaskStatus, BACKGROUND_TABLE, type BackgroundOptions, type BackgroundTasks, type BackgroundTasksHandle, type BackgroundStatus, type BackgroundTaskRow, type TrackedTask, type TrackedTaskInfo, type ReportProgress } from './background.js'
-export { defineJobs, defineJob, jobs, type Job, type JobOptions, type JobContext, type JobHandler, type JobQueue, type JobsOptions, type JobState, type SendOptions } from './jobs.js'
+export { defineBackground, background, BackgroundTaskStatus, BACKGROUND_TABLE, type BackgroundOptions, type BackgroundTasks, type BackgroundTasksHandle, type BackgroundStatus, type BackgroundTaskRow, type TrackedTask, type TrackedTaskInfo, type ReportProgress } from './background/index.js'
+export { defineJobs, defineJob, jobs, type Job, type JobOptions, type JobContext, type JobHandler, type JobQueue, type JobsOptions, type JobState, type SendOptions } from './background/jobs.js'

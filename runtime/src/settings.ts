@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { inspect } from 'node:util'
 import { parse as parseDotenv } from 'dotenv'
 import type { Static, TSchema } from 'typebox'
-import { compileCoercing, toIssues } from './validation.js'
+import { compileCoercing, toIssues } from './core/validation.js'
 
 /** Options of {@link defineSettings}. */
 export interface SettingsOptions {

@@ -3,7 +3,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { pino } from 'pino'
 import { createApp, defineDatabase, type App, type DatabaseHandle, type Plugin } from 'trefoil'
-import { startEmbeddedPostgres, type EmbeddedServer } from '../../runtime/src/internal/embedded-postgres.js'
+import { startEmbeddedPostgres, type EmbeddedServer } from '../../runtime/src/db/embedded-postgres.js'
 import { closeChild, startChild } from './fixtures/child.js'
 import { kinds, loud, prepare, withDb, type Prepared } from './fixtures/harness.js'
 

@@ -4,7 +4,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { pino } from 'pino'
 import { createApp, defineDatabase, defineUnit, type App, type DatabaseHandle } from 'trefoil'
-import { startEmbeddedPostgres, type EmbeddedServer } from '../../runtime/src/internal/embedded-postgres.js'
+import { startEmbeddedPostgres, type EmbeddedServer } from '../../runtime/src/db/embedded-postgres.js'
 import { appConnections, eventually, kinds, loud, prepare, Proxy, type Prepared } from './fixtures/harness.js'
 
 interface Outage {

@@ -4,7 +4,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createApp, defineUnit, t } from 'trefoil'
-import { compileExactFit } from '../../runtime/src/internal/exact-fit.js'
+import { compileExactFit } from '../../runtime/src/core/exact-fit.js'
 
 const Task = t.Object({
   id: t.Integer(),

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createApp, defineUnit } from 'trefoil'
-import { FileSink } from '../../runtime/src/internal/upload-sink.js'
+import { FileSink } from '../../runtime/src/uploads/sink.js'
 import { eventually, filesUnder, makeFile, PNG, postMultipart, send, sha256File } from './fixtures/client.js'
 
 const work = mkdtempSync(join(tmpdir(), 'trefoil-uploads-blocks-'))

@@ -2,7 +2,7 @@
 // from shared memory; once the registry is full, requests carry the URL instead.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { registeredTask, registerTask } from '../../runtime/src/internal/worker-protocol.js'
+import { registeredTask, registerTask } from '../../runtime/src/workers/protocol.js'
 
 const url = (n: number): string => `file:///srv/app/src/tasks/task-${n}.js`
 

@@ -1,0 +1,230 @@
+// Compiles a route definition once, at start-up, into the function that serves it:
+// validate every input (422 with all issues) → solve dependencies → handler → send → cleanups.
+import type { TSchema } from 'typebox'
+import { RESERVED_INPUT_NAMES } from './depends.js'
+import { ValidationError } from './errors.js'
+import { isSingleSchema, type ResponseSpec, type RouteDefinition } from './routing.js'
+import { compileBody, compileCoercing, toIssues, validateCoerced, type ValidationIssue, type Validator } from './validation.js'
+import type { Views } from './views.js'
+import type { App } from './app.js'
+import { readBody } from './body.js'
+import { compileMultipart, readMultipart } from '../uploads/multipart.js'
+import { defaultTempDir, type TempCleanup } from '../uploads/file.js'
+import { compileUpload, readUpload } from '../uploads/raw.js'
+import type { RequestContext } from './context.js'
+import { send, type SendTarget } from './send.js'
+import { serializerFor } from './serialize.js'
+import { check, DependencyGraph, RequestScope, type DepNode } from './solver.js'
+
+/** What every route of an app shares. */
+export interface RouteEnvironment {
+  readonly app: App
+  readonly views: Views | undefined
+  readonly bodyLimit: number
+  readonly checkResponses: boolean
+  /** Logs a failed cleanup (the response has gone out; nobody else can hear it). */
+  readonly logCleanupFailure: (route: string, error: unknown) => void
+}
+
+/** A route ready to serve, with a dependency plan that overrides can rebuild. */
+export interface CompiledRoute {
+  readonly definition: RouteDefinition
+  readonly name: string
+  /** Serves a request the router matched to this route (`ctx.params` set). */
+  readonly serve: (ctx: RequestContext) => Promise<void>
+  /** Every dependency the route runs, dependencies first (for docs and checks). */
+  readonly dependencies: () => readonly DepNode[]
+  /** Re-plans the dependencies against a new graph (after an override). */
+  replan(graph: DependencyGraph): void
+}
+
+/** Compiles `definition`; throws at start-up for schemas that do not compile or bad `use` keys. */
+export function compileRoute(definition: RouteDefinition, env: RouteEnvironment, graph: DependencyGraph): CompiledRoute {
+  const { options } = definition
+  const name = `${definition.method} ${definition.path}`
+  const fail = (message: string): never => {
+    throw new Error(`Cannot register route "${name}" of "${definition.unit}": ${message}`)
+  }
+  const compile = (schema: TSchema | undefined, what: string, compiler: (s: TSchema) => Validator): Validator | undefined => {
+    if (!schema) return undefined
+    try {
+      return compiler(schema)
+    } catch (error) {
+      return fail(`its ${what} schema does not compile: ${(error as Error).message}`)
+    }
+  }
+  checkHeaderNames(options.headers, fail)
+  const paramsV = compile(options.params, 'params', compileCoercing)
+  const queryV = compile(options.query, 'query', compileCoercing)
+  const headersV = compile(options.headers, 'headers', compileCoercing)
+  const bodyJsonV = compile(options.body, 'body', compileBody)
+  const bodyFormV = compile(options.body, 'body', compileCoercing)
+  const bodyLimit = options.bodyLimit ?? env.bodyLimit
+  // uploads (issue 5): a multipart body or a raw file body, read before the dependencies run
+  if ([options.body, options.multipart, options.upload].filter(Boolean).length > 1) fail('it may declare only one of body, multipart and upload')
+  const tempDir = defaultTempDir(env.app.settings)
+  const multipartPlan = options.multipart ? compileMultipart(options.multipart, tempDir, fail) : undefined
+  const uploadPlan = options.upload ? compileUpload(options.upload, tempDir, fail) : undefined
+  const uploadNames = multipartPlan ? ['fields', 'files'] : uploadPlan ? ['upload'] : []
+  const hasBody = multipartPlan !== undefined || uploadPlan !== undefined
+
+  const use = { ...definition.groupUse }
+  for (const [key, dep] of Object.entries(options.use ?? {})) {
+    if (RESERVED_INPUT_NAMES.has(key)) fail(`"${key}" is a reserved input name and cannot name a dependency`)
+    if (key in use) fail(`"${key}" is already a dependency of its unit`)
+    if (uploadNames.includes(key)) fail(`"${key}" is the route's upload input and cannot name a dependency`)
+    use[key] = dep
+  }
+
+  let roots: (readonly [string, DepNode])[] = []
+  let closure: DepNode[] = []
+  let validateDeps = false
+  const replan = (g: DependencyGraph): void => {
+    try {
+      roots = g.entries(use, name)
+    } catch (error) {
+      fail((error as Error).message)
+    }
+    closure = DependencyGraph.closure(roots)
+    validateDeps = closure.some((node) => node.params || node.query || node.headers)
+  }
+  replan(graph)
+
+  const target: SendTarget = {
+    name,
+    status: options.status ?? 200,
+    responseFor: responseLookup(options.response),
+    view: options.view,
+    views: env.views,
+    checkResponses: env.checkResponses,
+  }
+  if (options.view && !env.views?.has(options.view)) fail(`its view "${options.view}" does not exist`)
+  if (options.response) for (const schema of schemasOf(options.response)) primeSerializer(schema, fail)
+
+  const handler = definition.handler as (input: Record<string, unknown>) => unknown
+  const { app } = env
+
+  const serve = async function runRoute(ctx: RequestContext): Promise<void> {
+    ctx.state.route = name
+    // no `?` in the URL: no query to parse (Koa would parse the URL to find that out)
+    const query = ctx.req.url!.includes('?') ? (ctx.query as Record<string, unknown>) : {}
+    const raw = { params: ctx.params, query, headers: ctx.headers as Record<string, unknown> }
+    const issues: ValidationIssue[] = []
+    const input: Record<string, unknown> = { params: raw.params, query: raw.query, headers: raw.headers, body: undefined, ctx, app }
+    if (paramsV) input.params = check(paramsV, raw.params, 'path', issues)
+    if (queryV) input.query = check(queryV, raw.query, 'query', issues)
+    if (headersV) input.headers = check(headersV, raw.headers, 'header', issues)
+    if (bodyJsonV) {
+      const body = await readBody(ctx, bodyLimit)
+      if (body.value === undefined) issues.push({ loc: ['body'], msg: 'Field required', type: 'missing' })
+      else {
+        if (body.form) validateCoerced(bodyFormV!, body.value as Record<string, unknown>, 'body', issues)
+        else if (!bodyJsonV(body.value)) issues.push(...toIssues(bodyJsonV.errors, 'body'))
+        input.body = body.value
+      }
+    }
+    const scope = roots.length > 0 ? new RequestScope(ctx, app, raw) : undefined
+    if (scope && validateDeps) scope.validate(closure, issues)
+    if (issues.length > 0) {
+      if (hasBody) closeAfterResponse(ctx)
+      throw new ValidationError(dedupe(issues))
+    }
+
+    let uploads: TempCleanup | undefined
+    let streamed: boolean
+    try {
+      if (scope) {
+        const pending = scope.resolveInto(roots, input)
+        if (pending) await pending
+      }
+      // an upload is read only once the dependencies agreed (auth, roles, the row it belongs to):
+      // a 401, 403 or 404 answers before the client has sent a gigabyte for nothing
+      if (multipartPlan) {
+        const form = await readMultipart(ctx, multipartPlan)
+        uploads = form.cleanup
+        input.fields = form.fields
+        input.files = form.files
+        if (form.issues.length > 0) await refuse(uploads, form.issues)
+      } else if (uploadPlan) {
+        const upload = await readUpload(ctx, uploadPlan)
+        uploads = upload.cleanup
+        input.upload = upload.file
+        if (upload.issues.length > 0) await refuse(uploads, upload.issues)
+      }
+      const result = handler(input)
+      const sent = send(ctx, target, result instanceof Promise ? await result : result)
+      // most answers are sent synchronously: no extra turn of the microtask queue for them
+      streamed = sent === false ? false : await sent
+    } catch (error) {
+      if (scope) {
+        await scope.settle()
+        await scope.cleanup(error).catch((cleanupError: unknown) => env.logCleanupFailure(name, cleanupError))
+      }
+      if (hasBody && !ctx.req.complete) closeAfterResponse(ctx)
+      throw error
+    } finally {
+      uploads?.handlerDone()
+    }
+    if (!scope?.hasCleanups) return
+    // a streamed body may still read from what the dependencies hold: release it when sent
+    if (streamed) ctx.res.once('close', () => void scope.cleanup(undefined).catch((error: unknown) => env.logCleanupFailure(name, error)))
+    else await scope.cleanup(undefined)
+  }
+
+  return { definition, name, serve, dependencies: () => closure, replan }
+}
+
+/** A request that fails validation keeps none of its files, not even until the response. */
+async function refuse(uploads: TempCleanup | undefined, issues: ValidationIssue[]): Promise<never> {
+  await uploads?.discard()
+  throw new ValidationError(dedupe(issues))
+}
+
+/**
+ * Refused before its body was read: the connection closes after the answer, so the client stops
+ * sending (Node would otherwise read and discard the rest of an upload to reuse the connection).
+ */
+function closeAfterResponse(ctx: RequestContext): void {
+  if (!ctx.headerSent) ctx.set('Connection', 'close')
+}
+
+function responseLookup(spec: ResponseSpec | undefined): (status: number) => TSchema | undefined {
+  if (!spec) return () => undefined
+  if (isSingleSchema(spec)) {
+    // one schema: the model of every success status
+    return (status) => (status >= 200 && status < 300 ? spec : undefined)
+  }
+  const byStatus = new Map(Object.entries(spec).map(([status, schema]) => [Number(status), schema as TSchema]))
+  return (status) => byStatus.get(status)
+}
+
+function schemasOf(spec: ResponseSpec): TSchema[] {
+  if (isSingleSchema(spec)) return [spec]
+  return Object.values(spec) as TSchema[]
+}
+
+function primeSerializer(schema: TSchema, fail: (message: string) => never): void {
+  try {
+    serializerFor(schema)
+  } catch (error) {
+    fail((error as Error).message)
+  }
+}
+
+function checkHeaderNames(schema: TSchema | undefined, fail: (message: string) => never): void {
+  const properties = (schema as { properties?: Record<string, unknown> } | undefined)?.properties
+  if (!properties) return
+  for (const key of Object.keys(properties)) {
+    if (key !== key.toLowerCase()) fail(`its headers schema names "${key}": header names must be lowercase`)
+  }
+}
+
+function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
+  const seen = new Set<string>()
+  return issues.filter((issue) => {
+    const key = `${issue.loc.join('\u0000')}\u0001${issue.type}`
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}

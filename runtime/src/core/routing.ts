@@ -1,0 +1,197 @@
+// Units: a named group of routes (the guide's `src/<unit>/routes.ts`) with a prefix, shared
+// dependencies and tags. A unit is a plugin; its routes are typed from their schemas.
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Static, TSchema } from 'typebox'
+import type { RawQuery, StaticOr, UseMap, UseValues } from './depends.js'
+import type { RequestContext } from './context.js'
+import type { Reply } from './responses.js'
+import { definePlugin, type Plugin } from './plugin.js'
+import type { App } from './app.js'
+import type { MultipartSpec, UploadInput, UploadSpec } from '../uploads/index.js'
+
+type Awaitable<T> = T | Promise<T>
+
+/** The HTTP methods a route can answer (HEAD is answered by GET routes). */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS'
+
+/** A TypeBox schema (as opposed to a map of statuses to schemas). */
+export type Schema = TSchema & { readonly '~kind': string }
+
+/** A route's response model: one schema for its default status, or one per status. */
+export type ResponseSpec = Schema | { readonly [status: number]: Schema }
+
+/**
+ * Whether a response spec is one schema (the model of every success status) rather than a map of
+ * statuses to schemas. Internal: the runner and the OpenAPI document read specs the same way.
+ */
+export function isSingleSchema(spec: ResponseSpec): spec is Schema {
+  return typeof (spec as { '~kind'?: unknown })['~kind'] === 'string' || 'type' in spec
+}
+
+/** What a handler may return as a plain value for a response spec. */
+export type ResponseValue<R> = R extends Schema ? Static<R> : R extends { readonly [status: number]: infer S } ? (S extends Schema ? Static<S> : never) : unknown
+
+type CleanName<S extends string> = S extends `${infer N}{${string}` ? N : S extends `${infer N}.${string}` ? N : S
+/** The params a path declares (`/:projectId/tasks/:taskId` → `{ projectId: string; taskId: string }`). */
+export type PathParams<Path extends string> = string extends Path
+  ? Record<string, string>
+  : Path extends `${string}:${infer Param}/${infer Rest}`
+    ? { [K in CleanName<Param>]: string } & PathParams<`/${Rest}`>
+    : Path extends `${string}:${infer Param}`
+      ? { [K in CleanName<Param>]: string }
+      : {}
+
+/** Options of one route. */
+export interface RouteOptions<P = undefined, Q = undefined, H = undefined, B = undefined, U = {}, R = undefined, M = MultipartSpec | undefined, UP = UploadSpec | undefined> {
+  /** Path params, coerced from strings (`t.Object({ projectId: t.Integer() })`). */
+  params?: P
+  /** Query string, coerced from strings; unknown keys dropped. */
+  query?: Q
+  /** Headers (lowercase names), coerced from strings. */
+  headers?: H
+  /** JSON (or urlencoded form) body; not coerced for JSON; unknown fields dropped. */
+  body?: B
+  /**
+   * A multipart/form-data body: text fields (a schema) and files streamed to disk; the handler
+   * gets `fields` and `files`. Not with `body` or `upload`.
+   */
+  multipart?: M
+  /** A raw body streamed to disk as one file (a client PUTting a file); the handler gets `upload`. */
+  upload?: UP
+  /** Dependencies whose values the handler receives under these names. */
+  use?: U
+  /** Response model(s): shape and, in development, check the output. */
+  response?: R
+  /** Status of a plain returned value (default 200). */
+  status?: number
+  /** An EJS view that renders the handler's value for htmx and browsers (`Accept: text/html`). */
+  view?: string
+  /** Largest body accepted, in bytes (default: the app's `bodyLimit`, 1 MiB). */
+  bodyLimit?: number
+  /** One line for the docs. */
+  summary?: string
+  description?: string
+  tags?: string[]
+  operationId?: string
+  deprecated?: boolean
+  /** Set to false to leave the route out of the OpenAPI document (pages, static files). */
+  includeInSchema?: boolean
+  /** Statuses the handler itself may answer with, for the docs (dependencies declare their own). */
+  errors?: readonly number[]
+}
+
+/** What a handler receives: validated, typed inputs, its dependencies' values, the request. */
+export type HandlerInput<Path extends string, P, Q, H, B, U, GU, M = undefined, UP = undefined> = {
+  params: StaticOr<P, PathParams<Path>>
+  query: StaticOr<Q, RawQuery>
+  headers: StaticOr<H, IncomingHttpHeaders>
+  body: StaticOr<B, undefined>
+  ctx: RequestContext
+  app: App
+} & UseValues<U> &
+  UseValues<GU> &
+  UploadInput<M, UP>
+
+/** A route handler: its value is sent as JSON (or the route's view), or it returns a reply. */
+export type Handler<In, R> = (input: In) => Awaitable<ResponseValue<R> | Reply>
+
+type OptionalSchema = TSchema | undefined
+
+/** Declares a route for one method; typed from its options. */
+export interface RouteMethod<GU extends UseMap> {
+  <
+    Path extends string,
+    P extends OptionalSchema = undefined,
+    Q extends OptionalSchema = undefined,
+    H extends OptionalSchema = undefined,
+    B extends OptionalSchema = undefined,
+    U extends UseMap = {},
+    R extends ResponseSpec | undefined = undefined,
+    M extends MultipartSpec | undefined = undefined,
+    UP extends UploadSpec | undefined = undefined,
+  >(
+    path: Path,
+    options: RouteOptions<P, Q, H, B, U, R, M, UP>,
+    handler: Handler<HandlerInput<Path, P, Q, H, B, U, GU, M, UP>, R>,
+  ): void
+  <Path extends string>(path: Path, handler: Handler<HandlerInput<Path, undefined, undefined, undefined, undefined, {}, GU>, undefined>): void
+}
+
+/** The router a unit's build function receives. */
+export interface UnitRouter<GU extends UseMap> {
+  get: RouteMethod<GU>
+  post: RouteMethod<GU>
+  put: RouteMethod<GU>
+  patch: RouteMethod<GU>
+  delete: RouteMethod<GU>
+  options: RouteMethod<GU>
+}
+
+/** A route as registered: what the runner compiles and the docs describe. */
+export interface RouteDefinition {
+  readonly method: HttpMethod
+  /** Full path, prefix included, in the router's syntax (`/v1/projects/:projectId`). */
+  readonly path: string
+  /** The unit (or plugin) that declared it. */
+  readonly unit: string
+  readonly options: RouteOptions<OptionalSchema, OptionalSchema, OptionalSchema, OptionalSchema, UseMap, ResponseSpec | undefined, MultipartSpec | undefined, UploadSpec | undefined>
+  /** Dependencies shared by every route of the unit, resolved before the route's own. */
+  readonly groupUse: UseMap
+  readonly handler: (input: never) => unknown
+}
+
+/** Options of a unit. */
+export interface UnitOptions<GU extends UseMap> {
+  /** Path prefix of every route, e.g. `/v1/projects`. */
+  prefix?: string
+  /** Dependencies every route runs (auth, an existence check); their values reach each handler. */
+  use?: GU
+  /** OpenAPI tags of every route (default: the unit's name). */
+  tags?: string[]
+}
+
+/**
+ * Declares a unit of routes; the result is a plugin to list in `createApp({ plugins })`.
+ * @example
+ * export default defineUnit('projects', { prefix: '/v1/projects' }, (r) => {
+ *   r.get('/:projectId', { use: { project }, response: ProjectOut }, ({ project }) => project)
+ * })
+ */
+export function defineUnit<GU extends UseMap = {}>(name: string, options: UnitOptions<GU>, build: (router: UnitRouter<GU>) => void): Plugin
+export function defineUnit(name: string, build: (router: UnitRouter<{}>) => void): Plugin
+export function defineUnit(name: string, optionsOrBuild: UnitOptions<UseMap> | ((router: UnitRouter<UseMap>) => void), maybeBuild?: (router: UnitRouter<UseMap>) => void): Plugin {
+  const options = typeof optionsOrBuild === 'function' ? {} : optionsOrBuild
+  const build = typeof optionsOrBuild === 'function' ? optionsOrBuild : maybeBuild
+  if (!build) throw new TypeError(`defineUnit("${name}") needs a function that declares its routes`)
+  const prefix = normalisePrefix(options.prefix ?? '')
+  return definePlugin({
+    name,
+    label: 'unit',
+    setup(app) {
+      const declare = (method: HttpMethod) =>
+        ((path: string, routeOptions: unknown, handler?: unknown) => {
+          const [opts, fn] = typeof routeOptions === 'function' ? [{}, routeOptions] : [routeOptions, handler]
+          const tags = (opts as RouteOptions).tags ?? options.tags ?? [name]
+          app.addRoute({
+            method,
+            path: joinPath(prefix, path),
+            unit: name,
+            options: { ...(opts as RouteDefinition['options']), tags },
+            groupUse: options.use ?? {},
+            handler: fn as RouteDefinition['handler'],
+          })
+        }) as RouteMethod<UseMap>
+      build({ get: declare('GET'), post: declare('POST'), put: declare('PUT'), patch: declare('PATCH'), delete: declare('DELETE'), options: declare('OPTIONS') })
+    },
+  })
+}
+
+function normalisePrefix(prefix: string): string {
+  if (prefix === '' || prefix === '/') return ''
+  return `/${prefix.replace(/^\/+|\/+$/g, '')}`
+}
+
+function joinPath(prefix: string, path: string): string {
+  if (path === '' || path === '/') return prefix || '/'
+  return `${prefix}/${path.replace(/^\/+/, '')}`
+}

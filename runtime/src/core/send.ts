@@ -1,0 +1,181 @@
+// Turns a handler's result into the response: JSON shaped by the response model, a view for
+// htmx and browsers, or one of the typed replies (html, redirect, file, stream, no content).
+import { createReadStream } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { extname } from 'node:path'
+import { Readable } from 'node:stream'
+import type { TSchema } from 'typebox'
+import { HttpError, NotFound } from './errors.js'
+import { isReply, type Reply } from './responses.js'
+import type { Views } from './views.js'
+import type { CoreContext, RequestContext } from './context.js'
+import { holdJson, JSON_TYPE } from './direct-json.js'
+import { plainJson, responseMismatch, serializerFor } from './serialize.js'
+
+const HTML_TYPE = 'text/html; charset=utf-8'
+
+/** What sending needs to know about the route. */
+export interface SendTarget {
+  /** `METHOD /path`, for log lines. */
+  readonly name: string
+  /** Status of a plain returned value. */
+  readonly status: number
+  /** The response model for a status, if any. */
+  readonly responseFor: (status: number) => TSchema | undefined
+  readonly view: string | undefined
+  readonly views: Views | undefined
+  /** Whether output is checked against its model (development and tests). */
+  readonly checkResponses: boolean
+}
+
+/** Writes `result` into `ctx`; resolves to whether the body is streamed (cleanups wait for it). */
+export function send(ctx: RequestContext, target: SendTarget, result: unknown): boolean | Promise<boolean> {
+  if (!isReply(result)) return sendValue(ctx, target, result, target.status)
+  if (result.headers) ctx.set(result.headers)
+  switch (result.kind) {
+    case 'value':
+      return sendValue(ctx, target, result.value, result.status)
+    case 'json':
+      sendJson(ctx, target, result.value, result.status ?? target.status, result.schema)
+      return false
+    case 'html':
+      ctx.status = result.status ?? target.status
+      ctx.set('Content-Type', HTML_TYPE)
+      ctx.body = result.markup
+      return false
+    case 'view':
+      return sendView(ctx, target, result.view, result.data, result.status ?? target.status)
+    case 'redirect':
+      ctx.body = null // an explicit empty body (Koa would otherwise write the status text)
+      ctx.status = result.status
+      ctx.set('Location', result.url)
+      return false
+    case 'file':
+      return sendFile(ctx, result)
+    case 'stream':
+      ctx.status = result.status ?? 200
+      ctx.set('Content-Type', result.type)
+      ctx.body = result.source instanceof Readable ? result.source : Readable.from(result.source)
+      return true
+    case 'empty':
+      ctx.status = result.status
+      ctx.body = null
+      return false
+  }
+}
+
+/** A handler's value (returned, or through `created()`): the route's view for htmx and browsers, else JSON. */
+function sendValue(ctx: RequestContext, target: SendTarget, value: unknown, status: number): false {
+  if (target.view && wantsHtml(ctx)) return sendView(ctx, target, target.view, viewData(value), status)
+  sendJson(ctx, target, value, status, undefined)
+  return false
+}
+
+function sendJson(ctx: RequestContext, target: SendTarget, value: unknown, status: number, explicit: TSchema | undefined): void {
+  const schema = explicit ?? target.responseFor(status)
+  if (schema && target.checkResponses) {
+    const mismatch = responseMismatch(schema, value)
+    if (mismatch) throw new Error(`Response of ${target.name} does not match its schema: ${mismatch}`)
+  }
+  const text = schema ? serializerFor(schema)(value) : plainJson(value)
+  if (holdJson(ctx as CoreContext, status, text)) return
+  const response = ctx.response
+  response.status = status
+  ctx.res.setHeader('Content-Type', JSON_TYPE)
+  response.body = text
+}
+
+/** htmx requests and browsers asking for HTML get the view; API clients get JSON. */
+export function wantsHtml(ctx: RequestContext): boolean {
+  if (ctx.get('HX-Request') === 'true') return true
+  const accept = ctx.get('Accept')
+  if (accept === '' || accept === '*/*' || !accept.includes('html')) return false
+  return ctx.accepts('json', 'html') === 'html'
+}
+
+function viewData(value: unknown): object {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return { ...value, data: value }
+  return { data: value }
+}
+
+function sendView(ctx: RequestContext, target: SendTarget, view: string, data: object, status: number): false {
+  if (!target.views) throw new Error(`Route ${target.name} names view "${view}", but the app has no views folder`)
+  // like koa-views: what dependencies put on `ctx.state` (the signed-in user, a CSRF token) reaches
+  // every view and the layout, under the handler's data
+  const locals = { ...ctx.state, ...data, htmx: ctx.get('HX-Request') === 'true', path: ctx.path }
+  const fragment = target.views.render(view, locals)
+  const layout = target.views.layout
+  ctx.status = status
+  ctx.set('Content-Type', HTML_TYPE)
+  if (ctx.get('HX-Request') === 'true' || !layout) ctx.body = fragment
+  else ctx.body = target.views.render(layout, { ...locals, body: fragment })
+  // the same URL answers HTML or JSON: caches must keep them apart
+  ctx.vary('Accept')
+  ctx.vary('HX-Request')
+  return false
+}
+
+async function sendFile(ctx: RequestContext, reply: Extract<Reply, { kind: 'file' }>): Promise<boolean> {
+  let info
+  try {
+    info = await stat(reply.path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') throw new NotFound('File not found')
+    throw error
+  }
+  if (!info.isFile()) throw new NotFound('File not found')
+  const size = info.size
+  // strong, as nginx makes it (size and mtime), unless the caller knows the content's hash:
+  // If-Range may only match a strong validator, and resumable downloads depend on it
+  const etag = reply.etag !== undefined ? `"${reply.etag.replace(/"/g, '')}"` : `"${Math.floor(info.mtimeMs).toString(16)}-${size.toString(16)}"`
+  ctx.status = reply.status ?? 200
+  ctx.type = reply.type ?? (extname(reply.path) || 'application/octet-stream')
+  if (reply.download !== undefined) ctx.attachment(reply.download)
+  ctx.lastModified = info.mtime
+  ctx.set('ETag', etag)
+  ctx.set('Accept-Ranges', 'bytes')
+  const plain = ctx.status === 200 && (ctx.method === 'GET' || ctx.method === 'HEAD')
+  if (plain && ctx.fresh) {
+    ctx.status = 304
+    return false
+  }
+  const range = plain && ctx.get('Range') !== '' && rangeStillValid(ctx.get('If-Range'), etag, info.mtime) ? parseRange(ctx.get('Range'), size) : undefined
+  if (range === 'unsatisfiable') throw new HttpError(416, `Range not satisfiable: the file has ${size} bytes`, { headers: { 'Content-Range': `bytes */${size}` } })
+  if (range) {
+    ctx.status = 206
+    ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${size}`)
+    ctx.body = createReadStream(reply.path, { start: range.start, end: range.end })
+    ctx.length = range.end - range.start + 1
+    return true
+  }
+  ctx.body = createReadStream(reply.path)
+  ctx.length = size
+  return true
+}
+
+/** If-Range: serve the range only if the client's copy is still this one; else the whole file. */
+function rangeStillValid(ifRange: string, etag: string, mtime: Date): boolean {
+  if (ifRange === '') return true
+  if (ifRange.startsWith('"') || ifRange.startsWith('W/')) return ifRange === etag
+  const since = Date.parse(ifRange)
+  return !Number.isNaN(since) && Math.floor(mtime.getTime() / 1000) * 1000 <= since
+}
+
+/**
+ * One `bytes=` range of RFC 9110: `a-b`, `a-` or `-n`. Several ranges, other units or a
+ * malformed header read as no range (the whole file, as the RFC allows).
+ */
+function parseRange(header: string, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
+  if (!match || (match[1] === '' && match[2] === '')) return undefined
+  if (match[1] === '') {
+    const suffix = Number(match[2])
+    if (suffix === 0 || size === 0) return 'unsatisfiable'
+    return { start: Math.max(0, size - suffix), end: size - 1 }
+  }
+  const start = Number(match[1])
+  const end = match[2] === '' ? Infinity : Number(match[2])
+  if (end < start) return undefined
+  if (start >= size) return 'unsatisfiable'
+  return { start, end: Math.min(end, size - 1) }
+}

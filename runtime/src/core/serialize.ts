@@ -1,0 +1,52 @@
+// Response models: a serializer compiled from the response schema writes only the schema's
+// fields (private ones never leave), and in development the output is checked against it.
+import build from 'fast-json-stringify'
+import type { TSchema } from 'typebox'
+import { compileCheck, toIssues, type Validator } from './validation.js'
+import { compileExactFit } from './exact-fit.js'
+
+/** Writes a value as JSON text. */
+export type Serializer = (value: unknown) => string
+
+const serializers = new WeakMap<object, Serializer>()
+const checks = new WeakMap<object, Validator>()
+
+/** The serializer compiled from `schema` (compiled on first use, then shared by every route). */
+export function serializerFor(schema: TSchema): Serializer {
+  let serializer = serializers.get(schema)
+  if (!serializer) {
+    let compiled: Serializer
+    try {
+      compiled = build(schema as never) as Serializer
+    } catch (error) {
+      throw new Error(`Cannot compile response schema: ${(error as Error).message}`)
+    }
+    // lists that already have the model's exact shape: the native stringify writes one flat
+    // string; single objects are faster through the compiled serializer
+    const fits = (schema as { type?: unknown }).type === 'array' ? compileExactFit(schema) : undefined
+    serializer = fits ? (value) => (fits(value) ? JSON.stringify(value) : compiled(value)) : compiled
+    serializers.set(schema, serializer)
+  }
+  return serializer
+}
+
+/** `JSON.stringify` for routes without a response schema; `undefined` becomes `null`. */
+export const plainJson: Serializer = (value) => JSON.stringify(value) ?? 'null'
+
+/**
+ * Checks a response value against its schema as a client would read it (dates as strings, no
+ * `undefined`); returns a description of the first mismatch, or undefined when it fits.
+ */
+export function responseMismatch(schema: TSchema, value: unknown): string | undefined {
+  let check = checks.get(schema)
+  if (!check) {
+    check = compileCheck(schema)
+    checks.set(schema, check)
+  }
+  const asSent = value === undefined ? null : JSON.parse(JSON.stringify(value))
+  if (check(asSent)) return undefined
+  const [issue] = toIssues(check.errors, 'response')
+  if (!issue) return 'does not match its schema'
+  const field = issue.loc.slice(1).join('.') || '(root)'
+  return `field "${field}": ${issue.msg}`
+}

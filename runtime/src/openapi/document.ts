@@ -1,0 +1,277 @@
+// Builds the OpenAPI 3.1 document from the registered routes: paths, parameters (the route's and
+// its dependencies'), bodies, responses per status, the errors each route and its dependencies
+// may answer with, security requirements and tags.
+import { STATUS_CODES } from 'node:http'
+import t, { type TSchema } from 'typebox'
+import type { Dependency } from '../core/depends.js'
+import { isSingleSchema, type ResponseSpec, type RouteDefinition } from '../core/routing.js'
+import { nameSchema, SchemaRegistry, type JsonObject } from './schemas.js'
+import { securityOf, type SecurityScheme } from './security.js'
+import { DEFAULT_FILE_BYTES, DEFAULT_MANY } from '../uploads/multipart.js'
+import type { MultipartSpec } from '../uploads/index.js'
+
+/** What the document says about the API itself. */
+export interface DocumentInfo {
+  title: string
+  version: string
+  description?: string | undefined
+  servers?: readonly { url: string; description?: string }[] | undefined
+  /** Descriptions of tags (units), shown as section headings by the docs UI. */
+  tagDescriptions?: Readonly<Record<string, string>> | undefined
+}
+
+/** An OpenAPI 3.1 document. */
+export interface OpenApiDocument {
+  openapi: '3.1.0'
+  info: { title: string; version: string; description?: string }
+  servers?: { url: string; description?: string }[]
+  paths: Record<string, Record<string, JsonObject>>
+  components: { schemas?: Record<string, JsonObject>; securitySchemes?: Record<string, SecurityScheme> }
+  tags?: { name: string; description?: string }[]
+}
+
+// FastAPI's error components, so clients generated against FastAPI services read ours unchanged.
+const ValidationErrorSchema = t.Object({
+  loc: t.Array(t.Union([t.String(), t.Integer()]), { title: 'Location' }),
+  msg: t.String({ title: 'Message' }),
+  type: t.String({ title: 'Error Type' }),
+})
+const HTTPValidationErrorSchema = t.Object({ detail: t.Array(ValidationErrorSchema, { title: 'Detail' }) })
+const HTTPErrorSchema = t.Object({ detail: t.String(), code: t.Optional(t.String({ description: 'A stable machine-readable code, when the error has one' })) })
+nameSchema(ValidationErrorSchema, 'ValidationError')
+nameSchema(HTTPValidationErrorSchema, 'HTTPValidationError')
+nameSchema(HTTPErrorSchema, 'HTTPError')
+
+
+/** Builds the document for `routes`. Throws, naming the schema, when two schemas share a name. */
+export function buildDocument(routes: readonly RouteDefinition[], info: DocumentInfo): OpenApiDocument {
+  const registry = new SchemaRegistry()
+  const securitySchemes: Record<string, SecurityScheme> = {}
+  const paths: OpenApiDocument['paths'] = {}
+  const tags: string[] = []
+  const operationIds = new Map<string, string>()
+  for (const route of routes) {
+    if (route.options.includeInSchema === false) continue
+    const path = openApiPath(route.path)
+    const operation = buildOperation(route, registry, securitySchemes)
+    const id = operation.operationId as string
+    const clash = operationIds.get(id)
+    if (clash) throw new Error(`Cannot use operationId "${id}" for ${route.method} ${route.path}: ${clash} uses it already`)
+    operationIds.set(id, `${route.method} ${route.path}`)
+    for (const tag of route.options.tags ?? []) if (!tags.includes(tag)) tags.push(tag)
+    ;(paths[path] ??= {})[route.method.toLowerCase()] = operation
+  }
+  const document: OpenApiDocument = {
+    openapi: '3.1.0',
+    info: { title: info.title, version: info.version, ...(info.description ? { description: info.description } : {}) },
+    ...(info.servers ? { servers: info.servers.map((s) => ({ ...s })) } : {}),
+    paths,
+    components: {},
+  }
+  if (Object.keys(registry.components).length > 0) document.components.schemas = sortedKeys(registry.components)
+  if (Object.keys(securitySchemes).length > 0) document.components.securitySchemes = securitySchemes
+  if (tags.length > 0) document.tags = tags.map((name) => (info.tagDescriptions?.[name] ? { name, description: info.tagDescriptions[name] } : { name }))
+  return document
+}
+
+/** `/v1/projects/:projectId` → `/v1/projects/{projectId}` (also `*rest` → `{rest}`). */
+export function openApiPath(path: string): string {
+  return path.replace(/[:*]([A-Za-z_$][\w$]*)/g, '{$1}')
+}
+
+function pathParamNames(path: string): string[] {
+  return [...path.matchAll(/[:*]([A-Za-z_$][\w$]*)/g)].map((m) => m[1]!)
+}
+
+/** Every dependency a route runs, each once, read from the `use` maps (getters resolve now). */
+export function dependencyClosure(route: RouteDefinition): Dependency[] {
+  const seen = new Set<Dependency>()
+  const visit = (dep: Dependency | undefined): void => {
+    if (!dep || seen.has(dep)) return
+    seen.add(dep)
+    for (const key of Object.keys(dep.use)) visit(dep.use[key])
+  }
+  for (const use of [route.groupUse, route.options.use ?? {}]) for (const key of Object.keys(use)) visit(use[key])
+  return [...seen]
+}
+
+function buildOperation(route: RouteDefinition, registry: SchemaRegistry, securitySchemes: Record<string, SecurityScheme>): JsonObject {
+  const { options } = route
+  const operationId = options.operationId ?? defaultOperationId(route)
+  const deps = dependencyClosure(route)
+  const { multipart, upload } = options
+  const operation: JsonObject = {}
+  if (options.tags?.length) operation.tags = [...options.tags]
+  const summary = options.summary ?? humanise(route.handler.name)
+  if (summary) operation.summary = summary
+  if (options.description) operation.description = options.description
+  operation.operationId = operationId
+  if (options.deprecated) operation.deprecated = true
+
+  const parameters = buildParameters(route, deps, registry)
+  if (parameters.length > 0) operation.parameters = parameters
+
+  if (options.body || multipart || upload) {
+    const content: JsonObject = {}
+    if (options.body) {
+      const schema = registry.use(options.body, `${pascal(operationId)}Body`)
+      // the runner reads JSON and urlencoded forms (htmx posts forms) against the same schema
+      content['application/json'] = { schema }
+      content['application/x-www-form-urlencoded'] = { schema }
+    }
+    if (multipart) content['multipart/form-data'] = multipartContent(multipart, registry)
+    // a raw upload is the file itself, in one of its allowed types
+    if (upload) for (const type of upload.types?.length ? upload.types : ['application/octet-stream']) content[type] = { schema: { type: 'string', contentMediaType: type } }
+    operation.requestBody = { required: true, content }
+  }
+
+  // an empty raw upload is a 422 too
+  const validates = Boolean(options.params || options.query || options.headers || options.body || multipart || upload) || deps.some((d) => d.params || d.query || d.headers)
+  const errors = new Set<number>([...(options.errors ?? []), ...deps.flatMap((d) => d.errors)])
+  if (validates) errors.add(422)
+  if (options.body || multipart || upload) errors.add(413)
+  // a broken multipart body is a 400; a file of a type the route does not take, a 415
+  if (multipart) errors.add(400)
+  if (multipart || upload) errors.add(415)
+  operation.responses = buildResponses(route, operationId, [...errors].sort((a, b) => a - b), registry)
+
+  const security = deps.map(securityOf).find((s) => s !== undefined)
+  if (security) {
+    for (const alternative of security) securitySchemes[alternative.name] = alternative.scheme
+    operation.security = security.map((alternative) => ({ [alternative.name]: [] }))
+  }
+  return operation
+}
+
+// Headers OpenAPI describes elsewhere (security schemes, content negotiation): never parameters.
+const IMPLIED_HEADERS = new Set(['authorization', 'accept', 'content-type', 'cookie'])
+
+function buildParameters(route: RouteDefinition, deps: readonly Dependency[], registry: SchemaRegistry): JsonObject[] {
+  const sources = [{ params: route.options.params, query: route.options.query, headers: route.options.headers }, ...deps]
+  const parameters: JsonObject[] = []
+  const seen = new Set<string>()
+  const add = (name: string, location: 'path' | 'query' | 'header', schema: TSchema | undefined, required: boolean): void => {
+    const key = `${location}:${name}`
+    if (seen.has(key)) return
+    seen.add(key)
+    const converted = schema ? registry.convert(schema) : { type: 'string' }
+    const parameter: JsonObject = { name, in: location, required }
+    if (typeof converted.description === 'string') parameter.description = converted.description
+    if (converted.deprecated === true) parameter.deprecated = true
+    parameter.schema = converted
+    parameters.push(parameter)
+  }
+  for (const name of pathParamNames(route.path)) {
+    const source = sources.find((s) => propertiesOf(s.params)?.[name])
+    add(name, 'path', propertiesOf(source?.params)?.[name], true)
+  }
+  for (const location of ['query', 'headers'] as const) {
+    for (const source of sources) {
+      const schema = source[location]
+      const properties = propertiesOf(schema)
+      if (!properties) continue
+      const required = new Set((schema as { required?: string[] }).required ?? [])
+      for (const [name, property] of Object.entries(properties)) {
+        if (location === 'headers' && IMPLIED_HEADERS.has(name)) continue
+        add(name, location === 'headers' ? 'header' : 'query', property, required.has(name))
+      }
+    }
+  }
+  return parameters
+}
+
+function buildResponses(route: RouteDefinition, operationId: string, errors: readonly number[], registry: SchemaRegistry): JsonObject {
+  const { options } = route
+  const responses: JsonObject = {}
+  const byStatus = responseSchemas(options.response, options.status ?? 200)
+  for (const [status, schema] of byStatus) {
+    if (status >= 400) continue
+    const name = byStatus.size > 1 ? `${pascal(operationId)}Response${status}` : `${pascal(operationId)}Response`
+    responses[String(status)] = successResponse(status, registry.use(schema, name), options.view !== undefined)
+  }
+  if (!byStatus.size) {
+    const status = options.status ?? 200
+    responses[String(status)] = successResponse(status, {}, options.view !== undefined)
+  }
+  for (const status of new Set([...errors, ...[...byStatus.keys()].filter((s) => s >= 400)])) {
+    const custom = byStatus.get(status)
+    const schema = custom ? registry.use(custom) : registry.use(status === 422 ? HTTPValidationErrorSchema : HTTPErrorSchema)
+    const response: JsonObject = { description: status === 422 ? 'Validation Error' : (STATUS_CODES[status] ?? 'Error'), content: { 'application/json': { schema } } }
+    if (status === 401) response.headers = { 'WWW-Authenticate': { description: 'The authentication scheme to use (RFC 6750)', schema: { type: 'string' } } }
+    responses[String(status)] = response
+  }
+  return sortedKeys(responses)
+}
+
+function successResponse(status: number, schema: JsonObject, view: boolean): JsonObject {
+  const description = status === 200 ? 'Successful Response' : (STATUS_CODES[status] ?? 'Success')
+  if (status === 204 || status === 304 || (status >= 300 && status < 400)) return { description }
+  const content: JsonObject = { 'application/json': { schema } }
+  // the same route renders its view for htmx and browsers
+  if (view) content['text/html'] = { schema: { type: 'string' } }
+  return { description, content }
+}
+
+function responseSchemas(spec: ResponseSpec | undefined, status: number): Map<number, TSchema> {
+  if (!spec) return new Map()
+  if (isSingleSchema(spec)) return new Map([[status, spec]])
+  return new Map(Object.entries(spec).map(([code, schema]) => [Number(code), schema as TSchema]))
+}
+
+function multipartContent(spec: MultipartSpec, registry: SchemaRegistry): JsonObject {
+  const fields = spec.fields ? registry.convert(spec.fields) : {}
+  const properties: JsonObject = { ...((fields.properties as JsonObject | undefined) ?? {}) }
+  const required = [...((fields.required as string[] | undefined) ?? [])]
+  const encoding: JsonObject = {}
+  for (const [name, file] of Object.entries(spec.files ?? {})) {
+    const one: JsonObject = { type: 'string', contentMediaType: file.types?.length === 1 ? file.types[0] : 'application/octet-stream' }
+    one.description = `At most ${file.maxBytes ?? DEFAULT_FILE_BYTES} bytes`
+    const most = file.many === true ? DEFAULT_MANY : typeof file.many === 'number' ? file.many : undefined
+    properties[name] = most !== undefined ? { type: 'array', items: one, maxItems: most, ...(file.required ? { minItems: 1 } : {}) } : one
+    if (file.required) required.push(name)
+    if (file.types?.length) encoding[name] = { contentType: file.types.join(', ') }
+  }
+  const schema: JsonObject = { type: 'object', properties }
+  if (required.length > 0) schema.required = required
+  return Object.keys(encoding).length > 0 ? { schema, encoding } : { schema }
+}
+
+function propertiesOf(schema: TSchema | undefined): Record<string, TSchema> | undefined {
+  return (schema as { properties?: Record<string, TSchema> } | undefined)?.properties
+}
+
+/** `GET /v1/projects/:projectId/tasks` → `getV1ProjectsByProjectIdTasks` (unique per route). */
+function defaultOperationId(route: RouteDefinition): string {
+  const words = route.path
+    .split('/')
+    .filter(Boolean)
+    .map((segment) => {
+      const param = /^[:*]([A-Za-z_$][\w$]*)/.exec(segment)
+      return param ? `By${pascal(param[1]!)}` : pascal(segment.replace(/[^A-Za-z0-9]+/g, ' '))
+    })
+  return `${route.method.toLowerCase()}${words.join('')}`
+}
+
+function pascal(text: string): string {
+  return text
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('')
+}
+
+/** A handler's name as a summary, FastAPI's fallback: `listProjects` → `List Projects`. */
+function humanise(name: string): string {
+  if (!name || name.startsWith('bound ') || name === 'anonymous') return ''
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .trim()
+    .split(' ')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join(' ')
+}
+
+function sortedKeys<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+}
