@@ -59,10 +59,10 @@ async function compiledRuntime(): Promise<{ create: typeof createWorkerPool; cle
   const dir = mkdtempSync(join(tmpdir(), 'trefoil-bench-'))
   // emits even when another part of the tree has a type error: only the output matters here
   spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'runtime/tsconfig.build.json', '--outDir', join(dir, 'dist')], { cwd: ROOT, stdio: 'ignore' })
-  if (!existsSync(join(dir, 'dist/workers.js'))) throw new Error('Cannot build the runtime for the compiled run')
+  if (!existsSync(join(dir, 'dist/workers/index.js'))) throw new Error('Cannot build the runtime for the compiled run')
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}')
-  const mod = (await import(pathToFileURL(join(dir, 'dist/workers.js')).href)) as { createWorkerPool: typeof createWorkerPool }
+  const mod = (await import(pathToFileURL(join(dir, 'dist/workers/index.js')).href)) as { createWorkerPool: typeof createWorkerPool }
   return { create: mod.createWorkerPool, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 }
 

@@ -1,22 +1,47 @@
-// Runs the README's unit example exactly as written, the way FastAPI runs its tutorial code.
+// Runs the README's TypeScript blocks exactly as written, the way FastAPI runs its tutorial code.
+// A block marked `continues` runs after the block before it, in the same module; in such a block
+// a line `expression // value` is also checked: the expression must equal the value.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 
 const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8')
-const block = /<!-- readme-example[^>]*-->\s*```ts\n([\s\S]*?)```/.exec(readme)?.[1]
-const target = fileURLToPath(new URL('./.readme-example.generated.ts', import.meta.url))
+const fences = [...readme.matchAll(/(?:<!-- readme-example:([^>]*)-->\s*)?```(\w*)\n([\s\S]*?)```/g)].map((m) => ({ marker: m[1]?.trim(), lang: m[2], code: m[3]! }))
+const tsBlocks = fences.filter((f) => f.lang === 'ts')
 
-test('the README example is there and at most ~25 lines', () => {
-  assert.ok(block, 'README has a readme-example block')
-  assert.ok(block!.trim().split('\n').length <= 26)
+/** The README's ts blocks as modules to run: a block that continues the one before joins it. */
+function programs(): string[] {
+  const out: string[] = []
+  for (const block of tsBlocks) {
+    if (block.marker?.startsWith('continues') && out.length > 0) out[out.length - 1] += `\n${withChecks(block.code)}`
+    else out.push(block.code)
+  }
+  return out
+}
+
+/** `res.status // 201` becomes a check that throws when `res.status` is not 201. */
+function withChecks(code: string): string {
+  return code.replace(/^(\s*)([\w.$[\]'"]+) \/\/ (\S.*)$/gm, (_line, indent: string, expression: string, value: string) => `${indent}if (JSON.stringify(${expression}) !== JSON.stringify(${value})) throw new Error(${JSON.stringify(`README: ${expression} is not ${value}`)} + ': ' + JSON.stringify(${expression}))`)
+}
+
+test('every TypeScript block in the README is marked to run, and the unit example is at most ~25 lines', () => {
+  assert.ok(tsBlocks.length >= 2)
+  for (const block of tsBlocks) assert.ok(block.marker !== undefined, `a ts block without a readme-example marker:\n${block.code.slice(0, 200)}`)
+  assert.ok(tsBlocks[0]!.code.trim().split('\n').length <= 26)
+  for (const fence of fences) assert.ok(fence.lang !== '', `every block names its language (ts, sh or text):\n${fence.code.slice(0, 120)}`)
 })
 
-test('the README example answers as the README says', async () => {
-  writeFileSync(target, block!)
+test('the README examples answer as the README says', async () => {
+  const [unitExample, ...others] = programs()
+  const target = fileURLToPath(new URL('./.readme-example.generated.ts', import.meta.url))
+  writeFileSync(target, `${unitExample!}\nawait app.close()\n`)
   try {
-    const { app } = (await import(target)) as { app: import('trefoil').App }
+    // the unit example with its inject snippet: it checks `res.status // 201` itself
+    await import(target)
+    // the same example again, fresh, against what the prose around it promises
+    writeFileSync(target, tsBlocks[0]!.code)
+    const { app } = (await import(`${target}?again`)) as { app: import('trefoil').App }
     const bad = await app.inject({ method: 'POST', url: '/v1/projects', body: { name: ' Roads ', priority: 11 } })
     assert.is(bad.status, 422)
     assert.equal(bad.json(), { detail: [{ loc: ['body', 'priority'], msg: 'Input should be less than or equal to 10', type: 'less_than_equal' }] })
@@ -28,6 +53,10 @@ test('the README example answers as the README says', async () => {
     assert.equal(got.json(), { id: 1, name: 'Roads', priority: 5 })
     assert.is((await app.inject({ url: '/v1/projects/2' })).status, 404)
     await app.close()
+    for (const [i, program] of others.entries()) {
+      writeFileSync(target, program)
+      await import(`${target}?block=${i}`)
+    }
   } finally {
     rmSync(target, { force: true })
   }

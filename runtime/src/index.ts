@@ -40,11 +40,11 @@ export { createLogger, type Logger, type LoggerSetting } from './logging.js'
 export type { InjectRequest, InjectResponse } from './core/inject.js'
 export type { RequestContext, TrefoilState } from './core/context.js'
 
-// database (issue 3)
+// database: pg-promise, embedded PostgreSQL, migrations
 export { defineDatabase, connectDatabase, startEmbeddedDatabase, sqlFile, type ConnectOptions, type Db, type DatabaseHandle, type DatabaseOptions, type DatabaseDefinition, type ConstraintMessage } from './db/index.js'
 export { applyMigrations, MigrationError, MIGRATIONS_TABLE, type MigrationResult } from './db/migrations.js'
 
-// workers, batches, loop monitor, processes (issue 4)
+// concurrency: the worker pool, bounded batches, the loop monitor, serving on N processes
 export {
   createWorkerPool,
   defaultWorkerThreads,
@@ -69,15 +69,15 @@ export { mapConcurrent, settleConcurrent, BatchError, type BatchFailure, type Ma
 export { defineLoopMonitor, type LoopMonitor, type LoopMonitorOptions, type LoopStats } from './workers/loop-monitor.js'
 export { serve, type ServeOptions, type Serving } from './workers/serve.js'
 
-// openapi, docs, auth, security (issue 6)
+// API surface: OpenAPI and docs, auth, CSRF, security headers and CORS
 export { openapi, named, buildOpenApi, type OpenApiOptions, type OpenApiDocument } from './openapi/index.js'
 export { defineAuth, DEFAULT_ROLES, type Auth, type AuthOptions, type AuthInput, type SessionOptions, type ProjectGrant, type LoginOptions, type SignOptions, type JWTPayload } from './auth/index.js'
 export { createCsrf, SAFE_METHODS, type Csrf, type CsrfOptions } from './auth/csrf.js'
-export { security, cors, safeEqual, DEFAULT_CSP, type SecurityOptions, type CorsOptions } from './auth/security.js'
+export { security, cors, safeEqual, DEFAULT_CSP, type SecurityOptions, type CorsOptions } from './security/index.js'
 
-// uploads (issue 5)
+// uploads
 export { byName, SNIFFED_TYPES, type UploadedFile, type UploadedFiles, type MultipartFields, type MultipartSpec, type FileFieldSpec, type UploadSpec, type UploadInput, type SaveOptions } from './uploads/index.js'
 
-// background tasks and jobs (issue 4)
+// background tasks and durable jobs
 export { defineBackground, background, BackgroundTaskStatus, BACKGROUND_TABLE, type BackgroundOptions, type BackgroundTasks, type BackgroundTasksHandle, type BackgroundStatus, type BackgroundTaskRow, type TrackedTask, type TrackedTaskInfo, type ReportProgress } from './background/index.js'
 export { defineJobs, defineJob, jobs, type Job, type JobOptions, type JobContext, type JobHandler, type JobQueue, type JobsOptions, type JobState, type SendOptions } from './background/jobs.js'

@@ -16,10 +16,10 @@ test.after(() => rmSync(dir, { recursive: true, force: true }))
 test('the compiled runtime runs JS tasks on workers under plain node, without tsx', () => {
   // tsc emits even if another part of the tree has a type error; only this output matters here
   spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'runtime/tsconfig.build.json', '--outDir', join(dir, 'dist')], { cwd: root, stdio: 'ignore' })
-  assert.ok(existsSync(join(dir, 'dist/workers.js')), 'the runtime compiled')
+  assert.ok(existsSync(join(dir, 'dist/workers/index.js')), 'the runtime compiled')
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'))
   writeFileSync(join(dir, 'package.json'), '{"type":"module"}')
-  const run = spawnSync(process.execPath, [fileURLToPath(new URL('./fixtures/production-run.mjs', import.meta.url)), join(dir, 'dist/workers.js')], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' }, timeout: 60_000 })
+  const run = spawnSync(process.execPath, [fileURLToPath(new URL('./fixtures/production-run.mjs', import.meta.url)), join(dir, 'dist/workers/index.js')], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' }, timeout: 60_000 })
   assert.is(run.status, 0, run.stderr)
   const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as {
     value: { doubled: number; canImportTs: boolean }

@@ -6,7 +6,7 @@
 import { createHmac } from 'node:crypto'
 import { Forbidden } from '../core/errors.js'
 import type { RequestContext } from '../core/context.js'
-import { safeEqual } from './security.js'
+import { safeEqual } from '../security/index.js'
 
 /** Methods that must not change state, so need no CSRF token (RFC 9110 §9.2.1). */
 export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])

@@ -1,16 +1,14 @@
 // The app: wires plugins together. `start()` runs their setups in order and compiles every
-// route; `close()` runs teardowns in reverse. Nothing global: two apps never share state.
-import { createServer, STATUS_CODES, type Server } from 'node:http'
+// route; `close()` runs teardowns in reverse. Requests are served by entry.ts.
+import { createServer, type Server } from 'node:http'
 import Koa, { type Middleware } from 'koa'
-import { randomBytes } from 'node:crypto'
 import { depends, type Dependency, type DependencyBase } from './depends.js'
-import { HttpError, NotFound } from './errors.js'
 import { inject, type InjectRequest, type InjectResponse } from './inject.js'
-import { DIRECT, type CoreContext, type TrefoilState, type RequestContext } from './context.js'
-import { dropHeldJson, writeHeldJson } from './direct-json.js'
-import { renderError } from './error-response.js'
-import { createDispatch, type Dispatch } from './dispatch.js'
-import { createRequestHandler, type RequestHandler } from './entry.js'
+import type { TrefoilState } from './context.js'
+import { createDispatch } from './dispatch.js'
+import { createRequestHandler, type ErrorMapper, type RequestHandler } from './entry.js'
+import type { ErrorPagesOptions } from './error-response.js'
+import { HookSet, type HookName } from './hooks.js'
 import { compileRoute, type CompiledRoute, type RouteEnvironment } from './route-runner.js'
 import { DependencyGraph } from './solver.js'
 import { createLogger, type Logger, type LoggerSetting } from '../logging.js'
@@ -36,6 +34,8 @@ export interface AppOptions<S> {
   checkResponses?: boolean
   /** Trust `X-Forwarded-*` headers (behind a proxy). */
   proxy?: boolean
+  /** How browsers navigating to a page see errors: an error page in the layout, sign-in on 401. */
+  errorPages?: ErrorPagesOptions
 }
 
 /** Where `listen()` binds; defaults come from the settings' `PORT` / `HOST`, else 8000 / 127.0.0.1. */
@@ -54,8 +54,17 @@ export interface App<S = unknown> {
   readonly routes: readonly RouteDefinition[]
   /** The address `listen()` bound, e.g. `http://127.0.0.1:8000`. */
   readonly url: string | undefined
-  /** Adds Koa middleware before the routes (during a plugin's setup). */
+  /**
+   * Adds Koa middleware around the routes (during a plugin's setup). Hooks ({@link App.addHook})
+   * do the same jobs at less cost per request.
+   */
   use(middleware: Middleware<TrefoilState>): void
+  /**
+   * Adds a hook (during a plugin's setup): `onRequest` before routing (may answer early),
+   * `onSend` to add headers to every answer, `onResponse` once it is handed to Node.
+   * @example app.addHook('onSend', (ctx, answer, headers) => headers.push('X-Served-By', 'a'))
+   */
+  addHook<K extends keyof HookName>(name: K, hook: HookName[K]): void
   /** Registers a route (units do this; plugins may too, during setup). */
   addRoute(definition: RouteDefinition): void
   /** The value a plugin's setup provided; throws if the plugin is not part of this app. */
@@ -88,8 +97,7 @@ export interface App<S = unknown> {
   clearOverrides(): void
 }
 
-/** Turns a thrown value into an HTTP error, or returns undefined to leave it alone. */
-export type ErrorMapper = (error: unknown) => HttpError | undefined
+export type { ErrorMapper }
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024
 
@@ -103,10 +111,9 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
   const log = createLogger(options.logger ?? (typeof settingsLevel === 'string' ? { level: settingsLevel } : undefined))
   const koa = new Koa<TrefoilState>({ proxy: options.proxy ?? false })
   koa.silent = true
-  koa.on('error', (error: unknown) => log.error({ err: error }, 'Response stream failed'))
   const errorMappers: ErrorMapper[] = []
-  const core = coreMiddleware(log, errorMappers)
-  koa.use(core.middleware)
+  const middleware: Middleware<TrefoilState>[] = []
+  const hooks = new HookSet()
 
   const plugins = options.plugins ?? []
   const definitions: RouteDefinition[] = []
@@ -116,6 +123,7 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
   const overrides = new Map<Dependency, Dependency>()
   let compiled: CompiledRoute[] = []
   let views: Views | undefined
+  let serveRequest: RequestHandler | undefined
   let settingUp = false
   let starting: Promise<void> | undefined
   let closing: Promise<void> | undefined
@@ -134,9 +142,13 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
     get url() {
       return url
     },
-    use(middleware) {
+    use(fn) {
       whileSettingUp('add middleware')
-      koa.use(middleware)
+      middleware.push(fn)
+    },
+    addHook(name, hook) {
+      whileSettingUp(`add an ${String(name)} hook`)
+      hooks.add(name, hook)
     },
     addRoute(definition) {
       whileSettingUp(`register route "${definition.method} ${definition.path}"`)
@@ -212,8 +224,13 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
     },
   }
 
-  let cachedHandler: RequestHandler | undefined
-  const handler = () => (cachedHandler ??= createRequestHandler(koa, { alone: () => core.dispatch !== undefined, serve: core.serve }))
+  // the same function for every caller; it serves once `start()` has compiled the routes
+  const handler = (): RequestHandler => requestHandler
+  const requestHandler: RequestHandler = (req, res) => {
+    if (serveRequest) return serveRequest(req, res)
+    res.writeHead(503, ['Content-Type', 'application/json; charset=utf-8', 'Retry-After', '1'])
+    res.end('{"detail":"The app is starting"}')
+  }
 
   function replanAll(): void {
     if (compiled.length === 0) return
@@ -263,9 +280,7 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
     const graph = new DependencyGraph(overrides)
     compiled = definitions.map((definition) => compileRoute(definition, env, graph))
     const dispatch = createDispatch(compiled.map((route) => ({ method: route.definition.method, path: route.definition.path, serve: route.serve })))
-    // with no plugin middleware in between, the core calls the router itself: one Koa layer less
-    if (koa.middleware.length === 1) core.dispatch = dispatch
-    else koa.use((ctx) => dispatch(ctx as RequestContext))
+    serveRequest = createRequestHandler({ koa, log, hooks, middleware, dispatch, errorMappers, errors: { log, views, pages: options.errorPages ?? {} } })
   }
 
   async function runTeardowns(): Promise<void> {
@@ -309,57 +324,4 @@ function checkPluginList(plugins: readonly Plugin<unknown>[]): void {
     }
     seen.set(plugin.name, plugin)
   }
-}
-
-const ID_PREFIX = randomBytes(4).toString('hex')
-const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/
-let requestCounter = 0
-
-/** Request id, logging and error rendering around everything else; `dispatch` when it is the only layer. */
-function coreMiddleware(log: Logger, mappers: readonly ErrorMapper[]): { middleware: Middleware<TrefoilState>; dispatch: Dispatch | undefined; serve: (ctx: CoreContext) => Promise<void> } {
-  const logRequests = log.isLevelEnabled('info')
-  const core = { middleware: trefoil as Middleware<TrefoilState>, dispatch: undefined as Dispatch | undefined, serve: (ctx: CoreContext) => trefoil(ctx, noNext) }
-  return core
-  async function trefoil(koaCtx: Parameters<Middleware<TrefoilState>>[0], next: () => Promise<unknown>): Promise<void> {
-    const ctx = koaCtx as CoreContext
-    const started = logRequests ? performance.now() : 0
-    const given = ctx.req.headers['x-request-id']
-    const requestId = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : `${ID_PREFIX}-${(++requestCounter).toString(36)}`
-    ctx.state.requestId = requestId
-    const res = ctx.res
-    // a JSON answer the core writes itself carries the id in its one writeHead
-    if (!core.dispatch) res.setHeader('X-Request-Id', requestId)
-    try {
-      if (core.dispatch) {
-        ctx[DIRECT] = true
-        await core.dispatch(ctx)
-        if (!writeHeldJson(ctx, requestId) && !res.headersSent) res.setHeader('X-Request-Id', requestId)
-      } else {
-        await next()
-      }
-      // nothing answered (404), or a Koa middleware set an error status without a body
-      if (ctx.respond !== false && ctx.body == null && ctx.status >= 400) throw ctx.status === 404 ? new NotFound() : new HttpError(ctx.status, STATUS_CODES[ctx.status] ?? 'Error')
-    } catch (error) {
-      dropHeldJson(ctx)
-      if (!res.headersSent) res.setHeader('X-Request-Id', requestId)
-      renderError(ctx, mapped(error, mappers), log)
-    }
-    if (logRequests) {
-      log.info({ requestId, method: ctx.method, path: ctx.path, route: ctx.state.route, status: ctx.status, ms: Math.round((performance.now() - started) * 100) / 100 }, 'Request')
-    }
-  }
-}
-
-function mapped(error: unknown, mappers: readonly ErrorMapper[]): unknown {
-  if (error instanceof HttpError) return error
-  for (const mapper of mappers) {
-    const result = mapper(error)
-    if (result) return result
-  }
-  return error
-}
-
-// the core's `next` when it is the request's entry: it calls the router itself, so never this
-function noNext(): Promise<void> {
-  return Promise.resolve()
 }

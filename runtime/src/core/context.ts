@@ -1,4 +1,5 @@
 // The request context handlers and dependencies see: Koa's, with the router's params.
+import type { Readable } from 'node:stream'
 import type { ParameterizedContext } from 'koa'
 
 /** What trefoil keeps on `ctx.state` for each request. */
@@ -14,17 +15,21 @@ export interface TrefoilState {
 export type RequestContext = ParameterizedContext<TrefoilState> & { params: Record<string, string> }
 
 /**
- * Set on a request when the core middleware calls the router itself (no Koa middleware between
- * them): JSON answers then skip Koa's response setters and are written by the core.
+ * The answer a request has chosen, before any byte of it is written: the route's result, an
+ * error's rendering, or a hook's early answer. `respond` writes it (see respond.ts).
  */
-export const DIRECT = Symbol('trefoil.direct')
-/** The JSON text a direct request answers with, written by the core once the route is done. */
-export const PENDING_JSON = Symbol('trefoil.pendingJson')
-/** The status of that JSON answer. */
-export const JSON_STATUS = Symbol('trefoil.jsonStatus')
+export interface Answer {
+  status: number
+  /** The Content-Type; none for empty answers. */
+  type: string | undefined
+  /** Text and bytes are written whole; a stream is piped; null is an empty body. */
+  body: string | Buffer | Readable | null
+  /** The body's length in bytes when it is a stream of known length (a file). */
+  length?: number | undefined
+}
 
-/** The status the core chose, kept while Koa's `respond` takes over (Koa resets it to 404 first). */
-export const CHOSEN_STATUS = Symbol('trefoil.chosenStatus')
+/** Where a request keeps its answer until `respond` writes it. */
+export const ANSWER = Symbol('trefoil.answer')
 
-/** The request context with the core's private slots. */
-export type CoreContext = RequestContext & { [DIRECT]?: boolean; [PENDING_JSON]?: string | undefined; [JSON_STATUS]?: number; [CHOSEN_STATUS]?: number }
+/** The request context with the core's private slot. */
+export type CoreContext = RequestContext & { [ANSWER]?: Answer | undefined }

@@ -5,7 +5,8 @@
 import Router from 'find-my-way'
 import type { HTTPMethod } from 'find-my-way'
 import { HttpError, NotFound } from './errors.js'
-import type { RequestContext } from './context.js'
+import type { CoreContext, RequestContext } from './context.js'
+import { answer } from './respond.js'
 
 /** A route as the dispatcher needs it: where it lives and what serves it. */
 export interface DispatchRoute {
@@ -17,7 +18,7 @@ export interface DispatchRoute {
 /** Serves a request with its route; throws 404, 405 (with `Allow`) or 501 when there is none. */
 export type Dispatch = (ctx: RequestContext) => Promise<void>
 
-// what @koa/router implemented: other methods are a 501, as they were
+// the methods routes can have; any other is a 501 (Not Implemented)
 const IMPLEMENTED = new Set(['HEAD', 'OPTIONS', 'GET', 'PUT', 'PATCH', 'POST', 'DELETE'])
 // a generous bound (find-my-way's default is 100): longer params do not match, so a 404
 const MAX_PARAM_LENGTH = 2048
@@ -63,7 +64,7 @@ export function createDispatch(routes: readonly DispatchRoute[]): Dispatch {
     if (ctx.method !== 'OPTIONS') return Promise.reject(new HttpError(405, 'Method Not Allowed', { headers: { Allow: allow } }))
     // an OPTIONS request for a path without an OPTIONS route: which methods it has
     ctx.set('Allow', allow)
-    ctx.status = 204
+    answer(ctx as CoreContext, 204, undefined, null)
     return Promise.resolve()
   }
 }

@@ -1,56 +1,145 @@
-// The app's Node request handler. While only the core sits in front of the routes (no plugin
-// added Koa middleware), requests skip Koa's per-request machinery that the core does not need:
-// koa-compose's promise chain, and the `on-finished` listeners on the response and its socket.
-// A JSON answer is then written by the core and never reaches Koa; every other answer (HTML,
-// files, streams, redirects, errors) still goes out through Koa's own `respond`.
+// The app's Node request handler: one request from arrival to its answer. It gives the request
+// its id, runs the `onRequest` hooks, finds and runs the route (through the app's Koa middleware
+// when a plugin added some), renders what failed, and hands the answer to `respond`, which
+// writes every byte. Koa provides the context objects and middleware composition; its own
+// request handling and `respond` are not used.
+import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type Koa from 'koa'
-import { CHOSEN_STATUS, type CoreContext, type TrefoilState } from './context.js'
+import compose from 'koa-compose'
+import type { Middleware } from 'koa'
+import type { Logger } from 'pino'
+import { HttpError, NotFound } from './errors.js'
+import { ANSWER, type CoreContext, type RequestContext, type TrefoilState } from './context.js'
+import type { Dispatch } from './dispatch.js'
+import { renderError, type ErrorRendering } from './error-response.js'
+import type { HookSet } from './hooks.js'
+import { dropAnswer, exposeAnswer, respond } from './respond.js'
+import { isReply } from './responses.js'
+import { send } from './send.js'
 
 /** A Node request handler, as `http.createServer` takes it. */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
 
-/** The core as the entry needs it: whether it serves alone, and the function that serves. */
-export interface CoreEntry {
-  /** True once the routes are mounted with no Koa middleware between them and the core. */
-  readonly alone: () => boolean
-  /** Serves a request (never rejects for errors of the route: it renders them). */
-  readonly serve: (ctx: CoreContext) => Promise<void>
+/** Turns a thrown value into an HTTP error, or returns undefined to leave it alone. */
+export type ErrorMapper = (error: unknown) => HttpError | undefined
+
+/** What the entry serves with; read once, when the handler is built (after start-up). */
+export interface EntryOptions {
+  readonly koa: Koa<TrefoilState>
+  readonly log: Logger
+  readonly hooks: HookSet
+  /** Koa middleware that plugins or the app added, run in order around the routes. */
+  readonly middleware: readonly Middleware<TrefoilState>[]
+  readonly dispatch: Dispatch
+  readonly errorMappers: readonly ErrorMapper[]
+  readonly errors: ErrorRendering
 }
 
-// `handleRequest` is Koa's own step from a context to `respond`, with its error handling and
-// its listeners for streamed bodies; it is Koa's (not documented) method, unchanged since Koa 2.
-interface KoaInternals {
-  handleRequest(ctx: unknown, run: (ctx: CoreContext) => Promise<void>): Promise<void>
-}
+// request ids: a prefix per process and a counter per handler, so ids stay unique across the
+// processes of `trefoil serve` and across apps in one process
+const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/
 
 /** Builds the handler once (on `listen()`, `callback()` or the first `inject`). */
-export function createRequestHandler(koa: Koa<TrefoilState>, core: CoreEntry): RequestHandler {
-  let viaKoa: RequestHandler | undefined
-  const internals = koa as unknown as KoaInternals
-  // Koa's step sets 404 before running the middleware: the status the core chose is restored
-  const restoreStatus = (ctx: CoreContext): Promise<void> => {
-    ctx.res.statusCode = ctx[CHOSEN_STATUS] ?? 404
-    return RESOLVED
-  }
-  const respondWithKoa = (ctx: CoreContext): void => {
-    if (ctx.respond === false) return
-    ctx[CHOSEN_STATUS] = ctx.res.statusCode
-    void internals.handleRequest(ctx, restoreStatus)
-  }
+export function createRequestHandler(options: EntryOptions): RequestHandler {
+  const { koa, log, hooks, dispatch, errorMappers, errors } = options
+  const prefix = randomBytes(4).toString('hex')
+  let counter = 0
+  const logRequests = log.isLevelEnabled('info')
+  const onRequest = hooks.onRequest
+  const onSend = hooks.onSend
+  const onResponse = hooks.onResponse
+  // with Koa middleware, the routes run as its innermost layer, and their answer is handed to
+  // Koa's response fields on the way out, where the middleware can read or rewrite it
+  const routes = options.middleware.length === 0 ? dispatch : withMiddleware(options.middleware, dispatch)
+  const noTarget = { name: 'onRequest', status: 200, responseFor: () => undefined, view: undefined, views: undefined, checkResponses: false }
+
   return function handleRequest(req, res) {
-    if (!core.alone()) {
-      viaKoa ??= koa.callback()
-      return viaKoa(req, res)
-    }
     const ctx = koa.createContext(req, res) as CoreContext
+    // Koa middleware reads 404 until something answers, as under Koa's own handler
     res.statusCode = 404
-    core.serve(ctx).then(
-      () => respondWithKoa(ctx),
-      // only a failure to render an error gets here: Koa's last-resort 500
-      (error: unknown) => ctx.onerror(error as Error),
-    )
+    const given = req.headers['x-request-id']
+    const requestId = typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : `${prefix}-${(++counter).toString(36)}`
+    ctx.state.requestId = requestId
+    const started = logRequests || onResponse.length > 0 ? performance.now() : 0
+    const finish = (): void => {
+      try {
+        respond(ctx, { requestId, onSend, log })
+      } catch (error) {
+        log.error({ err: error, requestId }, 'Response failed')
+        if (!res.headersSent) {
+          res.writeHead(500, ['X-Request-Id', requestId, 'Content-Type', 'application/json; charset=utf-8'])
+          res.end('{"detail":"Internal Server Error"}')
+        } else res.destroy()
+      }
+      if (logRequests || onResponse.length > 0) after(ctx, requestId, started)
+    }
+    const fail = (error: unknown): void => {
+      dropAnswer(ctx)
+      try {
+        renderError(ctx, mapped(error, errorMappers), errors)
+      } catch (renderFailure) {
+        log.error({ err: renderFailure, requestId }, 'Rendering an error failed')
+      }
+      finish()
+    }
+    let served: Promise<void> | undefined
+    try {
+      served = onRequest.length > 0 ? runHooks(ctx) : routes(ctx)
+    } catch (error) {
+      return fail(error)
+    }
+    served.then(() => {
+      if (ctx[ANSWER] === undefined && ctx.respond !== false && ctx.body == null) {
+        // nothing answered, or Koa middleware set an error status without a body
+        const status = ctx.status
+        if (status === 404) return fail(new NotFound())
+        if (status >= 400) return fail(new HttpError(status, 'Error'))
+      }
+      finish()
+    }, fail)
+  }
+
+  async function runHooks(ctx: CoreContext): Promise<void> {
+    for (const hook of onRequest) {
+      const early = await hook(ctx)
+      if (isReply(early)) {
+        const sent = send(ctx, noTarget, early)
+        if (sent !== false) await sent
+        return
+      }
+    }
+    await routes(ctx)
+  }
+
+  function after(ctx: CoreContext, requestId: string, started: number): void {
+    const ms = Math.round((performance.now() - started) * 100) / 100
+    const status = ctx.res.statusCode
+    if (logRequests) log.info({ requestId, method: ctx.method, path: ctx.path, route: ctx.state.route, status, ms }, 'Request')
+    for (const hook of onResponse) {
+      try {
+        hook(ctx, { status, ms })
+      } catch (error) {
+        log.error({ err: error, requestId }, 'An onResponse hook failed')
+      }
+    }
   }
 }
 
-const RESOLVED = Promise.resolve()
+function withMiddleware(middleware: readonly Middleware<TrefoilState>[], dispatch: Dispatch): Dispatch {
+  const innermost: Middleware<TrefoilState> = async function routes(ctx) {
+    await dispatch(ctx as RequestContext)
+    exposeAnswer(ctx as CoreContext)
+  }
+  const chain = compose([...middleware, innermost])
+  return (ctx) => chain(ctx)
+}
+
+function mapped(error: unknown, mappers: readonly ErrorMapper[]): unknown {
+  if (error instanceof HttpError) return error
+  for (const mapper of mappers) {
+    const result = mapper(error)
+    if (result) return result
+  }
+  return error
+}

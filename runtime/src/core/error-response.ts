@@ -1,13 +1,32 @@
-// Renders any thrown value as a response: FastAPI-compatible JSON, or an HTML fragment for htmx.
-// Client errors (4xx) show their message; anything else is a generic 500 with the stack in the log.
+// Renders any thrown value as an answer: FastAPI-compatible JSON for API clients, an HTML
+// fragment for htmx, and a whole page in the app's layout for a browser navigating (a browser
+// never shows a JSON error). Client errors (4xx) show their message; anything else is a generic
+// 500 with the stack in the log.
 import { STATUS_CODES } from 'node:http'
 import type { Logger } from 'pino'
 import { HttpError } from './errors.js'
-import type { RequestContext } from './context.js'
+import type { CoreContext, RequestContext } from './context.js'
+import { answer, HTML_TYPE, JSON_TYPE } from './respond.js'
+import type { Views } from './views.js'
 
 // Headers that describe the request, the route or the site's policy rather than the failed
-// body, kept on errors.
-const KEPT_HEADERS = new Set(['allow', 'connection', 'vary', 'x-request-id', 'www-authenticate', 'retry-after', 'x-content-type-options', 'referrer-policy', 'strict-transport-security'])
+// answer, kept on errors.
+const KEPT_HEADERS = new Set(['allow', 'connection', 'vary', 'www-authenticate', 'retry-after'])
+
+/** How browser navigations see errors (see `AppOptions.errorPages`). */
+export interface ErrorPagesOptions {
+  /**
+   * The view that renders an error page, inside the layout. It receives `status`, `title`,
+   * `detail` (the message), `errors` (a 422's issues) and `requestId`, besides `ctx.state`.
+   * Default: `error` when the views folder has it, else a plain page of the runtime's own.
+   */
+  view?: string
+  /**
+   * Where a browser goes on 401: a 303 there with `?next=` the page it wanted (htmx requests get
+   * `HX-Redirect`); default: an error page.
+   */
+  signIn?: string
+}
 
 interface ClientError {
   status: number
@@ -30,12 +49,19 @@ export function asClientError(error: unknown): ClientError | undefined {
   return undefined
 }
 
-/** Writes the error response for `error` into `ctx` and logs what the client must not see. */
-export function renderError(ctx: RequestContext, error: unknown, log: Logger): void {
+/** What rendering an error needs from the app. */
+export interface ErrorRendering {
+  readonly log: Logger
+  readonly views: Views | undefined
+  readonly pages: ErrorPagesOptions
+}
+
+/** Chooses the error answer for `error` and logs what the client must not see. */
+export function renderError(ctx: RequestContext, error: unknown, rendering: ErrorRendering): void {
   const client = asClientError(error)
   const status = client?.status ?? 500
   if (!client || status >= 500) {
-    log.error({ err: error instanceof Error ? error : { thrown: describeThrown(error) }, requestId: ctx.state.requestId, route: ctx.state.route ?? `${ctx.method} ${ctx.path}` }, 'Request failed')
+    rendering.log.error({ err: error instanceof Error ? error : { thrown: describeThrown(error) }, requestId: ctx.state.requestId, route: ctx.state.route ?? `${ctx.method} ${ctx.path}` }, 'Request failed')
   }
   if (ctx.headerSent || !ctx.writable) {
     // the body was already streaming: the only honest signal left is a cut connection
@@ -47,14 +73,63 @@ export function renderError(ctx: RequestContext, error: unknown, log: Logger): v
   }
   if (client?.headers) ctx.set(client.headers)
   const detail = client?.detail ?? 'Internal Server Error'
-  ctx.status = status
+  const core = ctx as CoreContext
   if (ctx.get('HX-Request') === 'true') {
-    ctx.set('Content-Type', 'text/html; charset=utf-8')
-    ctx.body = errorFragment(status, detail)
-    return
+    // htmx follows HX-Redirect with a full page load: the sign-in page, then back
+    if (status === 401 && rendering.pages.signIn) ctx.set('HX-Redirect', `${rendering.pages.signIn}?next=${encodeURIComponent(pageOf(ctx.get('HX-Current-URL')))}`)
+    return answer(core, status, HTML_TYPE, errorFragment(status, detail))
   }
-  ctx.set('Content-Type', 'application/json; charset=utf-8')
-  ctx.body = JSON.stringify(client?.code ? { detail, code: client.code } : { detail })
+  if (navigates(ctx)) {
+    if (status === 401 && rendering.pages.signIn) {
+      ctx.set('Location', `${rendering.pages.signIn}?next=${encodeURIComponent(ctx.originalUrl)}`)
+      return answer(core, 303, undefined, null)
+    }
+    return answer(core, status, HTML_TYPE, errorPage(ctx, status, detail, rendering))
+  }
+  answer(core, status, JSON_TYPE, JSON.stringify(client?.code ? { detail, code: client.code } : { detail }))
+}
+
+/** The path and query of the page htmx was on (its `HX-Current-URL`), or `/` for anything else. */
+function pageOf(currentUrl: string): string {
+  if (!URL.canParse(currentUrl)) return '/'
+  const url = new URL(currentUrl)
+  return `${url.pathname}${url.search}`
+}
+
+/**
+ * Whether a browser is loading a page (a link, the address bar, a form without htmx), rather
+ * than an API client or htmx asking: it accepts HTML before JSON and did not send `HX-Request`.
+ */
+export function navigates(ctx: RequestContext): boolean {
+  const accept = ctx.get('Accept')
+  if (!accept.includes('html') || ctx.get('HX-Request') === 'true') return false
+  return ctx.accepts('json', 'html') === 'html'
+}
+
+function errorPage(ctx: RequestContext, status: number, detail: unknown, rendering: ErrorRendering): string {
+  const title = STATUS_CODES[status] ?? 'Error'
+  const errors = Array.isArray(detail) ? (detail as { loc?: unknown[]; msg?: unknown }[]) : undefined
+  const message = errors ? 'Some fields need correcting' : String(detail)
+  const data = { ...ctx.state, status, title, detail: message, errors, htmx: false, path: ctx.path }
+  const views = rendering.views
+  const view = rendering.pages.view ?? 'error'
+  if (views?.has(view)) {
+    try {
+      const page = views.render(view, data)
+      return views.layout ? views.render(views.layout, { ...data, body: page }) : page
+    } catch (failure) {
+      // the error page itself failed (a layout reading state the failed request never set): the
+      // plain page still tells the person what happened
+      rendering.log.error({ err: failure, requestId: ctx.state.requestId }, 'Error page failed to render')
+    }
+  }
+  return plainErrorPage(status, title, message, errors)
+}
+
+/** The runtime's own error page, for apps without an `error` view. */
+function plainErrorPage(status: number, title: string, message: string, errors: { loc?: unknown[]; msg?: unknown }[] | undefined): string {
+  const items = errors ? `<ul>${errors.map((issue) => `<li>${escapeHtml(String(issue.loc?.slice(1).join('.') ?? ''))}: ${escapeHtml(String(issue.msg ?? ''))}</li>`).join('')}</ul>` : ''
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${status} ${escapeHtml(title)}</title></head><body><main><h1>${status} ${escapeHtml(title)}</h1><p role="alert">${escapeHtml(message)}</p>${items}<p><a href="/">Back to the start page</a></p></main></body></html>`
 }
 
 function describeThrown(value: unknown): string {

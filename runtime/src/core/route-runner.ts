@@ -60,7 +60,7 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
   const bodyJsonV = compile(options.body, 'body', compileBody)
   const bodyFormV = compile(options.body, 'body', compileCoercing)
   const bodyLimit = options.bodyLimit ?? env.bodyLimit
-  // uploads (issue 5): a multipart body or a raw file body, read before the dependencies run
+  // a multipart body or a raw file body, read once the dependencies agreed
   if ([options.body, options.multipart, options.upload].filter(Boolean).length > 1) fail('it may declare only one of body, multipart and upload')
   const tempDir = defaultTempDir(env.app.settings)
   const multipartPlan = options.multipart ? compileMultipart(options.multipart, tempDir, fail) : undefined

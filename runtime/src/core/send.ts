@@ -4,15 +4,14 @@ import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { extname } from 'node:path'
 import { Readable } from 'node:stream'
+import { contentType as mimeTypeFor } from 'mime-types'
 import type { TSchema } from 'typebox'
 import { HttpError, NotFound } from './errors.js'
 import { isReply, type Reply } from './responses.js'
 import type { Views } from './views.js'
 import type { CoreContext, RequestContext } from './context.js'
-import { holdJson, JSON_TYPE } from './direct-json.js'
+import { answer, HTML_TYPE, JSON_TYPE } from './respond.js'
 import { plainJson, responseMismatch, serializerFor } from './serialize.js'
-
-const HTML_TYPE = 'text/html; charset=utf-8'
 
 /** What sending needs to know about the route. */
 export interface SendTarget {
@@ -28,7 +27,7 @@ export interface SendTarget {
   readonly checkResponses: boolean
 }
 
-/** Writes `result` into `ctx`; resolves to whether the body is streamed (cleanups wait for it). */
+/** Chooses the answer for `result`; resolves to whether the body is streamed (cleanups wait for it). */
 export function send(ctx: RequestContext, target: SendTarget, result: unknown): boolean | Promise<boolean> {
   if (!isReply(result)) return sendValue(ctx, target, result, target.status)
   if (result.headers) ctx.set(result.headers)
@@ -39,27 +38,21 @@ export function send(ctx: RequestContext, target: SendTarget, result: unknown): 
       sendJson(ctx, target, result.value, result.status ?? target.status, result.schema)
       return false
     case 'html':
-      ctx.status = result.status ?? target.status
-      ctx.set('Content-Type', HTML_TYPE)
-      ctx.body = result.markup
+      answer(ctx as CoreContext, result.status ?? target.status, HTML_TYPE, result.markup)
       return false
     case 'view':
       return sendView(ctx, target, result.view, result.data, result.status ?? target.status)
     case 'redirect':
-      ctx.body = null // an explicit empty body (Koa would otherwise write the status text)
-      ctx.status = result.status
       ctx.set('Location', result.url)
+      answer(ctx as CoreContext, result.status, undefined, null)
       return false
     case 'file':
       return sendFile(ctx, result)
     case 'stream':
-      ctx.status = result.status ?? 200
-      ctx.set('Content-Type', result.type)
-      ctx.body = result.source instanceof Readable ? result.source : Readable.from(result.source)
+      answer(ctx as CoreContext, result.status ?? 200, result.type, result.source instanceof Readable ? result.source : Readable.from(result.source))
       return true
     case 'empty':
-      ctx.status = result.status
-      ctx.body = null
+      answer(ctx as CoreContext, result.status, undefined, null)
       return false
   }
 }
@@ -78,11 +71,7 @@ function sendJson(ctx: RequestContext, target: SendTarget, value: unknown, statu
     if (mismatch) throw new Error(`Response of ${target.name} does not match its schema: ${mismatch}`)
   }
   const text = schema ? serializerFor(schema)(value) : plainJson(value)
-  if (holdJson(ctx as CoreContext, status, text)) return
-  const response = ctx.response
-  response.status = status
-  ctx.res.setHeader('Content-Type', JSON_TYPE)
-  response.body = text
+  answer(ctx as CoreContext, status, JSON_TYPE, text)
 }
 
 /** htmx requests and browsers asking for HTML get the view; API clients get JSON. */
@@ -105,10 +94,8 @@ function sendView(ctx: RequestContext, target: SendTarget, view: string, data: o
   const locals = { ...ctx.state, ...data, htmx: ctx.get('HX-Request') === 'true', path: ctx.path }
   const fragment = target.views.render(view, locals)
   const layout = target.views.layout
-  ctx.status = status
-  ctx.set('Content-Type', HTML_TYPE)
-  if (ctx.get('HX-Request') === 'true' || !layout) ctx.body = fragment
-  else ctx.body = target.views.render(layout, { ...locals, body: fragment })
+  const page = ctx.get('HX-Request') === 'true' || !layout ? fragment : target.views.render(layout, { ...locals, body: fragment })
+  answer(ctx as CoreContext, status, HTML_TYPE, page)
   // the same URL answers HTML or JSON: caches must keep them apart
   ctx.vary('Accept')
   ctx.vary('HX-Request')
@@ -128,29 +115,34 @@ async function sendFile(ctx: RequestContext, reply: Extract<Reply, { kind: 'file
   // strong, as nginx makes it (size and mtime), unless the caller knows the content's hash:
   // If-Range may only match a strong validator, and resumable downloads depend on it
   const etag = reply.etag !== undefined ? `"${reply.etag.replace(/"/g, '')}"` : `"${Math.floor(info.mtimeMs).toString(16)}-${size.toString(16)}"`
-  ctx.status = reply.status ?? 200
-  ctx.type = reply.type ?? (extname(reply.path) || 'application/octet-stream')
+  const status = reply.status ?? 200
+  const type = contentType(reply.type ?? (extname(reply.path) || 'application/octet-stream'))
   if (reply.download !== undefined) ctx.attachment(reply.download)
   ctx.lastModified = info.mtime
   ctx.set('ETag', etag)
   ctx.set('Accept-Ranges', 'bytes')
-  const plain = ctx.status === 200 && (ctx.method === 'GET' || ctx.method === 'HEAD')
+  const plain = status === 200 && (ctx.method === 'GET' || ctx.method === 'HEAD')
+  // Koa's freshness check reads the response status: the one this answer will have
+  ctx.res.statusCode = status
   if (plain && ctx.fresh) {
-    ctx.status = 304
+    answer(ctx as CoreContext, 304, undefined, null)
     return false
   }
   const range = plain && ctx.get('Range') !== '' && rangeStillValid(ctx.get('If-Range'), etag, info.mtime) ? parseRange(ctx.get('Range'), size) : undefined
   if (range === 'unsatisfiable') throw new HttpError(416, `Range not satisfiable: the file has ${size} bytes`, { headers: { 'Content-Range': `bytes */${size}` } })
   if (range) {
-    ctx.status = 206
     ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${size}`)
-    ctx.body = createReadStream(reply.path, { start: range.start, end: range.end })
-    ctx.length = range.end - range.start + 1
+    const part = ctx.method === 'HEAD' ? null : createReadStream(reply.path, { start: range.start, end: range.end })
+    answer(ctx as CoreContext, 206, type, part ?? Readable.from([]), range.end - range.start + 1)
     return true
   }
-  ctx.body = createReadStream(reply.path)
-  ctx.length = size
+  answer(ctx as CoreContext, status, type, ctx.method === 'HEAD' ? Readable.from([]) : createReadStream(reply.path), size)
   return true
+}
+
+/** A full Content-Type from a type, an extension or a MIME type, as Koa's `ctx.type` makes it. */
+function contentType(given: string): string {
+  return mimeTypeFor(given) || 'application/octet-stream'
 }
 
 /** If-Range: serve the range only if the client's copy is still this one; else the whole file. */

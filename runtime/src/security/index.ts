@@ -1,10 +1,10 @@
 // Security defaults that are plugins, so an app lists what it turns on: headers for HTML pages
 // (`security()`), CORS (`cors()`, off unless listed), and a constant-time comparison for secrets.
+// Both plugins are hooks with their headers computed at start-up, so an app that lists them keeps
+// the core's answer path and pays a few array pushes per request.
 import { createHash, timingSafeEqual } from 'node:crypto'
-import koaCors from '@koa/cors'
-import type { Middleware } from 'koa'
-import type { TrefoilState } from '../core/context.js'
 import { definePlugin, type Plugin } from '../core/plugin.js'
+import { noContent } from '../core/responses.js'
 
 /**
  * Compares two secrets (tokens, signatures, API keys) in time that does not depend on where they
@@ -59,21 +59,20 @@ export function security(options: SecurityOptions = {}): Plugin {
   const frame = options.frameOptions === undefined ? 'DENY' : options.frameOptions
   const referrer = options.referrerPolicy === undefined ? 'same-origin' : options.referrerPolicy
   const hsts = options.hstsMaxAge === undefined ? 31_536_000 : options.hstsMaxAge
-  const middleware: Middleware<TrefoilState> = async function securityHeaders(ctx, next) {
-    // set before the route runs, so error responses (htmx fragments) carry them too: the core
-    // keeps these headers when it renders an error
-    ctx.set('X-Content-Type-Options', 'nosniff')
-    if (referrer) ctx.set('Referrer-Policy', referrer)
-    if (hsts !== false && ctx.secure) ctx.set('Strict-Transport-Security', `max-age=${hsts}; includeSubDomains`)
-    await next()
-    if (ctx.response.is('html') === false) return
-    if (csp) ctx.set('Content-Security-Policy', csp)
-    if (frame) ctx.set('X-Frame-Options', frame)
-  }
+  const always = ['X-Content-Type-Options', 'nosniff', ...(referrer ? ['Referrer-Policy', referrer] : [])]
+  const pageOnly = [...(csp ? ['Content-Security-Policy', csp] : []), ...(frame ? ['X-Frame-Options', frame] : [])]
+  const hstsValue = hsts === false ? undefined : `max-age=${hsts}; includeSubDomains`
   return definePlugin({
     name: 'security',
     setup(app) {
-      app.use(middleware)
+      // every answer, errors included: an htmx error fragment lives inside a page that has them
+      app.addHook('onSend', function securityHeaders(ctx, answer, headers) {
+        for (let i = 0; i < always.length; i++) headers.push(always[i]!)
+        if (hstsValue !== undefined && ctx.secure) headers.push('Strict-Transport-Security', hstsValue)
+        if (pageOnly.length > 0 && answer.type !== undefined && answer.type.startsWith('text/html')) {
+          for (let i = 0; i < pageOnly.length; i++) headers.push(pageOnly[i]!)
+        }
+      })
     },
   })
 }
@@ -96,7 +95,7 @@ export interface CorsOptions {
 
 /**
  * CORS for the listed origins only; an app without this plugin answers no CORS headers at all.
- * Built on `@koa/cors`; requests from other origins get no `Access-Control-Allow-Origin`.
+ * Requests from other origins get no `Access-Control-Allow-Origin`.
  * @example createApp({ plugins: [cors({ origins: ['https://map.example.org'], credentials: true }), projects] })
  */
 export function cors(options: CorsOptions): Plugin {
@@ -106,22 +105,38 @@ export function cors(options: CorsOptions): Plugin {
     if (origin !== new URL(origin).origin) throw new TypeError(`Cannot allow origin "${origin}": write it as scheme://host[:port], without a path or trailing slash`)
   }
   const allowed = new Set(any ? [] : options.origins)
-  const middleware = koaCors({
-    origin: (ctx) => {
-      const origin = ctx.get('Origin')
-      if (any) return '*'
-      return allowed.has(origin) ? origin : ''
-    },
-    credentials: options.credentials ?? false,
-    ...(options.methods ? { allowMethods: [...options.methods] } : {}),
-    ...(options.allowHeaders ? { allowHeaders: [...options.allowHeaders] } : {}),
-    ...(options.exposeHeaders ? { exposeHeaders: [...options.exposeHeaders] } : {}),
-    ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
-  }) as unknown as Middleware<TrefoilState>
+  const credentials = options.credentials ?? false
+  const exposed = options.exposeHeaders && options.exposeHeaders.length > 0 ? options.exposeHeaders.join(',') : undefined
+  const methods = (options.methods ?? ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH']).join(',')
+  const allowHeaders = options.allowHeaders ? options.allowHeaders.join(',') : undefined
+  const maxAge = options.maxAge !== undefined ? String(options.maxAge) : undefined
+  const originFor = (origin: string): string | undefined => (any ? '*' : allowed.has(origin) ? origin : undefined)
   return definePlugin({
     name: 'cors',
     setup(app) {
-      app.use(middleware)
+      // a preflight from an allowed origin is answered before routing; the allow-origin headers
+      // themselves are added to it, as to every answer, on send
+      app.addHook('onRequest', function corsPreflight(ctx) {
+        if (ctx.method !== 'OPTIONS') return undefined
+        const origin = ctx.get('Origin')
+        const method = ctx.get('Access-Control-Request-Method')
+        if (origin === '' || method === '' || originFor(origin) === undefined) return undefined
+        const headers: Record<string, string> = { 'Access-Control-Allow-Methods': methods }
+        const requested = allowHeaders ?? ctx.get('Access-Control-Request-Headers')
+        if (requested) headers['Access-Control-Allow-Headers'] = requested
+        if (maxAge !== undefined) headers['Access-Control-Max-Age'] = maxAge
+        return noContent({ headers })
+      })
+      app.addHook('onSend', function corsHeaders(ctx, _answer, headers) {
+        headers.push('Vary', 'Origin')
+        const origin = ctx.get('Origin')
+        if (origin === '') return
+        const allow = originFor(origin)
+        if (allow === undefined) return
+        headers.push('Access-Control-Allow-Origin', allow)
+        if (credentials) headers.push('Access-Control-Allow-Credentials', 'true')
+        if (exposed !== undefined) headers.push('Access-Control-Expose-Headers', exposed)
+      })
     },
   })
 }
