@@ -3,8 +3,7 @@
 import pgPromise, { type IDatabase } from 'pg-promise'
 import type { App } from '../core/app.js'
 import type { Db } from '../db/index.js'
-import type { Job } from './jobs.js'
-import { toIssues } from '../core/validation.js'
+import { toIssues, type Validator } from '../core/validation.js'
 
 /** Runs one statement for pg-boss: native parameters when there are values, else a simple query (many statements). */
 export type SqlExecutor = (text: string, values?: unknown[]) => Promise<{ rows: unknown[] }>
@@ -50,8 +49,16 @@ export interface BossJob {
   retryCount?: number
 }
 
+/** What running a job needs of its declaration (a `Job` of jobs.ts). */
+export interface RunnableJob {
+  readonly name: string
+  readonly validate: Validator
+  readonly options: { readonly retryLimit: number }
+  readonly handler: (payload: never, job: { id: string; name: string; retryCount: number; signal: AbortSignal; db: Db; app: App }) => unknown
+}
+
 /** Runs one job: checks its payload, calls its handler, logs the outcome; a failure rethrows (pg-boss retries). */
-export async function runJob(app: App, db: Db, job: Job<unknown>, run: BossJob, signal: AbortSignal): Promise<unknown> {
+export async function runJob(app: App, db: Db, job: RunnableJob, run: BossJob, signal: AbortSignal): Promise<unknown> {
   const payload = run.data
   // a job enqueued by an older release may not match today's schema: fail loudly, not subtly
   if (!job.validate(payload)) {
@@ -62,7 +69,7 @@ export async function runJob(app: App, db: Db, job: Job<unknown>, run: BossJob, 
   }
   const started = performance.now()
   try {
-    const result = await job.handler(payload, { id: run.id, name: job.name, retryCount: run.retryCount ?? 0, signal, db, app })
+    const result = await job.handler(payload as never, { id: run.id, name: job.name, retryCount: run.retryCount ?? 0, signal, db, app })
     app.log.info({ job: job.name, id: run.id, ms: Math.round(performance.now() - started) }, 'Job done')
     return result
   } catch (error) {

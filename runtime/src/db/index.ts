@@ -9,7 +9,8 @@ import { createLogger, type Logger } from '../logging.js'
 import { depends, type Dependency } from '../core/depends.js'
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres.js'
 import { addHealthRoutes } from './health.js'
-import { isUnavailable, pgErrorMapper } from './pg-errors.js'
+import { isUnavailable, pgErrorMapper, type ConstraintMessage } from './pg-errors.js'
+export type { ConstraintMessage } from './pg-errors.js'
 import { applyMigrations, type MigrationResult } from './migrations.js'
 import { definePlugin, type Plugin } from '../core/plugin.js'
 import { databaseUrlFromParts, maskUrlPassword } from '../settings.js'
@@ -21,11 +22,6 @@ import { databaseUrlFromParts, maskUrlPassword } from '../settings.js'
  */
 export type Db = IBaseProtocol<{}>
 
-/**
- * What a violated constraint means to a client: a message (409 for unique and "still referenced",
- * 422 for a missing reference or a failed check), or the status, the message and the body field.
- */
-export type ConstraintMessage = string | { status: 409 | 422; message: string; field?: string }
 
 /** What the database plugin provides (`app.plugin(databasePlugin)`). */
 export interface DatabaseHandle {

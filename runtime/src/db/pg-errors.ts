@@ -1,8 +1,13 @@
 // Translates PostgreSQL errors into HTTP errors: a duplicate is a 409, a reference to a missing
 // row a 422, a row still referenced a 409, an unreachable database a 503 with `Retry-After`.
 // Clients see what a constraint means, never the SQL or the values.
-import type { ConstraintMessage } from './index.js'
 import { Conflict, HttpError, ServiceUnavailable, ValidationError } from '../core/errors.js'
+
+/**
+ * What a violated constraint means to a client: a message (409 for unique and "still referenced",
+ * 422 for a missing reference or a failed check), or the status, the message and the body field.
+ */
+export type ConstraintMessage = string | { status: 409 | 422; message: string; field?: string }
 
 /** What a 503 tells clients to wait before trying again, in seconds. */
 export const RETRY_AFTER_SECONDS = 5
