@@ -34,7 +34,7 @@ export {
 } from './core/errors.js'
 export { json, fastJson, created, html, redirect, file, stream, noContent, isReply, type Reply, type ReplyOptions, type FileOptions, type HtmlSource, type RedirectStatus } from './core/responses.js'
 export { defineSettings, databaseUrlFromParts, maskUrlPassword, SettingsError, type SettingsOptions } from './settings.js'
-export { addFormat, toIssues, type ValidationIssue, type Location } from './core/validation.js'
+export { addFormat, rules, toIssues, type ValidationIssue, type Location, type Rule, type RuleIssue } from './core/validation.js'
 export { loadViews, type Views, type ViewsOptions } from './core/views.js'
 export { createLogger, type Logger, type LoggerSetting } from './logging.js'
 export type { InjectRequest, InjectResponse } from './core/inject.js'

@@ -56,6 +56,7 @@ const taskIdParam = { name: 'taskId', in: 'path', required: true, schema: { type
 const expected = {
   openapi: '3.1.0',
   info: { title: 'Fieldwork', version: '1.2.0', description: 'Field mapping' },
+  servers: [{ url: '/', description: 'The server this document is served from' }],
   paths: {
     '/v1/projects': {
       get: {
@@ -63,7 +64,8 @@ const expected = {
         summary: 'List Projects',
         operationId: 'getV1Projects',
         parameters: [
-          { name: 'page', in: 'query', required: true, schema: { type: 'integer', minimum: 1, default: 1 } },
+          // a default: the client may leave it out
+          { name: 'page', in: 'query', required: false, schema: { type: 'integer', minimum: 1, default: 1 } },
           { name: 'q', in: 'query', required: false, schema: { type: 'string' } },
         ],
         responses: {
@@ -77,7 +79,12 @@ const expected = {
         description: 'Creates a project owned by the caller.',
         operationId: 'postV1Projects',
         requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ProjectIn' } }, 'application/x-www-form-urlencoded': { schema: { $ref: '#/components/schemas/ProjectIn' } } } },
-        responses: { '201': { description: 'Created', content: jsonOf({ $ref: '#/components/schemas/ProjectOut' }) }, '409': err('Conflict'), '413': err('Payload Too Large'), '422': e422 },
+        responses: {
+          '201': { description: 'Created', content: jsonOf({ $ref: '#/components/schemas/ProjectOut' }), headers: { Location: { description: 'The URL of the created resource, when the operation gives one', schema: { type: 'string', format: 'uri-reference' } } } },
+          '409': err('Conflict'),
+          '413': err('Payload Too Large'),
+          '422': e422,
+        },
       },
     },
     '/v1/projects/{projectId}': {
@@ -157,6 +164,9 @@ const expected = {
   },
   tags: [{ name: 'projects', description: 'Mapping projects' }, { name: 'tasks' }],
 }
+
+// no operation of the sample app needs credentials, and the document says so on each
+for (const operations of Object.values(expected.paths)) for (const operation of Object.values(operations)) Object.assign(operation, { security: [] })
 
 test('GET /openapi.json describes every route of the sample app, field by field', async () => {
   const res = await app.inject({ url: '/openapi.json' })

@@ -18,7 +18,7 @@ export const app = createApp({
   settings,
   plugins: [
     security(),
-    openapi({ title: 'Fieldwork', version: '1.0.0', description: 'Field-mapping projects split into tasks that mappers lock and map and validators validate' }),
+    openapi({ title: 'Fieldwork', version: '1.0.0', description: 'Field-mapping projects split into tasks that mappers lock and map and validators validate', license: { name: 'MIT', identifier: 'MIT' } }),
     databasePlugin,
     demoData,
     workersPlugin,

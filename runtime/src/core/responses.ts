@@ -20,6 +20,19 @@ export type Reply =
   | { readonly kind: 'stream'; readonly status: number | undefined; readonly headers: Record<string, string> | undefined; readonly source: Readable | AsyncIterable<unknown>; readonly type: string }
   | { readonly kind: 'empty'; readonly status: number; readonly headers: Record<string, string> | undefined }
 
+declare const REPLY_STATUS: unique symbol
+declare const REPLY_VALUE: unique symbol
+
+/**
+ * A reply carrying a value for the route's response model: its status (`'default'` for the
+ * route's own, `'any'` when not known at compile time) and value type are kept for the compiler,
+ * which checks them against the model of that status. Nothing of it exists at run time.
+ */
+export type ModelReply<S extends number | 'default' | 'any', T> = Reply & { readonly [REPLY_STATUS]?: S; readonly [REPLY_VALUE]?: T }
+
+/** The status type a reply records: a literal status, the route's default, or `'any'` (a computed one). */
+export type ReplyStatus<S> = [S] extends [never] ? 'default' : number extends S ? 'any' : S extends number ? S : 'default'
+
 const REPLY = Symbol('trefoil.reply')
 type Branded = Reply & { readonly [REPLY]: true }
 
@@ -36,7 +49,7 @@ export function isReply(value: unknown): value is Reply {
  * JSON, shaped by the route's response schema for its status when it has one.
  * @example return json({ ok: true }, { status: 202 })
  */
-export function json(value: unknown, options: ReplyOptions = {}): Reply {
+export function json<T, S extends number = never>(value: T, options: { status?: S; headers?: Record<string, string> } = {}): ModelReply<ReplyStatus<NoInfer<S>>, NoInfer<T>> {
   return reply({ kind: 'json', status: options.status, headers: options.headers, value, schema: undefined })
 }
 
@@ -54,7 +67,7 @@ export function fastJson(value: unknown, schema?: TSchema, options: ReplyOptions
  * shaped by the route's 201 schema, or the route's view for htmx and browsers.
  * @example return created(project, { location: `/v1/projects/${project.id}` })
  */
-export function created(value: unknown, options: { location?: string; headers?: Record<string, string> } = {}): Reply {
+export function created<T>(value: T, options: { location?: string; headers?: Record<string, string> } = {}): ModelReply<201, NoInfer<T>> {
   const headers = options.location ? { ...options.headers, location: options.location } : options.headers
   return reply({ kind: 'value', status: 201, headers, value })
 }

@@ -4,7 +4,7 @@ import type { TSchema } from 'typebox'
 import { RESERVED_INPUT_NAMES } from './depends.js'
 import { ValidationError } from './errors.js'
 import { isSingleSchema, type ResponseSpec, type RouteDefinition } from './routing.js'
-import { compileBody, compileCoercing, toIssues, validateCoerced, type ValidationIssue, type Validator } from './validation.js'
+import { sharedCompiler, toIssues, validateCoerced, type SchemaCompiler, type ValidationIssue, type Validator } from './validation.js'
 import type { Views } from './views.js'
 import type { App } from './app.js'
 import { readBody } from './body.js'
@@ -22,6 +22,8 @@ export interface RouteEnvironment {
   readonly views: Views | undefined
   readonly bodyLimit: number
   readonly checkResponses: boolean
+  /** The app's own schema compiler (its formats); the shared one when not given. */
+  readonly compiler?: SchemaCompiler
   /** Logs a failed cleanup (the response has gone out; nobody else can hear it). */
   readonly logCleanupFailure: (route: string, error: unknown) => void
 }
@@ -54,11 +56,17 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
     }
   }
   checkHeaderNames(options.headers, fail)
-  const paramsV = compile(options.params, 'params', compileCoercing)
-  const queryV = compile(options.query, 'query', compileCoercing)
-  const headersV = compile(options.headers, 'headers', compileCoercing)
-  const bodyJsonV = compile(options.body, 'body', compileBody)
-  const bodyFormV = compile(options.body, 'body', compileCoercing)
+  const compiler = env.compiler ?? sharedCompiler
+  const coercing = (schema: TSchema) => compiler.compileCoercing(schema)
+  const pathNames = pathParamNames(definition.path)
+  for (const key of requiredParams(options.params)) {
+    if (!pathNames.includes(key)) fail(`its params schema reads path parameter "${key}", which its path does not declare`)
+  }
+  const paramsV = compile(options.params, 'params', coercing)
+  const queryV = compile(options.query, 'query', coercing)
+  const headersV = compile(options.headers, 'headers', coercing)
+  const bodyJsonV = compile(options.body, 'body', (schema) => compiler.compileBody(schema))
+  const bodyFormV = compile(options.body, 'body', coercing)
   const bodyLimit = options.bodyLimit ?? env.bodyLimit
   // a multipart body or a raw file body, read once the dependencies agreed
   if ([options.body, options.multipart, options.upload].filter(Boolean).length > 1) fail('it may declare only one of body, multipart and upload')
@@ -86,6 +94,13 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
       fail((error as Error).message)
     }
     closure = DependencyGraph.closure(roots)
+    // a dependency reading a parameter the path lacks would answer every request with a 422
+    // naming the client's "missing" field: a server bug, refused here instead
+    for (const node of closure) {
+      for (const key of requiredParams(node.dep.params)) {
+        if (!pathNames.includes(key)) fail(`its dependency "${node.dep.name}"${chainTo(roots, node)} reads path parameter "${key}", which the route's path does not declare`)
+      }
+    }
     validateDeps = closure.some((node) => node.params || node.query || node.headers)
   }
   replan(graph)
@@ -209,6 +224,37 @@ function primeSerializer(schema: TSchema, fail: (message: string) => never): voi
   } catch (error) {
     fail((error as Error).message)
   }
+}
+
+/** The names of a path's parameters (`/:projectId/files/*` → `projectId`, `*`). */
+function pathParamNames(path: string): string[] {
+  const names = [...path.matchAll(/:([A-Za-z_$][\w$]*)/g)].map((m) => m[1]!)
+  if (path.includes('*')) names.push('*')
+  return names
+}
+
+/** The parameters a params schema cannot do without: required and with no default. */
+function requiredParams(schema: TSchema | undefined): string[] {
+  const object = schema as { properties?: Record<string, { default?: unknown }>; required?: string[] } | undefined
+  if (!object?.properties) return []
+  return (object.required ?? []).filter((key) => object.properties![key]?.default === undefined)
+}
+
+/** ` (used by "a" -> "b")`: how the route reaches a dependency it does not use directly. */
+function chainTo(roots: readonly (readonly [string, DepNode])[], target: DepNode): string {
+  const search = (node: DepNode, trail: string[]): string[] | undefined => {
+    if (node === target) return trail
+    for (const [, child] of node.children) {
+      const found = search(child, [...trail, node.dep.name])
+      if (found) return found
+    }
+    return undefined
+  }
+  for (const [, root] of roots) {
+    const trail = search(root, [])
+    if (trail) return trail.length > 0 ? ` (through ${trail.map((name) => `"${name}"`).join(' -> ')})` : ''
+  }
+  return ''
 }
 
 function checkHeaderNames(schema: TSchema | undefined, fail: (message: string) => never): void {

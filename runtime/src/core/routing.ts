@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Static, TSchema } from 'typebox'
 import type { RawQuery, StaticOr, UseMap, UseValues } from './depends.js'
 import type { RequestContext } from './context.js'
-import type { Reply } from './responses.js'
+import type { ModelReply } from './responses.js'
 import { definePlugin, type Plugin } from './plugin.js'
 import type { App } from './app.js'
 import type { MultipartSpec, UploadInput, UploadSpec } from '../uploads/index.js'
@@ -78,6 +78,10 @@ export interface RouteOptions<P = undefined, Q = undefined, H = undefined, B = u
   includeInSchema?: boolean
   /** Statuses the handler itself may answer with, for the docs (dependencies declare their own). */
   errors?: readonly number[]
+  /** Headers the route sets on its success responses, for the docs: `{ 'X-Total-Count': 'How many match' }`. */
+  responseHeaders?: Readonly<Record<string, string>>
+  /** Media types of a success body that is not JSON (a stream, a file), for the docs: `['text/csv']`. */
+  mediaTypes?: readonly string[]
 }
 
 /** What a handler receives: validated, typed inputs, its dependencies' values, the request. */
@@ -92,8 +96,30 @@ export type HandlerInput<Path extends string, P, Q, H, B, U, GU, M = undefined, 
   UseValues<GU> &
   UploadInput<M, UP>
 
-/** A route handler: its value is sent as JSON (or the route's view), or it returns a reply. */
-export type Handler<In, R> = (input: In) => Awaitable<ResponseValue<R> | Reply>
+// The statuses HTTP defines; a reply with one of them is checked against the model of its status.
+type HttpStatus =
+  | 100 | 101 | 102 | 103
+  | 200 | 201 | 202 | 203 | 204 | 205 | 206 | 207 | 208 | 226
+  | 300 | 301 | 302 | 303 | 304 | 305 | 307 | 308
+  | 400 | 401 | 402 | 403 | 404 | 405 | 406 | 407 | 408 | 409 | 410 | 411 | 412 | 413 | 414 | 415 | 416 | 417 | 418 | 421 | 422 | 423 | 424 | 425 | 426 | 428 | 429 | 431 | 451
+  | 500 | 501 | 502 | 503 | 504 | 505 | 506 | 507 | 508 | 510 | 511
+type SuccessStatus = 200 | 201 | 202 | 203 | 204 | 205 | 206 | 207 | 208 | 226
+
+/**
+ * The replies a route with response spec `R` may return: `created(x)` and `json(x, { status })`
+ * must carry the model of their status when the route has one; other statuses take any value.
+ */
+export type ModelReplies<R> = R extends Schema
+  ? ModelReply<SuccessStatus | 'default', Static<R>> | ModelReply<Exclude<HttpStatus, SuccessStatus> | 'any', unknown>
+  : R extends { readonly [status: number]: Schema }
+    ? { [S in keyof R & number]: ModelReply<S, R[S] extends Schema ? Static<R[S]> : never> }[keyof R & number] | ModelReply<'default', ResponseValue<R>> | ModelReply<Exclude<HttpStatus, keyof R> | 'any', unknown>
+    : ModelReply<HttpStatus | 'default' | 'any', unknown>
+
+/**
+ * A route handler: its value is sent as JSON (or the route's view), or it returns a reply; the
+ * value, and the value of `created()` / `json()`, are checked against the route's response model.
+ */
+export type Handler<In, R> = (input: In) => Awaitable<ResponseValue<R> | ModelReplies<R>>
 
 type OptionalSchema = TSchema | undefined
 
@@ -138,6 +164,8 @@ export interface RouteDefinition {
   /** Dependencies shared by every route of the unit, resolved before the route's own. */
   readonly groupUse: UseMap
   readonly handler: (input: never) => unknown
+  /** The declaring unit's description, which the docs give the unit's tags. */
+  readonly tagDescription?: string
 }
 
 /** Options of a unit. */
@@ -148,6 +176,8 @@ export interface UnitOptions<GU extends UseMap> {
   use?: GU
   /** OpenAPI tags of every route (default: the unit's name). */
   tags?: string[]
+  /** What the unit is about: the description of its tags in the OpenAPI document. */
+  description?: string
 }
 
 /**
@@ -179,6 +209,7 @@ export function defineUnit(name: string, optionsOrBuild: UnitOptions<UseMap> | (
             options: { ...(opts as RouteDefinition['options']), tags },
             groupUse: options.use ?? {},
             handler: fn as RouteDefinition['handler'],
+            ...(options.description ? { tagDescription: options.description } : {}),
           })
         }) as RouteMethod<UseMap>
       build({ get: declare('GET'), post: declare('POST'), put: declare('PUT'), patch: declare('PATCH'), delete: declare('DELETE'), options: declare('OPTIONS') })

@@ -1,7 +1,7 @@
 // The dependency graph of an app (built at start-up, overrides applied, cycles rejected) and the
 // per-request solver: each dependency runs at most once, independent ones concurrently.
 import type { Cleanup, Dependency, DependencyInput } from './depends.js'
-import { compileCoercing, validateCoerced, type ValidationIssue, type Validator } from './validation.js'
+import { sharedCompiler, validateCoerced, type SchemaCompiler, type ValidationIssue, type Validator } from './validation.js'
 import type { App } from './app.js'
 import type { RequestContext } from './context.js'
 
@@ -20,7 +20,10 @@ export class DependencyGraph {
   private readonly nodes = new Map<Dependency, DepNode>()
   private readonly validators = new WeakMap<object, Validator>()
 
-  constructor(private readonly overrides: ReadonlyMap<Dependency, Dependency>) {}
+  constructor(
+    private readonly overrides: ReadonlyMap<Dependency, Dependency>,
+    private readonly compiler: SchemaCompiler = sharedCompiler,
+  ) {}
 
   /** The nodes for a `use` map, in declaration order; throws on a cycle, naming the chain. */
   entries(use: Readonly<Record<string, Dependency>>, owner: string): (readonly [string, DepNode])[] {
@@ -67,7 +70,7 @@ export class DependencyGraph {
     if (!schema) return undefined
     let validator = this.validators.get(schema)
     if (!validator) {
-      validator = compileCoercing(schema)
+      validator = this.compiler.compileCoercing(schema as never)
       this.validators.set(schema, validator)
     }
     return validator

@@ -1,9 +1,10 @@
 // Schema compilation and FastAPI-shaped validation errors. Every schema is compiled once, at
-// start-up, by one of three ajv instances that differ only in how they treat the input.
+// start-up, by one of three ajv instances that differ only in how they treat the input; then
+// its refinements and cross-field rules run on the values that fit.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats'
 import addKeywords from 'ajv-keywords'
-import type { TSchema } from 'typebox'
+import t, { type Static, type TSchema } from 'typebox'
 
 /** Where a value came from, as FastAPI names it in `loc`. */
 export type Location = 'path' | 'query' | 'header' | 'body' | 'response'
@@ -15,8 +16,17 @@ export interface ValidationIssue {
   type: string
 }
 
-/** A compiled schema check: mutates `data` (coercion, defaults, dropped fields) and reports. */
-export type Validator = ValidateFunction<unknown>
+/**
+ * A compiled schema check: mutates `data` (coercion, defaults, dropped fields) and reports. After
+ * the schema's own keywords, it runs the schema's refinements (`t.Refine`) and cross-field rules
+ * ({@link rules}); their failures are in `errors` like any other, located at their fields.
+ */
+export interface Validator {
+  (data: unknown): boolean
+  errors?: ErrorObject[] | null | undefined
+}
+
+type FormatCheck = RegExp | ((value: string) => boolean)
 
 function createAjv(coerce: boolean, strip: boolean): Ajv {
   const ajv = new Ajv({
@@ -34,31 +44,210 @@ function createAjv(coerce: boolean, strip: boolean): Ajv {
   return ajv
 }
 
-// Strings from the URL and headers are coerced ('7' → 7, 'a' → ['a']); bodies are not (FastAPI's
-// strict JSON), forms are (every form value is a string). Unknown input fields are dropped.
-const coercing = createAjv(true, true)
-const strictJson = createAjv(false, true)
-// Output checks must not change the value they check.
-const checking = createAjv(false, false)
+/**
+ * The schema compilers of one app: three ajv instances that differ only in how they treat the
+ * input, and the custom formats they share. An app that owns one keeps its formats to itself.
+ */
+export class SchemaCompiler {
+  // Strings from the URL and headers are coerced ('7' → 7, 'a' → ['a']); bodies are not
+  // (FastAPI's strict JSON), forms are (every form value is a string). Unknown input fields are
+  // dropped. Output checks must not change the value they check.
+  private readonly coercing = createAjv(true, true)
+  private readonly strictJson = createAjv(false, true)
+  private readonly checking = createAjv(false, false)
+
+  /** Compiles a schema for input that arrives as strings (path, query, headers, form fields). */
+  compileCoercing(schema: TSchema): Validator {
+    return withRefinements(this.coercing.compile(schema), schema)
+  }
+
+  /** Compiles a schema for JSON bodies: no coercion, defaults applied, unknown fields dropped. */
+  compileBody(schema: TSchema): Validator {
+    return withRefinements(this.strictJson.compile(schema), schema)
+  }
+
+  /** Compiles a schema that checks output without changing it (response models in development). */
+  compileCheck(schema: TSchema): Validator {
+    return withRefinements(this.checking.compile(schema), schema)
+  }
+
+  /** Adds a string format (`t.String({ format: name })`) to every schema this compiler compiles next. */
+  addFormat(name: string, format: FormatCheck): void {
+    for (const ajv of [this.coercing, this.strictJson, this.checking]) ajv.addFormat(name, format)
+  }
+}
+
+/** The compiler used where no app passes its own (settings, jobs, uploads' fields). */
+export const sharedCompiler = new SchemaCompiler()
 
 /** Compiles a schema for input that arrives as strings (path, query, headers, form fields). */
 export function compileCoercing(schema: TSchema): Validator {
-  return coercing.compile(schema)
+  return sharedCompiler.compileCoercing(schema)
 }
 
 /** Compiles a schema for JSON bodies: no coercion, defaults applied, unknown fields dropped. */
 export function compileBody(schema: TSchema): Validator {
-  return strictJson.compile(schema)
+  return sharedCompiler.compileBody(schema)
 }
 
 /** Compiles a schema that checks output without changing it (response models in development). */
 export function compileCheck(schema: TSchema): Validator {
-  return checking.compile(schema)
+  return sharedCompiler.compileCheck(schema)
 }
 
-/** Adds an ajv format to every validator (call before `start()`). */
-export function addFormat(name: string, format: RegExp | ((value: string) => boolean)): void {
-  for (const ajv of [coercing, strictJson, checking]) ajv.addFormat(name, format)
+/**
+ * Adds a string format to every validator (call before `start()`): `t.String({ format: name })`
+ * then accepts only what `format` accepts, and a 422 says `Input should be a valid <name>`.
+ * @example addFormat('project-code', /^[A-Z]{3}-\d{4}$/)
+ */
+export function addFormat(name: string, format: FormatCheck): void {
+  sharedCompiler.addFormat(name, format)
+}
+
+/** One issue a cross-field rule reports: the field it is about (a key, or a path), and why. */
+export interface RuleIssue {
+  /** The field, relative to the value the rule checks: `'end'`, or `['points', 2, 'lat']`. */
+  field: string | readonly (string | number)[]
+  msg: string
+  /** The `type` of the 422 entry (default `value_error`, pydantic's). */
+  type?: string
+}
+
+/** A cross-field rule: runs once the value fits its schema; returns the issues it finds. */
+export type Rule<T> = (value: T) => RuleIssue | readonly RuleIssue[] | undefined | void
+
+/**
+ * Adds cross-field rules to an object schema: each runs once the value fits the schema (so its
+ * fields have their types) and its issues join the same 422 list as every other, with `loc`
+ * pointing at the fields it names. Stored as TypeBox refinements, so `Value.Check` honours them.
+ * @example
+ * const Period = rules(t.Object({ start: t.String({ format: 'date' }), end: t.String({ format: 'date' }) }), (p) =>
+ *   p.end < p.start ? { field: 'end', msg: 'End should not be before start' } : undefined)
+ */
+export function rules<S extends TSchema>(schema: S, ...checks: Rule<Static<S>>[]): S {
+  let refined: TSchema = schema
+  for (const rule of checks) {
+    const issues = (value: unknown): RuleIssue[] => {
+      const found = rule(value as Static<S>)
+      return found === undefined ? [] : Array.isArray(found) ? [...(found as readonly RuleIssue[])] : [found as RuleIssue]
+    }
+    refined = t.Refine(
+      refined,
+      (value: unknown) => issues(value).length === 0,
+      (value: unknown) => issues(value).map((issue) => issue.msg).join('; '),
+    )
+    // the refinement TypeBox just added also says where each issue is
+    const added = refinementsOf(refined)!.at(-1) as RefinementLike
+    added.issues = issues
+  }
+  return refined as S
+}
+
+interface RefinementLike {
+  check: (value: unknown) => boolean
+  error: (value: unknown) => string
+  issues?: (value: unknown) => RuleIssue[]
+}
+
+/** A refined node of a schema: where its value sits (as a JSON pointer walk) and its checks. */
+interface RefinedNode {
+  readonly steps: readonly Step[]
+  readonly refinements: readonly RefinementLike[]
+}
+
+type Step = { readonly key: string } | { readonly each: true } | { readonly index: number }
+
+// Keywords under which a refinement could not be placed on one value: which branch, or which
+// key, it belongs to is only known to ajv. Refused at start-up rather than silently ignored.
+const UNPLACEABLE = ['anyOf', 'oneOf', 'allOf', 'not', 'if', 'then', 'else', 'patternProperties', 'additionalProperties', 'dependentSchemas', 'contains', '$defs', 'definitions']
+
+function refinementsOf(schema: object): RefinementLike[] | undefined {
+  const found = (schema as { '~refine'?: unknown })['~refine']
+  return Array.isArray(found) && found.length > 0 ? (found as RefinementLike[]) : undefined
+}
+
+/** Every refined node of `schema`; throws, naming the place, for one it cannot enforce. */
+function findRefinements(schema: object, steps: Step[], where: string, out: RefinedNode[]): void {
+  const own = refinementsOf(schema)
+  if (own) out.push({ steps: [...steps], refinements: own })
+  const node = schema as Record<string, unknown>
+  const properties = node.properties as Record<string, object> | undefined
+  if (properties && typeof properties === 'object') {
+    for (const [key, sub] of Object.entries(properties)) findRefinements(sub, [...steps, { key }], `${where}/${key}`, out)
+  }
+  if (Array.isArray(node.items)) node.items.forEach((sub: object, index) => findRefinements(sub, [...steps, { index }], `${where}/${index}`, out))
+  else if (node.items && typeof node.items === 'object') findRefinements(node.items as object, [...steps, { each: true }], `${where}/*`, out)
+  if (Array.isArray(node.prefixItems)) node.prefixItems.forEach((sub: object, index) => findRefinements(sub, [...steps, { index }], `${where}/${index}`, out))
+  for (const keyword of UNPLACEABLE) {
+    const value = node[keyword]
+    if (!value || typeof value !== 'object') continue
+    const inner: object[] = Array.isArray(value) ? value : keyword === '$defs' || keyword === 'definitions' || keyword === 'patternProperties' || keyword === 'dependentSchemas' ? Object.values(value) : [value]
+    if (inner.some(hasRefinement)) {
+      throw new Error(`a refinement (t.Refine or rules()) under "${keyword}" at ${where || '/'} cannot be enforced: refine the whole ${keyword === 'additionalProperties' || keyword === 'patternProperties' ? 'object' : 'union'} instead`)
+    }
+  }
+}
+
+function hasRefinement(schema: object): boolean {
+  if (refinementsOf(schema)) return true
+  return Object.values(schema).some((value) => {
+    if (Array.isArray(value)) return value.some((item) => typeof item === 'object' && item !== null && hasRefinement(item))
+    return typeof value === 'object' && value !== null && hasRefinement(value)
+  })
+}
+
+/** Wraps a compiled schema so that its refinements run on the values that fit their schema. */
+function withRefinements(validate: ValidateFunction<unknown>, schema: TSchema): Validator {
+  const nodes: RefinedNode[] = []
+  findRefinements(schema, [], '', nodes)
+  if (nodes.length === 0) return validate
+  // outer refinements after inner ones: a rule about the whole sees fields that passed their own
+  nodes.sort((a, b) => b.steps.length - a.steps.length)
+  const refined: Validator = (data) => {
+    const fits = validate(data)
+    const errors: ErrorObject[] = fits ? [] : [...(validate.errors ?? [])]
+    for (const node of nodes) {
+      for (const { value, pointer } of locate(data, node.steps, '')) {
+        // a value with errors of its own (a wrong type, a missing field) is not refined further
+        if (errors.some((error) => error.instancePath === pointer || error.instancePath.startsWith(`${pointer}/`))) continue
+        for (const refinement of node.refinements) {
+          if (refinement.issues) {
+            for (const issue of refinement.issues(value)) {
+              const field = typeof issue.field === 'string' ? [issue.field] : issue.field
+              errors.push(refineError(`${pointer}${field.map((part) => `/${String(part).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('')}`, issue.msg, issue.type))
+            }
+          } else if (!refinement.check(value)) {
+            errors.push(refineError(pointer, refinement.error(value), undefined))
+          }
+        }
+      }
+    }
+    refined.errors = errors.length > 0 ? errors : null
+    return errors.length === 0
+  }
+  return refined
+}
+
+function refineError(instancePath: string, message: string, type: string | undefined): ErrorObject {
+  // the keyword becomes the issue's `type`, the message its `msg` (see issueType and describe)
+  return { keyword: type ?? 'value_error', instancePath, schemaPath: '#/~refine', params: {}, message }
+}
+
+function* locate(value: unknown, steps: readonly Step[], pointer: string): Generator<{ value: unknown; pointer: string }> {
+  if (steps.length === 0) {
+    yield { value, pointer }
+    return
+  }
+  const [step, ...rest] = steps as [Step, ...Step[]]
+  if ('key' in step) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(value, step.key)) return
+    yield* locate((value as Record<string, unknown>)[step.key], rest, `${pointer}/${step.key.replace(/~/g, '~0').replace(/\//g, '~1')}`)
+  } else if ('index' in step) {
+    if (!Array.isArray(value) || step.index >= value.length) return
+    yield* locate(value[step.index], rest, `${pointer}/${step.index}`)
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) yield* locate(value[i], rest, `${pointer}/${i}`)
+  }
 }
 
 /** Turns ajv errors into FastAPI's `detail` entries, located under `loc`. */

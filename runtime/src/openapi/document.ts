@@ -18,12 +18,14 @@ export interface DocumentInfo {
   servers?: readonly { url: string; description?: string }[] | undefined
   /** Descriptions of tags (units), shown as section headings by the docs UI. */
   tagDescriptions?: Readonly<Record<string, string>> | undefined
+  /** The API's license (`{ name: 'MIT', identifier: 'MIT' }`). */
+  license?: { name: string; identifier?: string; url?: string } | undefined
 }
 
 /** An OpenAPI 3.1 document. */
 export interface OpenApiDocument {
   openapi: '3.1.0'
-  info: { title: string; version: string; description?: string }
+  info: { title: string; version: string; description?: string; license?: { name: string; identifier?: string; url?: string } }
   servers?: { url: string; description?: string }[]
   paths: Record<string, Record<string, JsonObject>>
   components: { schemas?: Record<string, JsonObject>; securitySchemes?: Record<string, SecurityScheme> }
@@ -50,6 +52,7 @@ export function buildDocument(routes: readonly RouteDefinition[], info: Document
   const paths: OpenApiDocument['paths'] = {}
   const tags: string[] = []
   const operationIds = new Map<string, string>()
+  const unitDescriptions: Record<string, string> = {}
   for (const route of routes) {
     if (route.options.includeInSchema === false) continue
     const path = openApiPath(route.path)
@@ -58,20 +61,36 @@ export function buildDocument(routes: readonly RouteDefinition[], info: Document
     const clash = operationIds.get(id)
     if (clash) throw new Error(`Cannot use operationId "${id}" for ${route.method} ${route.path}: ${clash} uses it already`)
     operationIds.set(id, `${route.method} ${route.path}`)
-    for (const tag of route.options.tags ?? []) if (!tags.includes(tag)) tags.push(tag)
+    for (const tag of route.options.tags ?? []) {
+      if (!tags.includes(tag)) tags.push(tag)
+      if (route.tagDescription && !(tag in unitDescriptions)) unitDescriptions[tag] = route.tagDescription
+    }
     ;(paths[path] ??= {})[route.method.toLowerCase()] = operation
   }
   const document: OpenApiDocument = {
     openapi: '3.1.0',
-    info: { title: info.title, version: info.version, ...(info.description ? { description: info.description } : {}) },
-    ...(info.servers ? { servers: info.servers.map((s) => ({ ...s })) } : {}),
+    info: { title: info.title, version: info.version, ...(info.description ? { description: info.description } : {}), ...(info.license ? { license: { ...info.license } } : {}) },
+    // without servers, clients resolve paths against where they read the document
+    servers: info.servers?.length ? info.servers.map((s) => ({ ...s })) : [{ url: '/', description: 'The server this document is served from' }],
     paths,
     components: {},
   }
   if (Object.keys(registry.components).length > 0) document.components.schemas = sortedKeys(registry.components)
   if (Object.keys(securitySchemes).length > 0) document.components.securitySchemes = securitySchemes
-  if (tags.length > 0) document.tags = tags.map((name) => (info.tagDescriptions?.[name] ? { name, description: info.tagDescriptions[name] } : { name }))
+  if (tags.length > 0) {
+    document.tags = tags.map((name) => {
+      const description = info.tagDescriptions?.[name] ?? unitDescriptions[name] ?? BUILT_IN_TAGS[name]
+      return description ? { name, description } : { name }
+    })
+  }
   return document
+}
+
+// Tags of the routes trefoil's own plugins add.
+const BUILT_IN_TAGS: Readonly<Record<string, string>> = {
+  health: 'Liveness and readiness of the service, for load balancers and orchestrators',
+  'background tasks': 'Status of work that other operations started in the background',
+  monitoring: 'Figures about the running process',
 }
 
 /** `/v1/projects/:projectId` → `/v1/projects/{projectId}` (also `*rest` → `{rest}`). */
@@ -139,6 +158,9 @@ function buildOperation(route: RouteDefinition, registry: SchemaRegistry, securi
   if (security) {
     for (const alternative of security) securitySchemes[alternative.name] = alternative.scheme
     operation.security = security.map((alternative) => ({ [alternative.name]: [] }))
+  } else {
+    // said explicitly: this operation needs no credentials
+    operation.security = []
   }
   return operation
 }
@@ -173,7 +195,8 @@ function buildParameters(route: RouteDefinition, deps: readonly Dependency[], re
       const required = new Set((schema as { required?: string[] }).required ?? [])
       for (const [name, property] of Object.entries(properties)) {
         if (location === 'headers' && IMPLIED_HEADERS.has(name)) continue
-        add(name, location === 'headers' ? 'header' : 'query', property, required.has(name))
+        // a parameter with a default may be left out: the server fills it in
+        add(name, location === 'headers' ? 'header' : 'query', property, required.has(name) && (property as { default?: unknown }).default === undefined)
       }
     }
   }
@@ -184,32 +207,53 @@ function buildResponses(route: RouteDefinition, operationId: string, errors: rea
   const { options } = route
   const responses: JsonObject = {}
   const byStatus = responseSchemas(options.response, options.status ?? 200)
+  const success = { view: options.view !== undefined, headers: options.responseHeaders, mediaTypes: options.mediaTypes }
   for (const [status, schema] of byStatus) {
     if (status >= 400) continue
     const name = byStatus.size > 1 ? `${pascal(operationId)}Response${status}` : `${pascal(operationId)}Response`
-    responses[String(status)] = successResponse(status, registry.use(schema, name), options.view !== undefined)
+    responses[String(status)] = successResponse(status, registry.use(schema, name), success)
   }
   if (!byStatus.size) {
     const status = options.status ?? 200
-    responses[String(status)] = successResponse(status, {}, options.view !== undefined)
+    responses[String(status)] = successResponse(status, {}, success)
   }
   for (const status of new Set([...errors, ...[...byStatus.keys()].filter((s) => s >= 400)])) {
     const custom = byStatus.get(status)
     const schema = custom ? registry.use(custom) : registry.use(status === 422 ? HTTPValidationErrorSchema : HTTPErrorSchema)
     const response: JsonObject = { description: status === 422 ? 'Validation Error' : (STATUS_CODES[status] ?? 'Error'), content: { 'application/json': { schema } } }
     if (status === 401) response.headers = { 'WWW-Authenticate': { description: 'The authentication scheme to use (RFC 6750)', schema: { type: 'string' } } }
+    if (status === 503) response.headers = { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } } }
     responses[String(status)] = response
+  }
+  // any request can be refused before it reaches the route (malformed HTTP, headers too large):
+  // said once, for operations that document no client error of their own
+  if (!Object.keys(responses).some((code) => code.startsWith('4'))) {
+    responses['4XX'] = { description: 'The request could not be read (malformed HTTP, headers too large); answered by the HTTP server, with no body' }
   }
   return sortedKeys(responses)
 }
 
-function successResponse(status: number, schema: JsonObject, view: boolean): JsonObject {
+interface SuccessShape {
+  readonly view: boolean
+  readonly headers: Readonly<Record<string, string>> | undefined
+  readonly mediaTypes: readonly string[] | undefined
+}
+
+function successResponse(status: number, schema: JsonObject, shape: SuccessShape): JsonObject {
   const description = status === 200 ? 'Successful Response' : (STATUS_CODES[status] ?? 'Success')
-  if (status === 204 || status === 304 || (status >= 300 && status < 400)) return { description }
-  const content: JsonObject = { 'application/json': { schema } }
+  const headers: JsonObject = {}
+  if (status === 201) headers.Location = { description: 'The URL of the created resource, when the operation gives one', schema: { type: 'string', format: 'uri-reference' } }
+  for (const [name, text] of Object.entries(shape.headers ?? {})) headers[name] = { description: text, schema: { type: 'string' } }
+  const withHeaders = (response: JsonObject): JsonObject => (Object.keys(headers).length > 0 ? { ...response, headers } : response)
+  if (status === 204 || status === 304 || (status >= 300 && status < 400)) return withHeaders({ description })
+  const content: JsonObject = {}
+  if (shape.mediaTypes?.length) {
+    // a stream or a file: its bytes, in the media types the route names
+    for (const type of shape.mediaTypes) content[type] = { schema: { type: 'string', contentMediaType: type } }
+  } else content['application/json'] = { schema }
   // the same route renders its view for htmx and browsers
-  if (view) content['text/html'] = { schema: { type: 'string' } }
-  return { description, content }
+  if (shape.view) content['text/html'] = { schema: { type: 'string' } }
+  return withHeaders({ description, content })
 }
 
 function responseSchemas(spec: ResponseSpec | undefined, status: number): Map<number, TSchema> {

@@ -24,7 +24,9 @@ export interface OpenApiOptions {
   description?: string
   /** Where the API is served, e.g. `[{ url: 'https://tasks.example.org' }]`. */
   servers?: { url: string; description?: string }[]
-  /** Descriptions of tags; a unit's routes are tagged with the unit's name. */
+  /** The API's license, e.g. `{ name: 'MIT', identifier: 'MIT' }`. */
+  license?: { name: string; identifier?: string; url?: string }
+  /** Descriptions of tags; a unit's routes are tagged with the unit's name (its `description` is the default). */
   tags?: Record<string, string>
   /** Where the document is served (default `/openapi.json`). */
   path?: string
@@ -48,8 +50,8 @@ export function named<S extends TSchema>(name: string, schema: S): S {
  * Throws when two different schemas carry the same name.
  * @example const doc = buildOpenApi(app.routes, { title: 'Fieldwork', version: '1.0.0' })
  */
-export function buildOpenApi(routes: readonly RouteDefinition[], options: Pick<OpenApiOptions, 'title' | 'version' | 'description' | 'servers' | 'tags'>): OpenApiDocument {
-  const info: DocumentInfo = { title: options.title, version: options.version, description: options.description, servers: options.servers, tagDescriptions: options.tags }
+export function buildOpenApi(routes: readonly RouteDefinition[], options: Pick<OpenApiOptions, 'title' | 'version' | 'description' | 'servers' | 'tags' | 'license'>): OpenApiDocument {
+  const info: DocumentInfo = { title: options.title, version: options.version, description: options.description, servers: options.servers, tagDescriptions: options.tags, license: options.license }
   return buildDocument(routes, info)
 }
 

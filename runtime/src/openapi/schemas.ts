@@ -79,7 +79,18 @@ export class SchemaRegistry {
       if (name !== undefined) return { $ref: `#/components/schemas/${this.register(schema, name, false)}` }
     }
     const out: JsonObject = {}
+    const tuple = Array.isArray((schema as { items?: unknown }).items)
     for (const [key, value] of Object.entries(schema)) {
+      // a draft-07 tuple (TypeBox's `items: [...]` + `additionalItems`) in 2020-12's words, which
+      // OpenAPI 3.1 speaks: `prefixItems`, and `items: false` for no more items
+      if (tuple && key === 'items') {
+        out.prefixItems = (value as object[]).map((item) => (isObject(item) ? this.convertSchema(item, false) : item))
+        continue
+      }
+      if (tuple && key === 'additionalItems') {
+        out.items = isObject(value) ? this.convertSchema(value, false) : value
+        continue
+      }
       if (DROPPED_KEYWORDS.has(key) || key.startsWith('~')) continue
       if (SCHEMA_KEYWORDS.has(key) && isObject(value)) out[key] = this.convertSchema(value, false)
       else if (SCHEMA_LIST_KEYWORDS.has(key) && Array.isArray(value)) out[key] = value.map((item: unknown) => (isObject(item) ? this.convertSchema(item, false) : item))

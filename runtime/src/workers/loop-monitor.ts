@@ -1,6 +1,8 @@
 // The event-loop monitor: the guide's main pitfall (blocking the event loop) made visible. It
 // measures loop delay for the whole process, and logs a warning naming the route of any request
-// during which the loop was blocked longer than a threshold.
+// whose own code held the loop longer than a threshold in one synchronous stretch. A request that
+// only waited (on a timer, a socket, the database) while another blocked is not blamed.
+import { AsyncLocalStorage, createHook } from 'node:async_hooks'
 import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks'
 import type { Middleware } from 'koa'
 import type { TrefoilState } from '../core/context.js'
@@ -8,9 +10,9 @@ import { definePlugin, type Plugin } from '../core/plugin.js'
 
 /** Options of {@link defineLoopMonitor}. */
 export interface LoopMonitorOptions {
-  /** A request during which the loop was blocked longer than this logs a warning (default: the settings' `LOOP_BLOCK_THRESHOLD_MS`, else 100). */
+  /** A request whose code held the loop longer than this in one stretch logs a warning (default: the settings' `LOOP_BLOCK_THRESHOLD_MS`, else 100). */
   thresholdMs?: number
-  /** How often the loop is sampled, in ms (default 10): the precision of `blockedMs`. */
+  /** How often the loop delay histogram samples, in ms (default 10). */
   resolutionMs?: number
   /** Also answer `GET <path>` with {@link LoopStats} (default: no route). */
   path?: string
@@ -25,7 +27,7 @@ export interface LoopStats {
   mean: number
   /** Share of the time the loop was busy, 0 to 1. */
   utilization: number
-  /** Requests during which the loop was blocked past the threshold. */
+  /** Requests whose own code blocked the loop past the threshold. */
   blockedRequests: number
   /** The worst of them. */
   worst: { route: string; blockedMs: number } | undefined
@@ -38,12 +40,10 @@ export interface LoopMonitor {
   readonly thresholdMs: number
 }
 
-interface Gap {
-  start: number
-  end: number
+/** One request's longest stretch on the loop so far, in ms. */
+interface Running {
+  longest: number
 }
-
-const RECENT_GAPS = 64
 
 /**
  * Monitors the event loop (plugin name `loop-monitor`). List it first among the plugins that
@@ -66,37 +66,40 @@ export function defineLoopMonitor(options: LoopMonitorOptions = {}): Plugin<Loop
       let blockedRequests = 0
       let worst: LoopStats['worst']
 
-      // A tick every `resolution` ms; a tick that comes late closes a gap during which the loop
-      // was blocked. A request's blocked time is its overlap with those gaps, plus the gap still
-      // open when it ends (a handler that blocked runs to the end of the request without a tick).
-      const gaps: Gap[] = []
-      let lastTick = performance.now()
-      const ticker = setInterval(() => {
-        const now = performance.now()
-        if (now - lastTick - resolution >= thresholdMs) {
-          gaps.push({ start: lastTick, end: now })
-          if (gaps.length > RECENT_GAPS) gaps.shift()
-        }
-        lastTick = now
-      }, resolution)
-      ticker.unref()
-
-      const blockedDuring = (started: number, ended: number): number => {
-        let blocked = ended - Math.max(lastTick, started)
-        for (let i = gaps.length - 1; i >= 0; i--) {
-          const gap = gaps[i]!
-          if (gap.end <= started) break
-          blocked = Math.max(blocked, Math.min(gap.end, ended) - Math.max(gap.start, started))
-        }
-        return blocked
-      }
+      // Every callback a request's code runs in (a promise continuation, a timer, a socket
+      // event) is timed from the async hooks' `before` to `after`; the request is found through
+      // the async context it started. Only callbacks that carry a request are timed.
+      const requests = new AsyncLocalStorage<Running>()
+      let current: Running | undefined
+      let enteredAt = 0
+      let depth = 0
+      const hook = createHook({
+        before() {
+          if (depth++ > 0) return // nested: the outer callback's stretch includes it
+          current = requests.getStore()
+          if (current) enteredAt = performance.now()
+        },
+        after() {
+          if (--depth > 0) return
+          if (current) {
+            const ran = performance.now() - enteredAt
+            if (ran > current.longest) current.longest = ran
+            current = undefined
+          }
+        },
+      })
+      hook.enable()
 
       const measure: Middleware<TrefoilState> = async function loopMonitor(ctx, next) {
+        const running: Running = { longest: 0 }
+        // the first stretch runs here, synchronously, before the request awaits anything
         const started = performance.now()
+        const pending = requests.run(running, next)
+        running.longest = Math.max(running.longest, performance.now() - started)
         try {
-          await next()
+          await pending
         } finally {
-          const blocked = blockedDuring(started, performance.now())
+          const blocked = running.longest
           if (blocked > thresholdMs) {
             const blockedMs = Math.round(blocked)
             const route = ctx.state.route ?? `${ctx.method} ${ctx.path}`
@@ -136,7 +139,7 @@ export function defineLoopMonitor(options: LoopMonitorOptions = {}): Plugin<Loop
       return {
         value: monitor,
         close() {
-          clearInterval(ticker)
+          hook.disable()
           histogram.disable()
         },
       }

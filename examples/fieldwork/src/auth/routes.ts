@@ -33,7 +33,7 @@ async function orLoginPage(ctx: RequestContext, attempt: () => Promise<Reply>): 
 }
 
 /** The auth unit: accounts, tokens, cookie sessions and the sign-in page. */
-export default defineUnit('auth', { tags: ['auth'] }, (r) => {
+export default defineUnit('auth', { tags: ['auth'], description: 'Accounts, bearer tokens and browser sessions' }, (r) => {
   r.get('/login', { summary: 'The sign-in page', includeInSchema: false }, () => html({ view: 'auth/login', data: { title: 'Sign in' } }))
 
   r.post('/v1/users', { body: SignUpIn, use: { db: database }, response: { 201: UserOut }, errors: [409], summary: 'Create an account (from the pages: and sign in)' }, async ({ body, db, ctx }) => {

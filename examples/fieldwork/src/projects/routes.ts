@@ -6,10 +6,10 @@ import { createProject, deleteProject, listMembers, listProjects, project, setMe
 import { MemberIn, MemberOut, MemberParams, ProjectIn, ProjectOut, ProjectQuery, ProjectSummary, ProjectUpdate } from './schemas.js'
 
 /** The projects unit: `/v1/projects` (signed-in users; changes by project managers). */
-export default defineUnit('projects', { prefix: '/v1/projects', use: { user: signedIn } }, (r) => {
+export default defineUnit('projects', { prefix: '/v1/projects', use: { user: signedIn }, description: 'Field-mapping projects, their members and roles' }, (r) => {
   r.get(
     '/',
-    { query: ProjectQuery, use: { db: database }, response: t.Array(ProjectSummary), view: 'projects/list', summary: 'List projects: a page of summaries, searched by `q`; the `X-Total-Count` header says how many match' },
+    { query: ProjectQuery, use: { db: database }, response: t.Array(ProjectSummary), view: 'projects/list', summary: 'List projects: a page of summaries, searched by `q`; the `X-Total-Count` header says how many match', responseHeaders: { 'X-Total-Count': 'How many projects match the search, over all pages' } },
     async ({ query, db, ctx }) => {
       const { rows, total } = await listProjects(db, query)
       ctx.set('X-Total-Count', String(total))

@@ -9,7 +9,7 @@ import { attachment, attachmentFile, createSubmission, listSubmissions, memberGr
 import { ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_XML_BYTES, ReviewIn, SubmissionFields, SubmissionOut } from './schemas.js'
 
 /** The submissions unit: `/v1/projects/:projectId/tasks/:taskId/submissions` (mappers and up; reviews by validators). */
-export default defineUnit('submissions', { prefix: '/v1/projects/:projectId/tasks/:taskId/submissions', use: { user: signedIn, task, grant: memberGrant } }, (r) => {
+export default defineUnit('submissions', { prefix: '/v1/projects/:projectId/tasks/:taskId/submissions', use: { user: signedIn, task, grant: memberGrant }, description: 'What mappers collected in the field for a task, with photos, and its review' }, (r) => {
   r.post(
     '/',
     {

@@ -12,7 +12,7 @@ import { SplitAccepted, SplitIn, TaskEventIn, TaskHistoryOut, TaskListQuery, Tas
 const GEOJSON = 'application/geo+json'
 
 /** The tasks unit: `/v1/projects/:projectId/tasks` and `…/task-splits` (signed-in users; splitting by project managers). */
-export default defineUnit('tasks', { prefix: '/v1/projects/:projectId', use: { user: signedIn, project } }, (r) => {
+export default defineUnit('tasks', { prefix: '/v1/projects/:projectId', use: { user: signedIn, project }, description: 'The areas a project is split into, locked, mapped and validated one at a time' }, (r) => {
   r.get(
     '/tasks',
     { query: TaskListQuery, use: { db: database }, response: t.Array(TaskOut), view: 'tasks/list', summary: "List a project's tasks: a JSON table, or a GeoJSON FeatureCollection with `?format=geojson` or `Accept: application/geo+json`" },
