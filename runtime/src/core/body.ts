@@ -9,6 +9,8 @@ import type { RequestContext } from './context.js'
 export interface ReadBody {
   value: unknown
   form: boolean
+  /** Characters read: how much work listing every issue of it may take. */
+  size: number
 }
 
 /** Reads and parses the body; an absent body reads as `undefined`. */
@@ -16,17 +18,17 @@ export async function readBody(ctx: RequestContext, limit: number): Promise<Read
   const req = ctx.req
   const length = req.headers['content-length']
   const chunked = req.headers['transfer-encoding'] !== undefined
-  if (!chunked && (length === undefined || length === '0')) return { value: undefined, form: false }
+  if (!chunked && (length === undefined || length === '0')) return { value: undefined, form: false, size: 0 }
   const type = (req.headers['content-type'] ?? 'application/json').split(';', 1)[0]!.trim().toLowerCase()
   const form = type === 'application/x-www-form-urlencoded'
   if (!form && type !== 'application/json' && !type.endsWith('+json')) {
     throw new UnsupportedMediaType(`Unsupported content type "${type}": send application/json or application/x-www-form-urlencoded`)
   }
   const text = await readText(ctx, limit)
-  if (text.length === 0) return { value: undefined, form }
-  if (form) return { value: { ...parseQuery(text) }, form: true }
+  if (text.length === 0) return { value: undefined, form, size: 0 }
+  if (form) return { value: { ...parseQuery(text) }, form: true, size: text.length }
   try {
-    return { value: JSON.parse(text), form: false }
+    return { value: JSON.parse(text), form: false, size: text.length }
   } catch (error) {
     throw new BadRequest(`Malformed JSON body: ${(error as Error).message}`)
   }
