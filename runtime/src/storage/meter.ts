@@ -1,7 +1,7 @@
 // What both drivers do to the bytes on their way in: count them against the limit, hash them,
 // and stop at once when the caller aborts. The hash runs on the event loop: in bench/storage.ts
 // it measured about 0.5 CPU-seconds per GiB, against several seconds per GiB for the HTTP
-// parsing and the S3 client's own work on the same bytes (see the report in bench/README.md).
+// parsing and the S3 client's own work on the same bytes (see bench/storage.ts).
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { PayloadTooLarge } from '../core/errors.js'
