@@ -78,6 +78,27 @@ export { security, cors, safeEqual, DEFAULT_CSP, type SecurityOptions, type Cors
 // uploads
 export { byName, SNIFFED_TYPES, type UploadedFile, type UploadedFiles, type MultipartFields, type MultipartSpec, type FileFieldSpec, type UploadSpec, type UploadInput, type SaveOptions } from './uploads/index.js'
 
+// object storage: one interface, a local folder or S3 (STORAGE_URL)
+export {
+  createStorage,
+  storedFile,
+  STORAGE_SETTINGS,
+  type Storage,
+  type StorageSettings,
+  type CreateStorageOptions,
+  type PutSource,
+  type PutOptions,
+  type PutResult,
+  type ObjectInfo,
+  type ByteRange,
+  type GetOptions,
+  type StoredObject,
+  type ListedObject,
+  type PresignOptions,
+  type StoredFileOptions,
+  type DownloadRequest,
+} from './storage/index.js'
+
 // background tasks and durable jobs
 export { defineBackground, background, BackgroundTaskStatus, BACKGROUND_TABLE, type BackgroundOptions, type BackgroundTasks, type BackgroundTasksHandle, type BackgroundStatus, type BackgroundTaskRow, type TrackedTask, type TrackedTaskInfo, type ReportProgress } from './background/index.js'
 export { defineJobs, defineJob, jobs, type Job, type JobOptions, type JobContext, type JobHandler, type JobQueue, type JobsOptions, type JobState, type SendOptions } from './background/jobs.js'

@@ -11,6 +11,7 @@ import { addAbortSignal, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Conflict, PayloadTooLarge, UnsupportedMediaType } from '../core/errors.js'
 import type { SaveOptions, UploadedFile } from './index.js'
+import type { Storage } from '../storage/index.js'
 import type { RequestContext } from '../core/context.js'
 import { FileSink } from './sink.js'
 import { sweepStaleFolders } from './sweep.js'
@@ -200,7 +201,7 @@ export function displayName(name: string | undefined): string {
   return cut === '' ? 'file' : cut
 }
 
-type StoredFileInit = Omit<UploadedFile, 'saved' | 'saveTo' | 'stream'>
+type StoredFileInit = Omit<UploadedFile, 'saved' | 'saveTo' | 'stream' | 'key'>
 
 /** The UploadedFile a handler receives. */
 export class StoredFile implements UploadedFile {
@@ -212,6 +213,7 @@ export class StoredFile implements UploadedFile {
   readonly declaredType: string
   readonly sha256: string
   #path: string
+  #key: string | undefined
   #saved = false
 
   constructor(init: StoredFileInit) {
@@ -233,7 +235,12 @@ export class StoredFile implements UploadedFile {
     return this.#saved
   }
 
-  async saveTo(dir: string, options: SaveOptions = {}): Promise<string> {
+  get key(): string | undefined {
+    return this.#key
+  }
+
+  async saveTo(dir: string | Storage, options: SaveOptions = {}): Promise<string> {
+    if (typeof dir !== 'string') return this.#putIn(dir, options)
     const name = options.name ?? this.storedName
     checkPlainName(name)
     await mkdir(dir, { recursive: true })
@@ -259,9 +266,25 @@ export class StoredFile implements UploadedFile {
     return createReadStream(this.#path, { highWaterMark: 1 << 20 })
   }
 
+  /** Streams the temp file into `storage` (never replacing a key), then deletes it. */
+  async #putIn(storage: Storage, options: SaveOptions): Promise<string> {
+    if (this.#key !== undefined) return this.#key
+    // a second saveTo(dir) after this one would find no temp file either
+    if (this.#saved) throw new Error(`Cannot put "${this.storedName}" in a storage: it was already saved to ${this.#path}`)
+    const name = options.name ?? this.storedName
+    checkPlainName(name)
+    const key = (options.prefix ?? '') + name
+    const saved = await storage.put(key, this.stream(), { contentType: this.mediaType, overwrite: false, ...(this.sha256 === '' ? {} : { sha256: this.sha256 }) })
+    await unlink(this.#path)
+    this.#path = ''
+    this.#key = saved.key
+    this.#saved = true
+    return saved.key
+  }
+
   /** Shown by `JSON.stringify` (e.g. in logs): the data, without methods. */
-  toJSON(): Omit<StoredFileInit, never> & { saved: boolean } {
-    return { field: this.field, originalName: this.originalName, storedName: this.storedName, path: this.#path, size: this.size, mediaType: this.mediaType, declaredType: this.declaredType, sha256: this.sha256, saved: this.#saved }
+  toJSON(): StoredFileInit & { saved: boolean; key: string | undefined } {
+    return { field: this.field, originalName: this.originalName, storedName: this.storedName, path: this.#path, key: this.#key, size: this.size, mediaType: this.mediaType, declaredType: this.declaredType, sha256: this.sha256, saved: this.#saved }
   }
 }
 

@@ -3,6 +3,7 @@
 // chunks; the client's file name never picks a path.
 import type { ReadStream } from 'node:fs'
 import type { Static, TSchema } from 'typebox'
+import type { Storage } from '../storage/index.js'
 
 /** One file field of a multipart body. */
 export interface FileFieldSpec {
@@ -70,6 +71,8 @@ export interface UploadSpec {
 export interface SaveOptions {
   /** File name inside the folder (default: the generated `storedName`); a plain name, never a path. */
   name?: string
+  /** With a storage target: put before the name to make the key (`attachments/` gives `attachments/<name>`). */
+  prefix?: string
 }
 
 /**
@@ -86,8 +89,10 @@ export interface UploadedFile {
   readonly originalName: string
   /** A generated name: 32 random hex digits and the extension of the sniffed type (`…b1.png`). */
   readonly storedName: string
-  /** Where the file is now: in the temp folder, or where `saveTo` put it. */
+  /** Where the file is now: in the temp folder, or where `saveTo` put it; '' once put in a storage. */
   readonly path: string
+  /** The key `saveTo(storage)` stored it under (undefined until then). */
+  readonly key: string | undefined
   /** Size in bytes. */
   readonly size: number
   /** The media type read from the bytes (or the declared one for text without a signature). */
@@ -100,9 +105,12 @@ export interface UploadedFile {
   readonly saved: boolean
   /**
    * Moves the file into `dir` (created if needed) and resolves to its new path: a rename on the
-   * same disk, a chunked copy across disks. Never overwrites: an existing file there → 409.
+   * same disk, a chunked copy across disks; or puts it in a {@link Storage} (a local folder or S3,
+   * as `STORAGE_URL` says) under `prefix + name` and resolves to the key, with its media type and
+   * the SHA-256 computed on arrival. Never overwrites: an existing file or key → 409.
+   * @example const key = await file.saveTo(storage, { prefix: 'attachments/' })
    */
-  saveTo(dir: string, options?: SaveOptions): Promise<string>
+  saveTo(target: string | Storage, options?: SaveOptions): Promise<string>
   /** Reads the file in chunks. */
   stream(): ReadStream
 }
