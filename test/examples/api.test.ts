@@ -205,10 +205,11 @@ test('areas are checked: each bad one is a 422 saying where and why, never a 500
     ['a longitude past 180', { type: 'Polygon', coordinates: [[[181, 0], [1, 0], [1, 1], [181, 0]]] }, ['body', 'area', 'coordinates', 0, 0, 0], /less than or equal to 180/],
     ['a latitude past -90', { type: 'Polygon', coordinates: [[[0, -91], [1, 0], [1, 1], [0, -91]]] }, ['body', 'area', 'coordinates', 0, 0, 1], /greater than or equal to -90/],
     ['a ring of three positions', { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [0, 0]]] }, ['body', 'area', 'coordinates', 0], /at least 4 items/],
-    ['a position of three numbers', { type: 'Polygon', coordinates: [[[0, 0, 5], [1, 0], [1, 1], [0, 0]]] }, ['body', 'area', 'coordinates', 0, 0], /more than 2 items/],
+    ['a position of four numbers', { type: 'Polygon', coordinates: [[[0, 0, 5, 1], [1, 0], [1, 1], [0, 0]]] }, ['body', 'area', 'coordinates', 0, 0], /3 items/],
     ['text for a number', { type: 'Polygon', coordinates: [[['0', 0], [1, 0], [1, 1], [0, 0]]] }, ['body', 'area', 'coordinates', 0, 0, 0], /valid number/],
     ['no coordinates', { type: 'Polygon' }, ['body', 'area', 'coordinates'], /Field required/],
-    ['a Feature instead of a geometry', { type: 'Feature', geometry: ok }, ['body', 'area', 'type'], /Input should be/],
+    ['a Point instead of an area', { type: 'Point', coordinates: [0, 0] }, ['body', 'area', 'type'], /Input should be/],
+    ['a Feature of a line', { type: 'Feature', geometry: { type: 'LineString', coordinates: [[0, 0], [1, 1]] } }, ['body', 'area', 'geometry', 'type'], /Input should be/],
     ['an open ring in a MultiPolygon', openIsland, ['body', 'area', 'coordinates', 1, 0], /^The ring must end at its first position$/],
     ['a ring that crosses itself', bowtie, ['body', 'area', 'coordinates'], /^The area crosses itself \(or its rings touch\) at \[0\.005, 0\.005\]$/],
     ['a country-sized area', square(20, 0, 1), ['body', 'area'], /^The area covers \d+ km²: at most 5000 km² are allowed$/],
@@ -247,7 +248,7 @@ test('the project list: pages of summaries without private fields, the total in 
   assert.is(first.headers['x-total-count'], '5')
   const page = first.json() as Record<string, unknown>[]
   assert.equal(page.map((p) => p.name), [`${tag} Delta`, `${tag} Gamma`], 'highest priority first')
-  assert.equal(Object.keys(page[0]!).sort(), ['createdAt', 'description', 'hasArea', 'id', 'name', 'priority', 'taskCount'])
+  assert.equal(Object.keys(page[0]!).sort(), ['createdAt', 'description', 'hasArea', 'id', 'name', 'percentMapped', 'percentValidated', 'priority', 'taskCount', 'visibility'])
   const rest = (await call(fw.app, 'GET', `/v1/projects?q=${tag}&limit=2&offset=2`, pm)).json() as { name: string; hasArea: boolean }[]
   assert.equal(rest.map((p) => p.name), [`${tag} Beta`, 'Unrelated'])
   const last = (await call(fw.app, 'GET', `/v1/projects?q=${tag.toUpperCase()}&offset=4`, pm)).json() as { name: string; hasArea: boolean; taskCount: number }[]
@@ -285,6 +286,49 @@ test('a split project keeps its area (409); deleting it: 204 for its project man
   assert.is((await call(fw.app, 'DELETE', `/v1/projects/${id}`, pm)).status, 404)
   const { databasePlugin } = await import('../../examples/fieldwork/src/db/database.js')
   assert.is((await fw.app.plugin(databasePlugin).db.one('SELECT count(*)::int AS n FROM tasks WHERE project_id = $1', [id])).n, 0)
+})
+
+test('ids in paths are decimal digits only: 0x1, +1, 1e0, 01 and " 1" name no row (422), whatever the route', async () => {
+  const pm = await signUpAdmin(fw.app)
+  const id = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Canonical', area: square(1, 1, 0.01) })).json().id as number
+  await call(fw.app, 'POST', `/v1/projects/${id}/tasks`, pm, { cellMetres: 1000 })
+  assert.is((await call(fw.app, 'GET', `/v1/projects/${id}`, pm)).status, 200)
+  assert.is((await call(fw.app, 'GET', `/v1/projects/${id}/tasks/1`, pm)).status, 200)
+  for (const bad of ['0x1', '+1', '1e0', '01', '%201', '1.0', '0b1']) {
+    const spelled = bad.replace('1', String(id))
+    const project = await call(fw.app, 'GET', `/v1/projects/${bad === '%201' ? `%20${id}` : spelled}`, pm)
+    assert.is(project.status, 422, `project ${bad}: ${project.body}`)
+    assert.equal(project.json().detail[0].loc, ['path', 'projectId'])
+    const task = await call(fw.app, 'GET', `/v1/projects/${id}/tasks/${bad}`, pm)
+    assert.is(task.status, 422, `task ${bad}`)
+    assert.equal(task.json().detail[0].loc, ['path', 'taskId'])
+  }
+  assert.is((await call(fw.app, 'GET', '/v1/projects/abc', pm)).status, 422, 'not a number at all: the schema says so')
+  assert.is((await call(fw.app, 'GET', `/v1/projects/${id}/submissions.csv`, pm)).status, 200, 'other routes are untouched')
+})
+
+test('a private project is read by its members and admins only; to anyone else it does not exist', async () => {
+  const admin = await signUpAdmin(fw.app)
+  const member = await signUp(fw.app)
+  const outsider = await signUp(fw.app)
+  const made = await call(fw.app, 'POST', '/v1/projects', admin, { name: 'Private clinics', visibility: 'private', area: square(2, 2, 0.01) })
+  assert.is(made.status, 201, made.body)
+  assert.is(made.json().visibility, 'private')
+  const id = made.json().id as number
+  await call(fw.app, 'POST', `/v1/projects/${id}/tasks`, admin, { cellMetres: 1000 })
+  await call(fw.app, 'PUT', `/v1/projects/${id}/members/${member.id}`, admin, { role: 'mapper' })
+  for (const path of [`/v1/projects/${id}`, `/v1/projects/${id}/tasks`, `/v1/projects/${id}/tasks/1`, `/v1/projects/${id}/members`]) {
+    assert.is((await call(fw.app, 'GET', path, member)).status, 200, `a member reads ${path}`)
+    const hidden = await call(fw.app, 'GET', path, outsider)
+    assert.is(hidden.status, 404, `an outsider does not find ${path}`)
+  }
+  const names = (who: typeof admin) => call(fw.app, 'GET', '/v1/projects?q=Private%20clinics', who).then((res) => (res.json() as { name: string }[]).map((p) => p.name))
+  assert.equal(await names(member), ['Private clinics'])
+  assert.equal(await names(outsider), [], 'not even listed')
+  assert.equal(await names(admin), ['Private clinics'])
+  const opened = await call(fw.app, 'PATCH', `/v1/projects/${id}`, admin, { visibility: 'public' })
+  assert.is(opened.json().visibility, 'public')
+  assert.is((await call(fw.app, 'GET', `/v1/projects/${id}`, outsider)).status, 200, 'public again: everyone reads it')
 })
 
 test.run()

@@ -48,6 +48,8 @@ test.before(async () => {
   profile = await mkdtemp(join(tmpdir(), 'fieldwork-chromium-'))
   // a persistent context is how playwright takes a user-data-dir of ours: a fresh one per run
   browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 30_000, viewport: { width: 1100, height: 900 } })
+  // offline, as in the field: the basemap's tiles are refused, the maps draw their layers anyway
+  await browser.route((url) => url.origin !== new URL(base).origin, (route) => route.abort('internetdisconnected'))
   page = browser.pages()[0] ?? (await browser.newPage())
   page.setDefaultTimeout(15_000)
   watch(page)
@@ -74,39 +76,42 @@ test('a visitor is sent to the sign-in page and signs in with the form', async (
   assert.match(await page.locator('header').innerText(), 'Signed in as Amina')
 })
 
-test('creating a project by pasting GeoJSON adds its row without a page load', async () => {
-  // a page load would drop this marker
-  await page.evaluate(() => Object.assign(globalThis, { sameDocument: true }))
+test('creating a project by pasting GeoJSON on the new-project page leads to its page, the area on its map', async () => {
+  await Promise.all([page.waitForURL(`${base}/v1/projects/new`), page.locator('#new-project-link').click()])
   await page.locator('#new-project input[name=name]').fill('Flood response')
   await page.locator('#new-project input[name=priority]').fill('8')
   await page.locator('#new-project textarea[name=area]').fill(JSON.stringify(AREA, null, 2))
-  await page.locator('#new-project button').click()
-  const row = page.locator('#projects tr', { hasText: 'Flood response' })
-  await row.waitFor()
-  assert.match(await row.innerText(), /Flood response\s+8\s+set/)
-  assert.is(await page.evaluate(() => (globalThis as { sameDocument?: boolean }).sameDocument), true, 'the same document')
-  assert.is(await page.locator('#new-project input[name=name]').inputValue(), '', 'the form was reset')
+  await page.locator('#new-project-map path.map-area').waitFor()
+  await Promise.all([page.waitForURL(/\/v1\/projects\/\d+$/), page.locator('#new-project button', { hasText: 'Create the project' }).click()])
+  assert.is(await page.locator('h1').innerText(), 'Flood response')
+  await page.locator('#project-map path.map-area').waitFor()
 })
 
-test('a bad form gets the 422 fragment next to it, and the next good one clears it', async () => {
+test('a bad form gets the 422 next to it with each bad field marked, and the next good one clears it', async () => {
+  await page.goto(`${base}/v1/projects/new`)
   await page.locator('#new-project input[name=name]').fill('   ')
   await page.locator('#new-project input[name=priority]').fill('11')
   await page.locator('#new-project textarea[name=area]').fill('{"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [0, 1], [1, 0], [0, 0]]]}')
-  await page.locator('#new-project button').click()
+  await page.locator('#new-project button', { hasText: 'Create the project' }).click()
   const errors = page.locator('#project-errors .trefoil-error[data-status="422"]')
   await errors.waitFor()
   assert.is(await errors.locator('li[data-loc="body.name"]').count(), 1)
   assert.is(await errors.locator('li[data-loc="body.priority"]').count(), 1)
-  assert.is(await page.locator('#projects tr').count(), 1, 'no row was added')
+  for (const field of ['input[name=name]', 'input[name=priority]']) {
+    assert.is(await page.locator(`#new-project ${field}`).getAttribute('aria-invalid'), 'true', `${field} is marked`)
+  }
+  assert.match(await page.locator('#new-project .field-problem').first().innerText(), /name/)
   await page.locator('#new-project input[name=name]').fill('Roads north')
   await page.locator('#new-project input[name=priority]').fill('3')
   await page.locator('#new-project textarea[name=area]').fill('')
-  await page.locator('#new-project button').click()
-  await page.locator('#projects tr', { hasText: 'Roads north' }).waitFor()
-  assert.is(await page.locator('#project-errors').innerHTML(), '')
+  await Promise.all([page.waitForURL(/\/v1\/projects\/\d+$/), page.locator('#new-project button', { hasText: 'Create the project' }).click()])
+  assert.is(await page.locator('h1').innerText(), 'Roads north')
+  await page.goto(`${base}/v1/projects`)
 })
 
 test('the search box filters the projects as you type, without a page load', async () => {
+  // a page load would drop this marker
+  await page.evaluate(() => Object.assign(globalThis, { sameDocument: true }))
   await page.locator('#project-search input[name=q]').pressSequentially('flood', { delay: 40 })
   await page.locator('#projects tr').nth(1).waitFor({ state: 'detached' })
   assert.match(await page.locator('#projects').innerText(), 'Flood response')
@@ -124,7 +129,8 @@ test('the project page splits the area in the background: the progress is polled
   await page.locator('#split-form input[name=cellMetres]').fill('200')
   await page.locator('#split-form button').click()
   await page.locator('#split-progress').waitFor()
-  await page.locator('#task-grid svg a').first().waitFor()
+  await page.locator('#task-grid svg a').first().waitFor({ state: 'attached' })
+  await page.locator('#project-map path.map-task').first().waitFor()
   const cells = await page.locator('#task-grid svg a').count()
   assert.ok(cells >= 30 && cells <= 49, `${cells} cells`)
   assert.is(await page.locator('#task-grid svg a.s-ready').count(), cells, 'every task is ready')
@@ -137,7 +143,8 @@ test('locking a task changes its row and its cell in the grid', async () => {
   await first.locator('button', { hasText: 'Lock for mapping' }).click()
   await page.locator('#task-list tbody tr').first().locator('.status', { hasText: 'locked for mapping' }).waitFor()
   assert.match(await page.locator('#task-list tbody tr').first().innerText(), 'Amina')
-  await page.locator('#task-grid svg a.s-locked_for_mapping').waitFor()
+  await page.locator('#task-grid svg a.s-locked_for_mapping').waitFor({ state: 'attached' })
+  await page.locator('#project-map path.map-task.s-locked_for_mapping').waitFor()
   assert.match(await page.locator('.legend li[data-state="locked_for_mapping"]').innerText(), 'Being mapped: 1')
   // a second lock in the same project is refused: the answer is shown next to the table
   await page.locator('#task-list tbody tr').nth(1).locator('button', { hasText: 'Lock for mapping' }).click()
@@ -171,7 +178,7 @@ test('a task page sends a submission with a photo: the progress bar fills, the i
   await page.locator('#comment-form button').click()
   const comment = page.locator('#history li', { hasText: 'Two clinics <here>, one closed' })
   await comment.waitFor()
-  assert.match(await comment.innerText(), 'Amina: comment → locked for mapping: Two clinics <here>, one closed')
+  assert.match(await comment.innerText(), 'Amina commented: Two clinics <here>, one closed')
   assert.is(await page.locator('#comment-form input[name=comment]').inputValue(), '', 'the form was reset')
   await page.screenshot({ path: join(ARTIFACTS, 'fieldwork-task-page.png'), fullPage: true })
 })
@@ -215,12 +222,12 @@ test('the members page gives a role with its form and shows it without a page lo
   const kofi = (await call(fw.app, 'POST', '/v1/users', undefined, { email: 'kofi@example.org', name: 'Kofi', password: 'correct horse' })).json() as { id: number }
   await page.goto(`${projectUrl}/members`)
   await page.evaluate(() => Object.assign(globalThis, { sameDocument: true }))
-  await page.locator('#member-form input[name=userId]').fill(String(kofi.id))
+  await page.locator('#member-form input[name=email]').fill('kofi@example.org')
   await page.locator('#member-form select[name=role]').selectOption('validator')
   await page.locator('#member-form button').click()
   await page.locator(`#members tr#member-${kofi.id}`, { hasText: 'validator' }).waitFor()
   assert.is(await page.evaluate(() => (globalThis as { sameDocument?: boolean }).sameDocument), true, 'the same document')
-  await page.locator('#member-form input[name=userId]').fill('999999')
+  await page.locator('#member-form input[name=email]').fill('nobody@example.org')
   await page.locator('#member-form button').click()
   await page.locator('#member-errors .trefoil-error[data-status="422"]').waitFor()
 })

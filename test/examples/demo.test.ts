@@ -64,4 +64,25 @@ test('the printed passwords sign in; the admin creates projects; each account ha
   assert.is(wrong.status, 401)
 })
 
+test('demo:reset gives the demo accounts new passwords (the old ones stop working) and prints them as an aligned block', async () => {
+  const { resetDemoAccounts, demoBlock } = await import('../../examples/fieldwork/src/auth/demo.js')
+  const before = (await call(fw.app, 'GET', '/v1/projects', undefined)).status
+  assert.is(before, 401)
+  const old = await resetDemoAccounts(db)
+  const fresh = await resetDemoAccounts(db)
+  const admin = fresh.find((account) => account.role === 'org admin')!
+  const stale = old.find((account) => account.role === 'org admin')!
+  assert.is((await call(fw.app, 'POST', '/v1/auth/tokens', undefined, { email: admin.email, password: stale.password })).status, 401, 'the old password is gone')
+  const token = await call(fw.app, 'POST', '/v1/auth/tokens', undefined, { email: admin.email, password: admin.password })
+  assert.is(token.status, 200)
+  assert.is((await fw.app.inject({ url: '/v1/users/me', headers: { authorization: `Bearer ${token.json().access_token}` } })).json().isAdmin, true)
+  const block = demoBlock(fresh, 'http://127.0.0.1:8000')
+  const lines = block.split('\n').filter((line) => line.includes('@example.org'))
+  assert.is(lines.length, 4)
+  assert.is(new Set(lines.map((line) => line.indexOf(line.trim().split(/\s+/)[1]!))).size, 1, 'the passwords start in one column')
+  assert.match(block, '    manager@example.org    ')
+  assert.match(block, 'project manager')
+  assert.match(block, 'Sign in at http://127.0.0.1:8000/login')
+})
+
 test.run()

@@ -19,10 +19,11 @@ test.before(async () => {
   mapper = await signUp(fw.app, 'Mo')
   projectId = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Exported', area: square(36.8, -1.3, 0.02) })).json().id
   await call(fw.app, 'PUT', `/v1/projects/${projectId}/members/${mapper.id}`, pm, { role: 'mapper' })
-  taskIds = ((await call(fw.app, 'POST', `/v1/projects/${projectId}/tasks`, pm, { cellMetres: 1000 })).json() as { id: number }[]).map((t) => t.id)
+  await call(fw.app, 'POST', `/v1/projects/${projectId}/tasks`, pm, { cellMetres: 1000 })
   // 100,000 submissions in one statement; every 1000th one has text that needs CSV quoting
   const { databasePlugin } = await import('../../examples/fieldwork/src/db/database.js')
   const db = fw.app.plugin(databasePlugin).db
+  taskIds = await db.map('SELECT id FROM tasks WHERE project_id = $1', [projectId], (row: { id: number }) => row.id)
   // a name a spreadsheet would split in two if it were not quoted
   await db.none('UPDATE users SET name = $2 WHERE id = $1', [mapper.id, 'Mo, "the mapper"'])
   await db.none(
@@ -49,7 +50,7 @@ test('CSV: 100,000 submissions stream as one well-formed file, quotes, commas an
   assert.is(res.headers['content-length'], undefined, 'streamed, not buffered')
   const records = parse(res.body, { columns: true, relax_quotes: false }) as Record<string, string>[]
   assert.is(records.length, ROWS)
-  assert.equal(Object.keys(records[0]!), ['id', 'taskId', 'taskIndex', 'userId', 'userName', 'deviceId', 'createdAt', 'attachments', 'reviewState', 'xml'])
+  assert.equal(Object.keys(records[0]!), ['id', 'taskId', 'userId', 'userName', 'deviceId', 'createdAt', 'attachments', 'reviewState', 'xml'])
   const ids = records.map((r) => Number(r.id))
   assert.ok(ids.every((id, i) => i === 0 || id > ids[i - 1]!), 'in id order, none twice')
   const awkward = records.filter((r) => r.xml === AWKWARD)
@@ -79,7 +80,7 @@ test('GeoJSON: 100,000 submissions as one valid FeatureCollection of points at t
 test('an empty project exports a header line and an empty collection', async () => {
   const { id } = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Nothing yet' })).json()
   const csv = await call(fw.app, 'GET', `/v1/projects/${id}/submissions.csv`, pm)
-  assert.is(csv.body, 'id,taskId,taskIndex,userId,userName,deviceId,createdAt,attachments,reviewState,xml\r\n')
+  assert.is(csv.body, 'id,taskId,userId,userName,deviceId,createdAt,attachments,reviewState,xml\r\n')
   const geojson = await call(fw.app, 'GET', `/v1/projects/${id}/submissions.geojson`, pm)
   assert.equal(geojson.json(), { type: 'FeatureCollection', features: [] })
 })
@@ -106,6 +107,26 @@ test('csvField quotes what RFC 4180 says must be quoted, and nothing else', asyn
   assert.is(csvField('two\nlines'), '"two\nlines"')
   assert.is(csvField('cr\rlf'), '"cr\rlf"')
   assert.is(csvField(' padded'), '" padded"')
+})
+
+
+test('CSV cells a spreadsheet would run as formulas are neutralised: a user named =HYPERLINK(…) stays text', async () => {
+  const { csvField } = await import('../../examples/fieldwork/src/exports/logic.js')
+  for (const start of ['=', '+', '-', '@', '\t', '\r']) assert.is(csvField(`${start}1+1`).replace(/^"/, '').charAt(0), "'", JSON.stringify(start))
+  assert.is(csvField('=1+1'), "'=1+1")
+  assert.is(csvField('\tx'), "'\tx")
+  assert.is(csvField('=a,b'), `"'=a,b"`, 'and quoted as well when it holds a comma')
+  assert.is(csvField(-3), '-3', 'numbers are numbers')
+  const who = await signUp(fw.app, 'Formula')
+  const { databasePlugin } = await import('../../examples/fieldwork/src/db/database.js')
+  const db = fw.app.plugin(databasePlugin).db
+  await db.none('UPDATE users SET name = $2 WHERE id = $1', [who.id, '=HYPERLINK("http://evil.example","click")'])
+  const { id } = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Formulas', area: square(10, 10, 0.01) })).json()
+  await call(fw.app, 'POST', `/v1/projects/${id}/tasks`, pm, { cellMetres: 2000 })
+  await db.none("INSERT INTO submissions (task_id, user_id, xml) SELECT id, $2, '<data/>' FROM tasks WHERE project_id = $1 LIMIT 1", [id, who.id])
+  const csv = await call(fw.app, 'GET', `/v1/projects/${id}/submissions.csv`, pm)
+  const [record] = parse(csv.body, { columns: true }) as Record<string, string>[]
+  assert.is(record!.userName, `'=HYPERLINK("http://evil.example","click")`)
 })
 
 test.run()

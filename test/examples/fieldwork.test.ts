@@ -36,9 +36,12 @@ test.before(async () => {
     child.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)))
   })
   assert.match(output, /SECRET_KEY is not set/, 'the development key is announced')
-  const seeded = output.split('\n').find((line) => line.includes('"demoSignIns"'))
-  assert.ok(seeded, `the demo sign-ins are printed:\n${output}`)
-  demo = (JSON.parse(seeded!) as { demoSignIns: typeof demo }).demoSignIns
+  // a block to read on the console, one account a line; the log record names no password
+  demo = [...output.matchAll(/^ {4}(\S+@example\.org) +(\S+) {2}(.+)$/gm)].map(([, email, password, role]) => ({ email: email!, password: password!, role: role! }))
+  assert.is(demo.length, 4, `the demo sign-ins are printed as a block:\n${output}`)
+  assert.match(output, 'Demo accounts (passwords shown this once; `npm run demo:reset` makes new ones):')
+  const record = output.split('\n').find((line) => line.includes('"demoAccounts"'))!
+  for (const account of demo) assert.not.match(record, account.password, 'no password in the log record')
   const health = await fetch(`${base}/health/ready`)
   assert.is(health.status, 200)
   console.log(`npm start answered its first request ${Math.round(performance.now() - started)} ms after the spawn (empty data folder)`)

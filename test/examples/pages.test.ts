@@ -127,9 +127,10 @@ test('a page shows the signed-in user (escaped) and gives htmx the session CSRF 
   assert.ok(Array.isArray(json.json()), 'the same URL answers JSON to an API client')
 })
 
-test('CSRF: an unsafe request on the cookie session needs the token; with it htmx gets the new row', async () => {
+test('CSRF: an unsafe request on the cookie session needs the token; with it htmx is sent to the new project', async () => {
   const { cookie, csrf, hx, page } = await browserSession('Carl', { admin: true })
-  assert.match((await fw.app.inject({ url: '/v1/projects', headers: page })).body, '<form id="new-project" hx-post="/v1/projects"')
+  assert.match((await fw.app.inject({ url: '/v1/projects', headers: page })).body, '<a id="new-project-link" href="/v1/projects/new">')
+  assert.match((await fw.app.inject({ url: '/v1/projects/new', headers: page })).body, '<form id="new-project" hx-post="/v1/projects"')
   const body = { name: 'Roads <north>', priority: 3 }
   const forged = await fw.app.inject({ method: 'POST', url: '/v1/projects', headers: { cookie, 'hx-request': 'true' }, body })
   assert.is(forged.status, 403)
@@ -138,7 +139,8 @@ test('CSRF: an unsafe request on the cookie session needs the token; with it htm
   assert.is(wrong.status, 403)
   const row = await fw.app.inject({ method: 'POST', url: '/v1/projects', headers: hx, body: { ...body, area: AREA } })
   assert.is(row.status, 201)
-  assert.match(row.body, /^<tr id="project-(\d+)"><td>\1<\/td><td><a href="\/v1\/projects\/\1">Roads &lt;north&gt;<\/a><\/td><td>3<\/td><td>set<\/td><td>0<\/td><\/tr>/)
+  assert.match(String(row.headers['hx-redirect']), /^\/v1\/projects\/\d+$/)
+  assert.match(row.body, /^<tr id="project-(\d+)"><td>\1<\/td><td><a href="\/v1\/projects\/\1">Roads &lt;north&gt;<\/a><\/td><td>3<\/td><td>set<\/td><td>0<\/td><td class="progress"><\/td><\/tr>/)
   assert.is(csrf.length > 20, true)
 })
 
@@ -207,7 +209,7 @@ test('the task grid is an SVG drawn on the server: a cell per task coloured by s
   assert.is(locked.status, 201, locked.body)
   assert.match(locked.body, `<tr id="task-${taskId}" class="s-locked_for_mapping">`)
   assert.match(locked.body, '<td>Tom</td>')
-  assert.match(locked.body, /<button hx-post="[^"]+\/events" hx-vals='{&#34;event&#34;:&#34;finish&#34;}' hx-target="#task-\d+" hx-swap="outerHTML" data-errors="#task-errors" data-refresh="#task-grid">Mark mapped<\/button>/)
+  assert.match(locked.body, /<button hx-post="[^"]+\/events" hx-vals='{&#34;event&#34;:&#34;finish&#34;}' hx-target="#task-\d+" hx-swap="outerHTML" data-errors="#task-errors" data-refresh="#task-grid, #history">Mark mapped<\/button>/)
   const redrawn = await fw.app.inject({ url: `/v1/projects/${id}/tasks`, headers: admin.hx })
   assert.match(redrawn.body, `id="cell-${taskId}" class="s-locked_for_mapping"`)
   assert.match(redrawn.body, 'Being mapped: 1</li>')
@@ -218,7 +220,7 @@ test('the task grid is an SVG drawn on the server: a cell per task coloured by s
   assert.match(taskPage.body, `<div hx-get="/v1/projects/${id}/tasks/${taskId}/events" hx-trigger="load" hx-swap="outerHTML"><a href="/v1/projects/${id}/tasks/${taskId}/events">See the history</a></div>`)
   assert.match(taskPage.body, `<figure id="task-grid" class="single" hx-get="/v1/projects/${id}/tasks/${taskId}"`)
   const history = await fw.app.inject({ url: `/v1/projects/${id}/tasks/${taskId}/events`, headers: admin.hx })
-  assert.match(history.body, 'Tom: map → locked for mapping')
+  assert.match(history.body, 'Tom locked it for mapping')
   const submissions = await fw.app.inject({ url: `/v1/projects/${id}/tasks/${taskId}/submissions`, headers: admin.hx })
   assert.match(submissions.body, '<form id="new-submission"')
 })
@@ -248,18 +250,18 @@ test('the split form runs in the background and its progress is polled by htmx u
   assert.match(missing.body, 'Task split 00000000-0000-4000-8000-000000000000 not found')
 })
 
-test('views build their links from any spelling of the project id in the URL (%20 before it: a fragment, not a 500)', async () => {
+test('a project id spelled otherwise (%20 before it) is a 422 fragment naming the parameter, never a 500', async () => {
   // found by the property tests: the views read the project's URL with /\d+/ and threw on "%203"
   const pm = await signUpAdmin(fw.app, 'Penny')
   const project = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Spelled ids', area: square(31, 1, 0.02) })).json()
   const headers = { ...pm.headers, 'hx-request': 'true' }
-  const empty = await fw.app.inject({ url: `/v1/projects/%20${project.id}/tasks`, headers })
-  assert.is(empty.status, 200, empty.body)
+  for (const path of ['tasks', 'members']) {
+    const res = await fw.app.inject({ url: `/v1/projects/%20${project.id}/${path}`, headers })
+    assert.is(res.status, 422, res.body)
+    assert.match(res.body, '<li data-loc="path.projectId">')
+  }
   const split = await fw.app.inject({ method: 'POST', url: `/v1/projects/%20${project.id}/tasks`, headers: { ...headers, 'content-type': 'application/json' }, body: '{}' })
-  assert.is(split.status, 201, split.body)
-  assert.match(split.body, /<div id="task-list">/)
-  const members = await fw.app.inject({ url: `/v1/projects/%20${project.id}/members`, headers })
-  assert.is(members.status, 200, members.body)
+  assert.is(split.status, 422, split.body)
 })
 
 test('a project manager sets the area from the project page; htmx gets the page body back', async () => {
@@ -271,23 +273,38 @@ test('a project manager sets the area from the project page; htmx gets the page 
   assert.is(set.status, 200)
   assert.match(set.body, /^<article id="project-\d+">/)
   assert.match(set.body, 'Area: a polygon of 4 points')
-  assert.match(set.body, /<figure id="area-map" class="single">\s*<svg class="task-grid" role="img" aria-label="The area of Abe project" viewBox="-4 -4 608 608"[^>]*>\s*<g class="area"><title>The area of Abe project<\/title><path d="M0.0 600.0L600.0 600.0L600.0 0.0L0.0 0.0Z"\/><\/g>/)
+  assert.match(set.body, /<figure id="area-map" class="single no-js-only">\s*<svg class="task-grid" role="img" aria-label="The area of Abe project" viewBox="-4 -4 608 608"[^>]*>\s*<g class="area"><title>The area of Abe project<\/title><path d="M0.0 600.0L600.0 600.0L600.0 0.0L0.0 0.0Z"\/><\/g>/)
+  assert.match(set.body, `data-map data-area="{&#34;type&#34;:&#34;Polygon&#34;`, 'scripts draw it on a map')
   assert.not.match(set.body, 'project-area', 'the form is gone once the area is set')
 })
 
-test('the members page lists roles and its form gives one; a mapper gets a 403 fragment', async () => {
+test('the members page lists roles; its form (for project managers only) gives one by email; a role is taken away, never the last manager’s; a mapper gets a 403 fragment', async () => {
   const admin = await browserSession('Mia', { admin: true })
   const id = await newProject(admin, { name: 'Members project' })
   const other = await signUp(fw.app, 'Kofi')
   const page = await fw.app.inject({ url: `/v1/projects/${id}/members`, headers: admin.page })
   assert.match(page.body, '<h1>Members</h1>')
-  assert.match(page.body, /<tr id="member-\d+"><td>\d+<\/td><td>Mia<\/td><td>project manager<\/td><\/tr>/)
-  assert.match(page.body, `<form id="member-form" class="inline" hx-put="/v1/projects/${id}/members/{userId}" hx-swap="none" data-errors="#member-errors" data-refresh="#members">`)
-  const given = await fw.app.inject({ method: 'PUT', url: `/v1/projects/${id}/members/${other.id}`, headers: admin.hx, body: { role: 'mapper' } })
-  assert.is(given.status, 200)
+  assert.match(page.body, /<tr id="member-\d+"><td>Mia<\/td><td>project manager<\/td>/)
+  assert.match(page.body, `<form id="member-form" class="inline" hx-post="/v1/projects/${id}/members" hx-swap="none" data-errors="#member-errors" data-refresh="#members" data-reset>`)
+  const given = await fw.app.inject({ method: 'POST', url: `/v1/projects/${id}/members`, headers: admin.hx, body: { email: other.email.toUpperCase(), role: 'mapper' } })
+  assert.is(given.status, 200, given.body)
   const fragment = await fw.app.inject({ url: `/v1/projects/${id}/members`, headers: admin.hx })
-  assert.match(fragment.body, `<tr id="member-${other.id}"><td>${other.id}</td><td>Kofi</td><td>mapper</td></tr>`)
+  assert.match(fragment.body, `<tr id="member-${other.id}"><td>Kofi</td><td>mapper</td>`)
   assert.not.match(fragment.body, '<h1>')
+  const unknown = await fw.app.inject({ method: 'POST', url: `/v1/projects/${id}/members`, headers: admin.hx, body: { email: 'nobody@example.org', role: 'mapper' } })
+  assert.is(unknown.status, 422)
+  assert.match(unknown.body, '<li data-loc="body.email">email: No account has the email nobody@example.org: they sign up first</li>')
+  const asMapper = await fw.app.inject({ url: `/v1/projects/${id}/members`, headers: { ...other.headers, accept: 'text/html' } })
+  assert.not.match(asMapper.body, 'member-form', 'a mapper gets no form')
+  assert.not.match(asMapper.body, 'Remove', 'and no remove buttons')
+  const mia = (await fw.app.inject({ url: '/v1/users/me', headers: { cookie: admin.cookie } })).json().id
+  const last = await fw.app.inject({ method: 'DELETE', url: `/v1/projects/${id}/members/${mia}`, headers: admin.hx })
+  assert.is(last.status, 409)
+  assert.match(last.body, 'last project manager')
+  const removed = await fw.app.inject({ method: 'DELETE', url: `/v1/projects/${id}/members/${other.id}`, headers: admin.hx })
+  assert.is(removed.status, 204)
+  assert.is((await fw.app.inject({ method: 'DELETE', url: `/v1/projects/${id}/members/${other.id}`, headers: admin.hx })).status, 404)
+  assert.is((await fw.app.inject({ method: 'PUT', url: `/v1/projects/${id}/members/${other.id}`, headers: admin.hx, body: { role: 'mapper' } })).status, 200)
   const denied = await fw.app.inject({ method: 'PUT', url: `/v1/projects/${id}/members/${other.id}`, headers: { ...other.headers, 'hx-request': 'true' }, body: { role: 'project_manager' } })
   assert.is(denied.status, 403)
   assert.match(denied.body, /^<div class="trefoil-error" role="alert" data-status="403">/)
@@ -299,6 +316,38 @@ test('logging out ends the session cookie and sends htmx to /login', async () =>
   assert.is(res.status, 204)
   assert.is(res.headers['hx-redirect'], '/login')
   assert.match(cookiesOf(res).get('session')!, /^session=;/)
+})
+
+test('buttons show only for what the viewer’s role allows: a mapper, a validator, a non-member, the lock holder', async () => {
+  const pm = await signUpAdmin(fw.app, 'Role admin')
+  const mapper = await signUp(fw.app, 'Role mapper')
+  const validator = await signUp(fw.app, 'Role validator')
+  const outsider = await signUp(fw.app, 'Role outsider')
+  const id = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Roles on pages', area: square(12, 12, 0.01) })).json().id
+  await call(fw.app, 'POST', `/v1/projects/${id}/tasks`, pm, { cellMetres: 500 })
+  await call(fw.app, 'PUT', `/v1/projects/${id}/members/${mapper.id}`, pm, { role: 'mapper' })
+  await call(fw.app, 'PUT', `/v1/projects/${id}/members/${validator.id}`, pm, { role: 'validator' })
+  await call(fw.app, 'POST', `/v1/projects/${id}/tasks/1/events`, mapper, { event: 'map' })
+  await call(fw.app, 'POST', `/v1/projects/${id}/tasks/2/events`, pm, { event: 'map' })
+  await call(fw.app, 'POST', `/v1/projects/${id}/tasks/2/events`, pm, { event: 'finish' })
+  const page = async (who: typeof pm, path: string) => (await fw.app.inject({ url: `/v1/projects/${id}${path}`, headers: { ...who.headers, 'hx-request': 'true' } })).body
+  const row = (html: string, n: number) => html.match(new RegExp(`<tr id="task-${n}"[\\s\\S]*?</tr>`))![0]
+  const asMapper = await page(mapper, '/tasks')
+  assert.match(row(asMapper, 1), 'Mark mapped', 'the holder finishes')
+  assert.not.match(row(asMapper, 2), 'Lock for validation', 'a mapper does not validate')
+  assert.match(row(asMapper, 3), 'Lock for mapping')
+  const asValidator = await page(validator, '/tasks')
+  assert.not.match(row(asValidator, 1), 'Mark mapped', 'only the holder finishes')
+  assert.match(row(asValidator, 1), 'Unlock', 'a validator may release another’s lock')
+  assert.match(row(asValidator, 2), 'Lock for validation')
+  const asAuthor = await page(pm, '/tasks')
+  assert.not.match(row(asAuthor, 2), 'Lock for validation', 'nobody validates their own mapping')
+  const asOutsider = await page(outsider, '/tasks')
+  assert.not.match(asOutsider, '<button', 'a non-member gets no button')
+  assert.not.match(await page(outsider, '/tasks/3'), 'comment-form', 'nor the comment form')
+  const project = async (who: typeof pm) => (await fw.app.inject({ url: `/v1/projects/${id}`, headers: { ...who.headers, accept: 'text/html' } })).body
+  assert.not.match(await project(mapper), 'submissions.csv', 'exports are for field managers and up')
+  assert.match(await project(pm), `href="/v1/projects/${id}/submissions.csv"`)
 })
 
 test.run()

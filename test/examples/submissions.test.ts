@@ -146,6 +146,18 @@ test('large XML is checked on the worker pool: a well-formed 600 KB form is kept
   assert.match(((await broken.json()) as { detail: { msg: string }[] }).detail[0]!.msg, 'Not well-formed XML at line 1')
 })
 
+test('the XML limit is inclusive: exactly 1,048,576 bytes are taken, one byte more is a 413', async () => {
+  const MIB = 1024 * 1024
+  // multi-byte text: the limit counts bytes, not characters
+  const fill = (bytes: number) => `<data>${'é'.repeat(Math.floor((bytes - 13) / 2))}${'x'.repeat((bytes - 13) % 2)}</data>`
+  assert.is(Buffer.byteLength(fill(MIB)), MIB)
+  const exact = await send(mapper, form({ submission_xml: fill(MIB) }))
+  assert.is(exact.status, 201, await exact.clone().text())
+  assert.is(Buffer.byteLength(((await exact.json()) as { xml: string }).xml), MIB)
+  const over = await send(mapper, form({ submission_xml: fill(MIB + 1) }))
+  assert.is(over.status, 413)
+})
+
 test('limits: XML past 1 MiB and a photo past 20 MiB are 413, a missing submission_xml is 422; no file is kept', async () => {
   const before = await stored()
   const huge = await send(mapper, form({ submission_xml: `<data>${'x'.repeat(1024 * 1024)}</data>` }))

@@ -64,10 +64,10 @@ test('splitting runs on the worker pool and covers the area with square tasks, r
   const res = await call(fw.app, 'POST', `/v1/projects/${projectId}/tasks`, pm, { cellMetres: 500 })
   assert.is(res.status, 201, res.body)
   assert.ok(pool.stats().completed > before, 'the cutting ran on worker threads')
-  const tasks = res.json() as { id: number; index: number; status: string; lockedBy: null; outline: { coordinates: Ring[] } }[]
+  const tasks = res.json() as { id: number; status: string; lockedBy: null; outline: { coordinates: Ring[] } }[]
   // 0.02° is ~2.2 km north-south and ~2.2 km east-west here: a 5 × 5 grid of 500 m cells
   assert.is(tasks.length, 25)
-  assert.equal(tasks.map((t) => t.index), Array.from({ length: 25 }, (_, i) => i + 1))
+  assert.equal(tasks.map((t) => t.id), Array.from({ length: 25 }, (_, i) => i + 1), 'numbered from 1 within the project')
   assert.ok(tasks.every((t) => t.status === 'ready' && t.lockedBy === null))
   const total = tasks.reduce((sum, t) => sum + surface(t.outline.coordinates[0]!), 0)
   assert.ok(Math.abs(total - 0.02 * 0.02) < 1e-9, `the cells add up to the area: ${total}`)
@@ -114,7 +114,7 @@ test('the split clips only the cells the outline crosses: the same pieces as cli
 
 test('tasks as GeoJSON for maps: ?format=geojson or Accept: application/geo+json', async () => {
   const url = `/v1/projects/${projectId}/tasks`
-  const table = (await call(fw.app, 'GET', url, mapper)).json() as { id: number; index: number; outline: unknown; status: string }[]
+  const table = (await call(fw.app, 'GET', url, mapper)).json() as { id: number; outline: unknown; status: string }[]
   for (const res of [await call(fw.app, 'GET', `${url}?format=geojson`, mapper), await fw.app.inject({ url, headers: { ...mapper.headers, accept: 'application/geo+json' } })]) {
     assert.is(res.status, 200)
     assert.match(String(res.headers['content-type']), /^application\/geo\+json/)
@@ -122,7 +122,7 @@ test('tasks as GeoJSON for maps: ?format=geojson or Accept: application/geo+json
     assert.is(collection.type, 'FeatureCollection')
     assert.is(collection.features.length, table.length)
     const feature = collection.features[0]
-    assert.equal(feature, { type: 'Feature', id: table[0]!.id, geometry: table[0]!.outline, properties: { index: 1, status: table[0]!.status, lockedBy: null, updatedAt: feature.properties.updatedAt } })
+    assert.equal(feature, { type: 'Feature', id: table[0]!.id, geometry: table[0]!.outline, properties: { status: table[0]!.status, lockedBy: null, updatedAt: feature.properties.updatedAt } })
   }
   assert.is((await call(fw.app, 'GET', `${url}?format=kml`, mapper)).status, 422)
 })
@@ -255,6 +255,42 @@ test('a task is 404 when missing or when it belongs to another project', async (
   assert.is(res.status, 404)
   assert.equal(res.json(), { detail: `Task ${taskIds[0]} not found in project ${elsewhere}` })
   assert.is((await call(fw.app, 'GET', `/v1/projects/999999/tasks`, pm)).status, 404)
+})
+
+test('one number per task: the one in its URL, in its JSON, on its map, in messages and in its submissions, counted from 1 in each project', async () => {
+  // a project split after others: its tasks' rows are far from 1, their numbers are not
+  const later = (await call(fw.app, 'POST', '/v1/projects', pm, { name: 'Numbered later', area: square(39.3, -6.82, 0.01) })).json().id
+  const made = (await call(fw.app, 'POST', `/v1/projects/${later}/tasks`, pm, { cellMetres: 500 })).json() as { id: number }[]
+  assert.equal(made.map((t) => t.id), made.map((_, i) => i + 1))
+  const first = await call(fw.app, 'GET', `/v1/projects/${later}/tasks/1`, pm)
+  assert.is(first.status, 200, first.body)
+  assert.is(first.json().id, 1)
+  assert.is(first.json().index, undefined, 'no second number')
+  const map = await call(fw.app, 'GET', `/v1/projects/${later}/tasks?format=geojson`, pm)
+  assert.equal(map.json().features.map((f: { id: number }) => f.id), made.map((t) => t.id))
+  assert.is((await event(pm, 1, { event: 'map' }, later)).status, 201)
+  assert.is((await event(pm, 2, { event: 'map' }, later)).json().detail, 'You already hold task 1 in this project: finish or reset it first')
+  const multipart = '--b\r\nContent-Disposition: form-data; name="submission_xml"\r\n\r\n<data/>\r\n--b--\r\n'
+  const submission = await fw.app.inject({ method: 'POST', url: `/v1/projects/${later}/tasks/1/submissions`, headers: { ...pm.headers, 'content-type': 'multipart/form-data; boundary=b' }, body: multipart })
+  assert.is(submission.status, 201, submission.body)
+  assert.is(submission.json().taskId, 1)
+  assert.match(submission.json().url, `/v1/projects/${later}/tasks/1/submissions/`)
+})
+
+test('the tasks list pages: limit and offset, X-Total-Count; GeoJSON gives them all unless limited', async () => {
+  const url = `/v1/projects/${projectId}/tasks`
+  const all = (await call(fw.app, 'GET', url, pm)).json() as { id: number }[]
+  const page = await call(fw.app, 'GET', `${url}?limit=5&offset=10`, pm)
+  assert.is(page.status, 200)
+  assert.is(page.headers['x-total-count'], String(all.length))
+  assert.equal(page.json().map((t: { id: number }) => t.id), [11, 12, 13, 14, 15])
+  const past = await call(fw.app, 'GET', `${url}?offset=2000`, pm)
+  assert.equal(past.json(), [])
+  assert.is(past.headers['x-total-count'], String(all.length))
+  assert.is((await call(fw.app, 'GET', `${url}?limit=0`, pm)).status, 422)
+  assert.is((await call(fw.app, 'GET', `${url}?limit=2501`, pm)).status, 422)
+  assert.is((await call(fw.app, 'GET', `${url}?format=geojson`, pm)).json().features.length, all.length)
+  assert.is((await call(fw.app, 'GET', `${url}?format=geojson&limit=3`, pm)).json().features.length, 3)
 })
 
 test('the map → validate cycle: map, 409 for another mapper, finish, validators only, good', async () => {

@@ -23,6 +23,10 @@ export const settings = defineSettings(
     DATABASE_URL: t.Optional(t.String({ minLength: 1 })),
     /** Threads of the worker pool (default: cores − 1, at least 1, shared out among the processes of `trefoil serve --workers N`). */
     WORKER_THREADS: t.Optional(t.Integer({ minimum: 1, maximum: 64 })),
+    /** The maps' basemap: a tile URL template (`{z}/{x}/{y}`), or empty for none (the layers draw on a blank background). */
+    MAP_TILE_URL: t.String({ default: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png', pattern: '^(https?://[^\\s"\'<>]+)?$' }),
+    /** The basemap's attribution, as HTML (the tile provider's terms ask for it). */
+    MAP_ATTRIBUTION: t.String({ default: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors' }),
   }),
 )
 

@@ -1,29 +1,49 @@
 // The fieldwork app: what it is made of, in one list. Run it with `npm start` (embedded database,
 // nothing else to install); tests import `app` and use `app.inject()` or `app.listen()`.
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import { createApp, openapi, security } from 'trefoil'
+import { createApp, DEFAULT_CSP, openapi, security } from 'trefoil'
 import { demoData } from './auth/demo.js'
 import auth from './auth/routes.js'
 import { settings, usesDevelopmentSecret } from './config.js'
 import { databasePlugin } from './db/database.js'
 import exportsUnit from './exports/routes.js'
-import pages, { signInRedirect } from './pages.js'
+import pages, { canonicalIds, signInRedirect } from './pages.js'
 import projects from './projects/routes.js'
 import submissions from './submissions/routes.js'
 import tasks from './tasks/routes.js'
 import { backgroundPlugin, workersPlugin } from './workers.js'
 
+/**
+ * Where the basemap's tiles come from, as a CSP source: `{s}` subdomains become `*`. Pages may
+ * load images from there and nowhere else but the app.
+ */
+function tileSource(template: string): string {
+  if (!template) return ''
+  const url = new URL(template.replaceAll('{s}', 'subdomain').replaceAll(/\{[^}]*\}/g, '0'))
+  return `${url.protocol}//${url.host.replace(/^subdomain\./, '*.')}`
+}
+
+const CSP = DEFAULT_CSP.replace("img-src 'self' data:", `img-src 'self' data: ${tileSource(settings.MAP_TILE_URL)}`.trimEnd())
+
+// In development on a terminal, logs read as lines (pino-pretty, on its own thread); piped, or
+// in production, they stay JSON lines for whatever collects them.
+const prettyLogs = settings.NODE_ENV === 'development' && process.stdout.isTTY === true
+const logger = prettyLogs ? { transport: { target: createRequire(import.meta.url).resolve('pino-pretty'), options: { colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } } } : undefined
+
 /** The app. */
 export const app = createApp({
   settings,
+  ...(logger ? { logger } : {}),
   plugins: [
-    security(),
+    security({ contentSecurityPolicy: CSP }),
     openapi({ title: 'Fieldwork', version: '1.0.0', description: 'Field-mapping projects split into tasks that mappers lock and map and validators validate', license: { name: 'MIT', identifier: 'MIT' } }),
     databasePlugin,
     demoData,
     workersPlugin,
     backgroundPlugin,
     signInRedirect,
+    canonicalIds,
     pages,
     auth,
     projects,

@@ -113,3 +113,78 @@ document.addEventListener('htmx:configRequest', (event) => {
   if (!event.detail.path.includes('{')) return
   event.detail.path = event.detail.path.replace(/\{(\w+)\}/g, (_, name) => encodeURIComponent(String(event.detail.parameters[name] ?? '')))
 })
+
+// with scripts running, the pages show the maps instead of what stands in for them (.no-js-only)
+document.documentElement.classList.add('js')
+
+// <input type="file" data-load-into="#field">: the chosen file's text goes into that field (a
+// .geojson area), which then shows on its map and is sent with the form as if pasted
+const MAX_LOADED_BYTES = 5 * 1024 * 1024
+document.addEventListener('change', async (event) => {
+  const input = event.target
+  if (!(input instanceof HTMLInputElement) || !input.dataset.loadInto || !input.files || input.files.length === 0) return
+  const field = document.querySelector(input.dataset.loadInto)
+  if (!field) return
+  const chosen = input.files[0]
+  if (chosen.size > MAX_LOADED_BYTES) {
+    markField(field, `${chosen.name} is ${Math.ceil(chosen.size / 1048576)} MiB: an area file may have 5 MiB at most`)
+    return
+  }
+  field.value = await chosen.text()
+  clearMarks(field.form)
+  field.dispatchEvent(new Event('input', { bubbles: true }))
+})
+
+// A 422 names each bad field (`data-loc="body.area.coordinates.0"`): the field of that name in
+// the form that was sent is marked (aria-invalid) with the message next to it, and unmarked at
+// its next sending.
+function markField(field, message) {
+  field.setAttribute('aria-invalid', 'true')
+  const id = `${field.id || field.name}-problem`
+  let note = document.getElementById(id)
+  if (!note) {
+    note = document.createElement('span')
+    note.id = id
+    note.className = 'field-problem'
+    field.after(note)
+  }
+  note.textContent = note.textContent ? `${note.textContent}; ${message}` : message
+  field.setAttribute('aria-describedby', id)
+}
+
+function clearMarks(form) {
+  if (!form) return
+  for (const field of form.querySelectorAll('[aria-invalid]')) {
+    field.removeAttribute('aria-invalid')
+    field.removeAttribute('aria-describedby')
+  }
+  for (const note of form.querySelectorAll('.field-problem')) note.remove()
+}
+
+document.addEventListener('htmx:beforeRequest', (event) => {
+  const elt = event.detail.elt
+  clearMarks(elt instanceof HTMLFormElement ? elt : elt.form)
+})
+
+document.addEventListener('htmx:afterSwap', (event) => {
+  const config = event.detail.requestConfig
+  if (!config || event.detail.xhr.status !== 422) return
+  const form = config.elt instanceof HTMLFormElement ? config.elt : config.elt.form
+  if (!form) return
+  for (const issue of event.detail.target.querySelectorAll('li[data-loc]')) {
+    const [where, name] = issue.dataset.loc.split('.')
+    const field = where === 'body' && name ? form.elements.namedItem(name) : null
+    if (field instanceof Element) markField(field, issue.textContent)
+  }
+  const first = form.querySelector('[aria-invalid="true"]')
+  if (first) first.focus()
+})
+
+// <a data-back>: back to the page before (an error page's way out); without a page before, or
+// without scripts, the link's own address
+document.addEventListener('click', (event) => {
+  const link = event.target instanceof Element ? event.target.closest('a[data-back]') : null
+  if (!link || window.history.length < 2) return
+  event.preventDefault()
+  window.history.back()
+})

@@ -1,6 +1,7 @@
 // Demo accounts for a first look: on the first start in development (no account exists yet) an
 // org admin, a project manager, a validator and a mapper are created with random passwords,
-// members of one demo project, and their sign-ins are printed once. They are never made again.
+// members of one demo project, and their sign-ins are printed once, as a block on the console
+// (never in a log record). They are never made again; `npm run demo:reset` gives them new passwords.
 import { randomBytes } from 'node:crypto'
 import { definePlugin, type Db, type Plugin } from 'trefoil'
 import { settings } from '../config.js'
@@ -57,8 +58,42 @@ export async function seedDemoData(db: Db): Promise<DemoSignIn[] | null> {
 }
 
 /**
+ * Gives the demo accounts new random passwords (making any that is missing again, with its
+ * organisation role) and answers their sign-ins: what `npm run demo:reset` prints.
+ */
+export async function resetDemoAccounts(db: Db): Promise<DemoSignIn[]> {
+  const passwords = ACCOUNTS.map(() => randomBytes(9).toString('base64url'))
+  const hashes = await Promise.all(passwords.map((password) => hashPassword(password)))
+  await db.tx('demo-reset', async (tx) => {
+    for (const [i, account] of ACCOUNTS.entries()) {
+      await tx.none(
+        `INSERT INTO users (email, name, password_hash, is_admin) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (email) DO UPDATE SET password_hash = EXCLUDED.password_hash, is_admin = EXCLUDED.is_admin`,
+        [account.email, account.name, hashes[i], account.role === 'org admin'],
+      )
+    }
+  })
+  return ACCOUNTS.map((account, i) => ({ email: account.email, password: passwords[i]!, role: account.role }))
+}
+
+/** The demo sign-ins as a block to read on a console: one account a line, columns aligned. */
+export function demoBlock(accounts: readonly DemoSignIn[], url?: string): string {
+  const width = Math.max(...accounts.map((account) => account.email.length))
+  const lines = accounts.map((account) => `    ${account.email.padEnd(width)}  ${account.password}  ${account.role.replaceAll('_', ' ')}`)
+  return [
+    '',
+    '  Demo accounts (passwords shown this once; `npm run demo:reset` makes new ones):',
+    '',
+    ...lines,
+    '',
+    ...(url ? [`  Sign in at ${url}/login`, ''] : []),
+    '',
+  ].join('\n')
+}
+
+/**
  * Seeds the demo data at start-up in development (`NODE_ENV=development`, what `npm start` runs
- * with), printing the sign-ins in the log once. Other environments start empty.
+ * with), printing the sign-ins once as a block on the console. Other environments start empty.
  */
 export const demoData: Plugin = definePlugin({
   name: 'demo-data',
@@ -67,7 +102,8 @@ export const demoData: Plugin = definePlugin({
     if (settings.NODE_ENV !== 'development') return
     const made = await seedDemoData(app.plugin(databasePlugin).db)
     if (!made) return
-    const lines = made.map((account) => `${account.email} / ${account.password} (${account.role.replaceAll('_', ' ')})`)
-    app.log.info({ demoSignIns: made }, `Demo accounts created; their passwords are shown this once: ${lines.join(', ')}`)
+    // on the console, not in the log: a password has no place in a log record that is kept
+    process.stdout.write(demoBlock(made, `http://${settings.HOST}:${settings.PORT || 8000}`))
+    app.log.info({ demoAccounts: made.map((account) => account.email) }, 'Demo accounts created: their sign-ins are printed above, this once')
   },
 })

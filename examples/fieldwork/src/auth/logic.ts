@@ -37,14 +37,18 @@ export const requireRole = auth.requireRole
  * The signed-in user, also put where the pages' layout finds it (`ctx.state.viewer`: a name no
  * view's data uses, as data wins over state), with the CSRF token htmx sends back on unsafe
  * requests and the raw query (`ctx.state.query`: a search box keeps its text, a pager its
- * place). Units with pages use this instead of `currentUser`.
+ * place), and the maps' basemap (`ctx.state.map`). Units with pages use this instead of `currentUser`.
  */
 export const signedIn = depends({ name: 'signedIn', use: { user: currentUser } }, function signedIn({ user, ctx }): User {
   ctx.state.viewer = user
   ctx.state.csrfToken = auth.csrfToken(ctx)
   ctx.state.query = ctx.query
+  ctx.state.map = MAP
   return user
 })
+
+// what the layout tells the maps' script: the basemap's tiles and their attribution
+const MAP = { tiles: settings.MAP_TILE_URL, attribution: settings.MAP_ATTRIBUTION }
 
 // scrypt's cost: N = 2^15 takes ~50 ms here and 32 MiB, past OWASP's minimum (N = 2^17 with r = 8
 // is their first choice; 2^15 keeps a test suite of many sign-ups fast while staying above 2^14)

@@ -20,3 +20,8 @@ export const TASK_EVENTS = ['map', 'finish', 'validate', 'good', 'bad', 'reset',
 /** An event on a task. */
 export type TaskEvent = (typeof TASK_EVENTS)[number]
 
+
+/** `project_visibility`: who may read a project: everyone signed in, or its members (and admins). */
+export const PROJECT_VISIBILITIES = ['public', 'private'] as const
+/** A project's visibility. */
+export type ProjectVisibility = (typeof PROJECT_VISIBILITIES)[number]

@@ -2,7 +2,7 @@
 // `$<name>` / `$1` parameters), never concatenated into it. Rows come back in the shapes below.
 import type { Db } from 'trefoil'
 import type { Area, Polygon } from '../projects/schemas.js'
-import type { ProjectRole, TaskEvent, TaskStatus } from './enums.js'
+import type { ProjectRole, ProjectVisibility, TaskEvent, TaskStatus } from './enums.js'
 
 /** An account, without its password hash. */
 export interface User {
@@ -19,6 +19,7 @@ export interface Project {
   name: string
   description: string
   priority: number
+  visibility: ProjectVisibility
   area: Area | null
   createdBy: number
   createdAt: string
@@ -31,8 +32,13 @@ export interface ProjectSummary {
   name: string
   description: string
   priority: number
+  visibility: ProjectVisibility
   hasArea: boolean
   taskCount: number
+  /** Share of its tasks mapped (mapped, being validated or validated), 0–100. */
+  percentMapped: number
+  /** Share of its tasks validated, 0–100. */
+  percentValidated: number
   createdAt: string
 }
 
@@ -45,9 +51,11 @@ export interface Member {
 
 /** A task row, with its lock holder's id and name. */
 export interface Task {
+  /** Its number within its project, from 1: the one in its URL, on its page and in messages. */
   id: number
+  /** The row's key, for joins; never shown. */
+  rowId: number
   projectId: number
-  index: number
   outline: Polygon
   status: TaskStatus
   lockedBy: { id: number; name: string } | null
@@ -66,15 +74,28 @@ export const users = {
   insert: (db: Db, user: { email: string; name: string; passwordHash: string }): Promise<User> =>
     db.one<User>(`INSERT INTO users (email, name, password_hash) VALUES ($<email>, $<name>, $<passwordHash>) RETURNING ${USER}`, user),
   get: (db: Db, id: number): Promise<User | null> => db.oneOrNone<User>(`SELECT ${USER} FROM users WHERE id = $1`, [id]),
+  byEmail: (db: Db, email: string): Promise<User | null> => db.oneOrNone<User>(`SELECT ${USER} FROM users WHERE email = $1`, [email]),
   /** The account of an email, with its password hash, for logging in. */
   withPassword: (db: Db, email: string): Promise<(User & { passwordHash: string }) | null> =>
     db.oneOrNone<User & { passwordHash: string }>(`SELECT ${USER}, password_hash AS "passwordHash" FROM users WHERE email = $1`, [email]),
 }
 
-const PROJECT = `id, name, description, priority, area, created_by AS "createdBy", ${iso('created_at')} AS "createdAt", ${iso('updated_at')} AS "updatedAt"`
+const PROJECT = `id, name, description, priority, visibility, area, created_by AS "createdBy", ${iso('created_at')} AS "createdAt", ${iso('updated_at')} AS "updatedAt"`
 
-const SUMMARY = `p.id, p.name, p.description, p.priority, p.area IS NOT NULL AS "hasArea", ${iso('p.created_at')} AS "createdAt",
-  (SELECT count(*)::int FROM tasks t WHERE t.project_id = p.id) AS "taskCount"`
+const SUMMARY = `p.id, p.name, p.description, p.priority, p.visibility, p.area IS NOT NULL AS "hasArea", ${iso('p.created_at')} AS "createdAt",
+  c.total AS "taskCount",
+  CASE WHEN c.total = 0 THEN 0 ELSE floor(100.0 * c.mapped / c.total)::int END AS "percentMapped",
+  CASE WHEN c.total = 0 THEN 0 ELSE floor(100.0 * c.validated / c.total)::int END AS "percentValidated"`
+
+// whom a project shows to: everyone signed in when public; its members and admins when private
+// (parameters $<viewer> and $<admin>)
+const VISIBLE = `(p.visibility = 'public' OR $<admin> OR EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = $<viewer>))`
+
+// each project's task counts, for SUMMARY (joined LATERAL: one pass over its tasks)
+const COUNTS = `CROSS JOIN LATERAL (SELECT count(*)::int AS total,
+  count(*) FILTER (WHERE t.status IN ('mapped', 'locked_for_validation', 'validated'))::int AS mapped,
+  count(*) FILTER (WHERE t.status = 'validated')::int AS validated
+  FROM tasks t WHERE t.project_id = p.id) c`
 
 /** Projects. */
 export const projects = {
@@ -82,16 +103,17 @@ export const projects = {
    * One page of projects, highest priority first, with how many match in all. `search` matches
    * anywhere in the name or description, case-insensitively (`%` and `_` in it are literal).
    */
-  page: async (db: Db, query: { search: string | undefined; limit: number; offset: number }): Promise<{ rows: ProjectSummary[]; total: number }> => {
+  page: async (db: Db, query: { search: string | undefined; limit: number; offset: number; viewer: { id: number; isAdmin: boolean } }): Promise<{ rows: ProjectSummary[]; total: number }> => {
     const pattern = query.search ? `%${query.search.replaceAll(/[\\%_]/g, (c) => `\\${c}`)}%` : null
+    const params = { pattern, limit: query.limit, offset: query.offset, viewer: query.viewer.id, admin: query.viewer.isAdmin }
     const rows = await db.manyOrNone<ProjectSummary & { total: number }>(
-      `SELECT ${SUMMARY}, count(*) OVER ()::int AS total FROM projects p
-       WHERE $<pattern> IS NULL OR p.name ILIKE $<pattern> OR p.description ILIKE $<pattern>
+      `SELECT ${SUMMARY}, count(*) OVER ()::int AS total FROM projects p ${COUNTS}
+       WHERE ${VISIBLE} AND ($<pattern> IS NULL OR p.name ILIKE $<pattern> OR p.description ILIKE $<pattern>)
        ORDER BY p.priority DESC, p.id DESC LIMIT $<limit> OFFSET $<offset>`,
-      { pattern, limit: query.limit, offset: query.offset },
+      params,
     )
     // past the last page there are no rows to carry the total: count once more
-    const total = rows[0]?.total ?? (query.offset > 0 ? (await db.one<{ n: number }>('SELECT count(*)::int AS n FROM projects p WHERE $<pattern> IS NULL OR p.name ILIKE $<pattern> OR p.description ILIKE $<pattern>', { pattern })).n : 0)
+    const total = rows[0]?.total ?? (query.offset > 0 ? (await db.one<{ n: number }>(`SELECT count(*)::int AS n FROM projects p WHERE ${VISIBLE} AND ($<pattern> IS NULL OR p.name ILIKE $<pattern> OR p.description ILIKE $<pattern>)`, params)).n : 0)
     return { rows: rows.map(({ total: _total, ...row }) => row), total }
   },
   /** Deletes a project and, by cascade, its tasks, history and submissions; the stored names of its attachments come back. */
@@ -105,23 +127,27 @@ export const projects = {
     return files
   },
   get: (db: Db, id: number): Promise<Project | null> => db.oneOrNone<Project>(`SELECT ${PROJECT} FROM projects WHERE id = $1`, [id]),
-  insert: (db: Db, project: { name: string; description: string; priority: number; area: Area | undefined; createdBy: number }): Promise<Project> =>
+  /** A project if this viewer may read it (null when it does not exist or is private to others). */
+  readableBy: (db: Db, id: number, viewer: { id: number; isAdmin: boolean }): Promise<Project | null> =>
+    db.oneOrNone<Project>(`SELECT ${PROJECT} FROM projects p WHERE p.id = $<id> AND ${VISIBLE}`, { id, viewer: viewer.id, admin: viewer.isAdmin }),
+  insert: (db: Db, project: { name: string; description: string; priority: number; visibility: ProjectVisibility; area: Area | undefined; createdBy: number }): Promise<Project> =>
     db.one<Project>(
-      `INSERT INTO projects (name, description, priority, area, created_by)
-       VALUES ($<name>, $<description>, $<priority>, $<area>::jsonb, $<createdBy>) RETURNING ${PROJECT}`,
+      `INSERT INTO projects (name, description, priority, visibility, area, created_by)
+       VALUES ($<name>, $<description>, $<priority>, $<visibility>, $<area>::jsonb, $<createdBy>) RETURNING ${PROJECT}`,
       { ...project, area: jsonOrNull(project.area) },
     ),
   /** Changes the given fields (absent ones are kept); null when the project does not exist. */
-  update: (db: Db, id: number, patch: { name?: string | undefined; description?: string | undefined; priority?: number | undefined; area?: Area | undefined }): Promise<Project | null> =>
+  update: (db: Db, id: number, patch: { name?: string | undefined; description?: string | undefined; priority?: number | undefined; visibility?: ProjectVisibility | undefined; area?: Area | undefined }): Promise<Project | null> =>
     db.oneOrNone<Project>(
       `UPDATE projects SET
          name = COALESCE($<name>, name),
          description = COALESCE($<description>, description),
          priority = COALESCE($<priority>, priority),
+         visibility = COALESCE($<visibility>::project_visibility, visibility),
          area = COALESCE($<area>::jsonb, area),
          updated_at = now()
        WHERE id = $<id> RETURNING ${PROJECT}`,
-      { id, name: patch.name ?? null, description: patch.description ?? null, priority: patch.priority ?? null, area: jsonOrNull(patch.area) },
+      { id, name: patch.name ?? null, description: patch.description ?? null, priority: patch.priority ?? null, visibility: patch.visibility ?? null, area: jsonOrNull(patch.area) },
     ),
 }
 
@@ -138,6 +164,11 @@ export const members = {
     )
     return row ? row.role : undefined
   },
+  /** Takes a user's role in a project away; false when they had none. */
+  remove: async (db: Db, projectId: number, userId: number): Promise<boolean> => (await db.result('DELETE FROM project_members WHERE project_id = $1 AND user_id = $2', [projectId, userId])).rowCount === 1,
+  /** How many project managers a project has. */
+  managers: async (db: Db, projectId: number): Promise<number> =>
+    (await db.one<{ n: number }>("SELECT count(*)::int AS n FROM project_members WHERE project_id = $1 AND role = 'project_manager'", [projectId])).n,
   list: (db: Db, projectId: number): Promise<Member[]> =>
     db.manyOrNone<Member>(
       `SELECT m.user_id AS "userId", u.name, m.role FROM project_members m JOIN users u ON u.id = m.user_id
@@ -156,15 +187,20 @@ export const members = {
     ),
 }
 
-const TASK = `SELECT t.id, t.project_id AS "projectId", t.project_task_index AS "index", t.outline, t.status, t.mapped_by AS "mappedBy", ${iso('t.updated_at')} AS "updatedAt",
+const TASK = `SELECT t.project_task_index AS id, t.id AS "rowId", t.project_id AS "projectId", t.outline, t.status, t.mapped_by AS "mappedBy", ${iso('t.updated_at')} AS "updatedAt",
   CASE WHEN u.id IS NULL THEN NULL ELSE json_build_object('id', u.id, 'name', u.name) END AS "lockedBy"`
 
 /** Tasks of projects. */
 export const tasks = {
-  list: (db: Db, projectId: number): Promise<Task[]> =>
-    db.manyOrNone<Task>(`${TASK} FROM tasks t LEFT JOIN users u ON u.id = t.locked_by WHERE t.project_id = $1 ORDER BY t.project_task_index`, [projectId]),
-  get: (db: Db, projectId: number, taskId: number): Promise<Task | null> =>
-    db.oneOrNone<Task>(`${TASK} FROM tasks t LEFT JOIN users u ON u.id = t.locked_by WHERE t.project_id = $1 AND t.id = $2`, [projectId, taskId]),
+  /** A project's tasks by number; a page of them when `limit` is given. */
+  list: (db: Db, projectId: number, page: { limit: number; offset: number } = { limit: 1_000_000, offset: 0 }): Promise<Task[]> =>
+    db.manyOrNone<Task>(`${TASK} FROM tasks t LEFT JOIN users u ON u.id = t.locked_by WHERE t.project_id = $1 ORDER BY t.project_task_index LIMIT $2 OFFSET $3`, [projectId, page.limit, page.offset]),
+  /** The task of a project with this number. */
+  get: (db: Db, projectId: number, taskNumber: number): Promise<Task | null> =>
+    db.oneOrNone<Task>(`${TASK} FROM tasks t LEFT JOIN users u ON u.id = t.locked_by WHERE t.project_id = $1 AND t.project_task_index = $2`, [projectId, taskNumber]),
+  /** How many of a project's tasks are in each status (missing statuses: none). */
+  counts: async (db: Db, projectId: number): Promise<Partial<Record<TaskStatus, number>>> =>
+    Object.fromEntries((await db.manyOrNone<{ status: TaskStatus; n: number }>('SELECT status, count(*)::int AS n FROM tasks WHERE project_id = $1 GROUP BY status', [projectId])).map((r) => [r.status, r.n])),
   count: async (db: Db, projectId: number): Promise<number> => (await db.one<{ n: number }>('SELECT count(*)::int AS n FROM tasks WHERE project_id = $1', [projectId])).n,
   /** Inserts a project's tasks in one statement; their indexes are their order in `outlines`, from 1. */
   insertMany: (db: Db, projectId: number, outlines: readonly Polygon[]): Promise<Task[]> =>
@@ -178,18 +214,18 @@ export const tasks = {
       [projectId, outlines.map((outline) => JSON.stringify(outline))],
     ),
   /** The task a user holds a lock on in a project, if any (a user holds at most one per project). */
-  heldBy: (db: Db, projectId: number, userId: number): Promise<{ id: number; index: number } | null> =>
-    db.oneOrNone<{ id: number; index: number }>('SELECT id, project_task_index AS "index" FROM tasks WHERE project_id = $1 AND locked_by = $2', [projectId, userId]),
+  heldBy: (db: Db, projectId: number, userId: number): Promise<{ id: number } | null> =>
+    db.oneOrNone<{ id: number }>('SELECT project_task_index AS id FROM tasks WHERE project_id = $1 AND locked_by = $2', [projectId, userId]),
   /**
    * Moves a task from the status and holder it had when read to a new status and holder (and,
    * when given, records who finished mapping it). Null when it changed meanwhile (another
    * request got there first): the caller reads it again.
    */
-  transition: (db: Db, change: { taskId: number; from: TaskStatus; fromHolder: number | null; to: TaskStatus; holder: number | null; mappedBy?: number | undefined }): Promise<Task | null> =>
+  transition: (db: Db, change: { rowId: number; from: TaskStatus; fromHolder: number | null; to: TaskStatus; holder: number | null; mappedBy?: number | undefined }): Promise<Task | null> =>
     db.oneOrNone<Task>(
       `WITH updated AS (
          UPDATE tasks SET status = $<to>, locked_by = $<holder>, mapped_by = COALESCE($<mappedBy>::int, mapped_by), updated_at = now()
-         WHERE id = $<taskId> AND status = $<from> AND locked_by IS NOT DISTINCT FROM $<fromHolder>::int
+         WHERE id = $<rowId> AND status = $<from> AND locked_by IS NOT DISTINCT FROM $<fromHolder>::int
          RETURNING *
        )
        ${TASK} FROM updated t LEFT JOIN users u ON u.id = t.locked_by`,
@@ -234,8 +270,8 @@ function jsonOrNull(value: object | undefined): string | null {
 /** One submission as exports write it: flat, with its task's number and its author's name. */
 export interface SubmissionExportRow {
   id: number
+  /** The task's number within the project. */
   taskId: number
-  taskIndex: number
   userId: number
   userName: string
   deviceId: string | null
@@ -248,7 +284,7 @@ export interface SubmissionExportRow {
 
 /** What exports read, batch by batch. */
 export const exportsQueries = {
-  /** The ids of a project's tasks (what its submissions are found by). */
+  /** The row ids of a project's tasks (what its submissions are found by). */
   taskIds: (db: Db, projectId: number): Promise<number[]> => db.map('SELECT id FROM tasks WHERE project_id = $1', [projectId], (row: { id: number }) => row.id),
   /**
    * The next `limit` submissions of the given tasks after the one with id `afterId`, in id order
@@ -259,7 +295,7 @@ export const exportsQueries = {
    */
   submissionsAfter: (db: Db, taskIds: readonly number[], afterId: number, limit: number): Promise<SubmissionExportRow[]> =>
     db.manyOrNone<SubmissionExportRow>(
-      `SELECT s.id, s.task_id AS "taskId", t.project_task_index AS "taskIndex", s.user_id AS "userId", u.name AS "userName", s.device_id AS "deviceId",
+      `SELECT s.id, t.project_task_index AS "taskId", s.user_id AS "userId", u.name AS "userName", s.device_id AS "deviceId",
          ${iso('s.created_at')} AS "createdAt", (SELECT count(*)::int FROM attachments a WHERE a.submission_id = s.id) AS attachments, s.review_state AS "reviewState", s.xml
        FROM (SELECT * FROM submissions WHERE task_id = ANY($1::int[]) AND id > $2 ORDER BY id LIMIT $3) s
        JOIN tasks t ON t.id = s.task_id JOIN users u ON u.id = s.user_id

@@ -21,15 +21,20 @@ export async function* submissionBatches(db: Db, projectId: number, batch = BATC
   }
 }
 
-const COLUMNS = ['id', 'taskId', 'taskIndex', 'userId', 'userName', 'deviceId', 'createdAt', 'attachments', 'reviewState', 'xml'] as const satisfies readonly (keyof SubmissionExportRow)[]
+const COLUMNS = ['id', 'taskId', 'userId', 'userName', 'deviceId', 'createdAt', 'attachments', 'reviewState', 'xml'] as const satisfies readonly (keyof SubmissionExportRow)[]
+
+// OWASP's rule against CSV injection: a spreadsheet takes a cell starting with one of these for a
+// formula (=HYPERLINK(…) in a user's name would become a link, or worse)
+const FORMULA_START = /^[=+\-@\t\r]/
 
 /**
  * A CSV field (RFC 4180): quoted when it holds a comma, a quote, a line break or leading or
- * trailing space, with its quotes doubled; null is an empty field.
+ * trailing space, with its quotes doubled; null is an empty field. Text that a spreadsheet would
+ * read as a formula gets a leading `'` (numbers are written as they are).
  */
 export function csvField(value: string | number | null): string {
   if (value === null) return ''
-  const text = String(value)
+  const text = typeof value === 'string' && FORMULA_START.test(value) ? `'${value}` : String(value)
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
 }
 

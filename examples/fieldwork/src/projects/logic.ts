@@ -4,18 +4,20 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { area as surface } from '@turf/area'
 import { Conflict, defineTask, depends, Forbidden, NotFound, runInWorker, ValidationError, type Db, type ValidationIssue, type WorkerPool } from 'trefoil'
+import { currentUser } from '../auth/logic.js'
 import { settings } from '../config.js'
 import { database } from '../db/database.js'
-import { members, projects, tasks, type Member, type Project, type ProjectSummary, type User } from '../db/models.js'
+import { members, projects, tasks, users, type Member, type Project, type ProjectSummary, type User } from '../db/models.js'
 import type { ProjectRole } from '../db/enums.js'
-import { MAX_VERTICES, ProjectParams, type Area, type Outline, type ProjectIn, type ProjectOut, type ProjectQuery, type ProjectUpdate } from './schemas.js'
+import { toArea } from './area-input.js'
+import { MAX_VERTICES, ProjectParams, type Area, type AreaInput, type Outline, type ProjectIn, type ProjectOut, type ProjectQuery, type ProjectUpdate } from './schemas.js'
 
 /** The worker task that checks an area for self-crossings and size (see check-area.ts). */
 export const checkAreaTask = defineTask<typeof import('./check-area.js')>(new URL('./check-area.js', import.meta.url))
 
 /** One page of projects (highest priority first), optionally searched, and how many match in all. */
-export function listProjects(db: Db, query: ProjectQuery): Promise<{ rows: ProjectSummary[]; total: number }> {
-  return projects.page(db, { search: query.q || undefined, limit: query.limit, offset: query.offset })
+export function listProjects(db: Db, query: ProjectQuery & { viewer: User }): Promise<{ rows: ProjectSummary[]; total: number }> {
+  return projects.page(db, { search: query.q || undefined, limit: query.limit, offset: query.offset, viewer: query.viewer })
 }
 
 /**
@@ -24,20 +26,18 @@ export function listProjects(db: Db, query: ProjectQuery): Promise<{ rows: Proje
  */
 export async function createProject(db: Db, input: ProjectIn & { creator: User; pool: WorkerPool }): Promise<ProjectOut> {
   if (!input.creator.isAdmin) throw new Forbidden('Only an organisation admin creates projects', { code: 'admin_required' })
-  if (input.area) await checkArea(input.pool, input.area)
-  const row = await projects.insert(db, { name: input.name, description: input.description, priority: input.priority, area: input.area, createdBy: input.creator.id })
+  const area = input.area ? await checkArea(input.pool, input.area) : undefined
+  const row = await projects.insert(db, { name: input.name, description: input.description, priority: input.priority, visibility: input.visibility, area, createdBy: input.creator.id })
   await members.set(db, { projectId: row.id, userId: input.creator.id, role: 'project_manager' })
   return withOutline(row)
 }
 
 /** Changes a project's fields; its area only while it has no tasks (they were cut from the old one). */
 export async function updateProject(db: Db, input: ProjectUpdate & { projectId: number; pool: WorkerPool }): Promise<ProjectOut> {
-  const { projectId, pool, ...patch } = input
-  if (patch.area) {
-    await checkArea(pool, patch.area)
-    if ((await tasks.count(db, projectId)) > 0) throw new Conflict(`Project ${projectId} has tasks: its area cannot change any more`, { code: 'already_split' })
-  }
-  const row = await projects.update(db, projectId, patch)
+  const { projectId, pool, area: sent, ...patch } = input
+  const area = sent ? await checkArea(pool, sent) : undefined
+  if (area && (await tasks.count(db, projectId)) > 0) throw new Conflict(`Project ${projectId} has tasks: its area cannot change any more`, { code: 'already_split' })
+  const row = await projects.update(db, projectId, { ...patch, area })
   if (!row) throw new NotFound(`Project ${projectId} not found`)
   return withOutline(row)
 }
@@ -68,19 +68,55 @@ export function setMember(db: Db, input: { projectId: number; userId: number; ro
   return members.set(db, input)
 }
 
-/** The project named by `:projectId`, or 404. Cached for the rest of the request. */
-export const project = depends({ params: ProjectParams, use: { db: database }, errors: [404] }, async function project({ params, db }): Promise<Project> {
-  const row = await projects.get(db, params.projectId)
+/** Gives the account of an email a role in a project (422 on the email when no account has it). */
+export async function setMemberByEmail(db: Db, input: { projectId: number; email: string; role: ProjectRole }): Promise<Member> {
+  const user = await users.byEmail(db, input.email)
+  if (!user) throw new ValidationError([{ loc: ['body', 'email'], msg: `No account has the email ${input.email}: they sign up first`, type: 'value_error' }])
+  return members.set(db, { projectId: input.projectId, userId: user.id, role: input.role })
+}
+
+/** Takes a user's role in a project away (404 when they had none; 409 for its last project manager). */
+export async function removeMember(db: Db, input: { projectId: number; userId: number }): Promise<void> {
+  const role = await members.roleIn(db, input.projectId, input.userId)
+  if (!role) throw new NotFound(`User ${input.userId} is not a member of project ${input.projectId}`)
+  if (role === 'project_manager' && (await members.managers(db, input.projectId)) === 1) {
+    throw new Conflict('This is the project’s last project manager: give the role to someone else first', { code: 'last_manager' })
+  }
+  await members.remove(db, input.projectId, input.userId)
+}
+
+/**
+ * The project named by `:projectId` if the signed-in user may read it, or 404 (a private project
+ * is not found by those who are not its members, rather than forbidden: its name stays unknown).
+ * Cached for the rest of the request.
+ */
+export const project = depends({ params: ProjectParams, use: { db: database, user: currentUser }, errors: [404] }, async function project({ params, db, user }): Promise<Project> {
+  const row = await projects.readableBy(db, params.projectId, user)
   if (!row) throw new NotFound(`Project ${params.projectId} not found`)
   return row
 })
 
 /**
- * Rules across fields the schema cannot say, cheapest first: every ring ends where it starts, a
- * bounded number of positions in all; then, on a worker thread, no self-crossing and a bounded
- * surface. Any failure is a 422 located in the body.
+ * The viewer's role in the route's project (`admin` for an organisation admin, null for someone
+ * who is not a member), also put where views find it (`ctx.state.role`): pages show only the
+ * buttons it allows. The routes check the role again; this is a courtesy, not the rule.
  */
-async function checkArea(pool: WorkerPool, area: Area): Promise<void> {
+export const viewerRole = depends({ name: 'viewerRole', use: { user: currentUser, project, db: database } }, async function viewerRole({ user, project, db, ctx }): Promise<ProjectRole | 'admin' | null> {
+  const role = user.isAdmin ? 'admin' : ((await members.roleIn(db, project.id, user.id)) ?? null)
+  ctx.state.role = role
+  return role
+})
+
+/**
+ * The area to keep from the one sent (see area-input.ts), after the rules the schema cannot say,
+ * cheapest first: every ring ends where it starts, a bounded number of positions in all; then,
+ * on a worker thread, no self-crossing and a bounded surface. Any failure is a 422 located in
+ * the body (for a merged FeatureCollection, the loc of the merged area).
+ */
+async function checkArea(pool: WorkerPool, sent: AreaInput): Promise<Area> {
+  const made = toArea(sent, ['body', 'area'])
+  if (!made.area) throw new ValidationError(made.issues)
+  const area = made.area
   const polygons = area.type === 'Polygon' ? [area.coordinates] : area.coordinates
   const issues: ValidationIssue[] = []
   let vertices = 0
@@ -96,4 +132,5 @@ async function checkArea(pool: WorkerPool, area: Area): Promise<void> {
   if (vertices > MAX_VERTICES) issues.push({ loc: ['body', 'area', 'coordinates'], msg: `The area has ${vertices} positions: at most ${MAX_VERTICES} are allowed`, type: 'value_error' })
   if (issues.length === 0) issues.push(...(await runInWorker(pool, checkAreaTask, { area, loc: ['body', 'area'] }, { timeoutMs: 10_000 })))
   if (issues.length > 0) throw new ValidationError(issues)
+  return area
 }

@@ -1,6 +1,6 @@
 // Shapes of the projects unit; each type comes from its schema. `Polygon` is shared with tasks.
 import { named, t, type Static } from 'trefoil'
-import { PROJECT_ROLES } from '../db/enums.js'
+import { PROJECT_ROLES, PROJECT_VISIBILITIES } from '../db/enums.js'
 
 const Position = t.Tuple([t.Number({ minimum: -180, maximum: 180 }), t.Number({ minimum: -90, maximum: 90 })], { description: '[longitude, latitude]' })
 
@@ -36,20 +36,71 @@ const AREA_DESCRIPTION = 'A GeoJSON Polygon or MultiPolygon: closed rings, at le
 export const Area = t.Union([Polygon, MultiPolygon], { description: AREA_DESCRIPTION })
 export type Area = Static<typeof Area>
 
-/**
- * A project's area as clients send it. Chosen by its `type` (if / then) rather than a union, so
- * that a bad position is reported where it is, not as "matches neither branch".
- */
-export const AreaIn = t.Unsafe<Area>({
-  type: 'object',
-  description: AREA_DESCRIPTION,
-  required: ['type', 'coordinates'],
-  properties: { type: { enum: ['Polygon', 'MultiPolygon'] }, coordinates: { type: 'array' } },
-  // every subschema names both fields: the validator strips fields a subschema does not name
-  allOf: [
-    { if: { properties: { type: { const: 'Polygon' }, coordinates: {} } }, then: Polygon },
-    { if: { properties: { type: { const: 'MultiPolygon' }, coordinates: {} } }, then: MultiPolygon },
+// What clients send may carry an altitude (RFC 7946 §3.1.1 allows a third number): accepted, and
+// dropped when the area is stored. Draft-07 tuple items: longitude, latitude, then any altitude.
+const PositionIn = {
+  type: 'array',
+  minItems: 2,
+  maxItems: 3,
+  items: [
+    { type: 'number', minimum: -180, maximum: 180 },
+    { type: 'number', minimum: -90, maximum: 90 },
+    { type: 'number' },
   ],
+  description: '[longitude, latitude] or [longitude, latitude, altitude] (the altitude is ignored)',
+}
+const RingIn = { type: 'array', items: PositionIn, minItems: 4, maxItems: MAX_VERTICES, description: 'A closed ring: its last position repeats its first' }
+const PolygonCoordinatesIn = { type: 'array', items: RingIn, minItems: 1, maxItems: MAX_PARTS, description: 'The outer ring, then any holes' }
+const GEOMETRY_TYPES = ['Polygon', 'MultiPolygon']
+
+// The runtime's validator drops fields a subschema does not name, so every subschema (each `if`
+// as well) names all the fields any kind of area has.
+const FIELDS = { type: {}, coordinates: {}, geometry: {}, features: {}, properties: {}, id: {} }
+
+function byType(cases: Record<string, object>): object[] {
+  return Object.entries(cases).map(([type, then]) => ({ if: { properties: { ...FIELDS, type: { const: type } } }, then }))
+}
+
+const GeometryIn = {
+  type: 'object',
+  required: ['type', 'coordinates'],
+  properties: { ...FIELDS, type: { enum: GEOMETRY_TYPES, description: 'Polygon or MultiPolygon' }, coordinates: { type: 'array' } },
+  allOf: byType({
+    Polygon: { properties: { ...FIELDS, coordinates: PolygonCoordinatesIn } },
+    MultiPolygon: { properties: { ...FIELDS, coordinates: { type: 'array', items: PolygonCoordinatesIn, minItems: 1, maxItems: MAX_PARTS } } },
+  }),
+}
+
+const FeatureIn = {
+  type: 'object',
+  required: ['type', 'geometry'],
+  properties: { ...FIELDS, type: { const: 'Feature' }, geometry: GeometryIn },
+}
+
+/** A position as clients may send it: longitude, latitude and an altitude that is ignored. */
+export type PositionIn = [number, number] | [number, number, number]
+/** A Polygon or MultiPolygon as clients may send it (altitudes allowed). */
+export type GeometryIn = { type: 'Polygon'; coordinates: PositionIn[][] } | { type: 'MultiPolygon'; coordinates: PositionIn[][][] }
+/** An area as clients send it: a geometry, a Feature of one, or a FeatureCollection of them. */
+export type AreaInput = GeometryIn | { type: 'Feature'; geometry: GeometryIn } | { type: 'FeatureCollection'; features: { type: 'Feature'; geometry: GeometryIn }[] }
+
+/**
+ * A project's area as clients send it: a Polygon or MultiPolygon geometry, a Feature holding one,
+ * or a FeatureCollection of them (what geojson.io and most GIS tools save), merged into one
+ * MultiPolygon. Chosen by its `type` (if / then) rather than a union, so that a bad position is
+ * reported where it is, not as "matches no branch".
+ */
+export const AreaIn = t.Unsafe<AreaInput>({
+  type: 'object',
+  description: `${AREA_DESCRIPTION}; also a Feature of one, or a FeatureCollection of them (merged into one MultiPolygon); a third number in a position (altitude) is ignored`,
+  required: ['type'],
+  properties: { ...FIELDS, type: { enum: [...GEOMETRY_TYPES, 'Feature', 'FeatureCollection'], description: 'Polygon, MultiPolygon, Feature or FeatureCollection' } },
+  allOf: byType({
+    Polygon: GeometryIn,
+    MultiPolygon: GeometryIn,
+    Feature: FeatureIn,
+    FeatureCollection: { required: ['features'], properties: { ...FIELDS, features: { type: 'array', items: FeatureIn, minItems: 1, maxItems: MAX_PARTS } } },
+  }),
 })
 
 /** A project's area as a GeoJSON Feature, with what a map legend shows. */
@@ -72,6 +123,7 @@ export const TEXT_PATTERN = '^[^\\u0000]*$'
 const Name = t.String({ minLength: 1, maxLength: 128, pattern: TEXT_PATTERN, transform: ['trim'] })
 const Description = t.String({ maxLength: 2000, pattern: TEXT_PATTERN, transform: ['trim'] })
 const Priority = t.Integer({ minimum: 0, maximum: 10 })
+const Visibility = t.Enum(PROJECT_VISIBILITIES, { description: 'public: every signed-in user reads it; private: its members (and admins) only' })
 
 /** What a client sends to create a project. */
 export const ProjectIn = named(
@@ -80,6 +132,7 @@ export const ProjectIn = named(
     name: Name,
     description: t.String({ maxLength: 2000, pattern: TEXT_PATTERN, default: '', transform: ['trim'] }),
     priority: t.Integer({ minimum: 0, maximum: 10, default: 5 }),
+    visibility: t.Enum(PROJECT_VISIBILITIES, { default: 'public', description: 'public (default): every signed-in user reads it; private: its members (and admins) only' }),
     area: t.Optional(AreaIn),
   }),
 )
@@ -88,7 +141,7 @@ export type ProjectIn = Static<typeof ProjectIn>
 /** What a client sends to change a project: any of its fields. */
 export const ProjectUpdate = named(
   'ProjectUpdate',
-  t.Object({ name: t.Optional(Name), description: t.Optional(Description), priority: t.Optional(Priority), area: t.Optional(AreaIn) }, { minProperties: 1 }),
+  t.Object({ name: t.Optional(Name), description: t.Optional(Description), priority: t.Optional(Priority), visibility: t.Optional(Visibility), area: t.Optional(AreaIn) }, { minProperties: 1 }),
 )
 export type ProjectUpdate = Static<typeof ProjectUpdate>
 
@@ -100,6 +153,7 @@ export const ProjectOut = named(
     name: t.String(),
     description: t.String(),
     priority: t.Integer(),
+    visibility: Visibility,
     area: t.Union([Area, t.Null()]),
     outline: t.Union([Outline, t.Null()], { description: 'The area as a GeoJSON Feature for maps (null without an area)' }),
     createdBy: t.Integer({ description: 'The id of the user who created it' }),
@@ -117,8 +171,11 @@ export const ProjectSummary = named(
     name: t.String(),
     description: t.String(),
     priority: t.Integer(),
+    visibility: Visibility,
     hasArea: t.Boolean(),
     taskCount: t.Integer({ minimum: 0 }),
+    percentMapped: t.Integer({ minimum: 0, maximum: 100, description: 'Share of its tasks mapped (mapped, being validated or validated), in %' }),
+    percentValidated: t.Integer({ minimum: 0, maximum: 100, description: 'Share of its tasks validated, in %' }),
     createdAt: t.String({ format: 'date-time' }),
   }),
 )
@@ -141,6 +198,13 @@ export const MemberOut = named('MemberOut', t.Object({ userId: t.Integer(), name
 /** What a project manager sends to give a user a role. */
 export const MemberIn = named('MemberIn', t.Object({ role: ProjectRole }))
 export type MemberIn = Static<typeof MemberIn>
+
+/** What a project manager sends to give a role to the account of an email. */
+export const MemberByEmailIn = named(
+  'MemberByEmailIn',
+  t.Object({ email: t.String({ format: 'email', maxLength: 254, transform: ['trim', 'toLowerCase'], description: 'The email of their account' }), role: ProjectRole }),
+)
+export type MemberByEmailIn = Static<typeof MemberByEmailIn>
 
 /**
  * A row id in a path: a PostgreSQL `integer`. The maximum matters: a path segment like `1e309`

@@ -11,6 +11,7 @@ import { database } from '../db/database.js'
 import type { Task, User } from '../db/models.js'
 import { task } from '../tasks/logic.js'
 import checkXml, { type XmlProblem } from './check-xml.js'
+import { formFields } from './form-fields.js'
 import { attachments, submissions, type Attachment, type Submission } from './queries.js'
 import { AttachmentParams, SubmissionParams, type ReviewIn, type SubmissionFields, type SubmissionOut } from './schemas.js'
 
@@ -39,7 +40,7 @@ export async function createSubmission(db: Db, input: SubmissionFields & { task:
   const moved: string[] = []
   try {
     const id = await db.tx('submission', async (tx) => {
-      const row = await submissions.insert(tx, { taskId: input.task.id, userId: input.user.id, deviceId: input.device_id || null, xml: input.submission_xml })
+      const row = await submissions.insert(tx, { taskRowId: input.task.rowId, userId: input.user.id, deviceId: input.device_id || null, xml: input.submission_xml })
       for (const file of input.files) {
         // the generated stored name, never the client's: no path can be smuggled in
         moved.push(await file.saveTo(UPLOADS_DIR))
@@ -47,7 +48,7 @@ export async function createSubmission(db: Db, input: SubmissionFields & { task:
       }
       return row.id
     })
-    return withUrls(input.task, (await submissions.get(db, input.task.id, id))!)
+    return withUrls(input.task, (await submissions.get(db, input.task.rowId, id))!)
   } catch (error) {
     await Promise.all(moved.map((path) => rm(path, { force: true })))
     throw error
@@ -56,14 +57,14 @@ export async function createSubmission(db: Db, input: SubmissionFields & { task:
 
 /** A task's submissions, newest first. */
 export async function listSubmissions(db: Db, forTask: Task): Promise<SubmissionOut[]> {
-  return (await submissions.list(db, forTask.id)).map((row) => withUrls(forTask, row))
+  return (await submissions.list(db, forTask.rowId)).map((row) => withUrls(forTask, row))
 }
 
 /** Records a validator's review of a submission (a later review replaces it) and returns the submission. */
 export async function reviewSubmission(db: Db, input: ReviewIn & { task: Task; submission: SubmissionOut; reviewer: User }): Promise<SubmissionOut> {
   const { task: forTask, submission: reviewed } = input
   const done = await submissions.review(db, { id: reviewed.id, state: input.reviewState, comment: input.comment || null, reviewerId: input.reviewer.id })
-  const row = done ? await submissions.get(db, forTask.id, reviewed.id) : null
+  const row = done ? await submissions.get(db, forTask.rowId, reviewed.id) : null
   if (!row) throw new NotFound(`Submission ${reviewed.id} not found in task ${forTask.id}`)
   return withUrls(forTask, row)
 }
@@ -76,7 +77,7 @@ export function attachmentFile(attachment: Attachment): { path: string; download
 
 function withUrls(forTask: Task, row: Submission): SubmissionOut {
   const base = `/v1/projects/${forTask.projectId}/tasks/${forTask.id}/submissions/${row.id}`
-  return { ...row, url: base, attachments: row.attachments.map((a) => ({ ...a, url: `${base}/attachments/${a.id}` })) }
+  return { ...row, url: base, fields: formFields(row.xml), attachments: row.attachments.map((a) => ({ ...a, url: `${base}/attachments/${a.id}` })) }
 }
 
 /**
@@ -91,7 +92,7 @@ export const memberGrant = depends({ name: 'memberGrant', use: { grant: requireR
 
 /** The submission named by `:submissionId` in the route's task, or 404. */
 export const submission = depends({ params: SubmissionParams, use: { db: database, task }, errors: [404] }, async function submission({ params, db, task }): Promise<SubmissionOut> {
-  const row = await submissions.get(db, task.id, params.submissionId)
+  const row = await submissions.get(db, task.rowId, params.submissionId)
   if (!row) throw new NotFound(`Submission ${params.submissionId} not found in task ${task.id}`)
   return withUrls(task, row)
 })

@@ -33,7 +33,8 @@ export interface Submission {
 const iso = (column: string): string => `to_json(${column}) #>> '{}'`
 
 const ATTACHMENT = `a.id, a.submission_id AS "submissionId", a.filename, a.stored_name AS "storedName", a.media_type AS "mediaType", a.size_bytes::float8 AS "size", a.sha256`
-const SUBMISSION = `SELECT s.id, s.task_id AS "taskId", json_build_object('id', u.id, 'name', u.name) AS "user", s.device_id AS "deviceId", s.xml, ${iso('s.created_at')} AS "createdAt",
+// `taskId` is the task's number within its project (the one in its URL); queries take the task's row id
+const SUBMISSION = `SELECT s.id, (SELECT t.project_task_index FROM tasks t WHERE t.id = s.task_id) AS "taskId", json_build_object('id', u.id, 'name', u.name) AS "user", s.device_id AS "deviceId", s.xml, ${iso('s.created_at')} AS "createdAt",
   COALESCE((SELECT json_agg(json_build_object('id', a.id, 'submissionId', a.submission_id, 'filename', a.filename, 'storedName', a.stored_name, 'mediaType', a.media_type, 'size', a.size_bytes, 'sha256', a.sha256) ORDER BY a.id)
             FROM attachments a WHERE a.submission_id = s.id), '[]') AS attachments,
   s.review_state AS "reviewState", s.review_comment AS "reviewComment",
@@ -43,11 +44,11 @@ const SUBMISSION = `SELECT s.id, s.task_id AS "taskId", json_build_object('id', 
 
 /** Submissions of tasks. */
 export const submissions = {
-  insert: (db: Db, submission: { taskId: number; userId: number; deviceId: string | null; xml: string }): Promise<{ id: number }> =>
-    db.one<{ id: number }>('INSERT INTO submissions (task_id, user_id, device_id, xml) VALUES ($<taskId>, $<userId>, $<deviceId>, $<xml>) RETURNING id', submission),
-  get: (db: Db, taskId: number, id: number): Promise<Submission | null> => db.oneOrNone<Submission>(`${SUBMISSION} WHERE s.task_id = $1 AND s.id = $2`, [taskId, id]),
+  insert: (db: Db, submission: { taskRowId: number; userId: number; deviceId: string | null; xml: string }): Promise<{ id: number }> =>
+    db.one<{ id: number }>('INSERT INTO submissions (task_id, user_id, device_id, xml) VALUES ($<taskRowId>, $<userId>, $<deviceId>, $<xml>) RETURNING id', submission),
+  get: (db: Db, taskRowId: number, id: number): Promise<Submission | null> => db.oneOrNone<Submission>(`${SUBMISSION} WHERE s.task_id = $1 AND s.id = $2`, [taskRowId, id]),
   /** A task's submissions, newest first. */
-  list: (db: Db, taskId: number): Promise<Submission[]> => db.manyOrNone<Submission>(`${SUBMISSION} WHERE s.task_id = $1 ORDER BY s.id DESC`, [taskId]),
+  list: (db: Db, taskRowId: number): Promise<Submission[]> => db.manyOrNone<Submission>(`${SUBMISSION} WHERE s.task_id = $1 ORDER BY s.id DESC`, [taskRowId]),
   /** Records a review (replacing an earlier one); false when the submission is gone. */
   review: async (db: Db, review: { id: number; state: ReviewState; comment: string | null; reviewerId: number }): Promise<boolean> =>
     (await db.result('UPDATE submissions SET review_state = $<state>, review_comment = $<comment>, reviewed_by = $<reviewerId>, reviewed_at = now() WHERE id = $<id>', review)).rowCount === 1,

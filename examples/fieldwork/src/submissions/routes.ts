@@ -6,7 +6,7 @@ import { requireRole, signedIn } from '../auth/logic.js'
 import { database } from '../db/database.js'
 import { task } from '../tasks/logic.js'
 import { attachment, attachmentFile, createSubmission, listSubmissions, memberGrant, reviewSubmission, submission } from './logic.js'
-import { ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_XML_BYTES, ReviewIn, SubmissionFields, SubmissionOut } from './schemas.js'
+import { AttachmentQuery, ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_XML_BYTES, ReviewIn, SubmissionFields, SubmissionOut } from './schemas.js'
 
 /** The submissions unit: `/v1/projects/:projectId/tasks/:taskId/submissions` (mappers and up; reviews by validators). */
 export default defineUnit('submissions', { prefix: '/v1/projects/:projectId/tasks/:taskId/submissions', use: { user: signedIn, task, grant: memberGrant }, description: 'What mappers collected in the field for a task, with photos, and its review' }, (r) => {
@@ -16,8 +16,11 @@ export default defineUnit('submissions', { prefix: '/v1/projects/:projectId/task
       multipart: {
         fields: SubmissionFields,
         files: { attachments: { many: MAX_ATTACHMENTS, maxBytes: MAX_ATTACHMENT_BYTES, types: ATTACHMENT_TYPES } },
-        // a text field past this stops the read with 413 (device_id has its own 128-character rule)
-        maxFieldBytes: MAX_XML_BYTES,
+        // a text field past MAX_XML_BYTES stops the read with 413 (device_id has its own
+        // 128-character rule). One byte more than the limit: busboy, under the runtime, calls a
+        // field that *reaches* its size limit truncated, so the documented maximum itself must
+        // fit below it. (413's message then names one byte more than the documented maximum.)
+        maxFieldBytes: MAX_XML_BYTES + 1,
         maxFields: 10,
       },
       use: { db: database, pool: workers },
@@ -39,8 +42,13 @@ export default defineUnit('submissions', { prefix: '/v1/projects/:projectId/task
     ({ body, task, submission, reviewer, db }) => reviewSubmission(db, { ...body, task, submission, reviewer: reviewer.user }),
   )
 
-  r.get('/:submissionId/attachments/:attachmentId', { use: { attachment }, summary: 'Download an attachment as it was sent, under its original name (Range requests resume)' }, ({ attachment }) => {
-    const { path, download, type, etag } = attachmentFile(attachment)
-    return file(path, { download, type, etag })
-  })
+  r.get(
+    '/:submissionId/attachments/:attachmentId',
+    { query: AttachmentQuery, use: { attachment }, summary: 'Download an attachment as it was sent, under its original name (Range requests resume); `?inline=true` shows a photo in the browser instead' },
+    ({ attachment, query }) => {
+      const { path, download, type, etag } = attachmentFile(attachment)
+      // photos only (their types were read from their bytes): a browser shows them, it runs nothing
+      return query.inline ? file(path, { type, etag, headers: { 'content-disposition': 'inline', 'cache-control': 'private, max-age=3600' } }) : file(path, { download, type, etag })
+    },
+  )
 })

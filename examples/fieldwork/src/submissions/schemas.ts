@@ -47,6 +47,7 @@ export const SubmissionOut = named(
     user: Who,
     deviceId: t.Union([t.String(), t.Null()]),
     xml: t.String(),
+    fields: t.Union([t.Array(t.Object({ name: t.String(), value: t.String() })), t.Null()], { description: "The form's answers: each leaf element's path and text, in order (null for a document too large to list)" }),
     createdAt: t.String({ format: 'date-time' }),
     attachments: t.Array(AttachmentOut),
     reviewState: t.Union([t.Enum(REVIEW_STATES), t.Null()]),
@@ -72,3 +73,6 @@ export const SubmissionParams = t.Object({ projectId: Id, taskId: Id, submission
 
 /** Path params naming one attachment. */
 export const AttachmentParams = t.Object({ projectId: Id, taskId: Id, submissionId: Id, attachmentId: Id })
+
+/** How to get an attachment: as a download (default), or `inline` for the browser to show it. */
+export const AttachmentQuery = t.Object({ inline: t.Boolean({ default: false, description: 'true: shown in the browser (thumbnails, the photo viewer) rather than downloaded' }) })

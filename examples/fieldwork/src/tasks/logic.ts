@@ -73,23 +73,24 @@ export async function runSplit(db: Db, input: { plan: SplitPlan; pool: WorkerPoo
   })
 }
 
-/** A project's tasks, in index order. */
-export function listTasks(db: Db, projectId: number): Promise<Task[]> {
-  return tasks.list(db, projectId)
+/** A page of a project's tasks by number, how many it has in all, and how many in each status. */
+export async function listTasks(db: Db, projectId: number, page: { limit: number; offset: number }): Promise<{ rows: Task[]; total: number; counts: Partial<Record<TaskStatus, number>> }> {
+  const [rows, counts] = await Promise.all([tasks.list(db, projectId, page), tasks.counts(db, projectId)])
+  return { rows, total: Object.values(counts).reduce((sum, n) => sum + n, 0), counts }
 }
 
-/** A project's tasks as a GeoJSON FeatureCollection, for maps. */
-export async function taskCollection(db: Db, projectId: number): Promise<TaskCollection> {
-  const rows = await tasks.list(db, projectId)
+/** A page of a project's tasks as a GeoJSON FeatureCollection, for maps; each Feature's id is the task's number. */
+export async function taskCollection(db: Db, projectId: number, page: { limit: number; offset: number }): Promise<TaskCollection> {
+  const rows = await tasks.list(db, projectId, page)
   return {
     type: 'FeatureCollection',
-    features: rows.map((task) => ({ type: 'Feature', id: task.id, geometry: task.outline, properties: { index: task.index, status: task.status, lockedBy: task.lockedBy, updatedAt: task.updatedAt } })),
+    features: rows.map((task) => ({ type: 'Feature', id: task.id, geometry: task.outline, properties: { status: task.status, lockedBy: task.lockedBy, updatedAt: task.updatedAt } })),
   }
 }
 
 /** What was done to a task, oldest first. */
-export function taskHistory(db: Db, taskId: number): Promise<TaskHistoryEntry[]> {
-  return taskEvents.list(db, taskId)
+export function taskHistory(db: Db, forTask: Task): Promise<TaskHistoryEntry[]> {
+  return taskEvents.list(db, forTask.rowId)
 }
 
 interface Rule {
@@ -144,25 +145,25 @@ export async function applyTaskEvent(db: Db, input: { task: Task; user: User; ro
   if (rank(role) < rank(rule.role)) throw new Forbidden(`Missing role "${rule.role}" in project ${task.projectId}: you are ${role}`, { code: 'role_required' })
   if (event === 'comment') {
     if (!comment) throw new ValidationError([{ loc: ['body', 'comment'], msg: 'Field required with the comment event', type: 'missing' }])
-    await taskEvents.insert(db, { taskId: task.id, userId: user.id, event, status: task.status, comment })
+    await taskEvents.insert(db, { taskId: task.rowId, userId: user.id, event, status: task.status, comment })
     return task
   }
   const heldByOther = task.lockedBy !== null && task.lockedBy.id !== user.id
   if (!rule.from.includes(task.status)) {
     if (heldByOther) throw lockedBy(task)
-    throw new Conflict(`Task ${task.index} is ${words(task.status)}: cannot ${DOING[event]}`, { code: 'invalid_transition' })
+    throw new Conflict(`Task ${task.id} is ${words(task.status)}: cannot ${DOING[event]}`, { code: 'invalid_transition' })
   }
   if (rule.holder && heldByOther && !(event === 'reset' && rank(role) >= rank('validator'))) throw lockedBy(task)
   if (event === 'validate' && task.mappedBy === user.id) {
-    throw new Forbidden(`You mapped task ${task.index}: someone else validates it`, { code: 'own_mapping' })
+    throw new Forbidden(`You mapped task ${task.id}: someone else validates it`, { code: 'own_mapping' })
   }
   const to = rule.to(task.status)
   if (LOCKED.has(to)) {
     const held = await tasks.heldBy(db, task.projectId, user.id)
-    if (held && held.id !== task.id) throw new Conflict(`You already hold task ${held.index} in this project: finish or reset it first`, { code: 'one_lock' })
+    if (held && held.id !== task.id) throw new Conflict(`You already hold task ${held.id} in this project: finish or reset it first`, { code: 'one_lock' })
   }
   const moved = await tasks.transition(db, {
-    taskId: task.id,
+    rowId: task.rowId,
     from: task.status,
     fromHolder: task.lockedBy?.id ?? null,
     to,
@@ -173,21 +174,21 @@ export async function applyTaskEvent(db: Db, input: { task: Task; user: User; ro
     // another request changed it since it was read: say what it is now
     const now = await tasks.get(db, task.projectId, task.id)
     if (now?.lockedBy && now.lockedBy.id !== user.id) throw lockedBy(now)
-    throw new Conflict(`Task ${task.index} changed meanwhile: it is ${words(now?.status ?? 'gone')}`, { code: 'task_changed' })
+    throw new Conflict(`Task ${task.id} changed meanwhile: it is ${words(now?.status ?? 'gone')}`, { code: 'task_changed' })
   }
-  await taskEvents.insert(db, { taskId: task.id, userId: user.id, event, status: to, comment })
+  await taskEvents.insert(db, { taskId: task.rowId, userId: user.id, event, status: to, comment })
   return moved
 }
 
 function lockedBy(task: Task): Conflict {
-  return new Conflict(`Task ${task.index} is locked by ${task.lockedBy?.name ?? 'another user'}`, { code: 'task_locked' })
+  return new Conflict(`Task ${task.id} is locked by ${task.lockedBy?.name ?? 'another user'}`, { code: 'task_locked' })
 }
 
 function words(identifier: string): string {
   return identifier.replaceAll('_', ' ')
 }
 
-/** The task named by `:taskId` in the route's project, or 404. Cached for the rest of the request. */
+/** The task whose number in the route's project is `:taskId`, or 404. Cached for the rest of the request. */
 export const task = depends({ params: TaskParams, use: { db: database, project }, errors: [404] }, async function task({ params, db, project }): Promise<Task> {
   const row = await tasks.get(db, project.id, params.taskId)
   if (!row) throw new NotFound(`Task ${params.taskId} not found in project ${project.id}`)

@@ -5,22 +5,27 @@ import { Readable } from 'node:stream'
 import { background, defineUnit, json, stream, t, workers } from 'trefoil'
 import { requireRole, signedIn } from '../auth/logic.js'
 import { database, transaction } from '../db/database.js'
-import { project } from '../projects/logic.js'
+import { project, viewerRole } from '../projects/logic.js'
 import { applyTaskEvent, listTasks, planSplit, runSplit, task, taskCollection, taskHistory } from './logic.js'
-import { SplitAccepted, SplitIn, TaskEventIn, TaskHistoryOut, TaskListQuery, TaskOut } from './schemas.js'
+import { MAX_TASKS, SplitAccepted, SplitIn, TaskEventIn, TaskHistoryOut, TaskListQuery, TaskOut, TASKS_PER_PAGE } from './schemas.js'
 
 const GEOJSON = 'application/geo+json'
 
 /** The tasks unit: `/v1/projects/:projectId/tasks` and `…/task-splits` (signed-in users; splitting by project managers). */
-export default defineUnit('tasks', { prefix: '/v1/projects/:projectId', use: { user: signedIn, project }, description: 'The areas a project is split into, locked, mapped and validated one at a time' }, (r) => {
+export default defineUnit('tasks', { prefix: '/v1/projects/:projectId', use: { user: signedIn, project, role: viewerRole }, description: 'The areas a project is split into, locked, mapped and validated one at a time' }, (r) => {
   r.get(
     '/tasks',
-    { query: TaskListQuery, use: { db: database }, response: t.Array(TaskOut), view: 'tasks/list', summary: "List a project's tasks: a JSON table, or a GeoJSON FeatureCollection with `?format=geojson` or `Accept: application/geo+json`" },
+    { query: TaskListQuery, use: { db: database }, response: t.Array(TaskOut), view: 'tasks/list', summary: "List a project's tasks by number, a page at a time (`limit`, `offset`; `X-Total-Count` says how many in all): a JSON table, or a GeoJSON FeatureCollection with `?format=geojson` or `Accept: application/geo+json`" },
     async ({ query, db, project, ctx }) => {
       if (query.format === 'geojson' || (query.format === undefined && ctx.get('Accept').includes(GEOJSON))) {
-        return stream(Readable.from([JSON.stringify(await taskCollection(db, project.id))]), { type: GEOJSON })
+        return stream(Readable.from([JSON.stringify(await taskCollection(db, project.id, { limit: query.limit ?? MAX_TASKS, offset: query.offset }))]), { type: GEOJSON })
       }
-      return listTasks(db, project.id)
+      const page = { limit: query.limit ?? TASKS_PER_PAGE, offset: query.offset }
+      const { rows, total, counts } = await listTasks(db, project.id, page)
+      ctx.set('X-Total-Count', String(total))
+      // for the page: its pager and the legend's count of every status, not only this page's
+      Object.assign(ctx.state, { page: { ...page, total }, counts })
+      return rows
     },
   )
 
@@ -46,7 +51,7 @@ export default defineUnit('tasks', { prefix: '/v1/projects/:projectId', use: { u
 
   r.get('/tasks/:taskId', { use: { task }, response: TaskOut, view: 'tasks/show', summary: 'Get a task' }, ({ task }) => task)
 
-  r.get('/tasks/:taskId/events', { use: { task, db: database }, response: t.Array(TaskHistoryOut), view: 'tasks/history', summary: "A task's history" }, ({ task, db }) => taskHistory(db, task.id))
+  r.get('/tasks/:taskId/events', { use: { task, db: database }, response: t.Array(TaskHistoryOut), view: 'tasks/history', summary: "A task's history" }, ({ task, db }) => taskHistory(db, task))
 
   // events rather than verbs in the path: `POST …/events {"event": "map"}`
   r.post(

@@ -12,9 +12,8 @@ const Holder = t.Union([t.Object({ id: t.Integer(), name: t.String() }), t.Null(
 export const TaskOut = named(
   'TaskOut',
   t.Object({
-    id: t.Integer(),
+    id: t.Integer({ description: 'Its number within the project, from 1: the one in its URL' }),
     projectId: t.Integer(),
-    index: t.Integer({ description: 'Its number within the project, from 1' }),
     outline: Polygon,
     status: t.Enum(TASK_STATUSES),
     lockedBy: Holder,
@@ -29,9 +28,9 @@ export const TaskFeature = named(
   'TaskFeature',
   t.Object({
     type: t.Literal('Feature'),
-    id: t.Integer(),
+    id: t.Integer({ description: "The task's number within the project" }),
     geometry: Polygon,
-    properties: t.Object({ index: t.Integer(), status: t.Enum(TASK_STATUSES), lockedBy: Holder, updatedAt: t.String({ format: 'date-time' }) }),
+    properties: t.Object({ status: t.Enum(TASK_STATUSES), lockedBy: Holder, updatedAt: t.String({ format: 'date-time' }) }),
   }),
 )
 
@@ -39,8 +38,19 @@ export const TaskFeature = named(
 export const TaskCollection = named('TaskCollection', t.Object({ type: t.Literal('FeatureCollection'), features: t.Array(TaskFeature) }))
 export type TaskCollection = Static<typeof TaskCollection>
 
-/** How to list tasks: a JSON table (default) or GeoJSON (also chosen by `Accept: application/geo+json`). */
-export const TaskListQuery = t.Object({ format: t.Optional(t.Enum(['json', 'geojson'], { description: 'geojson: a FeatureCollection for maps' })) })
+/** Tasks in one page of the table (the page and the JSON list) when `limit` is not given. */
+export const TASKS_PER_PAGE = 100
+
+/**
+ * How to list tasks: a JSON table (default) or GeoJSON (also chosen by `Accept:
+ * application/geo+json`), a page at a time; `X-Total-Count` says how many there are in all.
+ */
+export const TaskListQuery = t.Object({
+  format: t.Optional(t.Enum(['json', 'geojson'], { description: 'geojson: a FeatureCollection for maps' })),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: MAX_TASKS, description: `Tasks per page (default ${TASKS_PER_PAGE}; for GeoJSON, all of them)` })),
+  offset: t.Integer({ minimum: 0, maximum: MAX_TASKS, default: 0 }),
+})
+export type TaskListQuery = Static<typeof TaskListQuery>
 
 /** How to split a project's area into tasks: squares of a given side, or about a given number of them. */
 export const SplitIn = named(
