@@ -1,5 +1,6 @@
 // `yo trefoil [name]` run by yeoman-test: the files it writes, what its flags and prompts change,
 // and what it refuses.
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'uvu'
@@ -23,6 +24,7 @@ const LAYOUT = [
   'src/tasks/logic.ts',
   'src/tasks/routes.ts',
   'src/tasks/schemas.ts',
+  'tests/run.ts',
   'tests/tasks.test.ts',
   'tests/test.env',
   'tsconfig.json',
@@ -38,7 +40,9 @@ test('yo trefoil <name> --yes writes a service in the guide\'s layout into ./<na
   assert.is(manifest.type, 'module')
   assert.is(manifest.dependencies.trefoil, '^0.1.0')
   assert.ok(manifest.devDependencies.typescript, 'typescript for `tsc --noEmit`')
-  assert.match(manifest.scripts.test, /--test /)
+  // no shell glob: tests/run.ts finds the test files, so the script runs on any shell
+  assert.is(manifest.scripts.test, 'node --env-file=tests/test.env --import tsx tests/run.ts')
+  for (const script of Object.values(manifest.scripts as Record<string, string>)) assert.not.match(script, /[*?]/)
   assert.match(manifest.scripts.start, /src\/main\.ts/)
   assert.match(read(service, 'src/main.ts'), /plugins: \[\n {4}databasePlugin,\n {4}openapi\(\{ title: "field-notes", version: '0\.1\.0' \}\),\n {4}tasks,\n {2}\],/)
   assert.match(read(service, 'src/main.ts'), /^import tasks from '\.\/tasks\/routes\.js'$/m)
@@ -51,6 +55,24 @@ test('yo trefoil <name> --yes writes a service in the guide\'s layout into ./<na
   // the default first unit: CRUD over `name` and an optional `description`
   assert.match(read(service, 'src/tasks/schemas.ts'), /export const TaskIn = named\(\n {2}'TaskIn',\n {2}t\.Object\(\{\n {4}name: t\.String\(/)
   assert.match(read(service, 'src/db/migrations/001_tasks.sql'), /CREATE TABLE tasks \(\n {2}id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n {2}name text NOT NULL,\n {2}description text\n\);/)
+})
+
+test('the service is a git repository with one commit holding every file; --no-git leaves git alone', async () => {
+  const dir = tempFolder()
+  // an identity for the commit, whatever the machine's git configuration
+  const identity = { GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.org', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.org' }
+  Object.assign(process.env, identity)
+  try {
+    await runApp(dir, ['with-git'], { yes: true, runtime: 'registry', git: true })
+  } finally {
+    for (const key of Object.keys(identity)) delete process.env[key]
+  }
+  const git = (...args: string[]): string => execFileSync('git', args, { cwd: join(dir, 'with-git'), encoding: 'utf8' })
+  assert.equal(git('log', '--format=%s').trim().split('\n'), ['A new trefoil service, written by yo trefoil'])
+  assert.is(git('status', '--porcelain'), '', 'everything committed')
+  assert.equal(git('ls-files').trim().split('\n').sort(), LAYOUT)
+  await runApp(dir, ['without-git'], { yes: true, runtime: 'registry', git: false })
+  assert.not.ok(existsSync(join(dir, 'without-git', '.git')))
 })
 
 test('without a name the service goes into the current folder, named after it', async () => {

@@ -23,9 +23,9 @@ export function removeFolders(): void {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
 }
 
-/** Runs `yo trefoil [args]` in `cwd`; resolves once the files are on disk. */
+/** Runs `yo trefoil [args]` in `cwd` (with no git repository unless `git: true`); resolves once the files are on disk. */
 export async function runApp(cwd: string, args: string[], flags: Flags = {}, answers?: Record<string, unknown>): Promise<{ asked: string[] }> {
-  let context = helpers.run<AppGenerator>(AppGenerator, { namespace: 'trefoil:app', tmpdir: false, cwd, autoCleanup: false }).withArguments(args).withOptions({ skipInstall: true, force: false, ...flags })
+  let context = helpers.run<AppGenerator>(AppGenerator, { namespace: 'trefoil:app', tmpdir: false, cwd, autoCleanup: false }).withArguments(args).withOptions({ skipInstall: true, force: false, git: false, ...flags })
   if (answers) context = context.withAnswers(answers)
   const result = await context
   return { asked: result.askedQuestions.map((q) => q.name) }

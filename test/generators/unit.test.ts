@@ -73,20 +73,6 @@ test('running it again with the same name (any spelling) and fields changes noth
   assert.equal(snapshot(dir), before)
 })
 
-test('the same name with other fields collides: refused, nothing changed; --force rewrites it', async () => {
-  const dir = await service()
-  await runUnit(dir, ['task-event'], { fields: FIELDS })
-  const before = snapshot(dir)
-  const message = await failure(runUnit(dir, ['task-events'], { fields: 'title:string' }))
-  assert.match(message, /^Cannot add unit "task-events": src\/task-events\/schemas\.ts exists with other contents; .*src\/db\/migrations\/002_task_events\.sql exists with other contents \(run with --force to overwrite\)$/)
-  assert.equal(snapshot(dir), before)
-  await runUnit(dir, ['task-events'], { fields: 'title:string', force: true })
-  assert.not.match(read(dir, 'src/task-events/schemas.ts'), /done/)
-  assert.match(read(dir, 'src/db/models.ts'), /INSERT INTO task_events \(title\) VALUES \(\$<title>\)/, 'the model follows the new fields')
-  assert.is((read(dir, 'src/db/models.ts').match(/^export const taskEvents = /gm) ?? []).length, 1)
-  assert.is((read(dir, 'src/main.ts').match(/taskEvents,/g) ?? []).length, 1, 'listed once')
-})
-
 test('a hand-written unit on the same route, or a name main.ts already uses, is refused', async () => {
   const dir = await service()
   writeFileSync(join(dir, 'src/main.ts'), read(dir, 'src/main.ts').replace("import tasks from './tasks/routes.js'", "import tasks from './tasks/routes.js'\nimport reports from './legacy/reports.js'"))
@@ -104,6 +90,11 @@ for (const [name, message] of [
   ['query', /^Cannot use "query" as a unit name: "query" is already used by the service/],
   ['3d-models', /^Cannot use "3d-models" as a unit name: use letters, digits and dashes, starting with a letter/],
   ['tasks/../x', /^Cannot use "tasks\/\.\.\/x" as a unit name/],
+  ['create-project', /^Cannot use "create-project" as a unit name: it starts with the verb "create", and in REST the HTTP method is the verb; name the thing instead: yo trefoil:unit projects \(POST \/v1\/projects creates one\)$/],
+  ['getUsers', /^Cannot use "getUsers" as a unit name: it starts with the verb "get", .*yo trefoil:unit users \(GET \/v1\/users lists them, GET \/v1\/users\/:id reads one\)$/],
+  ['update-task-status', /: it starts with the verb "update", .*yo trefoil:unit task-statuses \(PATCH \/v1\/task-statuses\/:id changes one\)$/],
+  ['delete_site', /: it starts with the verb "delete", .*yo trefoil:unit sites \(DELETE \/v1\/sites\/:id deletes one\)$/],
+  ['do-import', /: it starts with the verb "do", .*yo trefoil:unit imports \(an action is a POST to a noun, e.g\. POST \/v1\/imports to record one\)$/],
 ] as const) {
   test(`refuses the unit name "${name}" with a clear message, writing nothing`, async () => {
     const dir = await service()
@@ -143,6 +134,8 @@ test('names: plural routes and tables, singular schemas, kebab-case folders', ()
     assert.equal([names.kebab, names.route, names.table, names.camelPlural, names.camelSingular, names.pascal, names.param], ['task-events', '/v1/task-events', 'task_events', 'taskEvents', 'taskEvent', 'TaskEvent', 'taskEventId'], spelling)
   }
   assert.is(unitNames('person').route, '/v1/people')
+  // a verb alone can be a thing; only a verb before the thing is refused
+  for (const noun of ['updates', 'runs', 'searches', 'lists', 'post-mortems']) assert.is(unitNames(noun).kebab, noun)
   assert.is(unitNames('category').pascal, 'Category')
   assert.is(unitNames('categories').table, 'categories')
 })

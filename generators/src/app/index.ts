@@ -1,7 +1,8 @@
 // `yo trefoil [name]`: a new service in the guide's layout, on the trefoil runtime, with a first
 // unit, its tests and a README. Every prompt is also a flag; `--yes` takes the defaults, and
 // nothing prompts when stdin is not a terminal (CI, scripts).
-import { existsSync, readdirSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import Generator, { type BaseOptions } from 'yeoman-generator'
 import validateName from 'validate-npm-package-name'
@@ -9,7 +10,7 @@ import { FIELD_TYPES } from '../lib/fields.js'
 import { NameError, refuse } from '../lib/names.js'
 import { pinnedVersions, templatesOf } from '../lib/paths.js'
 import { parseRuntime, RUNTIME_CHOICES, runtimeDependency, type RuntimeSource } from '../lib/runtime.js'
-import { planUnit, writeUnit, type UnitPlan } from '../lib/unit.js'
+import { CONFIG_NAME, planUnit, recordOf, writeUnit, type UnitPlan } from '../lib/unit.js'
 
 /** The flags of `yo trefoil`. */
 export type AppOptions = BaseOptions & {
@@ -21,6 +22,7 @@ export type AppOptions = BaseOptions & {
   fields?: string
   crud?: boolean
   runtime?: string
+  git?: boolean
   yes?: boolean
   force?: boolean
 }
@@ -52,14 +54,52 @@ function databaseProblem(value: string): string | undefined {
   return value === 'embedded' || /^postgres(ql)?:\/\/\S+$/.test(value) ? undefined : `Cannot use the database "${value}": answer "embedded" or a postgresql:// URL`
 }
 
+/**
+ * `git init` and a first commit of everything in `folder` (.gitignore leaves out node_modules and
+ * the database); nothing when the folder is inside a repository already. Answers what it did.
+ */
+export function firstCommit(folder: string): string {
+  const git = (...args: string[]): ReturnType<typeof spawnSync> => spawnSync('git', args, { cwd: folder, encoding: 'utf8' })
+  const inside = git('rev-parse', '--is-inside-work-tree')
+  if (inside.error) return 'git: not found, so no repository was made (install git, then git init)'
+  if (inside.status === 0) return 'git: the folder is inside a repository already; nothing committed'
+  const init = git('init', '--quiet')
+  if (init.status !== 0) return `git: cannot make a repository: ${String(init.stderr).trim()}`
+  git('add', '--all')
+  const commit = git('commit', '--quiet', '--message', 'A new trefoil service, written by yo trefoil')
+  if (commit.status !== 0) return `git: repository made; the first commit failed (${String(commit.stderr).trim().split('\n')[0]}): commit it yourself`
+  return 'git: repository made, everything committed'
+}
+
+/** `npm install` in `folder`, its output shown; a failure is reported, not thrown (the service is written). */
+function npmInstall(folder: string): Promise<void> {
+  return new Promise((resolve) => {
+    // npm is npm.cmd on Windows, which only a shell runs
+    const child = spawn('npm', ['install'], { cwd: folder, stdio: 'inherit', shell: process.platform === 'win32' })
+    child.on('error', (error) => {
+      console.error(`npm install could not start (${error.message}): run it yourself in ${folder}`)
+      resolve()
+    })
+    child.on('close', (code) => {
+      if (code !== 0) console.error(`npm install failed (exit code ${code}): run it yourself in ${folder}`)
+      resolve()
+    })
+  })
+}
+
 /** `yo trefoil [name]`. */
 export default class AppGenerator extends Generator<Record<string, unknown>, AppOptions> {
   private answers!: Answers
   private plan!: UnitPlan
   private runtime!: RuntimeSource
+  private installTarget: { folder: string }
 
   constructor(args?: string[], options?: AppOptions) {
-    super(args, options)
+    // npm, which the service's scripts and README use: yo would guess from lock files, and a
+    // fresh folder has none ("Error detecting the package manager"); the folder is settled later
+    const target = { folder: process.cwd() }
+    super(args, options, { customInstallTask: () => npmInstall(target.folder) })
+    this.installTarget = target
     this.argument('name', { type: String, required: false, description: 'Package name of the service; it is written to a folder of this name (default: the current folder, named after it)' })
     this.option('description', { type: String, description: 'One line on what the service does' })
     this.option('port', { type: Number, description: `Port it listens on (default ${DEFAULT_PORT})` })
@@ -68,6 +108,7 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     this.option('fields', { type: String, description: `Fields of the first unit, e.g. "title:string, done:boolean, priority:integer?"; types: ${FIELD_TYPES.join(', ')}` })
     this.option('crud', { type: Boolean, default: true, description: 'CRUD routes, logic and a table for the first unit (--no-crud: an empty triple)' })
     this.option('runtime', { type: String, description: `Where trefoil comes from: ${RUNTIME_CHOICES}` })
+    this.option('git', { type: Boolean, default: true, description: 'Make the folder a git repository with a first commit (--no-git: leave git alone)' })
     this.option('yes', { type: Boolean, alias: 'y', description: 'Take the default of every question not given as a flag' })
   }
 
@@ -137,7 +178,7 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     this.destinationRoot(folder)
     // `npm install` after writing runs in the service, not where yo was started
     this.env.cwd = folder
-    this.config.set({ runtime: this.runtime.kind === 'tarball' ? 'pack' : this.runtime.kind })
+    this.installTarget.folder = folder
   }
 
   /** Renders the service's files, then its first unit through the unit generator's code. */
@@ -159,6 +200,7 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     copy('src/db/models.ts.ejs')
     copy('src/db/enums.ts.ejs')
     copy('tests/test.env')
+    copy('tests/run.ts')
     if (runtime.vendor) this.fs.write(this.destinationPath('vendor', runtime.vendor.name), runtime.vendor.contents)
     try {
       writeUnit(this.fs, this.destinationPath(), this.plan)
@@ -167,9 +209,16 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     }
   }
 
-  /** Says what to do next. */
+  /** Makes the service a git repository with a first commit (after `npm install`: its lock file is in it), then says what to do next. */
   end(): void {
     const folder = this.destinationPath()
+    // what yo trefoil:unit reads to change the first unit later. Written here, on disk, rather
+    // than through yo's storage, which announces a new .yo-rc.json as "force"
+    const rc = join(folder, '.yo-rc.json')
+    const stored = existsSync(rc) ? (JSON.parse(readFileSync(rc, 'utf8')) as Record<string, unknown>) : {}
+    const record = { runtime: this.runtime.kind === 'tarball' ? 'pack' : this.runtime.kind, units: { [this.plan.names.kebab]: recordOf(this.plan) } }
+    writeFileSync(rc, `${JSON.stringify({ ...stored, [CONFIG_NAME]: record }, null, 2)}\n`)
+    if (this.options.git !== false) this.log(firstCommit(folder))
     const cd = folder === process.cwd() ? '' : `cd ${basename(folder)} && `
     this.log(`\nService "${this.answers.name}" written to ${folder}: ${this.plan.names.route} is its first unit.`)
     // yo ran `npm install` already, unless told not to

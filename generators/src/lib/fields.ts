@@ -79,6 +79,10 @@ export interface Field {
   out: string
   /** Column type, with `NOT NULL` unless optional. */
   sqlType: string
+  /** Column type alone: `integer`, `task_status`. */
+  sql: string
+  /** The field's kind (`string`, `date`, …; `enum` for a list of values): what a migration compares. */
+  kind: string
   /** Select-list entry: `due_date::text AS "dueDate"`. */
   select: string
   sample: string
@@ -113,6 +117,7 @@ export function parseFields(spec: string, unit: UnitNames): Field[] {
     const optional = Boolean(optionalName ?? optionalType)
     const type = rawType!.toLowerCase()
     let kind: FieldKind
+    let kindName = 'enum'
     let enumSpec: EnumSpec | undefined
     if (type.includes('|')) {
       const values = rawType!.split('|').filter(Boolean)
@@ -132,6 +137,7 @@ export function parseFields(spec: string, unit: UnitNames): Field[] {
       const found = KINDS[ALIASES[type] ?? type]
       if (!found) throw new NameError(`Cannot use the type "${rawType}" of the field "${rawName}": use one of ${FIELD_TYPES.join(', ')}`)
       kind = found
+      kindName = ALIASES[type] ?? type
     }
     const selected = kind.select ? kind.select.replace('$c', column) : column
     fields.push({
@@ -141,6 +147,8 @@ export function parseFields(spec: string, unit: UnitNames): Field[] {
       schema: optional ? `t.Optional(t.Union([${kind.schema}, t.Null()]))` : kind.schema,
       out: optional ? `t.Union([${kind.out}, t.Null()])` : kind.out,
       sqlType: optional ? kind.sql : `${kind.sql} NOT NULL`,
+      sql: kind.sql,
+      kind: kindName,
       select: selected === name ? name : `${selected} AS "${name}"`,
       sample: kind.sample,
       changed: kind.changed,

@@ -1,5 +1,6 @@
 // The names one unit name turns into (folder, route, table, identifiers, schema names), and the
 // names a unit may not take. `task-event`, `TaskEvent` and `task_events` all name the same unit.
+import { realpathSync } from 'node:fs'
 import pluralize from 'pluralize'
 
 /** Every spelling of one unit's name that the generated code uses. */
@@ -35,10 +36,29 @@ export class NameError extends Error {
   }
 }
 
-/** Throws `error`; a refusal ({@link NameError}) as a plain message, not a stack trace. */
+/** Whether this process is yo's command line (its bin or `node …/yo/lib/cli.js`), not a program using the generators. */
+function runByYo(): boolean {
+  const main = process.argv[1]
+  if (!main) return false
+  try {
+    return /[\\/]yo[\\/]lib[\\/]cli\.js$/.test(realpathSync(main))
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Throws `error`; a refusal ({@link NameError}) as a plain message, not a stack trace. Under yo, a
+ * refusal is one line on stderr and exit code 1: yo would wrap it in "An error occured while
+ * running …" and the command line, and nothing is written yet when a generator refuses.
+ */
 export function refuse(error: unknown): never {
-  if (error instanceof NameError) throw Object.assign(new Error(error.message), { stack: error.message })
-  throw error
+  if (!(error instanceof NameError)) throw error
+  if (runByYo()) {
+    process.stderr.write(`${error.message}\n`)
+    process.exit(1)
+  }
+  throw Object.assign(new Error(error.message), { stack: error.message })
 }
 
 // Words of JavaScript and TypeScript that cannot name an import or a function.
@@ -52,6 +72,17 @@ const JS_RESERVED = new Set(
 const SERVICE_RESERVED = new Set(
   'db database transaction config settings main app tests test src models enums migrations health docs openapi static params query headers header body ctx cleanup t created no-content not-found http version v1 node-modules'.split(' '),
 )
+
+// REST names the thing, and the HTTP method is the verb: a unit named for an action
+// (`create-project` → /v1/create-projects) is refused, with the noun and the method that does it.
+// Only as the first of several words: `updates`, `runs` or `searches` alone are things.
+const VERB_METHODS: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(['create', 'add', 'make', 'insert', 'submit', 'save', 'new'].map((verb) => [verb, 'POST <route> creates one'])),
+  ...Object.fromEntries(['get', 'fetch', 'find', 'retrieve', 'show', 'load', 'read', 'list'].map((verb) => [verb, 'GET <route> lists them, GET <route>/:id reads one'])),
+  ...Object.fromEntries(['update', 'edit', 'modify', 'set', 'put', 'patch', 'change', 'upsert'].map((verb) => [verb, 'PATCH <route>/:id changes one'])),
+  ...Object.fromEntries(['delete', 'remove', 'destroy', 'del'].map((verb) => [verb, 'DELETE <route>/:id deletes one'])),
+  ...Object.fromEntries(['do', 'handle', 'send', 'process', 'run', 'execute', 'perform', 'compute', 'calculate'].map((verb) => [verb, 'an action is a POST to a noun, e.g. POST <route> to record one'])),
+}
 
 /** Splits `TaskEvent`, `task-event`, `task_event`, `task event` into lower-case words. */
 export function words(name: string): string[] {
@@ -87,6 +118,11 @@ export function unitNames(input: string): UnitNames {
   if (!raw) throw new NameError('A unit needs a name, e.g. yo trefoil:unit tasks')
   if (!/^[A-Za-z][A-Za-z0-9 _-]*$/.test(raw)) throw new NameError(`Cannot use "${input}" as a unit name: use letters, digits and dashes, starting with a letter (e.g. task-events)`)
   const parts = words(raw)
+  const method = parts.length > 1 ? VERB_METHODS[parts[0]!] : undefined
+  if (method) {
+    const noun = [...parts.slice(1, -1), pluralize.plural(parts[parts.length - 1]!)].join('-')
+    throw new NameError(`Cannot use "${input}" as a unit name: it starts with the verb "${parts[0]}", and in REST the HTTP method is the verb; name the thing instead: yo trefoil:unit ${noun} (${method.replace(/<route>/g, `/v1/${noun}`)})`)
+  }
   const last = parts[parts.length - 1]!
   const plural = [...parts.slice(0, -1), pluralize.plural(last)]
   const singular = [...parts.slice(0, -1), pluralize.singular(last)]

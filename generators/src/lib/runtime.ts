@@ -1,7 +1,9 @@
 // Where a generated service gets `trefoil` from. Until the runtime is on the registry a service
 // must still install anywhere, so by default it carries the runtime of the generator that wrote
 // it, packed (`vendor/trefoil-<version>.tgz`, a `file:` dependency): the folder can be moved,
-// committed and installed by CI with no access to this repository.
+// committed and installed by CI with no access to this repository. From a checkout the runtime is
+// packed from its sources; an installed generator-trefoil ships it packed (`generators/vendor/`,
+// made by the package's `prepack`).
 import { execFile } from 'node:child_process'
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -43,9 +45,25 @@ export function runtimeFolder(): string {
   return join(packageRoot(), 'runtime')
 }
 
+/** The runtime tarball an installed generator ships with, if this is one (no checkout around it). */
+export function shippedRuntime(): string | undefined {
+  const folder = join(packageRoot(), 'generators', 'vendor')
+  const tarball = existsSync(folder) ? readdirSync(folder).find((name) => /^trefoil-.+\.tgz$/.test(name)) : undefined
+  return tarball === undefined ? undefined : join(folder, tarball)
+}
+
+/** Whether the generator runs from a trefoil checkout (the runtime's sources beside it). */
+function inCheckout(): boolean {
+  return existsSync(join(runtimeFolder(), 'package.json'))
+}
+
 /** The version of the generator's runtime. */
 export function runtimeVersion(): string {
-  return (JSON.parse(readFileSync(join(runtimeFolder(), 'package.json'), 'utf8')) as { version: string }).version
+  if (inCheckout()) return (JSON.parse(readFileSync(join(runtimeFolder(), 'package.json'), 'utf8')) as { version: string }).version
+  const shipped = shippedRuntime()
+  const version = shipped === undefined ? undefined : /^trefoil-(.+)\.tgz$/.exec(basename(shipped))?.[1]
+  if (version === undefined) throw new Error(`Cannot tell the trefoil version: neither ${runtimeFolder()} nor a packed runtime in ${join(packageRoot(), 'generators', 'vendor')}`)
+  return version
 }
 
 /** The dependency spec to write, and the tarball to place in `vendor/` (by file name), if any. */
@@ -64,14 +82,19 @@ export async function runtimeDependency(source: RuntimeSource): Promise<RuntimeD
       return { spec: `^${runtimeVersion()}` }
     case 'link': {
       const folder = runtimeFolder()
+      if (!inCheckout()) throw new NameError('Cannot use --runtime link: this generator was installed, not run from a trefoil checkout; use --runtime pack (default) or registry')
       // a service outside this repository resolves trefoil's `default` export condition: dist/
       if (!existsSync(join(folder, 'dist', 'index.js'))) throw new NameError(`Cannot link the runtime: ${folder}/dist is missing; run \`npm run build\` in ${packageRoot()} first`)
       return { spec: `file:${folder}` }
     }
     case 'tarball':
       return vendored(source.path)
-    case 'pack':
-      return vendored(await packRuntime())
+    case 'pack': {
+      if (inCheckout()) return vendored(await packRuntime())
+      const shipped = shippedRuntime()
+      if (shipped === undefined) throw new Error(`Cannot find the trefoil runtime: ${runtimeFolder()} is missing and the package has no packed runtime in generators/vendor`)
+      return vendored(shipped)
+    }
   }
 }
 
@@ -81,7 +104,7 @@ export async function runtimeDependency(source: RuntimeSource): Promise<RuntimeD
  * works when that folder is read-only (yo run as root drops to another user) and never races
  * with whatever reads `runtime/dist` meanwhile. Returns the tarball's contents and name.
  */
-async function packRuntime(): Promise<{ name: string; contents: Buffer }> {
+export async function packRuntime(): Promise<{ name: string; contents: Buffer }> {
   const staging = mkdtempSync(join(tmpdir(), 'trefoil-pack-'))
   try {
     const folder = runtimeFolder()

@@ -5,17 +5,32 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import ejs from 'ejs'
 import { DEFAULT_FIELDS, parseFields, type EnumSpec, type Field } from './fields.js'
+import type { Alteration } from './migration.js'
 import { NameError, unitNames, type UnitNames } from './names.js'
 import { templatesOf } from './paths.js'
 
 /** Everything one unit's files are made from. */
 export interface UnitPlan {
   names: UnitNames
+  /** The `--fields` list the fields were read from (kept in .yo-rc.json to evolve the unit later). */
+  spec: string
   fields: Field[]
   /** False for `--no-crud`: an empty triple, no table. */
   crud: boolean
   enums: EnumSpec[]
 }
+
+/** How .yo-rc.json remembers a unit the generator wrote: enough to plan it again. */
+export interface UnitRecord {
+  fields: string
+  crud: boolean
+}
+
+/**
+ * The key of the generators' records in a service's .yo-rc.json: named here, because Yeoman's
+ * default (the package above the generator) differs between yo and yeoman-test.
+ */
+export const CONFIG_NAME = 'generator-trefoil'
 
 /** The part of a Yeoman generator's mem-fs editor this module uses. */
 export interface UnitFs {
@@ -29,6 +44,18 @@ export interface UnitFs {
 export interface UnitOutcome {
   /** Paths (relative to the service) written or changed. */
   changed: string[]
+  /** The new migration, when the unit's table changed. */
+  migration?: string
+}
+
+/** How {@link writeUnit} treats what is there already. */
+export interface WriteOptions {
+  /** Overwrite files edited since the generator wrote them (never a migration). */
+  force?: boolean
+  /** The unit as the generator last wrote it, when it did: its files are replaced, its table altered. */
+  previous?: UnitPlan
+  /** The statements from `previous` to the plan ({@link alterTable}); a new migration when not empty. */
+  alteration?: Alteration
 }
 
 /**
@@ -38,9 +65,15 @@ export interface UnitOutcome {
 export function planUnit(name: string, options: { fields?: string | undefined; crud?: boolean | undefined } = {}): UnitPlan {
   const names = unitNames(name)
   const crud = options.crud ?? true
-  if (!crud) return { names, fields: [], crud, enums: [] }
-  const fields = parseFields(options.fields ?? DEFAULT_FIELDS, names)
-  return { names, fields, crud, enums: fields.flatMap((field) => (field.enum ? [field.enum] : [])) }
+  if (!crud) return { names, spec: '', fields: [], crud, enums: [] }
+  const spec = options.fields ?? DEFAULT_FIELDS
+  const fields = parseFields(spec, names)
+  return { names, spec, fields, crud, enums: fields.flatMap((field) => (field.enum ? [field.enum] : [])) }
+}
+
+/** What .yo-rc.json keeps of a plan. */
+export function recordOf(plan: UnitPlan): UnitRecord {
+  return { fields: plan.spec, crud: plan.crud }
 }
 
 const capital = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1)
@@ -49,68 +82,132 @@ function render(template: string, plan: UnitPlan): string {
   return ejs.render(readFileSync(join(templatesOf('unit'), template), 'utf8'), { ...plan, capital }, { filename: template })
 }
 
-/** The migration file of the unit's table: the existing one, or the next number. */
-function migrationName(root: string, table: string): string {
-  const folder = join(root, 'src', 'db', 'migrations')
-  const names = existsSync(folder) ? readdirSync(folder).filter((name) => name.endsWith('.sql')) : []
-  const own = names.find((name) => new RegExp(`^\\d+_${table}\\.sql$`).test(name))
-  if (own) return own
-  const next = Math.max(0, ...names.map((name) => Number(/^(\d+)_/.exec(name)?.[1] ?? 0))) + 1
-  return `${String(next).padStart(3, '0')}_${table}.sql`
+const MIGRATIONS = join('src', 'db', 'migrations')
+
+/** The service's migration files, in name order. */
+function migrationFiles(root: string): string[] {
+  const folder = join(root, MIGRATIONS)
+  return existsSync(folder) ? readdirSync(folder).filter((name) => name.endsWith('.sql')).sort() : []
 }
 
-/**
- * Writes the unit. Files that exist with other contents are a collision (another unit, or the
- * same one with other fields): refused with a {@link NameError} listing them, unless `force`.
- * Existing identical files are left as they are, so a second run changes nothing.
- */
-export function writeUnit(fs: UnitFs, root: string, plan: UnitPlan, options: { force?: boolean } = {}): UnitOutcome {
-  const { names } = plan
-  const mainPath = join(root, 'src', 'main.ts')
-  const main = fs.read(mainPath, { defaults: '' })
-  if (!main) throw new NameError(`Cannot add a unit here: ${mainPath} is missing; run yo trefoil:unit in a service made by yo trefoil`)
+/** The next migration's file name: the next number, then `what`. */
+function nextMigration(root: string, what: string): string {
+  const next = Math.max(0, ...migrationFiles(root).map((name) => Number(/^(\d+)_/.exec(name)?.[1] ?? 0))) + 1
+  return `${String(next).padStart(3, '0')}_${what}.sql`
+}
 
-  const files = new Map<string, string>([
+/** The migration that creates the unit's table, if one does: named after it, or holding its CREATE TABLE. */
+function creatingMigration(root: string, table: string): string | undefined {
+  const files = migrationFiles(root)
+  return (
+    files.find((name) => new RegExp(`^\\d+_${table}\\.sql$`).test(name)) ??
+    files.find((name) => new RegExp(`^\\s*CREATE TABLE (IF NOT EXISTS )?${table}\\b`, 'im').test(readFileSync(join(root, MIGRATIONS, name), 'utf8')))
+  )
+}
+
+/** The files of a unit's triple and test, by path in the service. */
+function unitFiles(plan: UnitPlan): Map<string, string> {
+  const { names } = plan
+  return new Map<string, string>([
     [`src/${names.kebab}/routes.ts`, render('src/unit/routes.ts.ejs', plan)],
     [`src/${names.kebab}/schemas.ts`, render('src/unit/schemas.ts.ejs', plan)],
     [`src/${names.kebab}/logic.ts`, render('src/unit/logic.ts.ejs', plan)],
     [`tests/${names.kebab}.test.ts`, render('tests/unit.test.ts.ejs', plan)],
   ])
-  if (plan.crud) files.set(`src/db/migrations/${migrationName(root, names.table)}`, render('src/db/migrations/unit.sql.ejs', plan))
+}
 
+/**
+ * Writes the unit. A new unit gets its triple, test, model and a migration creating its table.
+ * A unit the generator wrote before (`previous`) gets its files replaced and, when its fields
+ * changed, the next migration (`alteration`): a migration that exists is never written again,
+ * with or without `force`. Files that exist with other contents than the generator wrote (another
+ * unit, or edits by hand) are a collision: refused with a {@link NameError} listing them, unless
+ * `force`. Files already as they would be written are left alone, so a second run changes nothing.
+ */
+export function writeUnit(fs: UnitFs, root: string, plan: UnitPlan, options: WriteOptions = {}): UnitOutcome {
+  const { names } = plan
+  const { previous } = options
+  const mainPath = join(root, 'src', 'main.ts')
+  const main = fs.read(mainPath, { defaults: '' })
+  if (!main) throw new NameError(`Cannot add a unit here: ${mainPath} is missing; run yo trefoil:unit in a service made by yo trefoil`)
+  if (previous && previous.crud !== plan.crud) throw new NameError(`Cannot change unit "${names.kebab}" ${plan.crud ? 'to CRUD: it was written with --no-crud' : 'to --no-crud: it has a table'}; write another unit instead`)
+
+  const files = unitFiles(plan)
+  const before = previous ? unitFiles(previous) : new Map<string, string>()
   const collisions: string[] = []
+  const read = (path: string): string | null => (fs.exists(join(root, path)) ? fs.read(join(root, path), { defaults: '' }) : null)
   for (const [path, contents] of files) {
-    const existing = fs.exists(join(root, path)) ? fs.read(join(root, path), { defaults: '' }) : null
-    if (existing !== null && existing !== contents) collisions.push(`${path} exists with other contents`)
+    const existing = read(path)
+    if (existing !== null && existing !== contents && existing !== before.get(path)) collisions.push(`${path} exists with other contents`)
   }
-  const unitExists = fs.exists(join(root, 'src', names.kebab, 'routes.ts'))
-  const models = fs.read(join(root, 'src', 'db', 'models.ts'), { defaults: '' }) ?? ''
-  if (!unitExists && plan.crud && new RegExp(`^export const ${names.camelPlural}\\b`, 'm').test(models)) collisions.push(`src/db/models.ts already has a model named "${names.camelPlural}"`)
+  const models = read('src/db/models.ts') ?? ''
+  const enumsPath = 'src/db/enums.ts'
+  let migration: [string, string] | undefined
+  if (plan.crud && !previous) {
+    const creating = creatingMigration(root, names.table)
+    const fresh = render('src/db/migrations/unit.sql.ejs', plan)
+    if (creating === undefined) migration = [`${MIGRATIONS}/${nextMigration(root, names.table)}`, fresh]
+    else if (read(`${MIGRATIONS}/${creating}`) !== fresh) {
+      // never rewritten, not even with --force: it may have run, and the table with it
+      throw new NameError(`Cannot add unit "${names.kebab}": ${MIGRATIONS}/${creating} creates the table ${names.table} already (migrations are never rewritten); pick another name`)
+    }
+    const unitExists = fs.exists(join(root, 'src', names.kebab, 'routes.ts'))
+    if (!unitExists && new RegExp(`^export const ${names.camelPlural}\\b`, 'm').test(models)) collisions.push(`src/db/models.ts already has a model named "${names.camelPlural}"`)
+  }
+  if (previous && plan.crud) {
+    if (modelBlock(models, names) !== render('src/db/models.ts.ejs', previous).trimEnd()) collisions.push('the model in src/db/models.ts was edited')
+    const enums = read(enumsPath) ?? ''
+    for (const spec of previous.enums) if (!enums.includes(enumBlock(previous, spec))) collisions.push(`${enumsPath}: ${spec.constant} was edited`)
+    if (options.alteration && options.alteration.sql.length > 0) {
+      const summary = options.alteration.summary.map((line) => `-- ${line}\n`).join('')
+      migration = [`${MIGRATIONS}/${nextMigration(root, `alter_${names.table}`)}`, `-- The ${names.table} table of the ${names.kebab} unit (src/${names.kebab}/), changed:\n${summary}\n${options.alteration.sql.join('\n')}\n`]
+    }
+  }
   const taken = importedNames(main).get(names.camelPlural)
   if (taken !== undefined && taken !== `./${names.kebab}/routes.js`) collisions.push(`src/main.ts already uses the name "${names.camelPlural}" (from ${taken})`)
   const prefixOwner = routeOwner(root, names.route)
   if (prefixOwner !== undefined && prefixOwner !== names.kebab) collisions.push(`src/${prefixOwner}/routes.ts already serves ${names.route}`)
   if (collisions.length > 0 && !options.force) {
-    throw new NameError(`Cannot add unit "${names.kebab}": ${collisions.join('; ')} (run with --force to overwrite)`)
+    throw new NameError(`Cannot ${previous ? 'change' : 'add'} unit "${names.kebab}": ${collisions.join('; ')} (run with --force to overwrite; migrations are never rewritten)`)
   }
 
   const changed: string[] = []
   const put = (path: string, contents: string, edit: boolean): void => {
     const absolute = join(root, path)
-    const before = fs.exists(absolute) ? fs.read(absolute, { defaults: '' }) : null
-    if (before === contents) return
+    const existing = read(path)
+    if (existing === contents) return
+    if (path.startsWith(MIGRATIONS) && existing !== null) throw new Error(`Refusing to rewrite the migration ${path}`)
     fs.write(absolute, contents)
     // an edit of an existing shared file is what the user asked for: no conflict prompt
-    if (edit && before !== null && existsSync(absolute)) (fs.store.get(absolute) as { conflicter?: string }).conflicter = 'force'
+    if (edit && existing !== null && existsSync(absolute)) (fs.store.get(absolute) as { conflicter?: string }).conflicter = 'force'
     changed.push(path)
   }
-  for (const [path, contents] of files) put(path, contents, false)
+  for (const [path, contents] of files) put(path, contents, true)
+  if (migration) put(migration[0], migration[1], false)
   put('src/main.ts', wireUnit(main, names), true)
   if (plan.crud) {
-    put('src/db/models.ts', addModel(models, plan, { replace: options.force === true && collisions.length > 0 }), true)
-    if (plan.enums.length > 0) put('src/db/enums.ts', addEnums(fs.read(join(root, 'src', 'db', 'enums.ts'), { defaults: '' }) ?? '', plan), true)
+    put('src/db/models.ts', addModel(models, plan, { replace: previous !== undefined || (options.force === true && collisions.length > 0) }), true)
+    let enums = read(enumsPath) ?? ''
+    // enums that changed or went away leave; the others keep their place in the file
+    for (const spec of previous?.enums ?? []) {
+      const block = enumBlock(previous!, spec)
+      if (!plan.enums.some((other) => enumBlock(plan, other) === block)) enums = enums.replace(block, '')
+    }
+    if (plan.enums.length > 0 || previous?.enums.length) put(enumsPath, addEnums(enums, plan), true)
   }
-  return { changed }
+  return { changed, ...(migration ? { migration: migration[0] } : {}) }
+}
+
+/** The unit's block in models.ts as it stands, or undefined when it cannot be found. */
+function modelBlock(source: string, names: UnitNames): string | undefined {
+  const start = source.indexOf(`\n// ${names.table} (the ${names.kebab} unit)`)
+  const end = source.indexOf('\n}\n', source.indexOf(`export const ${names.camelPlural} = {`))
+  return start < 0 || end < 0 ? undefined : source.slice(start, end + 2)
+}
+
+/** The text one enum of a unit adds to enums.ts. */
+function enumBlock(plan: UnitPlan, spec: EnumSpec): string {
+  return render('src/db/enums.ts.ejs', { ...plan, enums: [spec] })
 }
 
 /** Identifiers main.ts imports, each with the module it comes from. */

@@ -1,18 +1,24 @@
 // `yo trefoil:unit <name>`: a unit in the service of the current folder — its routes, schemas,
-// logic, test and migration — listed in src/main.ts. Running it again with the same name and
-// options changes nothing; a name that collides with another unit or a reserved word is refused.
+// logic, test and migration — listed in src/main.ts. Run again with other fields, it changes the
+// unit: its files follow the fields and the next migration alters its table (migrations that exist
+// are never rewritten). Run again with the same options, it changes nothing; a name that collides
+// with another unit or a reserved word is refused.
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import Generator, { type BaseOptions } from 'yeoman-generator'
 import { FIELD_TYPES } from '../lib/fields.js'
 import { NameError, refuse } from '../lib/names.js'
-import { planUnit, writeUnit, type UnitPlan } from '../lib/unit.js'
+import { alterTable, parseFills, parseRenames, type Alteration } from '../lib/migration.js'
+import { CONFIG_NAME, planUnit, recordOf, writeUnit, type UnitPlan, type UnitRecord } from '../lib/unit.js'
 
 /** The flags of `yo trefoil:unit`. */
 export type UnitOptions = BaseOptions & {
   name?: string
   fields?: string
   crud?: boolean
+  rename?: string
+  fill?: string
+  allowDrop?: boolean
   yes?: boolean
   force?: boolean
 }
@@ -28,13 +34,20 @@ function serviceRoot(from: string): string | undefined {
 /** `yo trefoil:unit <name>`. */
 export default class UnitGenerator extends Generator<Record<string, unknown>, UnitOptions> {
   private plan!: UnitPlan
+  private previous: UnitPlan | undefined
+  private alteration: Alteration | undefined
   private changed: string[] = []
+  private migration: string | undefined
 
   constructor(args?: string[], options?: UnitOptions) {
-    super(args, options)
+    // a unit never changes package.json: no install step, and none of yo's words about one
+    super(args, options, { customInstallTask: true })
     this.argument('name', { type: String, required: false, description: 'The unit: a noun, made plural for its route (task-event → /v1/task-events)' })
     this.option('fields', { type: String, description: `Its fields, e.g. "title:string, done:boolean, priority:integer?"; types: ${FIELD_TYPES.join(', ')}` })
-    this.option('crud', { type: Boolean, default: true, description: 'CRUD routes, logic, model and table (--no-crud: an empty triple)' })
+    this.option('crud', { type: Boolean, description: 'CRUD routes, logic, model and table (default; --no-crud: an empty triple)' })
+    this.option('rename', { type: String, description: 'On a unit that exists: fields renamed, old:new (its column is renamed, its data kept), e.g. --rename "title:name"' })
+    this.option('fill', { type: String, description: 'On a unit that exists: the value rows already there get for a field made required, e.g. --fill "status=open"' })
+    this.option('allowDrop', { type: Boolean, description: 'On a unit that exists: allow changes that lose data (a dropped field, a narrowed type)' })
     this.option('yes', { type: Boolean, alias: 'y', description: 'Ask nothing' })
   }
 
@@ -52,16 +65,36 @@ export default class UnitGenerator extends Generator<Record<string, unknown>, Un
     }
     try {
       if (name === undefined) throw new NameError('A unit needs a name: yo trefoil:unit <name>, e.g. yo trefoil:unit task-events')
-      this.plan = planUnit(name, { fields: this.options.fields, crud: this.options.crud })
+      const kebab = planUnit(name, { crud: false }).names.kebab
+      const record = (this.createStorage('.yo-rc.json', CONFIG_NAME).get('units') as Record<string, UnitRecord> | undefined)?.[kebab]
+      this.previous = record ? planUnit(name, record) : undefined
+      // a unit that exists keeps its fields unless --fields says otherwise
+      this.plan = planUnit(name, { fields: this.options.fields ?? record?.fields, crud: this.options.crud ?? record?.crud })
+      if (this.previous?.crud && this.plan.crud) {
+        this.alteration = alterTable(this.plan.names.table, this.previous.fields, this.plan.fields, { renames: parseRenames(this.options.rename), fills: parseFills(this.options.fill) })
+      } else if (this.options.rename || this.options.fill) {
+        throw new NameError(`Cannot use --rename or --fill: "${kebab}" is not a unit the generator wrote with a table`)
+      }
     } catch (error) {
       refuse(error)
+    }
+    const losses = this.alteration?.destructive ?? []
+    if (losses.length > 0 && !this.options.allowDrop) {
+      const question = `Change unit "${this.plan.names.kebab}"? Its migration ${losses.join('; ')}`
+      const interactive = !this.options.yes && process.stdin.isTTY === true
+      const allowed = interactive && (await this.prompt<{ allow: boolean }>([{ type: 'confirm', name: 'allow', message: question, default: false }])).allow
+      if (!allowed) refuse(new NameError(`Cannot change unit "${this.plan.names.kebab}" without --allow-drop: its migration ${losses.join('; ')}`))
     }
   }
 
   /** Writes the unit, or nothing when it is there already as it would be written. */
   writing(): void {
     try {
-      this.changed = writeUnit(this.fs, this.destinationPath(), this.plan, { force: this.options.force === true }).changed
+      const outcome = writeUnit(this.fs, this.destinationPath(), this.plan, { force: this.options.force === true, ...(this.previous ? { previous: this.previous } : {}), ...(this.alteration ? { alteration: this.alteration } : {}) })
+      this.changed = outcome.changed
+      this.migration = outcome.migration
+      const config = this.createStorage('.yo-rc.json', CONFIG_NAME)
+      if (this.changed.length > 0) config.set('units', { ...(config.get('units') as Record<string, UnitRecord> | undefined), [this.plan.names.kebab]: recordOf(this.plan) })
     } catch (error) {
       refuse(error)
     }
@@ -72,6 +105,11 @@ export default class UnitGenerator extends Generator<Record<string, unknown>, Un
     const { names } = this.plan
     if (this.changed.length === 0) {
       this.log(`Unit "${names.kebab}" is already there as this command writes it: nothing changed.`)
+      return
+    }
+    if (this.previous) {
+      const what = this.migration ? `; ${this.migration} (${this.alteration!.summary.join(', ')}) runs at the next start` : ''
+      this.log(`\nUnit "${names.kebab}" changed: ${this.changed.filter((path) => path !== this.migration).join(', ')}${what}.`)
       return
     }
     this.log(`\nUnit "${names.kebab}" added: ${names.route}, listed in src/main.ts. Its table is created by the migration at the next start; \`npm test\` runs its tests.`)
