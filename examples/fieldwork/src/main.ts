@@ -8,7 +8,7 @@ import auth from './auth/routes.js'
 import { settings, usesDevelopmentSecret } from './config.js'
 import { databasePlugin } from './db/database.js'
 import exportsUnit from './exports/routes.js'
-import pages, { canonicalIds, signInRedirect } from './pages.js'
+import pages, { canonicalIds } from './pages.js'
 import projects from './projects/routes.js'
 import submissions from './submissions/routes.js'
 import tasks from './tasks/routes.js'
@@ -42,7 +42,6 @@ export const app = createApp({
     demoData,
     workersPlugin,
     backgroundPlugin,
-    signInRedirect,
     canonicalIds,
     pages,
     auth,
@@ -52,6 +51,8 @@ export const app = createApp({
     exportsUnit,
   ],
   views: { dir: fileURLToPath(new URL('../views', import.meta.url)), layout: 'layout' },
+  // a browser that needs to sign in goes to the sign-in page, and back where it was after
+  errorPages: { signIn: '/login' },
 })
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -73,48 +73,22 @@ const CANONICAL = /^(0|[1-9][0-9]*)$/
 export const canonicalIds: Plugin = definePlugin({
   name: 'canonical-ids',
   setup(app) {
-    app.use(async function canonicalIds(koaCtx, next) {
-      const ctx = koaCtx as RequestContext
-      if (ctx.path.startsWith('/v1/')) {
-        const segments = ctx.path.split('/')
-        for (let i = 2; i + 1 < segments.length; i++) {
-          const name = ID_AFTER[segments[i]!]
-          let value: string
-          try {
-            value = decodeURIComponent(segments[i + 1]!)
-          } catch {
-            continue // not text: the router answers it
-          }
-          // only what would pass as a number is at stake; `new`, a uuid or `submissions.csv` are other routes
-          if (name && value !== '' && Number.isFinite(Number(value)) && !CANONICAL.test(value)) {
-            throw new ValidationError([{ loc: ['path', name], msg: 'Input should be a whole number written in decimal digits only', type: 'int_parsing' }])
-          }
+    // a hook, not Koa middleware: the app keeps the core's one answer path
+    app.addHook('onRequest', function canonicalIds(ctx) {
+      if (!ctx.path.startsWith('/v1/')) return
+      const segments = ctx.path.split('/')
+      for (let i = 2; i + 1 < segments.length; i++) {
+        const name = ID_AFTER[segments[i]!]
+        let value: string
+        try {
+          value = decodeURIComponent(segments[i + 1]!)
+        } catch {
+          continue // not text: the router answers it
         }
-      }
-      await next()
-    })
-  },
-})
-
-/**
- * A 401 on a page sends the browser to /login, on an htmx request it makes htmx go there
- * (`HX-Redirect`); API clients keep their 401 and its challenge. List it before the units.
- */
-export const signInRedirect: Plugin = definePlugin({
-  name: 'sign-in-redirect',
-  setup(app) {
-    app.use(async function signInRedirect(koaCtx, next) {
-      const ctx = koaCtx as RequestContext
-      try {
-        await next()
-      } catch (error) {
-        // a wrong password on the sign-in form is an answer for that form, not a reason to go there
-        if (!isHttpError(error) || error.status !== 401 || error.code === 'invalid_credentials') throw error
-        if (navigates(ctx)) return ctx.redirect('/login')
-        if (!isHtmx(ctx)) throw error
-        ctx.status = 401
-        ctx.set('HX-Redirect', '/login')
-        ctx.body = ''
+        // only what would pass as a number is at stake; `new`, a uuid or `submissions.csv` are other routes
+        if (name && value !== '' && Number.isFinite(Number(value)) && !CANONICAL.test(value)) {
+          throw new ValidationError([{ loc: ['path', name], msg: 'Input should be a whole number written in decimal digits only', type: 'int_parsing' }])
+        }
       }
     })
   },

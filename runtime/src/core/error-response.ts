@@ -13,6 +13,9 @@ import type { Views } from './views.js'
 // answer, kept on errors.
 const KEPT_HEADERS = new Set(['allow', 'connection', 'vary', 'www-authenticate', 'retry-after'])
 
+/** The code of a 401 about credentials just sent (a wrong password): shown, never sent to sign in. */
+export const INVALID_CREDENTIALS = 'invalid_credentials'
+
 /** How browser navigations see errors (see `AppOptions.errorPages`). */
 export interface ErrorPagesOptions {
   /**
@@ -23,7 +26,8 @@ export interface ErrorPagesOptions {
   view?: string
   /**
    * Where a browser goes on 401: a 303 there with `?next=` the page it wanted (htmx requests get
-   * `HX-Redirect`); default: an error page.
+   * `HX-Redirect`); default: an error page. A 401 whose code is `invalid_credentials` (a wrong
+   * password just sent) is shown where it happened instead.
    */
   signIn?: string
 }
@@ -74,13 +78,15 @@ export function renderError(ctx: RequestContext, error: unknown, rendering: Erro
   if (client?.headers) ctx.set(client.headers)
   const detail = client?.detail ?? 'Internal Server Error'
   const core = ctx as CoreContext
+  // a 401 about credentials just sent (a wrong password) is an answer for that form, not a reason to go there
+  const toSignIn = status === 401 && rendering.pages.signIn !== undefined && client?.code !== INVALID_CREDENTIALS
   if (ctx.get('HX-Request') === 'true') {
     // htmx follows HX-Redirect with a full page load: the sign-in page, then back
-    if (status === 401 && rendering.pages.signIn) ctx.set('HX-Redirect', `${rendering.pages.signIn}?next=${encodeURIComponent(pageOf(ctx.get('HX-Current-URL')))}`)
+    if (toSignIn) ctx.set('HX-Redirect', `${rendering.pages.signIn}?next=${encodeURIComponent(pageOf(ctx.get('HX-Current-URL')))}`)
     return answer(core, status, HTML_TYPE, errorFragment(status, detail))
   }
   if (navigates(ctx)) {
-    if (status === 401 && rendering.pages.signIn) {
+    if (toSignIn) {
       ctx.set('Location', `${rendering.pages.signIn}?next=${encodeURIComponent(ctx.originalUrl)}`)
       return answer(core, 303, undefined, null)
     }
