@@ -11,6 +11,7 @@ import { isReply, type Reply } from './responses.js'
 import type { Views } from './views.js'
 import type { CoreContext, RequestContext } from './context.js'
 import { answer, HTML_TYPE, JSON_TYPE } from './respond.js'
+import { parseRange, rangeStillValid } from './ranges.js'
 import { plainJson, responseMismatch, serializerFor } from './serialize.js'
 
 /** What sending needs to know about the route. */
@@ -143,31 +144,4 @@ async function sendFile(ctx: RequestContext, reply: Extract<Reply, { kind: 'file
 /** A full Content-Type from a type, an extension or a MIME type, as Koa's `ctx.type` makes it. */
 function contentType(given: string): string {
   return mimeTypeFor(given) || 'application/octet-stream'
-}
-
-/** If-Range: serve the range only if the client's copy is still this one; else the whole file. */
-function rangeStillValid(ifRange: string, etag: string, mtime: Date): boolean {
-  if (ifRange === '') return true
-  if (ifRange.startsWith('"') || ifRange.startsWith('W/')) return ifRange === etag
-  const since = Date.parse(ifRange)
-  return !Number.isNaN(since) && Math.floor(mtime.getTime() / 1000) * 1000 <= since
-}
-
-/**
- * One `bytes=` range of RFC 9110: `a-b`, `a-` or `-n`. Several ranges, other units or a
- * malformed header read as no range (the whole file, as the RFC allows).
- */
-function parseRange(header: string, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
-  if (!match || (match[1] === '' && match[2] === '')) return undefined
-  if (match[1] === '') {
-    const suffix = Number(match[2])
-    if (suffix === 0 || size === 0) return 'unsatisfiable'
-    return { start: Math.max(0, size - suffix), end: size - 1 }
-  }
-  const start = Number(match[1])
-  const end = match[2] === '' ? Infinity : Number(match[2])
-  if (end < start) return undefined
-  if (start >= size) return 'unsatisfiable'
-  return { start, end: Math.min(end, size - 1) }
 }

@@ -4,6 +4,7 @@
 // store itself. The Range and If-Range rules are the same as `file()`'s for files on disk.
 import { Readable } from 'node:stream'
 import { HttpError, NotFound } from '../core/errors.js'
+import { parseRange, rangeStillValid } from '../core/ranges.js'
 import { redirect, stream, type Reply } from '../core/responses.js'
 import type { ByteRange, Storage } from './index.js'
 
@@ -77,32 +78,6 @@ function notModified(ctx: DownloadRequest, etag: string, lastModified: Date): bo
   }
   const since = Date.parse(ctx.get('If-Modified-Since'))
   return !Number.isNaN(since) && Math.floor(lastModified.getTime() / 1000) * 1000 <= since
-}
-
-// The two functions below follow core/send.ts's for files on disk, rule for rule.
-
-/** If-Range: serve the range only if the client's copy is still this one; else the whole file. */
-function rangeStillValid(ifRange: string, etag: string, lastModified: Date): boolean {
-  if (ifRange === '') return true
-  if (ifRange.startsWith('"') || ifRange.startsWith('W/')) return ifRange === etag
-  const since = Date.parse(ifRange)
-  return !Number.isNaN(since) && Math.floor(lastModified.getTime() / 1000) * 1000 <= since
-}
-
-/** One `bytes=` range (`a-b`, `a-`, `-n`); several ranges or a malformed header read as none. */
-function parseRange(header: string, size: number): ByteRange | 'unsatisfiable' | undefined {
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
-  if (!match || (match[1] === '' && match[2] === '')) return undefined
-  if (match[1] === '') {
-    const suffix = Number(match[2])
-    if (suffix === 0 || size === 0) return 'unsatisfiable'
-    return { start: Math.max(0, size - suffix), end: size - 1 }
-  }
-  const start = Number(match[1])
-  const end = match[2] === '' ? Infinity : Number(match[2])
-  if (end < start) return undefined
-  if (start >= size) return 'unsatisfiable'
-  return { start, end: Math.min(end, size - 1) }
 }
 
 /** `attachment` with the name as an ASCII fallback and in UTF-8 (RFC 6266). */
