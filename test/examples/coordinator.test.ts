@@ -163,8 +163,9 @@ test('submissions: answers shown as fields, photos as thumbnails that open in th
   await item.locator('img.thumb').waitFor()
   assert.equal(await item.locator('dl.fields dt').allInnerTexts(), ['clinic/name', 'clinic/beds'])
   assert.equal(await item.locator('dl.fields dd').allInnerTexts(), ['Amana', '12'])
-  await page.waitForFunction(() => (document.querySelector('#submission-items img.thumb') as HTMLImageElement | null)?.naturalWidth === 320)
-  const inline = await page.request.get((await item.locator('img.thumb').getAttribute('src'))!, { headers: { cookie: (await b.context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ') } })
+  await page.waitForFunction("document.querySelector('#submission-items img.thumb')?.naturalWidth === 320")
+  const thumb = new URL((await item.locator('img.thumb').getAttribute('src'))!, page.url()).href
+  const inline = await page.request.get(thumb, { headers: { cookie: (await b.context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ') } })
   assert.is(inline.headers()['content-disposition'], 'inline', 'shown, not downloaded')
   assert.is(inline.headers()['content-type'], 'image/png')
   await item.locator('input[name=comment]').fill('The photo shows the back of the building')
