@@ -74,11 +74,11 @@ test('logging in through the page sets the session; a wrong password is a 401 fr
 
 test('a browser without a session is sent to /login; htmx is told to go there; API clients keep their 401', async () => {
   const page = await fw.app.inject({ url: '/v1/projects', headers: { accept: 'text/html,application/xhtml+xml' } })
-  assert.is(page.status, 302)
-  assert.is(page.headers.location, '/login')
+  assert.is(page.status, 303)
+  assert.is(page.headers.location, '/login?next=%2Fv1%2Fprojects')
   const htmx = await fw.app.inject({ url: '/v1/projects', headers: { 'hx-request': 'true' } })
   assert.is(htmx.status, 401)
-  assert.is(htmx.headers['hx-redirect'], '/login')
+  assert.is(htmx.headers['hx-redirect'], '/login?next=%2F')
   const api = await fw.app.inject({ url: '/v1/projects' })
   assert.is(api.status, 401)
   assert.equal(api.json(), { detail: 'Not authenticated' })
