@@ -4,6 +4,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { SignJWT, type JWTPayload } from 'jose'
 import t, { type Static, type TSchema } from 'typebox'
+import { Compile } from 'typebox/compile'
 import { depends, type Dependency, type DependencyBase, type RawQuery, type UseMap, type UseValues } from '../core/depends.js'
 import { Forbidden } from '../core/errors.js'
 import { createCsrf, SAFE_METHODS } from './csrf.js'
@@ -49,6 +50,12 @@ export interface AuthOptions<User, Role extends string, U extends UseMap, P exte
   algorithms?: readonly string[]
   /** Leeway for `exp` / `nbf`, in seconds (default 0). */
   clockTolerance?: number
+  /**
+   * The shape the token's claims must have (e.g. `t.Object({ sub: t.String({ pattern: '^[1-9][0-9]{0,15}$' }) })`),
+   * checked after the signature: a signed token whose claims do not fit is a 401, never a
+   * failure further on (a `sub` that is not a user id reaching the database).
+   */
+  claims?: TSchema
   /** Dependencies `loadUser` and `roleIn` need (the database). */
   use?: U
   /** The user for verified claims; nothing → 401. Default: the claims themselves. */
@@ -140,6 +147,7 @@ export function defineAuth<User = JWTPayload, const Role extends string = (typeo
   if (session && csrfSecret === undefined) throw new TypeError('defineAuth() with a jwksUrl and sessions needs session.csrfSecret')
   const csrf = session ? createCsrf({ secret: csrfSecret!, ...(session.csrfHeader ? { header: session.csrfHeader } : {}) }) : undefined
 
+  const claimsCheck = options.claims ? Compile(options.claims) : undefined
   const bearerErrors = [401, ...(csrf ? [403] : []), ...(verifier.remote ? [503] : [])]
   const bearer = depends({ name: 'bearer', errors: bearerErrors }, async function bearer({ ctx }): Promise<JWTPayload> {
     const found = findToken(ctx, cookieName)
@@ -149,6 +157,7 @@ export function defineAuth<User = JWTPayload, const Role extends string = (typeo
     } catch (error) {
       throw tokenError(error, verifier.remote)
     }
+    if (claimsCheck && !claimsCheck.Check(claims)) throw unauthorized('Invalid token: its claims are not those of a user', 'invalid_token')
     // a cookie is sent by the browser on its own, so a cross-site form could ride on it; a header is not
     if (found.via === 'cookie' && csrf && !SAFE_METHODS.has(ctx.method)) csrf.check(ctx, found.token)
     return claims

@@ -60,7 +60,7 @@ export interface DatabaseOptions {
    * @example { projects_name_key: 'A project with this name already exists' }
    */
   constraints?: Record<string, ConstraintMessage>
-  /** How long to wait for a new connection before answering 503, in ms (default 5000). */
+  /** How long to wait for a connection (a new one, or a free one from a busy pool) before answering 503 with `Retry-After`, in ms (default 2000). */
   connectTimeout?: number
   /** Path of the liveness route (`/health`; readiness is `<path>/ready`), or `false` for none. */
   health?: string | false
@@ -77,6 +77,8 @@ export interface DatabaseDefinition {
 }
 
 const DEFAULT_DATA_DIR = '.trefoil/pgdata'
+/** A request waits this long for a pooled connection before its 503: long enough for a burst, short enough to answer. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 2000
 const DEFAULT_POOL_SIZE = 10
 const SETTING_KEYS = ['DATABASE_URL', 'DB_HOST', 'DB_PORT', 'DB_USER', 'DB_PASSWORD', 'DB_NAME', 'DB_POOL_SIZE'] as const
 
@@ -102,32 +104,41 @@ export function defineDatabase(options: DatabaseOptions = {}): DatabaseDefinitio
 
   const db = depends({ name: `${name}.db` }, ({ app }): Db => app.plugin(plugin).db)
 
-  const transaction = depends({ name: `${name}.transaction` }, ({ app, cleanup }) => {
+  // The transaction opens at the request's first query, not when the dependency resolves: a
+  // handler that first checks input on a worker thread holds no pooled connection meanwhile.
+  const transaction = depends({ name: `${name}.transaction` }, ({ app, cleanup }): Db => {
     const pool = app.plugin(plugin).db
-    // pg-promise ends a transaction when its callback settles: hold the callback open until the
-    // request's cleanup says how the request went
-    let settle!: (error: unknown) => void
-    const outcome = new Promise<void>((ok, fail) => {
-      settle = (error) => (error === undefined ? ok() : fail(error))
-    })
-    // when BEGIN failed nobody awaits the outcome: its rejection must not go unhandled
-    outcome.catch(() => undefined)
-    return new Promise<Db>((ready, failed) => {
-      const finished = pool.tx('request', (t) => {
-        ready(t)
-        return outcome
+    let opened: Promise<Db> | undefined
+    let settle: ((error: unknown) => void) | undefined
+    let finished: Promise<unknown> | undefined
+    const open = (): Promise<Db> => {
+      opened ??= new Promise<Db>((ready, failed) => {
+        // pg-promise ends a transaction when its callback settles: hold the callback open until
+        // the request's cleanup says how the request went
+        const outcome = new Promise<void>((ok, fail) => {
+          settle = (error) => (error === undefined ? ok() : fail(error))
+        })
+        // when BEGIN failed nobody awaits the outcome: its rejection must not go unhandled
+        outcome.catch(() => undefined)
+        finished = pool.tx('request', (t) => {
+          ready(t)
+          return outcome
+        })
+        finished.catch(failed) // BEGIN failed: the first query fails (no effect once it is ready)
       })
-      finished.catch(failed) // BEGIN failed: the dependency fails (no effect once it is ready)
-      cleanup(async (error) => {
-        settle(error)
-        try {
-          await finished
-        } catch (txError) {
-          // a failed COMMIT fails a request that had succeeded; a rollback's own error is noise
-          if (error === undefined) throw txError
-        }
-      })
+      return opened
+    }
+    cleanup(async (error) => {
+      if (!finished) return
+      settle?.(error)
+      try {
+        await finished
+      } catch (txError) {
+        // a failed COMMIT fails a request that had succeeded; a rollback's own error is noise
+        if (error === undefined) throw txError
+      }
     })
+    return lazyTask(pool, open)
   })
 
   return { plugin, db, transaction }
@@ -151,7 +162,7 @@ export function sqlFile(path: string | URL): QueryFile {
 export interface ConnectOptions {
   /** Connections in the pool (default 10). */
   poolSize?: number
-  /** How long to wait for a new connection, in ms (default 5000). */
+  /** How long to wait for a connection, new or free from the pool, in ms (default 2000). */
   connectTimeout?: number
   /** Where connection errors are reported (default: nowhere). */
   log?: Pick<Logger, 'warn' | 'debug'>
@@ -174,7 +185,7 @@ export function connectDatabase(connectionString: string, options: ConnectOption
       if (!event.query) options.log?.warn({ err: error, database: masked }, 'Database connection error')
     },
   })
-  const db = pgp({ connectionString, max: options.poolSize ?? DEFAULT_POOL_SIZE, connectionTimeoutMillis: options.connectTimeout ?? 5000, idleTimeoutMillis: 10_000, keepAlive: true, application_name: 'trefoil' })
+  const db = pgp({ connectionString, max: options.poolSize ?? DEFAULT_POOL_SIZE, connectionTimeoutMillis: options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS, idleTimeoutMillis: 10_000, keepAlive: true, application_name: 'trefoil' })
   // pg-promise listens for pool errors only until the pool ends, but a client being closed can
   // still hear the server go away (an embedded server stopping): that must never crash
   db.$pool.on('error', (error: Error) => options.log?.debug({ err: error }, 'Database connection error'))
@@ -251,4 +262,18 @@ async function openDatabase(app: App, options: DatabaseOptions): Promise<{ handl
     await close().catch(() => undefined)
     throw error
   }
+}
+
+/**
+ * A Db that opens its task on first use: every method call waits for `open()` and then runs on
+ * the task; plain properties (`$config`, `$cn`) are the pool's, which the task shares.
+ */
+function lazyTask(pool: Db, open: () => Promise<Db>): Db {
+  return new Proxy(pool, {
+    get(target, key, receiver) {
+      const value: unknown = Reflect.get(target, key, receiver)
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => open().then((task) => (Reflect.get(task, key) as (...a: unknown[]) => unknown).apply(task, args))
+    },
+  })
 }

@@ -9,6 +9,7 @@ import type { App } from '../core/app.js'
 import type { DatabaseHandle } from '../db/index.js'
 import { depends, type Dependency } from '../core/depends.js'
 import type { Logger } from '../logging.js'
+import { ServiceUnavailable, type HttpError } from '../core/errors.js'
 import { definePlugin, type Plugin } from '../core/plugin.js'
 import { CLOSE_TASK, isFailedReply, PROCESSES_ENV, registerTask, TASK_FAILED, TASK_REGISTRY_BYTES, type RunnerData, type SerializedError, type TaskReply, type TaskRequest, type WorkerReport } from './protocol.js'
 
@@ -64,8 +65,18 @@ export function defineTask<M extends TaskModule>(url: URL | string): Task<Parame
 export interface RunOptions {
   /** Aborting rejects the task's promise and stops its worker (replaced at once). */
   signal?: AbortSignal
-  /** Rejects (and stops the worker) this long after the call, queue wait included (default: the pool's `timeoutMs`, none). */
+  /**
+   * Rejects (and stops the worker) this long after the task was handed to a free worker; time
+   * spent waiting in the queue does not count, so a quick task queued behind a slow one keeps its
+   * whole budget (default: the pool's `timeoutMs`, none).
+   */
   timeoutMs?: number
+  /**
+   * What a timeout rejects with instead of the {@link TaskError}: the route's own answer, e.g. a
+   * 422 saying the input is too costly (default: the pool's `onTimeout`, else the TaskError, which
+   * the workers plugin answers as 503 with `Retry-After`).
+   */
+  onTimeout?: (error: TaskError) => Error
   /** Buffers to move to the worker instead of copying. */
   transferList?: readonly TransferListItem[]
 }
@@ -134,8 +145,14 @@ export interface WorkersOptions {
   size?: number
   /** Default timeout of every task, in ms (default: the settings' `WORKER_TIMEOUT_MS`, else none). */
   timeoutMs?: number
-  /** Most tasks waiting for a worker; past it, `run` rejects (default: unbounded). */
+  /**
+   * Most tasks waiting for a free worker; past it, `run` rejects at once with a `queue-full`
+   * {@link TaskError}, which the workers plugin answers as 503 with `Retry-After` (default
+   * {@link DEFAULT_MAX_QUEUE}; `Infinity` for unbounded).
+   */
   maxQueue?: number
+  /** What every timeout rejects with, unless a run gives its own (see {@link RunOptions.onTimeout}). */
+  onTimeout?: (error: TaskError) => Error
   /** Where workers' `ctx.db` connects (default: the settings' `DATABASE_URL`); `false` for none. */
   databaseUrl?: string | false
   /** Connections of each worker's own database pool (default 2). */
@@ -166,6 +183,9 @@ export interface WorkersOptions {
 }
 
 const CLOSE_BARRIER_TIMEOUT_MS = 5000
+
+/** Tasks that may wait for a free worker by default: enough for a burst, bounded so a flood answers 503 instead of growing memory and latency. */
+export const DEFAULT_MAX_QUEUE = 1000
 
 /**
  * The pool size used when none is given: the cores this process may use, minus one for its own
@@ -217,7 +237,8 @@ export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
     minThreads: size,
     maxThreads: size,
     idleTimeout: Number.POSITIVE_INFINITY,
-    maxQueue: options.maxQueue ?? Number.POSITIVE_INFINITY,
+    // the pool keeps its own queue (see run): piscina only gets a task when a thread is free
+    maxQueue: Number.POSITIVE_INFINITY,
     concurrentTasksPerWorker: 1,
     atomics: options.atomics ?? 'sync',
   })
@@ -226,6 +247,11 @@ export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
   let settledAll: (() => void) | undefined
   let nextId = 0
   let inFlight = 0
+  /** Tasks handed to piscina: at most `size`, so each starts on a free thread at once. */
+  let running = 0
+  /** Tasks waiting for a free thread, each a function that hands it over. */
+  const waiting: Array<() => void> = []
+  const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE
   let completed = 0
   let failed = 0
   let lateErrors = 0
@@ -281,6 +307,34 @@ export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
     }
     if (closing) return Promise.reject(new TaskError('closed', url, `Cannot run task ${url}: the worker pool is closed`))
     if (broken) return Promise.reject(new TaskError('crashed', url, `Cannot run task ${url}: the pool's workers cannot start: ${broken.message}`, { cause: broken }))
+    if (running < size) {
+      inFlight++
+      return start(url, input, runOptions)
+    }
+    if (waiting.length >= maxQueue) return Promise.reject(new TaskError('queue-full', url, `Cannot run task ${url}: ${maxQueue} tasks are already waiting for a worker`))
+    const userSignal = runOptions?.signal
+    if (userSignal?.aborted) return Promise.reject(new TaskError('aborted', url, `Task ${url} was aborted`, { cause: userSignal.reason }))
+    inFlight++
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        const at = waiting.indexOf(handOver)
+        if (at >= 0) waiting.splice(at, 1)
+        failed++
+        settle()
+        reject(new TaskError('aborted', url, `Task ${url} was aborted`, { cause: userSignal?.reason }))
+      }
+      const handOver = (): void => {
+        userSignal?.removeEventListener('abort', onAbort)
+        start(url, input, runOptions).then(resolve, reject)
+      }
+      userSignal?.addEventListener('abort', onAbort, { once: true })
+      waiting.push(handOver)
+    })
+  }
+
+  // The timeout is created here, when the task goes to a free thread, not when it was queued.
+  function start(url: string, input: unknown, runOptions: RunOptions | undefined): Promise<unknown> {
+    running++
     const id = ++nextId
     const timeoutMs = runOptions?.timeoutMs ?? options.timeoutMs
     const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs)
@@ -289,7 +343,6 @@ export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
     const transferList = runOptions?.transferList as TransferListItem[] | undefined
     const index = indexOf(url)
     const request: TaskRequest = index > 0 ? [index, input, id] : [-index, input, id, url]
-    inFlight++
     const pending = signal || transferList ? piscina.run(request, { signal: signal ?? null, transferList }) : piscina.run(request)
     return pending.then(
       (reply) => {
@@ -305,7 +358,9 @@ export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
       async (error: unknown) => {
         failed++
         try {
-          throw await translate(error, id, url, timeout, timeoutMs, userSignal)
+          const failure = await translate(error, id, url, timeout, timeoutMs, userSignal)
+          const onTimeout = runOptions?.onTimeout ?? options.onTimeout
+          throw failure.reason === 'timeout' && onTimeout ? onTimeout(failure) : failure
         } finally {
           done(id)
         }
@@ -314,8 +369,14 @@ export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
   }
 
   function done(id: number): void {
-    inFlight--
+    running--
     exits.delete(id)
+    settle()
+    waiting.shift()?.()
+  }
+
+  function settle(): void {
+    inFlight--
     if (inFlight === 0) settledAll?.()
   }
 
@@ -333,7 +394,6 @@ export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
       if (report) return new TaskError('exit', url, `Task called process.exit(${report.code})`, { stack: report.stack, exitCode: report.code })
       return new TaskError('crashed', url, `Task ${url} stopped: its worker exited with code ${exited[1]}`, { exitCode: Number(exited[1]) })
     }
-    if (err?.message === 'Task queue is at limit') return new TaskError('queue-full', url, `Cannot run task ${url}: ${options.maxQueue} tasks are already waiting for a worker`)
     if (broken) return new TaskError('crashed', url, `Task ${url} did not run: the pool's workers cannot start: ${broken.message}`, { cause: broken })
     return new TaskError('crashed', url, `Task ${url} failed: ${err?.message ?? String(error)}`, { stack: err?.stack, cause: error })
   }
@@ -352,7 +412,7 @@ export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
   return {
     run: run as WorkerPool['run'],
     stats() {
-      const queued = piscina.queueSize
+      const queued = waiting.length + piscina.queueSize
       return { size: piscina.threads.length, busy: inFlight - queued, queued, completed, failed, lateErrors, utilization: piscina.utilization }
     },
     close() {
@@ -409,6 +469,7 @@ export function defineWorkers(options: WorkersOptions & { database?: Plugin<Data
         log: options.log ?? app.log,
       })
       pools.set(app, pool)
+      app.mapError(busyWorkers)
       return {
         value: pool,
         close: async () => {
@@ -418,6 +479,22 @@ export function defineWorkers(options: WorkersOptions & { database?: Plugin<Data
       }
     },
   })
+}
+
+/** Seconds a client is asked to wait when the pool is saturated: a task or two's time. */
+const BUSY_RETRY_AFTER_SECONDS = 5
+
+/**
+ * A saturated pool is the server's condition, not the client's fault and not a crash: a full
+ * queue, a timeout no route translated and a closing pool answer 503 with `Retry-After`.
+ */
+function busyWorkers(error: unknown): HttpError | undefined {
+  if (!(error instanceof TaskError)) return undefined
+  const headers = { 'Retry-After': String(BUSY_RETRY_AFTER_SECONDS) }
+  if (error.reason === 'queue-full') return new ServiceUnavailable('The server is busy: too many requests are waiting for a worker; try again shortly', { cause: error, headers, code: 'workers_busy' })
+  if (error.reason === 'timeout') return new ServiceUnavailable('The server could not finish this work in time; try again shortly', { cause: error, headers, code: 'task_timeout' })
+  if (error.reason === 'closed') return new ServiceUnavailable('The server is shutting down', { cause: error, headers, code: 'shutting_down' })
+  return undefined
 }
 
 function poolOf(source: App<unknown> | WorkerPool): WorkerPool {

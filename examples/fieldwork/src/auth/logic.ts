@@ -1,7 +1,7 @@
 // Accounts and sign-in: scrypt password hashes (async, off the event loop in libuv's pool), JWTs
 // signed with SECRET_KEY, and the auth dependencies every other unit uses.
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
-import { Conflict, defineAuth, depends, NotFound, Unauthorized, type Db } from 'trefoil'
+import { Conflict, defineAuth, depends, NotFound, t, Unauthorized, type Db } from 'trefoil'
 import { settings } from '../config.js'
 import { database } from '../db/database.js'
 import { PROJECT_ROLES } from '../db/enums.js'
@@ -15,6 +15,8 @@ import type { LoginIn, SignUpIn, TokenOut } from './schemas.js'
 export const auth = defineAuth({
   secret: settings.SECRET_KEY,
   audience: 'fieldwork',
+  // a signed token whose sub is not a user id is a 401 before any query
+  claims: t.Object({ sub: t.String({ pattern: '^[1-9][0-9]{0,14}$' }) }),
   use: { db: database },
   roles: PROJECT_ROLES,
   loadUser: (claims, { db }) => users.get(db, Number(claims.sub)),

@@ -1,7 +1,7 @@
 // A worker-pool task: the checks of an area that cost more than its size in time (self-crossing
-// is quadratic in the number of positions), so they never run on the event loop.
+// compares segments that overlap east-west), so they never run on the event loop.
 import { area as surface } from '@turf/area'
-import { kinks } from '@turf/kinks'
+import { firstCrossing } from './crossing.js'
 import type { ValidationIssue } from 'trefoil'
 import type { Area } from './schemas.js'
 
@@ -11,9 +11,9 @@ export const MAX_AREA_KM2 = 5_000
 /** What is wrong with a closed area (empty when nothing is), located under `loc`. */
 export default function checkArea(input: { area: Area; loc: (string | number)[] }): ValidationIssue[] {
   const { area, loc } = input
-  const crossings = kinks(area).features
-  if (crossings.length > 0) {
-    const [lon, lat] = crossings[0]!.geometry.coordinates as [number, number]
+  const crossing = firstCrossing(area)
+  if (crossing) {
+    const [lon, lat] = crossing
     return [{ loc: [...loc, 'coordinates'], msg: `The area crosses itself (or its rings touch) at [${round(lon)}, ${round(lat)}]`, type: 'value_error' }]
   }
   const km2 = surface(area) / 1e6

@@ -130,7 +130,13 @@ async function checkArea(pool: WorkerPool, sent: AreaInput): Promise<Area> {
     }),
   )
   if (vertices > MAX_VERTICES) issues.push({ loc: ['body', 'area', 'coordinates'], msg: `The area has ${vertices} positions: at most ${MAX_VERTICES} are allowed`, type: 'value_error' })
-  if (issues.length === 0) issues.push(...(await runInWorker(pool, checkAreaTask, { area, loc: ['body', 'area'] }, { timeoutMs: 10_000 })))
+  if (issues.length === 0) issues.push(...(await runInWorker(pool, checkAreaTask, { area, loc: ['body', 'area'] }, { timeoutMs: 10_000, onTimeout: tooCostlyToCheck })))
   if (issues.length > 0) throw new ValidationError(issues)
   return area
+}
+
+// the check is bounded by the position limit; past its time budget the area is refused as too
+// intricate rather than answered as the server's failure
+function tooCostlyToCheck(): ValidationError {
+  return new ValidationError([{ loc: ['body', 'area', 'coordinates'], msg: 'The area is too intricate to check in reasonable time: simplify its outline (fewer positions)', type: 'value_error' }])
 }

@@ -5,7 +5,7 @@ import { PROJECT_ROLES, type ProjectRole, type TaskEvent, type TaskStatus } from
 import { taskEvents, tasks, type Project, type Task, type TaskHistoryEntry, type User } from '../db/models.js'
 import { project } from '../projects/logic.js'
 import type { Area } from '../projects/schemas.js'
-import { MAX_TASKS, TaskParams, type SplitIn, type TaskCollection } from './schemas.js'
+import { MAX_SPLIT_COST, MAX_TASKS, TaskParams, type SplitIn, type TaskCollection } from './schemas.js'
 import { cellMetresFor, gridOf, type Cell, type Grid } from './split-area.js'
 
 /** The worker task that cuts rows of an area's grid (see split-area.ts). */
@@ -37,6 +37,13 @@ export async function planSplit(db: Db, input: { project: Project; split: SplitI
     const field = split.taskCount !== undefined ? 'taskCount' : 'cellMetres'
     throw new ValidationError([{ loc: ['body', field], msg: `Too many tasks: ${cells} cells of ${cellMetres} m cover this area, at most ${MAX_TASKS} are allowed`, type: 'value_error' }])
   }
+  // clipping costs about one intersection per place the outline crosses a grid line (a comb's
+  // teeth cross every row): counted in one pass and refused up front rather than left to time out
+  const crossings = gridCrossings(project.area, grid)
+  if (crossings > MAX_SPLIT_COST) {
+    const field = split.taskCount !== undefined ? 'taskCount' : 'cellMetres'
+    throw new ValidationError([{ loc: ['body', field], msg: `Too costly to split: the area's outline crosses the lines of ${cells} cells of ${cellMetres} m ${crossings} times, at most ${MAX_SPLIT_COST} are allowed (larger cells, or a simpler outline)`, type: 'value_error' }])
+  }
   return { projectId: project.id, area: project.area, grid, cellMetres }
 }
 
@@ -56,7 +63,7 @@ export async function runSplit(db: Db, input: { plan: SplitPlan; pool: WorkerPoo
   for (let rowStart = 0; rowStart < plan.grid.rows; rowStart += rowsPerBand) {
     const input = { area: plan.area, grid: plan.grid, rowStart, rowEnd: Math.min(plan.grid.rows, rowStart + rowsPerBand) }
     bands.push(
-      runInWorker(pool, splitAreaTask, input, { timeoutMs: 60_000 }).then((cells) => {
+      runInWorker(pool, splitAreaTask, input, { timeoutMs: 60_000, onTimeout: tooCostlyToSplit }).then((cells) => {
         progress?.(Math.floor((++done / Math.ceil(plan.grid.rows / rowsPerBand)) * 95))
         return cells
       }),
@@ -194,3 +201,24 @@ export const task = depends({ params: TaskParams, use: { db: database, project }
   if (!row) throw new NotFound(`Task ${params.taskId} not found in project ${project.id}`)
   return row
 })
+
+// within the cost cap a split should finish well within its budget; past it, the outline was too
+// intricate for the cells asked, which the client can change
+function tooCostlyToSplit(): ValidationError {
+  return new ValidationError([{ loc: ['body'], msg: 'The area is too intricate to split in reasonable time: use larger cells or simplify its outline', type: 'value_error' }])
+}
+
+// how many times the area's outline crosses the grid's row and column lines
+function gridCrossings(area: Area, grid: Grid): number {
+  const polygons = area.type === 'Polygon' ? [area.coordinates] : area.coordinates
+  let count = 0
+  for (const ring of polygons.flat()) {
+    for (let i = 0; i + 1 < ring.length; i++) {
+      const [x0, y0] = ring[i]!
+      const [x1, y1] = ring[i + 1]!
+      count += Math.abs(Math.floor((y1! - grid.south) / grid.dLat) - Math.floor((y0! - grid.south) / grid.dLat))
+      count += Math.abs(Math.floor((x1! - grid.west) / grid.dLon) - Math.floor((x0! - grid.west) / grid.dLon))
+    }
+  }
+  return count
+}

@@ -6,6 +6,9 @@ import { Id, Polygon, TEXT_PATTERN } from '../projects/schemas.js'
 /** The most tasks a split may produce; past it the request asks for larger cells. */
 export const MAX_TASKS = 2500
 
+/** The most work a split may cost, as the times the area's outline crosses the grid's lines: an intricate outline gets fewer, larger cells. */
+export const MAX_SPLIT_COST = 20_000
+
 const Holder = t.Union([t.Object({ id: t.Integer(), name: t.String() }), t.Null()])
 
 /** A task as clients see it; `lockedBy` is whoever holds its lock. */

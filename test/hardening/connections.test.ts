@@ -1,0 +1,49 @@
+// Waiting for a worker holds no database connection: 32 project creations at once, each with a
+// 10,000-position area checked on a worker thread, while a mapper reads the project list. No
+// request is a 500 and every read is a 200.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { bearerOf, serveFieldwork, timed, type Served } from './client.js'
+
+let fw: Served
+
+test.before(async () => {
+  fw = await serveFieldwork()
+})
+test.after(async () => {
+  await fw?.close()
+})
+
+function circle(positions: number, k: number): [number, number][] {
+  const n = positions - 1
+  const ring: [number, number][] = Array.from({ length: n }, (_, i) => [10 + k * 0.3 + 0.1 * Math.cos((2 * Math.PI * i) / n), 50 + 0.1 * Math.sin((2 * Math.PI * i) / n)])
+  ring.push(ring[0]!)
+  return ring
+}
+
+test('32 concurrent creations with 10,000-position areas: none is a 500, and a mapper reading the list meanwhile gets 200s', async () => {
+  const admin = await bearerOf(fw.app, true)
+  const mapper = await bearerOf(fw.app)
+  const started = performance.now()
+  let done = false
+  const creations = Promise.all(
+    Array.from({ length: 32 }, (_, k) =>
+      timed(`${fw.base}/v1/projects`, { method: 'POST', headers: admin, body: JSON.stringify({ name: `Lake ${k}`, area: { type: 'Polygon', coordinates: [circle(10_000, k)] } }), timeoutMs: 120_000 }),
+    ),
+  ).finally(() => (done = true))
+  const reads: number[] = []
+  while (!done) {
+    reads.push((await timed(`${fw.base}/v1/projects`, { headers: mapper })).status)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  const answers = await creations
+  const counts: Record<number, number> = {}
+  for (const a of answers) counts[a.status] = (counts[a.status] ?? 0) + 1
+  console.log(`32 creations in ${(performance.now() - started).toFixed(0)} ms: ${JSON.stringify(counts)}; slowest ${Math.max(...answers.map((a) => a.ms)).toFixed(0)} ms; ${reads.length} list reads: ${JSON.stringify(reads.reduce<Record<number, number>>((c, s) => ((c[s] = (c[s] ?? 0) + 1), c), {}))}`)
+  assert.ok(answers.every((a) => a.status !== 500), JSON.stringify(counts))
+  assert.is(counts[201], 32, JSON.stringify(counts))
+  assert.ok(reads.length > 0)
+  assert.ok(reads.every((s) => s === 200), JSON.stringify(reads))
+})
+
+test.run()
