@@ -69,3 +69,28 @@ export function responseMismatch(schema: TSchema, value: unknown): string | unde
   const field = issue.loc.slice(1).join('.') || '(root)'
   return `field "${field}": ${issue.msg}`
 }
+
+/**
+ * The fields of `value` a response model leaves out (`items.title` for a list's items), so that
+ * development can say what the client never sees. Only objects with declared properties are
+ * looked into; a model that allows extra properties drops nothing.
+ */
+export function droppedFields(schema: TSchema, value: unknown, path = ''): string[] {
+  const node = schema as { type?: unknown; properties?: Record<string, TSchema>; items?: unknown; additionalProperties?: unknown }
+  if (Array.isArray(value) && node.type === 'array' && node.items && typeof node.items === 'object' && !Array.isArray(node.items)) {
+    const found = new Set<string>()
+    for (const item of value) for (const field of droppedFields(node.items as TSchema, item, path ? `${path}.items` : 'items')) found.add(field)
+    return [...found]
+  }
+  if (node.type !== 'object' || !node.properties || typeof value !== 'object' || value === null || Array.isArray(value)) return []
+  if (node.additionalProperties !== undefined && node.additionalProperties !== false) return []
+  const found: string[] = []
+  for (const [key, field] of Object.entries(value)) {
+    const name = path ? `${path}.${key}` : key
+    const declared = node.properties[key]
+    if (!declared) {
+      if (field !== undefined) found.push(name)
+    } else found.push(...droppedFields(declared, field, name))
+  }
+  return found
+}
