@@ -116,6 +116,7 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
     view: options.view,
     views: env.views,
     checkResponses: env.checkResponses,
+    reportDropped: env.checkResponses ? reportOnce(env.app, name) : undefined,
   }
   if (options.view && !env.views?.has(options.view)) fail(`its view "${options.view}" does not exist`)
   if (options.response) for (const schema of schemasOf(options.response)) primeSerializer(schema, fail)
@@ -299,4 +300,17 @@ function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
     seen.add(key)
     return true
   })
+}
+
+/**
+ * A reporter that logs each field a route's model drops once: a field the client never receives
+ * is often a renamed property or a forgotten one in the model, and one line says which.
+ */
+function reportOnce(app: App, route: string): (field: string) => void {
+  const reported = new Set<string>()
+  return (field) => {
+    if (reported.has(field)) return
+    reported.add(field)
+    app.log.info({ route, field }, 'The response model dropped a field')
+  }
 }

@@ -12,7 +12,7 @@ import type { Views } from './views.js'
 import type { CoreContext, RequestContext } from './context.js'
 import { answer, HTML_TYPE, JSON_TYPE } from './respond.js'
 import { parseRange, rangeStillValid } from './ranges.js'
-import { plainJson, responseMismatch, serializerFor } from './serialize.js'
+import { droppedFields, plainJson, responseMismatch, serializerFor } from './serialize.js'
 
 /** What sending needs to know about the route. */
 export interface SendTarget {
@@ -26,6 +26,8 @@ export interface SendTarget {
   readonly views: Views | undefined
   /** Whether output is checked against its model (development and tests). */
   readonly checkResponses: boolean
+  /** Told each field a response model left out (development and tests). */
+  readonly reportDropped?: (field: string) => void
 }
 
 /** Chooses the answer for `result`; resolves to whether the body is streamed (cleanups wait for it). */
@@ -70,6 +72,7 @@ function sendJson(ctx: RequestContext, target: SendTarget, value: unknown, statu
   if (schema && target.checkResponses) {
     const mismatch = responseMismatch(schema, value)
     if (mismatch) throw new Error(`Response of ${target.name} does not match its schema: ${mismatch}`)
+    if (target.reportDropped) for (const field of droppedFields(schema, value)) target.reportDropped(field)
   }
   const text = schema ? serializerFor(schema)(value) : plainJson(value)
   answer(ctx as CoreContext, status, JSON_TYPE, text)

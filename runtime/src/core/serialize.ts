@@ -10,10 +10,26 @@ export type Serializer = (value: unknown) => string
 
 const serializers = new WeakMap<object, Serializer>()
 const checks = new WeakMap<object, Validator>()
+// Schemas built inside a handler (`t.Array(TaskOut)` per request) are new objects each time: a
+// second cache keyed by the schema's JSON text lets them share one compiled serializer instead of
+// compiling (slow, and growing memory) on every request.
+const serializersByShape = new Map<string, Serializer>()
+const checksByShape = new Map<string, Validator>()
 
-/** The serializer compiled from `schema` (compiled on first use, then shared by every route). */
+/** The schema's JSON text: equal for schemas of the same structure, whatever their identity. */
+function shapeOf(schema: TSchema): string {
+  return JSON.stringify(schema)
+}
+
+/**
+ * The serializer compiled from `schema`: compiled on first use, then shared by every route and by
+ * every schema of the same structure.
+ */
 export function serializerFor(schema: TSchema): Serializer {
   let serializer = serializers.get(schema)
+  if (serializer) return serializer
+  const shape = shapeOf(schema)
+  serializer = serializersByShape.get(shape)
   if (!serializer) {
     let compiled: Serializer
     try {
@@ -25,8 +41,9 @@ export function serializerFor(schema: TSchema): Serializer {
     // string; single objects are faster through the compiled serializer
     const fits = (schema as { type?: unknown }).type === 'array' ? compileExactFit(schema) : undefined
     serializer = fits ? (value) => (fits(value) ? JSON.stringify(value) : compiled(value)) : compiled
-    serializers.set(schema, serializer)
+    serializersByShape.set(shape, serializer)
   }
+  serializers.set(schema, serializer)
   return serializer
 }
 
@@ -40,7 +57,9 @@ export const plainJson: Serializer = (value) => JSON.stringify(value) ?? 'null'
 export function responseMismatch(schema: TSchema, value: unknown): string | undefined {
   let check = checks.get(schema)
   if (!check) {
-    check = compileCheck(schema)
+    const shape = shapeOf(schema)
+    check = checksByShape.get(shape) ?? compileCheck(schema)
+    checksByShape.set(shape, check)
     checks.set(schema, check)
   }
   const asSent = value === undefined ? null : JSON.parse(JSON.stringify(value))
@@ -49,4 +68,29 @@ export function responseMismatch(schema: TSchema, value: unknown): string | unde
   if (!issue) return 'does not match its schema'
   const field = issue.loc.slice(1).join('.') || '(root)'
   return `field "${field}": ${issue.msg}`
+}
+
+/**
+ * The fields of `value` a response model leaves out (`items.title` for a list's items), so that
+ * development can say what the client never sees. Only objects with declared properties are
+ * looked into; a model that allows extra properties drops nothing.
+ */
+export function droppedFields(schema: TSchema, value: unknown, path = ''): string[] {
+  const node = schema as { type?: unknown; properties?: Record<string, TSchema>; items?: unknown; additionalProperties?: unknown }
+  if (Array.isArray(value) && node.type === 'array' && node.items && typeof node.items === 'object' && !Array.isArray(node.items)) {
+    const found = new Set<string>()
+    for (const item of value) for (const field of droppedFields(node.items as TSchema, item, path ? `${path}.items` : 'items')) found.add(field)
+    return [...found]
+  }
+  if (node.type !== 'object' || !node.properties || typeof value !== 'object' || value === null || Array.isArray(value)) return []
+  if (node.additionalProperties !== undefined && node.additionalProperties !== false) return []
+  const found: string[] = []
+  for (const [key, field] of Object.entries(value)) {
+    const name = path ? `${path}.${key}` : key
+    const declared = node.properties[key]
+    if (!declared) {
+      if (field !== undefined) found.push(name)
+    } else found.push(...droppedFields(declared, field, name))
+  }
+  return found
 }
