@@ -17,6 +17,14 @@ export const settings = defineSettings(
     SECRET_KEY: t.String({ minLength: 32, default: DEVELOPMENT_SECRET_KEY }),
     /** Lifetime of a token, in seconds (default 8 hours: a day in the field). */
     TOKEN_TTL_SECONDS: t.Integer({ minimum: 60, default: 8 * 3600 }),
+    /** Behind a reverse proxy: take the client's address from `X-Forwarded-For` (off: anyone could claim any address). */
+    TRUST_PROXY: t.Boolean({ default: false }),
+    /** Sign-in (and sign-up) attempts allowed per account within `AUTH_ATTEMPT_WINDOW_SECONDS`. */
+    AUTH_ATTEMPTS_PER_ACCOUNT: t.Integer({ minimum: 1, default: 10 }),
+    /** Sign-in (and sign-up) attempts allowed per client address within the window (behind a proxy, see `TRUST_PROXY`). */
+    AUTH_ATTEMPTS_PER_ADDRESS: t.Integer({ minimum: 1, default: 30 }),
+    /** The attempt limits' fixed window, in seconds (default 15 minutes). */
+    AUTH_ATTEMPT_WINDOW_SECONDS: t.Integer({ minimum: 1, default: 15 * 60 }),
     /** Where local state lives: the embedded database (`pgdata/`) and uploaded files (`uploads/`). */
     DATA_DIR: t.String({ minLength: 1, default: '.trefoil' }),
     /** An external PostgreSQL; unset, the app runs an embedded one in `DATA_DIR`. */

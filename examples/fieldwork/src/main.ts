@@ -34,6 +34,7 @@ const logger = prettyLogs ? { transport: { target: createRequire(import.meta.url
 /** The app. */
 export const app = createApp({
   settings,
+  proxy: settings.TRUST_PROXY,
   ...(logger ? { logger } : {}),
   plugins: [
     security({ contentSecurityPolicy: CSP }),
