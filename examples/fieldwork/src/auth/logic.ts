@@ -17,7 +17,14 @@ export const auth = defineAuth({
   audience: 'fieldwork',
   use: { db: database },
   roles: PROJECT_ROLES,
-  loadUser: (claims, { db }) => users.get(db, Number(claims.sub)),
+  // the account's token version is read with the account: a token from before the last logout
+  // (or "sign out everywhere") is refused by every process at once, for no extra query
+  loadUser: async (claims, { db }) => {
+    const found = await users.withTokenVersion(db, Number(claims.sub))
+    if (!found || claims.ver !== found.tokenVersion) return undefined
+    const { tokenVersion: _version, ...user } = found
+    return user
+  },
   roleIn: async (user, projectId, { db }) => {
     const role = await members.roleIn(db, projectId, user.id)
     if (role === undefined) throw new NotFound(`Project ${projectId} not found`)
@@ -92,7 +99,7 @@ export async function signUp(db: Db, input: SignUpIn): Promise<User> {
 }
 
 /** The account of these credentials; 401 for an unknown email or a wrong password alike. */
-export async function authenticate(db: Db, input: LoginIn): Promise<User> {
+export async function authenticate(db: Db, input: LoginIn): Promise<User & { tokenVersion: number }> {
   const found = await users.withPassword(db, input.email)
   const matches = await verifyPassword(input.password, found?.passwordHash ?? (await dummyHash))
   if (!found || !matches) throw new Unauthorized('Incorrect email or password', { code: 'invalid_credentials', headers: { 'WWW-Authenticate': 'Bearer' } })
@@ -100,8 +107,16 @@ export async function authenticate(db: Db, input: LoginIn): Promise<User> {
   return user
 }
 
-/** A signed token for a user: for the API's `Authorization: Bearer`, or a session cookie. */
-export async function issueToken(user: User): Promise<TokenOut> {
-  const access_token = await auth.sign({ name: user.name }, { subject: String(user.id), expiresIn: settings.TOKEN_TTL_SECONDS + 's' })
+/**
+ * A signed token for a user: for the API's `Authorization: Bearer`, or a session cookie. It carries
+ * the account's token version (`ver`; 0 for a new account), so that {@link revokeSessions} ends it.
+ */
+export async function issueToken(user: User & { tokenVersion?: number }): Promise<TokenOut> {
+  const access_token = await auth.sign({ name: user.name, ver: user.tokenVersion ?? 0 }, { subject: String(user.id), expiresIn: settings.TOKEN_TTL_SECONDS + 's' })
   return { access_token, token_type: 'bearer', expires_in: settings.TOKEN_TTL_SECONDS }
+}
+
+/** Ends every session and token of an account at once, in every process (logout, a password change). */
+export async function revokeSessions(db: Db, userId: number): Promise<void> {
+  await users.revokeTokens(db, userId)
 }

@@ -5,7 +5,7 @@ import { created, defineUnit, type Attempts, type Db, html, isHttpError, noConte
 import { database } from '../db/database.js'
 import type { User } from '../db/models.js'
 import { isHtmx } from '../pages.js'
-import { auth, authenticate, issueToken, signedIn, signUp } from './logic.js'
+import { auth, authenticate, issueToken, revokeSessions, signedIn, signUp } from './logic.js'
 import { signInAttempts, signUpAttempts } from './limits.js'
 import { LoginIn, SignUpIn, TokenOut, UserOut } from './schemas.js'
 
@@ -34,7 +34,7 @@ async function orLoginPage(ctx: RequestContext, attempt: () => Promise<Reply>): 
 }
 
 /** Checks credentials within the account's attempt limit; a success clears the account's count. */
-async function limitedAuthenticate(db: Db, body: LoginIn, attempts: Attempts): Promise<User> {
+async function limitedAuthenticate(db: Db, body: LoginIn, attempts: Attempts): Promise<User & { tokenVersion: number }> {
   await attempts.account(body.email)
   const user = await authenticate(db, body)
   await attempts.succeeded(body.email)
@@ -64,7 +64,9 @@ export default defineUnit('auth', { tags: ['auth'], description: 'Accounts, bear
     orLoginPage(ctx, async () => startSession(ctx, await limitedAuthenticate(db, body, attempts))),
   )
 
-  r.delete('/v1/auth/sessions', { status: 204, summary: 'Log out of the cookie session' }, ({ ctx }) => {
+  // needs the session (and so, from a cookie, the CSRF token): a third-party page cannot log anyone out
+  r.delete('/v1/auth/sessions', { use: { user: auth.currentUser, db: database }, status: 204, summary: 'Log out: ends this account\'s sessions and tokens everywhere' }, async ({ ctx, user, db }) => {
+    await revokeSessions(db, user.id)
     auth.logout(ctx)
     return noContent({ headers: { 'HX-Redirect': '/login' } })
   })
