@@ -2,7 +2,7 @@
 // signed with SECRET_KEY, and the auth dependencies every other unit uses.
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
 import { Conflict, defineAuth, depends, NotFound, Unauthorized, type Db } from 'trefoil'
-import { settings } from '../config.js'
+import { secretKey, settings } from '../config.js'
 import { database } from '../db/database.js'
 import { PROJECT_ROLES } from '../db/enums.js'
 import { members, users, type User } from '../db/models.js'
@@ -13,7 +13,7 @@ import type { LoginIn, SignUpIn, TokenOut } from './schemas.js'
  * CSRF token on unsafe methods). `requireRole` answers 404 for a missing project before any 403.
  */
 export const auth = defineAuth({
-  secret: settings.SECRET_KEY,
+  secret: secretKey,
   audience: 'fieldwork',
   use: { db: database },
   roles: PROJECT_ROLES,
