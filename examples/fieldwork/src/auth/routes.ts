@@ -29,7 +29,7 @@ async function orLoginPage(ctx: RequestContext, attempt: () => Promise<Reply>): 
     return await attempt()
   } catch (error) {
     if (!plainForm(ctx) || !isHttpError(error) || error.status >= 500) throw error
-    return html({ view: 'auth/login', data: { title: 'Sign in', problem: typeof error.detail === 'string' ? error.detail : 'Please correct the form' } }, { status: error.status })
+    return html({ view: 'auth/login', data: { title: 'Sign in', problem: typeof error.detail === 'string' ? error.detail : 'Please correct the form' } }, { status: error.status, ...(error.headers ? { headers: error.headers } : {}) })
   }
 }
 
