@@ -102,3 +102,4 @@ export {
 // background tasks and durable jobs
 export { defineBackground, background, BackgroundTaskStatus, BACKGROUND_TABLE, type BackgroundOptions, type BackgroundTasks, type BackgroundTasksHandle, type BackgroundStatus, type BackgroundTaskRow, type TrackedTask, type TrackedTaskInfo, type ReportProgress } from './background/index.js'
 export { defineJobs, defineJob, jobs, type Job, type JobOptions, type JobContext, type JobHandler, type JobQueue, type JobsOptions, type JobState, type SendOptions } from './background/jobs.js'
+export { attemptLimiter, TooManyAttempts, ATTEMPTS_TABLE_SQL, type AttemptLimiterOptions, type Attempts } from './auth/attempts.js'

@@ -127,7 +127,7 @@ test('with NODE_ENV=production the development SECRET_KEY is refused at start-up
   const [code] = (await once(app, 'exit')) as [number | null]
   await data.remove()
   assert.is.not(code, 0)
-  assert.match(stderr, 'Invalid settings: SECRET_KEY: Set a secret of your own: the development default is refused when NODE_ENV is production')
+  assert.match(stderr, 'Invalid settings: SECRET_KEY: Set a secret of your own: a generated development key is refused when NODE_ENV is production')
 })
 
 test('SIGTERM stops the app cleanly', async () => {

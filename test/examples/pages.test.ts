@@ -310,9 +310,9 @@ test('the members page lists roles; its form (for project managers only) gives o
   assert.match(denied.body, /^<div class="trefoil-error" role="alert" data-status="403">/)
 })
 
-test('logging out ends the session cookie and sends htmx to /login', async () => {
-  const { cookie } = await browserSession('Olga')
-  const res = await fw.app.inject({ method: 'DELETE', url: '/v1/auth/sessions', headers: { cookie, 'hx-request': 'true' } })
+test('logging out (with the CSRF token the page sends) ends the session cookie and sends htmx to /login', async () => {
+  const { hx } = await browserSession('Olga')
+  const res = await fw.app.inject({ method: 'DELETE', url: '/v1/auth/sessions', headers: hx })
   assert.is(res.status, 204)
   assert.is(res.headers['hx-redirect'], '/login')
   assert.match(cookiesOf(res).get('session')!, /^session=;/)

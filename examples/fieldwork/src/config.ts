@@ -1,11 +1,6 @@
 // The example's settings: read from the environment and .env once, at start-up (see .env.example).
 import { defineSettings, SettingsError, t } from 'trefoil'
-
-/**
- * The signing key `npm start` uses when `SECRET_KEY` is not set, so the example runs with nothing
- * configured. Everyone can read it here: it is refused when `NODE_ENV` is `production`.
- */
-export const DEVELOPMENT_SECRET_KEY = 'development-only-key-of-the-fieldwork-example-never-use-in-production'
+import { developmentSecret } from './auth/dev-secret.js'
 
 /** Validated, frozen settings of the fieldwork app. */
 export const settings = defineSettings(
@@ -14,9 +9,17 @@ export const settings = defineSettings(
     PORT: t.Integer({ minimum: 0, maximum: 65535, default: 8000 }),
     HOST: t.String({ default: '127.0.0.1' }),
     /** Signs session and API tokens (HS256): at least 32 characters. */
-    SECRET_KEY: t.String({ minLength: 32, default: DEVELOPMENT_SECRET_KEY }),
+    SECRET_KEY: t.Optional(t.String({ minLength: 32 })),
     /** Lifetime of a token, in seconds (default 8 hours: a day in the field). */
     TOKEN_TTL_SECONDS: t.Integer({ minimum: 60, default: 8 * 3600 }),
+    /** Behind a reverse proxy: take the client's address from `X-Forwarded-For` (off: anyone could claim any address). */
+    TRUST_PROXY: t.Boolean({ default: false }),
+    /** Sign-in (and sign-up) attempts allowed per account within `AUTH_ATTEMPT_WINDOW_SECONDS`. */
+    AUTH_ATTEMPTS_PER_ACCOUNT: t.Integer({ minimum: 1, default: 10 }),
+    /** Sign-in (and sign-up) attempts allowed per client address within the window (behind a proxy, see `TRUST_PROXY`). */
+    AUTH_ATTEMPTS_PER_ADDRESS: t.Integer({ minimum: 1, default: 30 }),
+    /** The attempt limits' fixed window, in seconds (default 15 minutes). */
+    AUTH_ATTEMPT_WINDOW_SECONDS: t.Integer({ minimum: 1, default: 15 * 60 }),
     /** Where local state lives: the embedded database (`pgdata/`) and uploaded files (`uploads/`). */
     DATA_DIR: t.String({ minLength: 1, default: '.trefoil' }),
     /** An external PostgreSQL; unset, the app runs an embedded one in `DATA_DIR`. */
@@ -30,9 +33,12 @@ export const settings = defineSettings(
   }),
 )
 
-if (settings.NODE_ENV === 'production' && settings.SECRET_KEY === DEVELOPMENT_SECRET_KEY) {
-  throw new SettingsError([{ variable: 'SECRET_KEY', msg: 'Set a secret of your own: the development default is refused when NODE_ENV is production' }])
+if (settings.NODE_ENV === 'production' && settings.SECRET_KEY === undefined) {
+  throw new SettingsError([{ variable: 'SECRET_KEY', msg: 'Set a secret of your own: a generated development key is refused when NODE_ENV is production' }])
 }
 
-/** Whether the app signs tokens with the published development key (logged as a warning at start). */
-export const usesDevelopmentSecret = settings.SECRET_KEY === DEVELOPMENT_SECRET_KEY
+/** Whether the app signs tokens with a development key generated into DATA_DIR (logged as a warning at start). */
+export const usesDevelopmentSecret = settings.SECRET_KEY === undefined
+
+/** The key that signs tokens: SECRET_KEY, or in development a random one kept in DATA_DIR. */
+export const secretKey: string = settings.SECRET_KEY ?? developmentSecret(settings.DATA_DIR).secret

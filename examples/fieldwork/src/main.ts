@@ -34,6 +34,7 @@ const logger = prettyLogs ? { transport: { target: createRequire(import.meta.url
 /** The app. */
 export const app = createApp({
   settings,
+  proxy: settings.TRUST_PROXY,
   ...(logger ? { logger } : {}),
   plugins: [
     security({ contentSecurityPolicy: CSP }),
@@ -56,7 +57,7 @@ export const app = createApp({
 })
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  if (usesDevelopmentSecret) app.log.warn('SECRET_KEY is not set: tokens are signed with the published development key (refused when NODE_ENV=production)')
+  if (usesDevelopmentSecret) app.log.warn('SECRET_KEY is not set: tokens are signed with a random development key kept in DATA_DIR/secret-key (refused when NODE_ENV=production)')
   await app.listen()
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.close())
 }

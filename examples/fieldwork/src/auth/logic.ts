@@ -2,7 +2,7 @@
 // signed with SECRET_KEY, and the auth dependencies every other unit uses.
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
 import { Conflict, defineAuth, depends, NotFound, t, Unauthorized, type Db } from 'trefoil'
-import { settings } from '../config.js'
+import { secretKey, settings } from '../config.js'
 import { database } from '../db/database.js'
 import { PROJECT_ROLES } from '../db/enums.js'
 import { members, users, type User } from '../db/models.js'
@@ -13,13 +13,20 @@ import type { LoginIn, SignUpIn, TokenOut } from './schemas.js'
  * CSRF token on unsafe methods). `requireRole` answers 404 for a missing project before any 403.
  */
 export const auth = defineAuth({
-  secret: settings.SECRET_KEY,
+  secret: secretKey,
   audience: 'fieldwork',
   // a signed token whose sub is not a user id is a 401 before any query
   claims: t.Object({ sub: t.String({ pattern: '^[1-9][0-9]{0,14}$' }) }),
   use: { db: database },
   roles: PROJECT_ROLES,
-  loadUser: (claims, { db }) => users.get(db, Number(claims.sub)),
+  // the account's token version is read with the account: a token from before the last logout
+  // (or "sign out everywhere") is refused by every process at once, for no extra query
+  loadUser: async (claims, { db }) => {
+    const found = await users.withTokenVersion(db, Number(claims.sub))
+    if (!found || claims.ver !== found.tokenVersion) return undefined
+    const { tokenVersion: _version, ...user } = found
+    return user
+  },
   roleIn: async (user, projectId, { db }) => {
     const role = await members.roleIn(db, projectId, user.id)
     if (role === undefined) throw new NotFound(`Project ${projectId} not found`)
@@ -94,7 +101,7 @@ export async function signUp(db: Db, input: SignUpIn): Promise<User> {
 }
 
 /** The account of these credentials; 401 for an unknown email or a wrong password alike. */
-export async function authenticate(db: Db, input: LoginIn): Promise<User> {
+export async function authenticate(db: Db, input: LoginIn): Promise<User & { tokenVersion: number }> {
   const found = await users.withPassword(db, input.email)
   const matches = await verifyPassword(input.password, found?.passwordHash ?? (await dummyHash))
   if (!found || !matches) throw new Unauthorized('Incorrect email or password', { code: 'invalid_credentials', headers: { 'WWW-Authenticate': 'Bearer' } })
@@ -102,8 +109,16 @@ export async function authenticate(db: Db, input: LoginIn): Promise<User> {
   return user
 }
 
-/** A signed token for a user: for the API's `Authorization: Bearer`, or a session cookie. */
-export async function issueToken(user: User): Promise<TokenOut> {
-  const access_token = await auth.sign({ name: user.name }, { subject: String(user.id), expiresIn: settings.TOKEN_TTL_SECONDS + 's' })
+/**
+ * A signed token for a user: for the API's `Authorization: Bearer`, or a session cookie. It carries
+ * the account's token version (`ver`; 0 for a new account), so that {@link revokeSessions} ends it.
+ */
+export async function issueToken(user: User & { tokenVersion?: number }): Promise<TokenOut> {
+  const access_token = await auth.sign({ name: user.name, ver: user.tokenVersion ?? 0 }, { subject: String(user.id), expiresIn: settings.TOKEN_TTL_SECONDS + 's' })
   return { access_token, token_type: 'bearer', expires_in: settings.TOKEN_TTL_SECONDS }
+}
+
+/** Ends every session and token of an account at once, in every process (logout, a password change). */
+export async function revokeSessions(db: Db, userId: number): Promise<void> {
+  await users.revokeTokens(db, userId)
 }

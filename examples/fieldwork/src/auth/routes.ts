@@ -1,11 +1,12 @@
 // Accounts and sign-in: bearer tokens for API clients, cookie sessions for the pages. The sign-in
 // forms work with htmx (HX-Redirect) and, without JavaScript, as plain form posts (303 redirect,
 // or the page again with the error).
-import { created, defineUnit, html, isHttpError, noContent, redirect, type Reply, type RequestContext } from 'trefoil'
+import { created, defineUnit, type Attempts, type Db, html, isHttpError, noContent, redirect, type Reply, type RequestContext } from 'trefoil'
 import { database } from '../db/database.js'
 import type { User } from '../db/models.js'
 import { isHtmx } from '../pages.js'
-import { auth, authenticate, issueToken, signedIn, signUp } from './logic.js'
+import { auth, authenticate, issueToken, revokeSessions, signedIn, signUp } from './logic.js'
+import { signInAttempts, signUpAttempts } from './limits.js'
 import { LoginIn, SignUpIn, TokenOut, UserOut } from './schemas.js'
 
 const HOME = '/v1/projects'
@@ -28,30 +29,44 @@ async function orLoginPage(ctx: RequestContext, attempt: () => Promise<Reply>): 
     return await attempt()
   } catch (error) {
     if (!plainForm(ctx) || !isHttpError(error) || error.status >= 500) throw error
-    return html({ view: 'auth/login', data: { title: 'Sign in', problem: typeof error.detail === 'string' ? error.detail : 'Please correct the form' } }, { status: error.status })
+    return html({ view: 'auth/login', data: { title: 'Sign in', problem: typeof error.detail === 'string' ? error.detail : 'Please correct the form' } }, { status: error.status, ...(error.headers ? { headers: error.headers } : {}) })
   }
+}
+
+/** Checks credentials within the account's attempt limit; a success clears the account's count. */
+async function limitedAuthenticate(db: Db, body: LoginIn, attempts: Attempts): Promise<User & { tokenVersion: number }> {
+  await attempts.account(body.email)
+  const user = await authenticate(db, body)
+  await attempts.succeeded(body.email)
+  return user
 }
 
 /** The auth unit: accounts, tokens, cookie sessions and the sign-in page. */
 export default defineUnit('auth', { tags: ['auth'], description: 'Accounts, bearer tokens and browser sessions' }, (r) => {
   r.get('/login', { summary: 'The sign-in page', includeInSchema: false }, () => html({ view: 'auth/login', data: { title: 'Sign in' } }))
 
-  r.post('/v1/users', { body: SignUpIn, use: { db: database }, response: { 201: UserOut }, errors: [409], summary: 'Create an account (from the pages: and sign in)' }, async ({ body, db, ctx }) => {
-    if (isHtmx(ctx) || plainForm(ctx)) return orLoginPage(ctx, async () => startSession(ctx, await signUp(db, body)))
+  r.post('/v1/users', { body: SignUpIn, use: { db: database, attempts: signUpAttempts }, response: { 201: UserOut }, errors: [409], summary: 'Create an account (from the pages: and sign in)' }, async ({ body, db, ctx, attempts }) => {
+    if (isHtmx(ctx) || plainForm(ctx)) return orLoginPage(ctx, async () => {
+      await attempts.account(body.email)
+      return startSession(ctx, await signUp(db, body))
+    })
+    await attempts.account(body.email)
     return created(await signUp(db, body))
   })
 
   r.get('/v1/users/me', { use: { user: signedIn }, response: UserOut, view: 'auth/me', summary: 'The signed-in account' }, ({ user }) => user)
 
-  r.post('/v1/auth/tokens', { body: LoginIn, use: { db: database }, response: TokenOut, errors: [401], summary: 'Log in: a bearer token for the API' }, async ({ body, db }) =>
-    issueToken(await authenticate(db, body)),
+  r.post('/v1/auth/tokens', { body: LoginIn, use: { db: database, attempts: signInAttempts }, response: TokenOut, errors: [401], summary: 'Log in: a bearer token for the API' }, async ({ body, db, attempts }) =>
+    issueToken(await limitedAuthenticate(db, body, attempts)),
   )
 
-  r.post('/v1/auth/sessions', { body: LoginIn, use: { db: database }, status: 204, errors: [401], summary: 'Log in: a cookie session for the pages' }, ({ body, db, ctx }) =>
-    orLoginPage(ctx, async () => startSession(ctx, await authenticate(db, body))),
+  r.post('/v1/auth/sessions', { body: LoginIn, use: { db: database, attempts: signInAttempts }, status: 204, errors: [401], summary: 'Log in: a cookie session for the pages' }, ({ body, db, ctx, attempts }) =>
+    orLoginPage(ctx, async () => startSession(ctx, await limitedAuthenticate(db, body, attempts))),
   )
 
-  r.delete('/v1/auth/sessions', { status: 204, summary: 'Log out of the cookie session' }, ({ ctx }) => {
+  // needs the session (and so, from a cookie, the CSRF token): a third-party page cannot log anyone out
+  r.delete('/v1/auth/sessions', { use: { user: auth.currentUser, db: database }, status: 204, summary: 'Log out: ends this account\'s sessions and tokens everywhere' }, async ({ ctx, user, db }) => {
+    await revokeSessions(db, user.id)
     auth.logout(ctx)
     return noContent({ headers: { 'HX-Redirect': '/login' } })
   })

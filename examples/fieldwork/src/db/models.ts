@@ -74,10 +74,16 @@ export const users = {
   insert: (db: Db, user: { email: string; name: string; passwordHash: string }): Promise<User> =>
     db.one<User>(`INSERT INTO users (email, name, password_hash) VALUES ($<email>, $<name>, $<passwordHash>) RETURNING ${USER}`, user),
   get: (db: Db, id: number): Promise<User | null> => db.oneOrNone<User>(`SELECT ${USER} FROM users WHERE id = $1`, [id]),
+  /** An account with its token version (read with the account, so checking it costs no query). */
+  withTokenVersion: (db: Db, id: number): Promise<(User & { tokenVersion: number }) | null> =>
+    db.oneOrNone<User & { tokenVersion: number }>(`SELECT ${USER}, token_version AS "tokenVersion" FROM users WHERE id = $1`, [id]),
+  /** Raises an account's token version, ending every token issued before; the new version. */
+  revokeTokens: (db: Db, id: number): Promise<number> =>
+    db.one<{ v: number }>('UPDATE users SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version AS v', [id]).then((row) => row.v),
   byEmail: (db: Db, email: string): Promise<User | null> => db.oneOrNone<User>(`SELECT ${USER} FROM users WHERE email = $1`, [email]),
   /** The account of an email, with its password hash, for logging in. */
-  withPassword: (db: Db, email: string): Promise<(User & { passwordHash: string }) | null> =>
-    db.oneOrNone<User & { passwordHash: string }>(`SELECT ${USER}, password_hash AS "passwordHash" FROM users WHERE email = $1`, [email]),
+  withPassword: (db: Db, email: string): Promise<(User & { passwordHash: string; tokenVersion: number }) | null> =>
+    db.oneOrNone<User & { passwordHash: string; tokenVersion: number }>(`SELECT ${USER}, password_hash AS "passwordHash", token_version AS "tokenVersion" FROM users WHERE email = $1`, [email]),
 }
 
 const PROJECT = `id, name, description, priority, visibility, area, created_by AS "createdBy", ${iso('created_at')} AS "createdAt", ${iso('updated_at')} AS "updatedAt"`
