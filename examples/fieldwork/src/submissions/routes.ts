@@ -48,7 +48,7 @@ export default defineUnit('submissions', { prefix: '/v1/projects/:projectId/task
     ({ attachment, query, ctx }) => {
       const { key, download, type } = attachmentFile(attachment)
       // photos only (their types were read from their bytes): a browser shows them, it runs nothing
-      return query.inline ? storedFile(ctx, attachmentStorage, key, { type, cacheControl: 'private, max-age=3600' }) : storedFile(ctx, attachmentStorage, key, { download, type })
+      return query.inline ? storedFile(ctx, attachmentStorage, key, { type, inline: true, cacheControl: 'private, max-age=3600' }) : storedFile(ctx, attachmentStorage, key, { download, type })
     },
   )
 })
