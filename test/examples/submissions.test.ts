@@ -53,7 +53,8 @@ function send(who: Account | undefined, body: FormData, target = url): Promise<R
 }
 
 async function stored(): Promise<string[]> {
-  return readdir(join(fw.dataDir, 'uploads')).catch(() => [])
+  // the storage's own metadata and temp files are hidden (a leading dot)
+  return (await readdir(join(fw.dataDir, 'uploads')).catch(() => [] as string[])).filter((name) => !name.startsWith('.'))
 }
 
 const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex')

@@ -1,5 +1,5 @@
 // The example's settings: read from the environment and .env once, at start-up (see .env.example).
-import { defineSettings, SettingsError, t } from 'trefoil'
+import { defineSettings, SettingsError, STORAGE_SETTINGS, t } from 'trefoil'
 import { developmentSecret } from './auth/dev-secret.js'
 
 /** Validated, frozen settings of the fieldwork app. */
@@ -30,6 +30,8 @@ export const settings = defineSettings(
     MAP_TILE_URL: t.String({ default: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png', pattern: '^(https?://[^\\s"\'<>]+)?$' }),
     /** The basemap's attribution, as HTML (the tile provider's terms ask for it). */
     MAP_ATTRIBUTION: t.String({ default: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors' }),
+    /** Where photos are stored: the uploads folder in DATA_DIR by default, or `s3://bucket/prefix` with the S3_* settings (several instances share it). */
+    ...STORAGE_SETTINGS,
   }),
 )
 

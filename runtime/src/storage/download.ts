@@ -18,6 +18,11 @@ export interface DownloadRequest {
 export interface StoredFileOptions {
   /** Send as an attachment with this file name (`Content-Disposition`). */
   download?: string
+  /**
+   * `Content-Disposition: inline`: a browser shows it in the page (a photo) rather than saving it.
+   * Ignored when `download` is given.
+   */
+  inline?: boolean
   /** Content type (default: the one stored with the object). */
   type?: string
   /**
@@ -50,6 +55,7 @@ export async function storedFile(ctx: DownloadRequest, storage: Storage, key: st
     'Cache-Control': options.cacheControl ?? 'private, no-cache',
   }
   if (options.download !== undefined) headers['Content-Disposition'] = contentDisposition(options.download)
+  else if (options.inline === true) headers['Content-Disposition'] = 'inline'
   const type = options.type ?? info.contentType
   const readable = ctx.method === 'GET' || ctx.method === 'HEAD'
   if (readable && notModified(ctx, info.etag, info.lastModified)) return stream(Readable.from([]), { status: 304, type, headers })

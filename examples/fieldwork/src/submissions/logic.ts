@@ -1,9 +1,9 @@
 // Submissions logic: the XML checked before anything is kept; a submission's rows and its files
-// land together (files moved into the uploads folder inside the transaction, removed again if it
-// fails); reviews by validators; downloads by id.
-import { rm } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
-import { defineTask, depends, NotFound, runInWorker, ValidationError, type Db, type UploadedFile, type WorkerPool } from 'trefoil'
+// land together (files put in the storage inside the transaction, deleted again if it fails);
+// reviews by validators; downloads by id. The storage is the uploads folder by default, or object
+// storage (STORAGE_URL=s3://…) when several instances must see the same files.
+import { resolve } from 'node:path'
+import { createStorage, defineTask, depends, NotFound, runInWorker, ValidationError, type Db, type Storage, type UploadedFile, type WorkerPool } from 'trefoil'
 import { requireRole } from '../auth/logic.js'
 import { PROJECT_ROLES } from '../db/enums.js'
 import { settings } from '../config.js'
@@ -19,6 +19,12 @@ export type { Attachment } from './queries.js'
 
 /** Where attachments are kept, under generated names. */
 export const UPLOADS_DIR = resolve(settings.DATA_DIR, 'uploads')
+
+/**
+ * Where attachments are stored: the uploads folder, or the object storage STORAGE_URL names.
+ * Keys are the generated stored names, so files kept before the storage setting still download.
+ */
+export const attachmentStorage: Storage = createStorage(settings, { defaultDir: UPLOADS_DIR })
 
 /** The worker task that checks large documents (see check-xml.ts). */
 export const checkXmlTask = defineTask<typeof import('./check-xml.js')>(new URL('./check-xml.js', import.meta.url))
@@ -37,20 +43,20 @@ export async function requireWellFormed(xml: string, pool: WorkerPool): Promise<
 /** Records a submission and keeps its files; all of it or, on any failure, none of it. */
 export async function createSubmission(db: Db, input: SubmissionFields & { task: Task; user: User; files: readonly UploadedFile[]; pool: WorkerPool }): Promise<SubmissionOut> {
   await requireWellFormed(input.submission_xml, input.pool)
-  const moved: string[] = []
+  const saved: string[] = []
   try {
     const id = await db.tx('submission', async (tx) => {
       const row = await submissions.insert(tx, { taskRowId: input.task.rowId, userId: input.user.id, deviceId: input.device_id || null, xml: input.submission_xml })
       for (const file of input.files) {
         // the generated stored name, never the client's: no path can be smuggled in
-        moved.push(await file.saveTo(UPLOADS_DIR))
+        saved.push(await file.saveTo(attachmentStorage))
         await attachments.insert(tx, { submissionId: row.id, filename: file.originalName, storedName: file.storedName, mediaType: file.mediaType, size: file.size, sha256: file.sha256 })
       }
       return row.id
     })
     return withUrls(input.task, (await submissions.get(db, input.task.rowId, id))!)
   } catch (error) {
-    await Promise.all(moved.map((path) => rm(path, { force: true })))
+    await Promise.all(saved.map((key) => attachmentStorage.delete(key).catch(() => undefined)))
     throw error
   }
 }
@@ -69,10 +75,9 @@ export async function reviewSubmission(db: Db, input: ReviewIn & { task: Task; s
   return withUrls(forTask, row)
 }
 
-/** The file of an attachment on disk, and how to offer it for download. */
-export function attachmentFile(attachment: Attachment): { path: string; download: string; type: string; etag: string } {
-  // the content's hash is a strong validator that survives a restore from backup (mtimes do not)
-  return { path: join(UPLOADS_DIR, attachment.storedName), download: attachment.filename, type: attachment.mediaType, etag: attachment.sha256 }
+/** The stored key of an attachment, and how to offer it for download. */
+export function attachmentFile(attachment: Attachment): { key: string; download: string; type: string } {
+  return { key: attachment.storedName, download: attachment.filename, type: attachment.mediaType }
 }
 
 function withUrls(forTask: Task, row: Submission): SubmissionOut {

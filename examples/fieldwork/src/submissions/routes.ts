@@ -1,11 +1,11 @@
 // Submissions from the field for a task: form fields and attachments in one multipart request
 // (the guide's FormData endpoint), listed per task, attachments downloaded by id (resumable),
 // reviewed by validators. JSON for API clients, fragments and pages for browsers.
-import { defineUnit, file, t, workers } from 'trefoil'
+import { defineUnit, storedFile, t, workers } from 'trefoil'
 import { requireRole, signedIn } from '../auth/logic.js'
 import { database } from '../db/database.js'
 import { task } from '../tasks/logic.js'
-import { attachment, attachmentFile, createSubmission, listSubmissions, memberGrant, reviewSubmission, submission } from './logic.js'
+import { attachment, attachmentFile, attachmentStorage, createSubmission, listSubmissions, memberGrant, reviewSubmission, submission } from './logic.js'
 import { AttachmentQuery, ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_XML_BYTES, ReviewIn, SubmissionFields, SubmissionOut } from './schemas.js'
 
 /** The submissions unit: `/v1/projects/:projectId/tasks/:taskId/submissions` (mappers and up; reviews by validators). */
@@ -45,10 +45,10 @@ export default defineUnit('submissions', { prefix: '/v1/projects/:projectId/task
   r.get(
     '/:submissionId/attachments/:attachmentId',
     { query: AttachmentQuery, use: { attachment }, summary: 'Download an attachment as it was sent, under its original name (Range requests resume); `?inline=true` shows a photo in the browser instead' },
-    ({ attachment, query }) => {
-      const { path, download, type, etag } = attachmentFile(attachment)
+    ({ attachment, query, ctx }) => {
+      const { key, download, type } = attachmentFile(attachment)
       // photos only (their types were read from their bytes): a browser shows them, it runs nothing
-      return query.inline ? file(path, { type, etag, headers: { 'content-disposition': 'inline', 'cache-control': 'private, max-age=3600' } }) : file(path, { download, type, etag })
+      return query.inline ? storedFile(ctx, attachmentStorage, key, { type, inline: true, cacheControl: 'private, max-age=3600' }) : storedFile(ctx, attachmentStorage, key, { download, type })
     },
   )
 })
