@@ -1,9 +1,10 @@
 // The public API of trefoil: exactly what is listed here.
 export { default as t, type Static, type TSchema } from 'typebox'
 export { createApp, type App, type AppOptions, type ListenOptions, type ErrorMapper } from './core/app.js'
-export { definePlugin, type Plugin, type PluginOptions, type SetupResult } from './core/plugin.js'
+export { definePlugin, type Plugin, type PluginOptions } from './core/plugin.js'
+export type { AppView, Awaitable, PluginRef, SetupResult } from './core/app-view.js'
+export { defineUnit } from './core/unit.js'
 export {
-  defineUnit,
   type UnitOptions,
   type UnitRouter,
   type RouteMethod,
@@ -34,7 +35,7 @@ export {
 } from './core/errors.js'
 export { json, fastJson, created, html, redirect, file, stream, noContent, isReply, type Reply, type ReplyOptions, type FileOptions, type HtmlSource, type RedirectStatus } from './core/responses.js'
 export { defineSettings, databaseUrlFromParts, maskUrlPassword, SettingsError, type SettingsOptions } from './settings.js'
-export { addFormat, rules, toIssues, type ValidationIssue, type Location, type Rule, type RuleIssue } from './core/validation.js'
+export { addFormat, rules, toIssues, type FormatCheck, type ValidationIssue, type Location, type Rule, type RuleIssue } from './core/validation.js'
 export { loadViews, type Views, type ViewsOptions } from './core/views.js'
 export { createLogger, type Logger, type LoggerSetting } from './logging.js'
 export type { InjectRequest, InjectResponse } from './core/inject.js'
@@ -42,7 +43,7 @@ export type { RequestContext, TrefoilState } from './core/context.js'
 
 // database: pg-promise, embedded PostgreSQL, migrations
 export { defineDatabase, connectDatabase, startEmbeddedDatabase, sqlFile, type ConnectOptions, type Db, type DatabaseHandle, type DatabaseOptions, type DatabaseDefinition, type ConstraintMessage } from './db/index.js'
-export { applyMigrations, MigrationError, MIGRATIONS_TABLE, type MigrationResult } from './db/migrations.js'
+export { applyMigrations, MigrationError, MIGRATIONS_TABLE, type MigrationResult } from './db/index.js'
 
 // concurrency: the worker pool, bounded batches, the loop monitor, serving on N processes
 export {
@@ -65,14 +66,14 @@ export {
   type TaskModule,
   type TaskSource,
 } from './workers/index.js'
-export { mapConcurrent, settleConcurrent, BatchError, type BatchFailure, type MapConcurrentOptions } from './workers/batch.js'
-export { defineLoopMonitor, type LoopMonitor, type LoopMonitorOptions, type LoopStats } from './workers/loop-monitor.js'
-export { serve, type ServeOptions, type Serving } from './workers/serve.js'
+export { mapConcurrent, settleConcurrent, BatchError, type BatchFailure, type MapConcurrentOptions } from './workers/index.js'
+export { defineLoopMonitor, type LoopMonitor, type LoopMonitorOptions, type LoopStats } from './workers/index.js'
+export { serve, type ServeOptions, type Serving } from './workers/index.js'
 
 // API surface: OpenAPI and docs, auth, CSRF, security headers and CORS
 export { openapi, named, buildOpenApi, type OpenApiOptions, type OpenApiDocument } from './openapi/index.js'
 export { defineAuth, DEFAULT_ROLES, type Auth, type AuthOptions, type AuthInput, type SessionOptions, type ProjectGrant, type LoginOptions, type SignOptions, type JWTPayload } from './auth/index.js'
-export { createCsrf, SAFE_METHODS, type Csrf, type CsrfOptions } from './auth/csrf.js'
+export { createCsrf, SAFE_METHODS, type Csrf, type CsrfOptions } from './auth/index.js'
 export { security, cors, safeEqual, DEFAULT_CSP, type SecurityOptions, type CorsOptions } from './security/index.js'
 
 // uploads
@@ -101,5 +102,5 @@ export {
 
 // background tasks and durable jobs
 export { defineBackground, background, BackgroundTaskStatus, BACKGROUND_TABLE, type BackgroundOptions, type BackgroundTasks, type BackgroundTasksHandle, type BackgroundStatus, type BackgroundTaskRow, type TrackedTask, type TrackedTaskInfo, type ReportProgress } from './background/index.js'
-export { defineJobs, defineJob, jobs, type Job, type JobOptions, type JobContext, type JobHandler, type JobQueue, type JobsOptions, type JobState, type SendOptions } from './background/jobs.js'
-export { attemptLimiter, TooManyAttempts, ATTEMPTS_TABLE_SQL, type AttemptLimiterOptions, type Attempts } from './auth/attempts.js'
+export { defineJobs, defineJob, jobs, type Job, type JobOptions, type JobContext, type JobHandler, type JobQueue, type JobsOptions, type JobState, type SendOptions } from './background/index.js'
+export { attemptLimiter, TooManyAttempts, ATTEMPTS_TABLE_SQL, type AttemptLimiterOptions, type Attempts } from './auth/index.js'

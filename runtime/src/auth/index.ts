@@ -10,7 +10,7 @@ import { Forbidden } from '../core/errors.js'
 import { createCsrf, SAFE_METHODS } from './csrf.js'
 import { createVerifier, findToken, tokenError, unauthorized } from './token.js'
 import type { RequestContext } from '../core/context.js'
-import { markSecurity, type SecurityAlternative } from '../openapi/security.js'
+import { markSecurity, type SecurityAlternative } from '../openapi/index.js'
 
 type Awaitable<T> = T | Promise<T>
 
@@ -247,3 +247,6 @@ function secondsUntilExpiry(token: string): number {
   }
   return 3600
 }
+
+export { createCsrf, SAFE_METHODS, type Csrf, type CsrfOptions } from './csrf.js'
+export { attemptLimiter, TooManyAttempts, ATTEMPTS_TABLE_SQL, type AttemptLimiterOptions, type Attempts } from './attempts.js'

@@ -4,7 +4,7 @@
 // any machine on the same database answers the poll.
 import { hostname } from 'node:os'
 import t from 'typebox'
-import type { App } from '../core/app.js'
+import type { App } from '../core/app-api.js'
 import type { DatabaseHandle } from '../db/index.js'
 import { depends, type Dependency, type UseMap } from '../core/depends.js'
 import { NotFound } from '../core/errors.js'
@@ -240,3 +240,5 @@ async function sweep(app: App, store: BackgroundStore, staleMs: number, keepMs: 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
 }
+
+export { defineJobs, defineJob, jobs, type Job, type JobOptions, type JobContext, type JobHandler, type JobQueue, type JobsOptions, type JobState, type SendOptions } from './jobs.js'

@@ -1,7 +1,7 @@
 // How one process runs the jobs pg-boss hands it (payload checked again, outcome logged), and
 // pg-boss's database interface over a pg-promise transaction.
 import pgPromise, { type IDatabase } from 'pg-promise'
-import type { App } from '../core/app.js'
+import type { App } from '../core/app-api.js'
 import type { Db } from '../db/index.js'
 import { toIssues, type Validator } from '../core/validation.js'
 

@@ -5,7 +5,7 @@
 import { hostname } from 'node:os'
 import PgBoss from 'pg-boss'
 import type { Static, TSchema } from 'typebox'
-import type { App } from '../core/app.js'
+import type { App } from '../core/app-api.js'
 import type { DatabaseHandle, Db } from '../db/index.js'
 import { depends, type Dependency } from '../core/depends.js'
 import { ValidationError } from '../core/errors.js'

@@ -2,101 +2,22 @@
 // route; `close()` runs teardowns in reverse. Requests are served by entry.ts.
 import { createServer, type Server } from 'node:http'
 import Koa, { type Middleware } from 'koa'
-import { depends, type Dependency, type DependencyBase } from './depends.js'
-import { inject, type InjectRequest, type InjectResponse } from './inject.js'
+import type { App, AppOptions, Plugin } from './app-api.js'
+import type { Awaitable, PluginRef, SetupResult } from './app-view.js'
+import { depends, type Dependency } from './depends.js'
+import { inject } from './inject.js'
 import type { TrefoilState } from './context.js'
 import { createDispatch } from './dispatch.js'
 import { createRequestHandler, type ErrorMapper, type RequestHandler } from './entry.js'
-import type { ErrorPagesOptions } from './error-response.js'
-import { HookSet, type HookName } from './hooks.js'
+import { HookSet } from './hooks.js'
 import { compileRoute, type CompiledRoute, type RouteEnvironment } from './route-runner.js'
 import { DependencyGraph } from './solver.js'
-import { createLogger, type Logger, type LoggerSetting } from '../logging.js'
-import type { Plugin, SetupResult } from './plugin.js'
+import { createLogger } from '../logging.js'
 import type { RouteDefinition } from './routing.js'
-import { loadViews, type Views, type ViewsOptions } from './views.js'
+import { sharedCompiler, SchemaCompiler } from './validation.js'
+import { loadViews, type Views } from './views.js'
 
-type Awaitable<T> = T | Promise<T>
-
-/** Options of {@link createApp}. */
-export interface AppOptions<S> {
-  /** The app's settings (from `defineSettings`); plugins read them as `app.settings`. */
-  settings?: S
-  /** Everything the app is made of, set up in this order. */
-  plugins?: readonly Plugin<any>[] // eslint-disable-line @typescript-eslint/no-explicit-any -- plugins of any value type
-  /** EJS views: a folder, or `{ dir, layout }`. */
-  views?: string | ViewsOptions
-  /** A pino logger or options; `false` for none. Default: JSON at the settings' or the environment's `LOG_LEVEL`, silent in tests. */
-  logger?: LoggerSetting
-  /** Largest request body in bytes (default 1 MiB); a route's `bodyLimit` wins. */
-  bodyLimit?: number
-  /** Check output against response models (default: unless `NODE_ENV` is `production`). */
-  checkResponses?: boolean
-  /** Trust `X-Forwarded-*` headers (behind a proxy). */
-  proxy?: boolean
-  /** How browsers navigating to a page see errors: an error page in the layout, sign-in on 401. */
-  errorPages?: ErrorPagesOptions
-}
-
-/** Where `listen()` binds; defaults come from the settings' `PORT` / `HOST`, else 8000 / 127.0.0.1. */
-export interface ListenOptions {
-  port?: number
-  host?: string
-}
-
-/** An app made by {@link createApp}. */
-export interface App<S = unknown> {
-  readonly settings: S
-  readonly log: Logger
-  /** The underlying Koa app (for Koa middleware written for it). */
-  readonly koa: Koa<TrefoilState>
-  /** Every registered route, in registration order. */
-  readonly routes: readonly RouteDefinition[]
-  /** The address `listen()` bound, e.g. `http://127.0.0.1:8000`. */
-  readonly url: string | undefined
-  /**
-   * Adds Koa middleware around the routes (during a plugin's setup). Hooks ({@link App.addHook})
-   * do the same jobs at less cost per request.
-   */
-  use(middleware: Middleware<TrefoilState>): void
-  /**
-   * Adds a hook (during a plugin's setup): `onRequest` before routing (may answer early),
-   * `onSend` to add headers to every answer, `onResponse` once it is handed to Node.
-   * @example app.addHook('onSend', (ctx, answer, headers) => headers.push('X-Served-By', 'a'))
-   */
-  addHook<K extends keyof HookName>(name: K, hook: HookName[K]): void
-  /** Registers a route (units do this; plugins may too, during setup). */
-  addRoute(definition: RouteDefinition): void
-  /** The value a plugin's setup provided; throws if the plugin is not part of this app. */
-  plugin<T>(plugin: Plugin<T>): T
-  /**
-   * Translates errors of a library into HTTP errors before they are rendered (a database plugin
-   * turns a unique violation into 409). Return undefined to leave an error alone.
-   */
-  mapError(mapper: ErrorMapper): void
-  /**
-   * Runs `fn` once every plugin is set up and every route compiled, before `start()` resolves
-   * (e.g. to build the OpenAPI document from all routes). A failure fails the start.
-   */
-  onReady(fn: () => Awaitable<void>): void
-  /** Runs `fn` when the app closes, before plugin teardowns. */
-  onClose(fn: () => Awaitable<void>): void
-  /** Sets up every plugin and compiles the routes; safe to call more than once. */
-  start(): Promise<void>
-  /** Starts the app and an HTTP server. */
-  listen(options?: ListenOptions): Promise<Server>
-  /** Stops the server, then tears plugins down in reverse order. */
-  close(): Promise<void>
-  /** The Node request handler (starts nothing: call `start()` first). */
-  callback(): (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void
-  /** Runs one request in process, without a port (starts the app if needed). */
-  inject(request: InjectRequest): Promise<InjectResponse>
-  /** Replaces a dependency everywhere (tests); a function receives the original's inputs. */
-  overrideDependency<T>(dependency: Dependency<T>, replacement: Dependency<T> | ((input: DependencyBase) => T | Promise<T>)): void
-  /** Removes every override. */
-  clearOverrides(): void
-}
-
+export type { App, AppOptions, ListenOptions } from './app-api.js'
 export type { ErrorMapper }
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024
@@ -114,10 +35,13 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
   const errorMappers: ErrorMapper[] = []
   const middleware: Middleware<TrefoilState>[] = []
   const hooks = new HookSet()
+  // the app's own validators: its formats stay its own (process-wide ones are copied in)
+  const compiler = new SchemaCompiler(sharedCompiler.formats)
+  for (const [name, format] of Object.entries(options.formats ?? {})) compiler.addFormat(name, format)
 
   const plugins = options.plugins ?? []
   const definitions: RouteDefinition[] = []
-  const values = new Map<Plugin<unknown>, unknown>()
+  const values = new Map<PluginRef<unknown>, unknown>()
   const teardowns: { name: string; fn: () => Awaitable<void> }[] = []
   const readyHooks: (() => Awaitable<void>)[] = []
   const overrides = new Map<Dependency, Dependency>()
@@ -156,12 +80,16 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
       if (clash) throw new Error(`Cannot register route "${definition.method} ${definition.path}" of "${definition.unit}": "${clash.unit}" already declares it`)
       definitions.push(definition)
     },
-    plugin<T>(plugin: Plugin<T>): T {
-      if (!values.has(plugin as Plugin<unknown>)) throw new Error(`Plugin "${plugin.name}" is not set up in this app: list it in createApp({ plugins })`)
-      return values.get(plugin as Plugin<unknown>) as T
+    plugin<T>(plugin: PluginRef<T>): T {
+      if (!values.has(plugin)) throw new Error(`Plugin "${plugin.name}" is not set up in this app: list it in createApp({ plugins })`)
+      return values.get(plugin) as T
     },
     mapError(mapper) {
       errorMappers.push(mapper)
+    },
+    addFormat(name, format) {
+      whileSettingUp('add a format')
+      compiler.addFormat(name, format)
     },
     onReady(fn) {
       whileSettingUp('add an onReady hook')
@@ -234,7 +162,7 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
 
   function replanAll(): void {
     if (compiled.length === 0) return
-    const graph = new DependencyGraph(overrides)
+    const graph = new DependencyGraph(overrides, compiler)
     for (const route of compiled) route.replan(graph)
   }
 
@@ -276,8 +204,9 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
       bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
       checkResponses: options.checkResponses ?? process.env.NODE_ENV !== 'production',
       logCleanupFailure: (route, error) => log.error({ err: error, route }, 'Dependency cleanup failed'),
+      compiler,
     }
-    const graph = new DependencyGraph(overrides)
+    const graph = new DependencyGraph(overrides, compiler)
     compiled = definitions.map((definition) => compileRoute(definition, env, graph))
     const dispatch = createDispatch(compiled.map((route) => ({ method: route.definition.method, path: route.definition.path, serve: route.serve })))
     serveRequest = createRequestHandler({ koa, log, hooks, middleware, dispatch, errorMappers, errors: { log, views, pages: options.errorPages ?? {} } })

@@ -4,7 +4,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Static, TSchema } from 'typebox'
 import type { RequestContext } from './context.js'
-import type { App } from './app.js'
+import type { AppView } from './app-view.js'
 
 type Awaitable<T> = T | Promise<T>
 
@@ -55,7 +55,7 @@ export interface DependencyBase<P = Record<string, string>, Q = RawQuery, H = In
   /** The request (Koa context). */
   ctx: RequestContext
   /** The app serving the request: reach plugin values with `app.plugin(p)`. */
-  app: App
+  app: AppView
   /** Registers work to run after the handler, in reverse order, also when the request failed. */
   cleanup(fn: Cleanup): void
 }

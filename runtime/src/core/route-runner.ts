@@ -8,19 +8,17 @@ import { ValidationError } from './errors.js'
 import { isSingleSchema, type ResponseSpec, type RouteDefinition } from './routing.js'
 import { boundIssues, sharedCompiler, toIssues, validateCoerced, type SchemaCompiler, type ValidationIssue, type Validator } from './validation.js'
 import type { Views } from './views.js'
-import type { App } from './app.js'
+import type { AppView } from './app-view.js'
 import { readBody } from './body.js'
-import { compileMultipart, readMultipart } from '../uploads/multipart.js'
-import { defaultTempDir, type TempCleanup } from '../uploads/file.js'
-import { compileUpload, readUpload } from '../uploads/raw.js'
+import { compileMultipart, compileUpload, defaultTempDir, readMultipart, readUpload, type TempCleanup } from '../uploads/index.js'
 import type { RequestContext } from './context.js'
 import { send, type SendTarget } from './send.js'
-import { serializerFor } from './serialize.js'
+import { checkFor, serializerFor } from './serialize.js'
 import { check, DependencyGraph, RequestScope, type DepNode } from './solver.js'
 
 /** What every route of an app shares. */
 export interface RouteEnvironment {
-  readonly app: App
+  readonly app: AppView
   readonly views: Views | undefined
   readonly bodyLimit: number
   readonly checkResponses: boolean
@@ -74,7 +72,7 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
   // a multipart body or a raw file body, read once the dependencies agreed
   if ([options.body, options.multipart, options.upload].filter(Boolean).length > 1) fail('it may declare only one of body, multipart and upload')
   const tempDir = defaultTempDir(env.app.settings)
-  const multipartPlan = options.multipart ? compileMultipart(options.multipart, tempDir, fail) : undefined
+  const multipartPlan = options.multipart ? compileMultipart(options.multipart, tempDir, coercing, fail) : undefined
   const uploadPlan = options.upload ? compileUpload(options.upload, tempDir, fail) : undefined
   const uploadNames = multipartPlan ? ['fields', 'files'] : uploadPlan ? ['upload'] : []
   // whether the route reads a body: refused before reading it, its connection closes after the answer
@@ -119,7 +117,8 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
     reportDropped: env.checkResponses ? reportOnce(env.app, name) : undefined,
   }
   if (options.view && !env.views?.has(options.view)) fail(`its view "${options.view}" does not exist`)
-  if (options.response) for (const schema of schemasOf(options.response)) primeSerializer(schema, fail)
+  // compiled now, so a first request pays nothing and a schema that cannot compile stops the start
+  if (options.response) for (const schema of schemasOf(options.response)) primeResponse(schema, env.checkResponses, fail)
 
   const handler = definition.handler as (input: Record<string, unknown>) => unknown
   const { app } = env
@@ -245,9 +244,10 @@ function schemasOf(spec: ResponseSpec): TSchema[] {
   return Object.values(spec) as TSchema[]
 }
 
-function primeSerializer(schema: TSchema, fail: (message: string) => never): void {
+function primeResponse(schema: TSchema, checked: boolean, fail: (message: string) => never): void {
   try {
     serializerFor(schema)
+    if (checked) checkFor(schema)
   } catch (error) {
     fail((error as Error).message)
   }
@@ -306,7 +306,7 @@ function dedupe(issues: ValidationIssue[]): ValidationIssue[] {
  * A reporter that logs each field a route's model drops once: a field the client never receives
  * is often a renamed property or a forgotten one in the model, and one line says which.
  */
-function reportOnce(app: App, route: string): (field: string) => void {
+function reportOnce(app: AppView, route: string): (field: string) => void {
   const reported = new Set<string>()
   return (field) => {
     if (reported.has(field)) return

@@ -2,7 +2,7 @@
 // per-request solver: each dependency runs at most once, independent ones concurrently.
 import type { Cleanup, Dependency, DependencyInput } from './depends.js'
 import { sharedCompiler, validateCoerced, type SchemaCompiler, type ValidationIssue, type Validator } from './validation.js'
-import type { App } from './app.js'
+import type { AppView } from './app-view.js'
 import type { RequestContext } from './context.js'
 
 /** A dependency as placed in the graph: its effective definition, children and compiled inputs. */
@@ -112,7 +112,7 @@ export class RequestScope {
 
   constructor(
     private readonly ctx: RequestContext,
-    private readonly app: App,
+    private readonly app: AppView,
     private readonly raw: RawInputs,
   ) {}
 

@@ -1,7 +1,7 @@
 // The database plugin's health routes: liveness (the process answers) and readiness (the
 // database answers too), for load balancers and orchestrators.
 import type { IDatabase } from 'pg-promise'
-import type { App } from '../core/app.js'
+import type { App } from '../core/app-api.js'
 import { json } from '../core/responses.js'
 import { RETRY_AFTER_SECONDS } from './pg-errors.js'
 

@@ -4,7 +4,7 @@
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pgPromise, { type IBaseProtocol, type IDatabase, type IMain, type QueryFile } from 'pg-promise'
-import type { App } from '../core/app.js'
+import type { App } from '../core/app-api.js'
 import { createLogger, type Logger } from '../logging.js'
 import { depends, type Dependency } from '../core/depends.js'
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres.js'
@@ -277,3 +277,5 @@ function lazyTask(pool: Db, open: () => Promise<Db>): Db {
     },
   })
 }
+
+export { applyMigrations, MigrationError, MIGRATIONS_TABLE, type MigrationResult } from './migrations.js'

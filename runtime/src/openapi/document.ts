@@ -7,8 +7,7 @@ import type { Dependency } from '../core/depends.js'
 import { isSingleSchema, type ResponseSpec, type RouteDefinition } from '../core/routing.js'
 import { nameSchema, SchemaRegistry, type JsonObject } from './schemas.js'
 import { securityOf, type SecurityScheme } from './security.js'
-import { DEFAULT_FILE_BYTES, DEFAULT_MANY } from '../uploads/multipart.js'
-import type { MultipartSpec } from '../uploads/index.js'
+import { DEFAULT_FILE_BYTES, DEFAULT_MANY, type MultipartSpec } from '../uploads/index.js'
 
 /** What the document says about the API itself. */
 export interface DocumentInfo {

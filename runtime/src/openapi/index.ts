@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { Readable } from 'node:stream'
 import type { TSchema } from 'typebox'
-import type { App } from '../core/app.js'
+import type { App } from '../core/app-api.js'
 import { NotFound } from '../core/errors.js'
 import { escapeHtml } from '../core/error-response.js'
 import { buildDocument, type DocumentInfo, type OpenApiDocument } from './document.js'
@@ -147,3 +147,5 @@ function docsPageHtml(title: string, base: string): string {
 </html>
 `
 }
+
+export { markSecurity, securityOf, type SecurityAlternative, type SecurityScheme } from './security.js'

@@ -5,8 +5,8 @@ import Busboy from 'busboy'
 import type { Readable } from 'node:stream'
 import type { TSchema } from 'typebox'
 import { BadRequest, UnsupportedMediaType } from '../core/errors.js'
-import type { FileFieldSpec, MultipartSpec } from './index.js'
-import { compileCoercing, validateCoerced, type ValidationIssue, type Validator } from '../core/validation.js'
+import type { FileFieldSpec, MultipartSpec } from './types.js'
+import { validateCoerced, type ValidationIssue, type Validator } from '../core/validation.js'
 import type { RequestContext } from '../core/context.js'
 import { limitError, receiveFile, stopReading, sweptTempDir, tempCleanup, UploadFolder, type StoredFile, type TempCleanup } from './file.js'
 import { bareType, declaredRefused, isKnownType, SNIFFED_TYPES } from './sniff.js'
@@ -38,11 +38,11 @@ export interface MultipartPlan {
 }
 
 /** Checks a route's `multipart` option; `fail` throws the start-up error naming the route. */
-export function compileMultipart(spec: MultipartSpec, tempDir: string, fail: (message: string) => never): MultipartPlan {
+export function compileMultipart(spec: MultipartSpec, tempDir: string, compileFields: (schema: TSchema) => Validator, fail: (message: string) => never): MultipartPlan {
   let fieldsV: Validator | undefined
   if (spec.fields) {
     try {
-      fieldsV = compileCoercing(spec.fields)
+      fieldsV = compileFields(spec.fields)
     } catch (error) {
       fail(`its multipart fields schema does not compile: ${(error as Error).message}`)
     }

@@ -1,7 +1,7 @@
 // Reads a raw (non-multipart) body as one file, for clients that PUT a file: streamed to the
 // request's temp folder in chunks with the same limits, type check and hashing as multipart.
 import { PassThrough } from 'node:stream'
-import type { UploadSpec } from './index.js'
+import type { UploadSpec } from './types.js'
 import type { ValidationIssue } from '../core/validation.js'
 import type { RequestContext } from '../core/context.js'
 import { limitError, receiveFile, stopReading, sweptTempDir, tempCleanup, UploadFolder, type StoredFile, type TempCleanup } from './file.js'

@@ -5,7 +5,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { TransferListItem } from 'node:worker_threads'
 import { Piscina } from 'piscina'
 import type pgPromise from 'pg-promise'
-import type { App } from '../core/app.js'
+import type { App } from '../core/app-api.js'
+import type { AppView } from '../core/app-view.js'
 import type { DatabaseHandle } from '../db/index.js'
 import { depends, type Dependency } from '../core/depends.js'
 import type { Logger } from '../logging.js'
@@ -497,7 +498,7 @@ function busyWorkers(error: unknown): HttpError | undefined {
   return undefined
 }
 
-function poolOf(source: App<unknown> | WorkerPool): WorkerPool {
+function poolOf(source: AppView<unknown> | WorkerPool): WorkerPool {
   if ('run' in source && 'stats' in source) return source
   const pool = pools.get(source)
   if (!pool) throw new Error('Cannot run a task: this app has no worker pool (list defineWorkers() in createApp({ plugins }))')
@@ -510,9 +511,9 @@ function poolOf(source: App<unknown> | WorkerPool): WorkerPool {
  * r.post('/:projectId/split', { body: SplitIn, use: { project } }, ({ app, body }) =>
  *   runInWorker(app, splitArea, { area: body.area, cellMetres: 100 }, { timeoutMs: 10_000 }))
  */
-export function runInWorker<I, O>(source: App<unknown> | WorkerPool, task: Task<I, O>, input: I, options?: RunOptions): Promise<O>
-export function runInWorker(source: App<unknown> | WorkerPool, task: URL | string, input?: unknown, options?: RunOptions): Promise<unknown>
-export function runInWorker(source: App<unknown> | WorkerPool, task: TaskSource, input?: unknown, options?: RunOptions): Promise<unknown> {
+export function runInWorker<I, O>(source: AppView<unknown> | WorkerPool, task: Task<I, O>, input: I, options?: RunOptions): Promise<O>
+export function runInWorker(source: AppView<unknown> | WorkerPool, task: URL | string, input?: unknown, options?: RunOptions): Promise<unknown>
+export function runInWorker(source: AppView<unknown> | WorkerPool, task: TaskSource, input?: unknown, options?: RunOptions): Promise<unknown> {
   return poolOf(source).run(task as URL, input, options)
 }
 
@@ -522,3 +523,7 @@ export function runInWorker(source: App<unknown> | WorkerPool, task: TaskSource,
  */
 export const workers: Dependency<WorkerPool> = depends({ name: 'workers' }, ({ app }) => poolOf(app))
 
+
+export { mapConcurrent, settleConcurrent, BatchError, type BatchFailure, type MapConcurrentOptions } from './batch.js'
+export { defineLoopMonitor, type LoopMonitor, type LoopMonitorOptions, type LoopStats } from './loop-monitor.js'
+export { serve, type ServeOptions, type Serving } from './serve.js'

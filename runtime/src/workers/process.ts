@@ -3,7 +3,7 @@
 // worker's main script (see serve.ts), or called in process when serving without workers.
 import cluster from 'node:cluster'
 import type { Server } from 'node:http'
-import type { App } from '../core/app.js'
+import type { App } from '../core/app-api.js'
 
 /** What the primary passes each worker process (JSON, in `TREFOIL_SERVE`). */
 export interface ServeWorkerConfig {
