@@ -33,7 +33,9 @@ export function serializerFor(schema: TSchema): Serializer {
   if (!serializer) {
     let compiled: Serializer
     try {
-      compiled = build(schema as never) as Serializer
+      // unions are serialized by validating which branch fits: their validators are compiled here,
+      // not by the first request that reaches one
+      compiled = build(schema as never, { compileValidators: true }) as Serializer
     } catch (error) {
       throw new Error(`Cannot compile response schema: ${(error as Error).message}`)
     }
@@ -55,6 +57,20 @@ export const plainJson: Serializer = (value) => JSON.stringify(value) ?? 'null'
  * `undefined`); returns a description of the first mismatch, or undefined when it fits.
  */
 export function responseMismatch(schema: TSchema, value: unknown): string | undefined {
+  const check = checkFor(schema)
+  const asSent = value === undefined ? null : JSON.parse(JSON.stringify(value))
+  if (check(asSent)) return undefined
+  const [issue] = toIssues(check.errors, 'response')
+  if (!issue) return 'does not match its schema'
+  const field = issue.loc.slice(1).join('.') || '(root)'
+  return `field "${field}": ${issue.msg}`
+}
+
+/**
+ * The output check compiled from `schema`: compiled once (routes prime it at start-up), then shared
+ * by every schema of the same structure.
+ */
+export function checkFor(schema: TSchema): Validator {
   let check = checks.get(schema)
   if (!check) {
     const shape = shapeOf(schema)
@@ -62,12 +78,7 @@ export function responseMismatch(schema: TSchema, value: unknown): string | unde
     checksByShape.set(shape, check)
     checks.set(schema, check)
   }
-  const asSent = value === undefined ? null : JSON.parse(JSON.stringify(value))
-  if (check(asSent)) return undefined
-  const [issue] = toIssues(check.errors, 'response')
-  if (!issue) return 'does not match its schema'
-  const field = issue.loc.slice(1).join('.') || '(root)'
-  return `field "${field}": ${issue.msg}`
+  return check
 }
 
 /**
