@@ -41,7 +41,13 @@ test('32 concurrent creations with 10,000-position areas: none is a 500, and a m
   for (const a of answers) counts[a.status] = (counts[a.status] ?? 0) + 1
   console.log(`32 creations in ${(performance.now() - started).toFixed(0)} ms: ${JSON.stringify(counts)}; slowest ${Math.max(...answers.map((a) => a.ms)).toFixed(0)} ms; ${reads.length} list reads: ${JSON.stringify(reads.reduce<Record<number, number>>((c, s) => ((c[s] = (c[s] ?? 0) + 1), c), {}))}`)
   assert.ok(answers.every((a) => a.status !== 500), JSON.stringify(counts))
-  assert.is(counts[201], 32, JSON.stringify(counts))
+  // on a quiet machine all 32 are created (holding a connection while waiting for the worker gave
+  // 13 × 201); a loaded machine may turn a few away, each with a 503 that says when to come back
+  assert.ok((counts[201] ?? 0) >= 24, JSON.stringify(counts))
+  for (const refused of answers.filter((a) => a.status !== 201)) {
+    assert.is(refused.status, 503, refused.body)
+    assert.ok(refused.headers['retry-after'], 'a 503 says when to retry')
+  }
   assert.ok(reads.length > 0)
   assert.ok(reads.every((s) => s === 200), JSON.stringify(reads))
 })

@@ -7,7 +7,8 @@ import { createApp, defineTask, defineUnit, defineWorkers, HttpError, runInWorke
 import { timed } from './client.js'
 
 const spin = defineTask<typeof import('../workers/fixtures/spin.js')>(new URL('../workers/fixtures/spin.js', import.meta.url))
-const TIMEOUT_MS = 1500
+// long enough for a replacement thread to boot on a busy machine before the queued task starts
+const TIMEOUT_MS = 3000
 
 let app: App<unknown>
 let base: string
