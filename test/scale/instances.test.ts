@@ -1,6 +1,6 @@
 // Two fieldwork processes behind Debian's HAProxy, sharing one PostgreSQL and one S3 server
 // (s3rver) and nothing else: what one instance stored or started, the other serves; sessions,
-// CSRF tokens and the sign-in limits hold whichever answers; and a rolling restart (SIGTERM to
+// CSRF tokens and the sign-in limits hold whichever answers; a job sent by one runs once, on either; and a rolling restart (SIGTERM to
 // one, start it again, then the other) under load loses no request HAProxy could retry and no
 // upload that completed. Every process is real and talks over sockets on 127.0.0.1.
 import { createHash, randomBytes } from 'node:crypto'
@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import pgPromise from 'pg-promise'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { createStorage } from '../../runtime/src/index.js'
 import { startInstances, type Instance, type Instances } from '../../examples/fieldwork/scripts/instances.js'
 
 const PASSWORD = 'correct horse battery'
@@ -180,6 +181,40 @@ test('the sign-in attempt limit holds across both instances through the load bal
   assert.is(limited.status, 429, 'the fifth attempt is refused, even with the right password')
   assert.ok(Number(limited.headers.get('retry-after')) > 0)
   for (const instance of [a, b]) assert.is((await send(instance.url, 'POST', '/v1/auth/tokens', { body: { email, password: PASSWORD } })).status, 429, `${instance.name} counts the same attempts`)
+})
+
+test('the job that deletes a deleted project\'s photos, sent by A, runs exactly once, on either instance', async () => {
+  const made = await send(cluster.url, 'POST', '/v1/projects', { token: pm, body: { name: 'Springs', area: { type: 'Polygon', coordinates: [[[34, 0.3], [34.02, 0.3], [34.02, 0.32], [34, 0.32], [34, 0.3]]] } } })
+  assert.is(made.status, 201)
+  const id = made.json<{ id: number }>().id
+  const split = await send(a.url, 'POST', `/v1/projects/${id}/tasks`, { token: pm, body: { cellMetres: 2500 } })
+  assert.is(split.status, 201, split.bytes.toString())
+  const url = `/v1/projects/${id}/tasks/${split.json<{ id: number }[]>()[0]!.id}/submissions`
+  for (const instance of [a, b]) assert.is((await send(instance.url, 'POST', url, { token: pm, body: photoForm(`${instance.name}.png`, png(50_000)) })).status, 201)
+  const keys = await db.map('SELECT a.stored_name FROM attachments a JOIN submissions s ON s.id = a.submission_id JOIN tasks t ON t.id = s.task_id WHERE t.project_id = $1', [id], (row: { stored_name: string }) => row.stored_name)
+  assert.is(keys.length, 2)
+  const bucket = createStorage({ ...cluster.env, S3_FORCE_PATH_STYLE: true })
+  try {
+    for (const key of keys) assert.ok(await bucket.head(key), `${key} is in the bucket`)
+    const logged = (): number => cluster.instances.reduce((n, instance) => n + instance.output.split('Deleted the stored files').length - 1, 0)
+    const before = logged()
+
+    assert.is((await send(a.url, 'DELETE', `/v1/projects/${id}`, { token: pm })).status, 204)
+    let runs: { state: string; retry_count: number; output: { deleted: number } | null }[] = []
+    const deadline = Date.now() + 30_000
+    while (Date.now() < deadline) {
+      runs = await db.any("SELECT state, retry_count, output FROM pgboss.job WHERE name = 'delete-files' AND data->'keys' ?| $1::text[]", [keys])
+      if (runs.length > 0 && runs.every((run) => run.state === 'completed')) break
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    assert.equal(runs, [{ state: 'completed', retry_count: 0, output: { deleted: 2 } }], 'one job, run once, without a retry')
+    // the other instance's poll comes and goes without running it again
+    await new Promise((resolve) => setTimeout(resolve, 2500))
+    assert.is(logged() - before, 1, 'one run in all, on one of the two instances')
+    for (const key of keys) assert.is(await bucket.head(key), undefined, `${key} is gone from the bucket`)
+  } finally {
+    bucket.close()
+  }
 })
 
 interface LoadReport {
