@@ -12,7 +12,7 @@ import pages, { canonicalIds } from './pages.js'
 import projects from './projects/routes.js'
 import submissions from './submissions/routes.js'
 import tasks from './tasks/routes.js'
-import { backgroundPlugin, workersPlugin } from './workers.js'
+import { backgroundPlugin, jobsPlugin, workersPlugin } from './workers.js'
 
 /**
  * Where the basemap's tiles come from, as a CSP source: `{s}` subdomains become `*`. Pages may
@@ -43,6 +43,7 @@ export const app = createApp({
     demoData,
     workersPlugin,
     backgroundPlugin,
+    jobsPlugin,
     canonicalIds,
     pages,
     auth,

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { PayloadTooLarge } from '../core/errors.js'
-import type { PutSource } from './index.js'
+import type { PutSource } from './types.js'
 
 /** The running totals of a metered source: final once its stream has ended. */
 export interface Meter {

@@ -1,5 +1,5 @@
 // Projects: JSON for API clients, HTML (full pages or htmx fragments) for browsers, same routes.
-import { defineUnit, html, noContent, t, workers } from 'trefoil'
+import { defineUnit, html, jobs, noContent, t, workers } from 'trefoil'
 import { requireRole, signedIn } from '../auth/logic.js'
 import { database, transaction } from '../db/database.js'
 import { isHtmx } from '../pages.js'
@@ -33,8 +33,8 @@ export default defineUnit('projects', { prefix: '/v1/projects', use: { user: sig
     updateProject(db, { ...body, projectId: grant.projectId, pool }),
   )
 
-  r.delete('/:projectId', { use: { project, grant: requireRole('project_manager'), db: database }, status: 204, summary: 'Delete a project with its tasks and submissions (project managers)' }, async ({ grant, db }) => {
-    await deleteProject(db, grant.projectId)
+  r.delete('/:projectId', { use: { project, grant: requireRole('project_manager'), db: database, jobs }, status: 204, summary: 'Delete a project with its tasks and submissions (project managers); their files are deleted by a job' }, async ({ grant, db, jobs }) => {
+    await deleteProject(db, grant.projectId, jobs)
     return noContent()
   })
 
