@@ -2,7 +2,7 @@
 // nothing else to install); tests import `app` and use `app.inject()` or `app.listen()`.
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import { createApp, DEFAULT_CSP, openapi, security } from 'trefoil'
+import { closeOnSignals, createApp, DEFAULT_CSP, openapi, security } from 'trefoil'
 import { demoData } from './auth/demo.js'
 import auth from './auth/routes.js'
 import { settings, usesDevelopmentSecret } from './config.js'
@@ -60,5 +60,7 @@ export const app = createApp({
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (usesDevelopmentSecret) app.log.warn('SECRET_KEY is not set: tokens are signed with a random development key kept in DATA_DIR/secret-key (refused when NODE_ENV=production)')
   await app.listen()
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.close())
+  // SIGTERM / SIGINT: idle and half-sent connections close at once, in-flight requests get
+  // SHUTDOWN_TIMEOUT_MS, then the plugins close and the process exits (1 if requests were cut)
+  closeOnSignals(app)
 }

@@ -1,6 +1,6 @@
 // The app: wires plugins together. `start()` runs their setups in order and compiles every
 // route; `close()` runs teardowns in reverse. Requests are served by entry.ts.
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import Koa, { type Middleware } from 'koa'
 import type { App, AppOptions, Plugin } from './app-api.js'
 import type { Awaitable, PluginRef, SetupResult } from './app-view.js'
@@ -10,6 +10,7 @@ import type { TrefoilState } from './context.js'
 import { createDispatch } from './dispatch.js'
 import { createRequestHandler, type ErrorMapper, type RequestHandler } from './entry.js'
 import { HookSet } from './hooks.js'
+import { closeHttp, listenHttp } from './http-server.js'
 import { compileRoute, type CompiledRoute, type RouteEnvironment } from './route-runner.js'
 import { DependencyGraph } from './solver.js'
 import { createLogger } from '../logging.js'
@@ -110,11 +111,7 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
       const fromSettings = (options.settings ?? {}) as { PORT?: number; HOST?: string }
       const port = listenOptions.port ?? fromSettings.PORT ?? 8000
       const host = listenOptions.host ?? fromSettings.HOST ?? '127.0.0.1'
-      const listening = createServer(handler()).listen(port, host)
-      await new Promise<void>((resolve, reject) => {
-        listening.once('listening', resolve)
-        listening.once('error', reject)
-      })
+      const listening = await listenHttp(app, handler(), { ...listenOptions, port, host }, options.settings, log)
       server = listening
       const address = listening.address()
       const shown = typeof address === 'object' && address ? `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : String(address)
@@ -228,11 +225,7 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
 
   async function closeApp(): Promise<void> {
     if (server) {
-      const closingServer = server
-      await new Promise<void>((resolve) => {
-        closingServer.close(() => resolve())
-        closingServer.closeIdleConnections()
-      })
+      await closeHttp(server)
       server = undefined
       url = undefined
     }

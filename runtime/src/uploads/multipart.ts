@@ -104,11 +104,12 @@ export async function readMultipart(ctx: RequestContext, plan: MultipartPlan): P
   const cleanup = tempCleanup(ctx, folder)
   const fields = Object.create(null) as Record<string, string | string[]>
   const received = new Map<string, (StoredFile | undefined)[]>()
+  const misplaced = new Set<string>()
   const type = bareType(req.headers['content-type'])
   const length = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length'])
   const empty = length === 0 || (length === undefined && req.headers['transfer-encoding'] === undefined)
 
-  if (type === '' && empty) return finish(plan, fields, received, cleanup)
+  if (type === '' && empty) return finish(plan, fields, received, misplaced, cleanup)
   if (type !== 'multipart/form-data') throw new UnsupportedMediaType(`Unsupported content type "${type}": send multipart/form-data`)
   if (length !== undefined && length > plan.maxTotalBytes) {
     stopReading(ctx)
@@ -159,6 +160,8 @@ export async function readMultipart(ctx: RequestContext, plan: MultipartPlan): P
   parser.on('field', (name, value, info) => {
     if (failure) return
     if (info.nameTruncated || info.valueTruncated) return fail(limitError('max_field_bytes', `Field "${name.slice(0, 100)}" is larger than the limit: at most ${plan.maxFieldBytes} bytes`))
+    // text where the route takes a file: said so (422), not dropped for the route to miss
+    if (plan.files.has(name)) return void misplaced.add(name)
     const previous = fields[name]
     fields[name] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value]
   })
@@ -214,16 +217,17 @@ export async function readMultipart(ctx: RequestContext, plan: MultipartPlan): P
     await cleanup.discard()
     throw failure
   }
-  return finish(plan, fields, received, cleanup)
+  return finish(plan, fields, received, misplaced, cleanup)
 }
 
-function finish(plan: MultipartPlan, fields: Record<string, string | string[]>, received: Map<string, (StoredFile | undefined)[]>, cleanup: TempCleanup): MultipartBody {
+function finish(plan: MultipartPlan, fields: Record<string, string | string[]>, received: Map<string, (StoredFile | undefined)[]>, misplaced: ReadonlySet<string>, cleanup: TempCleanup): MultipartBody {
   const files: Record<string, StoredFile | StoredFile[] | undefined> = {}
   const issues: ValidationIssue[] = []
   if (plan.fieldsV) validateCoerced(plan.fieldsV, fields, 'body', issues)
   for (const spec of plan.files.values()) {
     const list = (received.get(spec.name) ?? []).filter((file) => file !== undefined)
-    if (spec.required && list.length === 0) issues.push({ loc: ['body', spec.name], msg: 'Field required', type: 'missing' })
+    if (misplaced.has(spec.name)) issues.push({ loc: ['body', spec.name], msg: 'Expected a file: this field takes an uploaded file (a part with a filename), not text', type: 'file_expected' })
+    else if (spec.required && list.length === 0) issues.push({ loc: ['body', spec.name], msg: 'Field required', type: 'missing' })
     files[spec.name] = spec.many ? list : list[0]
   }
   return { fields, files, issues, cleanup }
