@@ -8,7 +8,7 @@ import auth from './auth/routes.js'
 import { settings, usesDevelopmentSecret } from './config.js'
 import { databasePlugin } from './db/database.js'
 import exportsUnit from './exports/routes.js'
-import pages, { canonicalIds } from './pages.js'
+import pages, { canonicalIds, sessionHint } from './pages.js'
 import projects from './projects/routes.js'
 import submissions from './submissions/routes.js'
 import tasks from './tasks/routes.js'
@@ -45,6 +45,7 @@ export const app = createApp({
     backgroundPlugin,
     jobsPlugin,
     canonicalIds,
+    sessionHint,
     pages,
     auth,
     projects,
