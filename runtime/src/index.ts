@@ -3,7 +3,6 @@ export { default as t, type Static, type TSchema } from 'typebox'
 export { createApp, type App, type AppOptions, type ListenOptions, type ErrorMapper } from './core/app.js'
 export { definePlugin, type Plugin, type PluginOptions, type SetupResult } from './core/plugin.js'
 export {
-  defineUnit,
   type UnitOptions,
   type UnitRouter,
   type RouteMethod,
@@ -17,6 +16,7 @@ export {
   type ResponseValue,
   type Schema,
 } from './core/routing.js'
+export { defineUnit, type Unit, type UnitRoutes, type RouteContract, type RouteIo, type ContractRouter, type ContractRouteMethod } from './core/route-types.js'
 export { depends, isDependency, type Dependency, type DependencyBase, type DependsOptions, type Cleanup, type UseMap, type UseValues, type RawQuery } from './core/depends.js'
 export {
   HttpError,
@@ -38,6 +38,7 @@ export { addFormat, rules, toIssues, type ValidationIssue, type Location, type R
 export { loadViews, type Views, type ViewsOptions } from './core/views.js'
 export { createLogger, type Logger, type LoggerSetting } from './logging.js'
 export type { InjectRequest, InjectResponse } from './core/inject.js'
+export { client, type Client, type ClientOptions, type ClientResponse, type Injectable, type Endpoint, type EndpointsOf, type BodiesOf, type RequestOf, type ResponseOf, type ErrorBody, type ValidationErrorBody, type Wire } from './client/index.js'
 export type { RequestContext, TrefoilState } from './core/context.js'
 
 // database: pg-promise, embedded PostgreSQL, migrations
