@@ -16,6 +16,7 @@ export {
   type ResponseValue,
   type Schema,
 } from './core/routing.js'
+export { withDefault, type TDefault } from './core/defaults.js'
 export { defineUnit, type Unit, type UnitRoutes, type RouteContract, type RouteIo, type ContractRouter, type ContractRouteMethod } from './core/route-types.js'
 export { depends, isDependency, type Dependency, type DependencyBase, type DependsOptions, type Cleanup, type UseMap, type UseValues, type RawQuery } from './core/depends.js'
 export {

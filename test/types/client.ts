@@ -1,6 +1,6 @@
 // Type tests of the typed client: calls are checked against the routes' schemas, and each status's
 // body is the model of that status (each `@ts-expect-error` fails the check if its line compiles).
-import { client, created, defineUnit, noContent, t, type App } from 'trefoil'
+import { client, created, defineUnit, noContent, t, withDefault, type App } from 'trefoil'
 
 const ProjectIn = t.Object({ name: t.String(), priority: t.Integer() })
 const ProjectOut = t.Object({ id: t.Integer(), name: t.String(), priority: t.Integer(), note: t.Optional(t.String()) })
@@ -12,6 +12,10 @@ const projects = defineUnit('projects', { prefix: '/v1/projects/' }, (r) => [
   r.get('/:projectId', { params: t.Object({ projectId: t.Integer() }), response: ProjectOut }, ({ params }) => ({ id: params.projectId, name: 'Roads', priority: 1 })),
   r.delete('/:projectId', { status: 204 }, () => noContent()),
 ])
+// fields with a default may be left out by callers; the handler still sees them filled in
+const searches = defineUnit('searches', (r) => [
+  r.get('/search', { query: t.Object({ q: t.String(), limit: withDefault(t.Integer(), 50) }) }, ({ query }) => query.limit satisfies number),
+])
 const health = defineUnit('health', (r) => r.get('/health', () => ({ ok: true })))
 // a unit that returns nothing declares routes the client does not know
 const legacy = defineUnit('legacy', (r) => {
@@ -19,7 +23,7 @@ const legacy = defineUnit('legacy', (r) => {
 })
 
 declare const app: App
-const api = client<[typeof projects, typeof health, typeof legacy]>(app)
+const api = client<[typeof projects, typeof searches, typeof health, typeof legacy]>(app)
 
 export async function calls(): Promise<void> {
   const list = await api.get('/v1/projects', { query: { limit: 10 } })
@@ -57,6 +61,10 @@ export async function calls(): Promise<void> {
 
   const gone = await api.delete('/v1/projects/:projectId', { params: { projectId: '7' } })
   if (gone.status === 204) gone.json() satisfies undefined
+
+  await api.get('/search', { query: { q: 'roads' } })
+  // @ts-expect-error a field without a default is still required
+  await api.get('/search', { query: { limit: 5 } })
 
   const ok = (await api.get('/health')).expect(200)
   ok satisfies unknown

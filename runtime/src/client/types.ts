@@ -4,6 +4,7 @@ import type { Static, TSchema } from 'typebox'
 import type { HttpMethod, PathParams, Schema } from '../core/routing.js'
 import type { RouteContract, RouteIo } from '../core/route-types.js'
 import type { ValidationIssue } from '../core/validation.js'
+import type { Input } from './input.js'
 import type { Wire } from './wire.js'
 
 /** One route of an API: its method, its full path and what it reads and answers. */
@@ -46,8 +47,8 @@ type ParamsInput<Path extends string, P> = {
 }
 
 type ParamsPart<Path extends string, P> = keyof PathParams<Path> extends never ? { params?: undefined } : { params: ParamsInput<Path, P> }
-type QueryPart<Q> = Q extends TSchema ? ({} extends Static<Q> ? { query?: Static<Q> } : { query: Static<Q> }) : { query?: Record<string, QueryValue> }
-type BodyPart<Io extends RouteIo> = Io['body'] extends TSchema ? { body: Static<Io['body']> } : Io['upload'] extends true ? { body: string | Uint8Array } : { body?: undefined }
+type QueryPart<Q> = Q extends TSchema ? ({} extends Input<Q> ? { query?: Input<Q> } : { query: Input<Q> }) : { query?: Record<string, QueryValue> }
+type BodyPart<Io extends RouteIo> = Io['body'] extends TSchema ? { body: Input<Io['body']> } : Io['upload'] extends true ? { body: string | Uint8Array } : { body?: undefined }
 
 /** What a call sends: path params, query, body, and headers besides the client's own. */
 export type RequestOf<E extends Endpoint> = ParamsPart<E['path'], E['io']['params']> &
