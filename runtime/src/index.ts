@@ -21,6 +21,8 @@ export {
   type ResponseValue,
   type Schema,
 } from './core/routing.js'
+export { withDefault, type TDefault } from './core/defaults.js'
+export { defineUnit, type Unit, type UnitRoutes, type RouteContract, type RouteIo, type ContractRouter, type ContractRouteMethod } from './core/route-types.js'
 export { depends, isDependency, type Dependency, type DependencyBase, type DependsOptions, type Cleanup, type UseMap, type UseValues, type RawQuery } from './core/depends.js'
 export {
   HttpError,
@@ -42,6 +44,7 @@ export { addFormat, rules, toIssues, type FormatCheck, type ValidationIssue, typ
 export { loadViews, type Views, type ViewsOptions } from './core/views.js'
 export { createLogger, type Logger, type LoggerSetting } from './logging.js'
 export type { InjectRequest, InjectResponse } from './core/inject.js'
+export { client, type Client, type ClientOptions, type ClientResponse, type Injectable, type Endpoint, type EndpointsOf, type BodiesOf, type RequestOf, type ResponseOf, type ErrorBody, type ValidationErrorBody, type Wire } from './client/index.js'
 export type { RequestContext, TrefoilState } from './core/context.js'
 
 // database: pg-promise, embedded PostgreSQL, migrations

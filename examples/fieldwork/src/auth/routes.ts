@@ -54,8 +54,8 @@ async function limitedAuthenticate(db: Db, body: LoginIn, attempts: Attempts): P
 }
 
 /** The auth unit: accounts, tokens, cookie sessions and the sign-in page. */
-export default defineUnit('auth', { tags: ['auth'], description: 'Accounts, bearer tokens and browser sessions' }, (r) => {
-  r.get('/login', { query: LoginQuery, summary: 'The sign-in page', includeInSchema: false }, ({ query }) => html({ view: 'auth/login', data: { title: 'Sign in', next: nextPage(query.next) } }))
+export default defineUnit('auth', { tags: ['auth'], description: 'Accounts, bearer tokens and browser sessions' }, (r) => [
+  r.get('/login', { query: LoginQuery, summary: 'The sign-in page', includeInSchema: false }, ({ query }) => html({ view: 'auth/login', data: { title: 'Sign in', next: nextPage(query.next) } })),
 
   r.post('/v1/users', { body: SignUpIn, use: { db: database, attempts: signUpAttempts }, response: { 201: UserOut }, errors: [409], summary: 'Create an account (from the pages: and sign in)' }, async ({ body, db, ctx, attempts }) => {
     if (isHtmx(ctx) || plainForm(ctx)) return orLoginPage(ctx, async () => {
@@ -64,22 +64,22 @@ export default defineUnit('auth', { tags: ['auth'], description: 'Accounts, bear
     })
     await attempts.account(body.email)
     return created(await signUp(db, body))
-  })
+  }),
 
-  r.get('/v1/users/me', { use: { user: signedIn }, response: UserOut, view: 'auth/me', summary: 'The signed-in account' }, ({ user }) => user)
+  r.get('/v1/users/me', { use: { user: signedIn }, response: UserOut, view: 'auth/me', summary: 'The signed-in account' }, ({ user }) => user),
 
   r.post('/v1/auth/tokens', { body: LoginIn, use: { db: database, attempts: signInAttempts }, response: TokenOut, errors: [401], summary: 'Log in: a bearer token for the API' }, async ({ body, db, attempts }) =>
     issueToken(await limitedAuthenticate(db, body, attempts)),
-  )
+  ),
 
   r.post('/v1/auth/sessions', { body: LoginIn, use: { db: database, attempts: signInAttempts }, status: 204, errors: [401], summary: 'Log in: a cookie session for the pages' }, ({ body, db, ctx, attempts }) =>
     orLoginPage(ctx, async () => startSession(ctx, await limitedAuthenticate(db, body, attempts))),
-  )
+  ),
 
   // needs the session (and so, from a cookie, the CSRF token): a third-party page cannot log anyone out
   r.delete('/v1/auth/sessions', { use: { user: auth.currentUser, db: database }, status: 204, summary: 'Log out: ends this account\'s sessions and tokens everywhere' }, async ({ ctx, user, db }) => {
     await revokeSessions(db, user.id)
     auth.logout(ctx)
     return noContent({ headers: { 'HX-Redirect': '/login' } })
-  })
-})
+  }),
+])

@@ -1,5 +1,5 @@
 // Shapes of the projects unit; each type comes from its schema. `Polygon` is shared with tasks.
-import { named, t, type Static } from 'trefoil'
+import { named, t, withDefault, type Static } from 'trefoil'
 import { PROJECT_ROLES, PROJECT_VISIBILITIES } from '../db/enums.js'
 
 const Position = t.Tuple([t.Number({ minimum: -180, maximum: 180 }), t.Number({ minimum: -90, maximum: 90 })], { description: '[longitude, latitude]' })
@@ -130,9 +130,9 @@ export const ProjectIn = named(
   'ProjectIn',
   t.Object({
     name: Name,
-    description: t.String({ maxLength: 2000, pattern: TEXT_PATTERN, default: '', transform: ['trim'] }),
-    priority: t.Integer({ minimum: 0, maximum: 10, default: 5 }),
-    visibility: t.Enum(PROJECT_VISIBILITIES, { default: 'public', description: 'public (default): every signed-in user reads it; private: its members (and admins) only' }),
+    description: withDefault(Description, ''),
+    priority: withDefault(Priority, 5),
+    visibility: withDefault(t.Enum(PROJECT_VISIBILITIES, { description: 'public (default): every signed-in user reads it; private: its members (and admins) only' }), 'public'),
     area: t.Optional(AreaIn),
   }),
 )
@@ -184,8 +184,8 @@ export type ProjectSummary = Static<typeof ProjectSummary>
 /** How to page and search the project list; the total is in the `X-Total-Count` header. */
 export const ProjectQuery = t.Object({
   q: t.Optional(t.String({ maxLength: 128, pattern: TEXT_PATTERN, transform: ['trim'], description: 'Text found in the name or description (any case)' })),
-  limit: t.Integer({ minimum: 1, maximum: 100, default: 50 }),
-  offset: t.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
+  limit: withDefault(t.Integer({ minimum: 1, maximum: 100 }), 50),
+  offset: withDefault(t.Integer({ minimum: 0, maximum: 1_000_000 }), 0),
 })
 export type ProjectQuery = Static<typeof ProjectQuery>
 
