@@ -6,7 +6,6 @@ export type { ShutdownOutcome, CutRequest } from './core/shutdown.js'
 export { closeOnSignals, type Closable, type CloseOnSignalsOptions, type SignalStop } from './core/signals.js'
 export { definePlugin, type Plugin, type PluginOptions } from './core/plugin.js'
 export type { AppView, Awaitable, PluginRef, SetupResult } from './core/app-view.js'
-export { defineUnit } from './core/unit.js'
 export {
   type UnitOptions,
   type UnitRouter,

@@ -4,7 +4,8 @@
 import type { TSchema } from 'typebox'
 import type { UseMap } from './depends.js'
 import type { Plugin } from './plugin.js'
-import { defineUnit as declareUnit, type Handler, type HandlerInput, type HttpMethod, type ResponseSpec, type RouteOptions, type UnitOptions, type UnitRouter } from './routing.js'
+import type { Handler, HandlerInput, HttpMethod, ResponseSpec, RouteOptions, UnitOptions, UnitRouter } from './routing.js'
+import { defineUnit as declareUnit } from './unit.js'
 import type { MultipartSpec, UploadSpec } from '../uploads/index.js'
 
 type OptionalSchema = TSchema | undefined
