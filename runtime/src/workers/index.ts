@@ -262,8 +262,14 @@ export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
   /** Replies from workers (values or task errors): proof that workers can start. */
   let answered = 0
 
+  /** Timed runs by id: each one's timer is armed when its worker reports that it started. */
+  const deadlines = new Map<number, { ms: number; controller: AbortController; timer?: ReturnType<typeof setTimeout> }>()
+
   piscina.on('message', (message: WorkerReport) => {
-    if (message.trefoil === 'exit' && message.id !== undefined) exits.set(message.id, message)
+    if (message.trefoil === 'started') {
+      const deadline = deadlines.get(message.id)
+      if (deadline && deadline.timer === undefined) deadline.timer = setTimeout(() => deadline.controller.abort(new DOMException('The task timed out', 'TimeoutError')), deadline.ms)
+    } else if (message.trefoil === 'exit' && message.id !== undefined) exits.set(message.id, message)
     else if (message.trefoil === 'db-opened') dbWorkers++
     else if (message.trefoil === 'late-error') {
       lateErrors++
@@ -333,17 +339,23 @@ export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
     })
   }
 
-  // The timeout is created here, when the task goes to a free thread, not when it was queued.
+  // A task's timeout counts from when its worker starts it (reported by the worker), not while it
+  // was queued, and not while a thread that replaces a timed-out one boots.
   function start(url: string, input: unknown, runOptions: RunOptions | undefined): Promise<unknown> {
     running++
     const id = ++nextId
     const timeoutMs = runOptions?.timeoutMs ?? options.timeoutMs
-    const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs)
+    let timeout: AbortSignal | undefined
+    if (timeoutMs !== undefined) {
+      const controller = new AbortController()
+      deadlines.set(id, { ms: timeoutMs, controller })
+      timeout = controller.signal
+    }
     const userSignal = runOptions?.signal
     const signal = timeout && userSignal ? AbortSignal.any([userSignal, timeout]) : (timeout ?? userSignal)
     const transferList = runOptions?.transferList as TransferListItem[] | undefined
     const index = indexOf(url)
-    const request: TaskRequest = index > 0 ? [index, input, id] : [-index, input, id, url]
+    const request: TaskRequest = timeout ? (index > 0 ? [index, input, id, undefined, 1] : [-index, input, id, url, 1]) : index > 0 ? [index, input, id] : [-index, input, id, url]
     const pending = signal || transferList ? piscina.run(request, { signal: signal ?? null, transferList }) : piscina.run(request)
     return pending.then(
       (reply) => {
@@ -370,6 +382,11 @@ export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
   }
 
   function done(id: number): void {
+    const deadline = deadlines.get(id)
+    if (deadline) {
+      clearTimeout(deadline.timer)
+      deadlines.delete(id)
+    }
     running--
     exits.delete(id)
     settle()

@@ -92,6 +92,8 @@ process.on('unhandledRejection', onUncaught)
  * synchronous task is answered synchronously: no promise of ours on the hot path.
  */
 export default function runTask(request: TaskRequest): TaskReply | Promise<TaskReply> {
+  // a timed run's clock starts now, not while a replacement thread was still booting
+  if (request[4] === 1) report({ trefoil: 'started', id: request[2] })
   const loaded = modules[request[0]]
   if (loaded === undefined) return firstRun(request)
   if (loaded.async && !tracking && data.trackTaskContext) tracking = true
