@@ -22,6 +22,12 @@ const probe = defineUnit('probe', (r) => {
   r.post('/echo', { body: t.Object({ text: t.String() }) }, ({ body }) => ({ length: body.text.length }))
   r.post('/late-reader', { body: t.Object({ text: t.String() }), use: { slowDependency } }, ({ body }) => ({ length: body.text.length }))
   r.get('/ping', () => ({ ok: true }))
+  // stands in for anything that keeps this process busy (a long GC, a saturated machine)
+  r.get('/block', () => {
+    const until = performance.now() + 2500
+    while (performance.now() < until);
+    return { blocked: true }
+  })
 })
 
 let app: App
@@ -118,6 +124,30 @@ test('time the app spends before reading the body is not held against the client
   const deadline = performance.now() + 10_000
   while (!raw.received().includes('\r\n\r\n') && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
   assert.match(raw.received(), /^HTTP\/1\.1 200 /)
+  raw.socket.destroy()
+})
+
+test('a server too busy to read is not held against the client: the window restarts', async () => {
+  const text = 'q'.repeat(1000)
+  const body = JSON.stringify({ text })
+  const raw = await open()
+  raw.socket.write(head('/echo', Buffer.byteLength(body)) + body.slice(0, 100))
+  let sent = 100
+  const timer = setInterval(() => {
+    const piece = body.slice(sent, sent + 40)
+    sent += piece.length
+    raw.socket.write(piece)
+    if (sent >= body.length) clearInterval(timer)
+  }, 100)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const other = await open()
+  other.socket.write('GET /block HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
+  await other.closed
+  while (sent < body.length) await new Promise((resolve) => setTimeout(resolve, 50))
+  const deadline = performance.now() + 5000
+  while (!raw.received().includes('\r\n\r\n') && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  assert.match(raw.received(), /^HTTP\/1\.1 200 /)
+  assert.match(raw.received(), '{"length":1000}')
   raw.socket.destroy()
 })
 
