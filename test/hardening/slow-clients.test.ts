@@ -188,6 +188,14 @@ test('limits come from the settings when listen() leaves them out, and bad ones 
   } finally {
     await other.close()
   }
+  const capped = createApp({ plugins: [], logger: false })
+  const withTotal = await capped.listen({ port: 0, host: '127.0.0.1', requestTimeoutMs: 5000 })
+  try {
+    assert.is(withTotal.requestTimeout, 5000)
+    assert.is(withTotal.headersTimeout, 5000, 'the header timeout never outlasts the whole request')
+  } finally {
+    await capped.close()
+  }
   const bad = createApp({ plugins: [], logger: false })
   try {
     await bad.listen({ port: 0, host: '127.0.0.1', bodyTimeoutMs: -1 })
