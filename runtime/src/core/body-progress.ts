@@ -79,16 +79,21 @@ export function watchBodyProgress(rule: BodyProgressRule, log: Logger): BodyProg
   const cut = (entry: Watched, received: number): void => {
     const { req, res, socket } = entry
     log.info({ method: req.method, url: req.url, received, windowMs: rule.windowMs, minBytes }, 'Request body too slow: answered 408 and closed')
-    if (res.headersSent || res.writableEnded) {
+    // whoever reads the body (JSON, multipart, a stream to storage) sees the request aborted and
+    // cleans up: Node alone would leave it waiting once the answer is out, and a partial upload
+    // on disk
+    const abort = (): void => {
       socket.destroy()
-      return
+      if (!req.destroyed) req.destroy()
     }
-    // the app may still be waiting for the body: it sees the request aborted, and its own
-    // answer is not written since this one went first
+    if (res.headersSent || res.writableEnded) return abort()
+    // the app's own answer is not written since this one went first
     res.shouldKeepAlive = false
     const body = JSON.stringify({ detail: stalledDetail(minBytes, rule.windowMs) })
     res.writeHead(408, ['Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body))])
-    res.end(body)
+    res.end(body, abort)
+    // a client that reads nothing may never take the answer: the request ends anyway
+    setTimeout(abort, 1000).unref()
   }
 
   return {
