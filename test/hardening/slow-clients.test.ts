@@ -3,12 +3,17 @@
 // is never cut by a total deadline, time the app spends not reading is not held against the
 // client, half a request line is cut by the header timeout, and an idle keep-alive connection
 // is closed after its timeout. The defaults are the documented ones.
+import { mkdtempSync, rmSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import type { Server } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createApp, depends, defineUnit, t, type App } from 'trefoil'
+import { BOUNDARY, eventually, filesUnder, PNG } from '../uploads/fixtures/client.js'
 
+const temp = mkdtempSync(join(tmpdir(), 'trefoil-slow-clients-'))
 const WINDOW_MS = 1000
 const RATE = 100 // bytes a second: 100 bytes per window
 
@@ -22,6 +27,13 @@ const probe = defineUnit('probe', (r) => {
   r.post('/echo', { body: t.Object({ text: t.String() }) }, ({ body }) => ({ length: body.text.length }))
   r.post('/late-reader', { body: t.Object({ text: t.String() }), use: { slowDependency } }, ({ body }) => ({ length: body.text.length }))
   r.get('/ping', () => ({ ok: true }))
+  r.post('/photos', { multipart: { files: { photo: { types: ['image/png'] } }, tempDir: temp } }, ({ files }) => ({ size: files.photo?.size }))
+  // stands in for anything that keeps this process busy (a long GC, a saturated machine)
+  r.get('/block', () => {
+    const until = performance.now() + 2500
+    while (performance.now() < until);
+    return { blocked: true }
+  })
 })
 
 let app: App
@@ -35,6 +47,7 @@ test.before(async () => {
 })
 test.after(async () => {
   await app.close()
+  rmSync(temp, { recursive: true, force: true })
 })
 
 /** A raw connection: what it received, and when it closed (ms after it opened). */
@@ -87,6 +100,18 @@ test('a stalled body is answered 408 within the window', async () => {
   assert.ok(ms < WINDOW_MS + 1500, `cut after ${ms.toFixed(0)} ms`)
 })
 
+test('an upload that stalls mid-file is answered 408, and its partial file is removed', async () => {
+  const head = Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="photo"; filename="p.png"\r\nContent-Type: image/png\r\n\r\n`)
+  const raw = await open()
+  raw.socket.write(`POST /photos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: 2000000\r\n\r\n`)
+  raw.socket.write(Buffer.concat([head, PNG, Buffer.alloc(700_000, 1)])) // past the first 512 KiB write
+  assert.ok(await eventually(async () => (await filesUnder(temp)).length > 0), "the file is being received")
+  const ms = await raw.closed
+  assert.match(raw.received(), /^HTTP\/1\.1 408 /)
+  assert.ok(ms < WINDOW_MS + 1500, `cut after ${ms.toFixed(0)} ms`)
+  assert.ok(await eventually(async () => (await filesUnder(temp)).length === 0, 10_000), `the partial file is gone: ${(await filesUnder(temp)).join(', ')}`)
+})
+
 test('a body that moves slowly but steadily is never cut: 3.5 windows at 4 times the minimum rate', async () => {
   const text = 'z'.repeat(1400)
   const body = JSON.stringify({ text })
@@ -118,6 +143,30 @@ test('time the app spends before reading the body is not held against the client
   const deadline = performance.now() + 10_000
   while (!raw.received().includes('\r\n\r\n') && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
   assert.match(raw.received(), /^HTTP\/1\.1 200 /)
+  raw.socket.destroy()
+})
+
+test('a server too busy to read is not held against the client: the window restarts', async () => {
+  const text = 'q'.repeat(1000)
+  const body = JSON.stringify({ text })
+  const raw = await open()
+  raw.socket.write(head('/echo', Buffer.byteLength(body)) + body.slice(0, 100))
+  let sent = 100
+  const timer = setInterval(() => {
+    const piece = body.slice(sent, sent + 40)
+    sent += piece.length
+    raw.socket.write(piece)
+    if (sent >= body.length) clearInterval(timer)
+  }, 100)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const other = await open()
+  other.socket.write('GET /block HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')
+  await other.closed
+  while (sent < body.length) await new Promise((resolve) => setTimeout(resolve, 50))
+  const deadline = performance.now() + 5000
+  while (!raw.received().includes('\r\n\r\n') && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  assert.match(raw.received(), /^HTTP\/1\.1 200 /)
+  assert.match(raw.received(), '{"length":1000}')
   raw.socket.destroy()
 })
 
@@ -157,6 +206,14 @@ test('limits come from the settings when listen() leaves them out, and bad ones 
     assert.is(listening.keepAliveTimeout, 65_000)
   } finally {
     await other.close()
+  }
+  const capped = createApp({ plugins: [], logger: false })
+  const withTotal = await capped.listen({ port: 0, host: '127.0.0.1', requestTimeoutMs: 5000 })
+  try {
+    assert.is(withTotal.requestTimeout, 5000)
+    assert.is(withTotal.headersTimeout, 5000, 'the header timeout never outlasts the whole request')
+  } finally {
+    await capped.close()
   }
   const bad = createApp({ plugins: [], logger: false })
   try {

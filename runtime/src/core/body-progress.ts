@@ -12,7 +12,7 @@ import type { Logger } from 'pino'
 export interface BodyProgressRule {
   /** Length of each window in ms; 0 turns the rule off. */
   readonly windowMs: number
-  /** Bytes per second the client must average over each window. */
+  /** Bytes per second the client must average over each window (and at least one byte per window). */
   readonly minBytesPerSecond: number
 }
 
@@ -31,19 +31,24 @@ interface Watched {
   bytesAtStart: number
 }
 
-const BODY_STALLED_DETAIL = (rule: BodyProgressRule): string =>
-  `The request body arrived too slowly: at least ${Math.ceil((rule.minBytesPerSecond * rule.windowMs) / 1000)} bytes are expected every ${rule.windowMs / 1000} s`
+const stalledDetail = (minBytes: number, windowMs: number): string => `The request body arrived too slowly: at least ${minBytes} bytes are expected every ${windowMs / 1000} s`
 
 /** Starts the rule's timer lazily: an idle server runs no timer at all. */
 export function watchBodyProgress(rule: BodyProgressRule, log: Logger): BodyProgressWatch {
   const watched = new Set<Watched>()
-  const minBytes = Math.ceil((rule.minBytesPerSecond * rule.windowMs) / 1000)
+  // at least a byte per window whatever the rate: a body that sends nothing has stalled
+  const minBytes = Math.max(1, Math.ceil((rule.minBytesPerSecond * rule.windowMs) / 1000))
   // checking a few times per window keeps the cut within about a quarter window of its due time
   const tickMs = Math.max(25, Math.min(1000, Math.floor(rule.windowMs / 4)))
   let timer: NodeJS.Timeout | undefined
+  let lastTick = 0
 
   const check = (): void => {
     const now = performance.now()
+    // a late tick means this process was busy: the bytes may be waiting in the kernel, unread by
+    // us, so the window restarts instead of blaming the client
+    const late = now - lastTick > tickMs * 2 + 100
+    lastTick = now
     for (const entry of watched) {
       const { req, socket } = entry
       if (req.complete || socket.destroyed) {
@@ -51,7 +56,7 @@ export function watchBodyProgress(rule: BodyProgressRule, log: Logger): BodyProg
         continue
       }
       // a full buffer means the app is not reading: the wait is the server's, not the client's
-      if (req.readableLength >= req.readableHighWaterMark) {
+      if (late || req.readableLength >= req.readableHighWaterMark) {
         entry.windowStart = now
         entry.bytesAtStart = socket.bytesRead
         continue
@@ -74,16 +79,21 @@ export function watchBodyProgress(rule: BodyProgressRule, log: Logger): BodyProg
   const cut = (entry: Watched, received: number): void => {
     const { req, res, socket } = entry
     log.info({ method: req.method, url: req.url, received, windowMs: rule.windowMs, minBytes }, 'Request body too slow: answered 408 and closed')
-    if (res.headersSent || res.writableEnded) {
+    // whoever reads the body (JSON, multipart, a stream to storage) sees the request aborted and
+    // cleans up: Node alone would leave it waiting once the answer is out, and a partial upload
+    // on disk
+    const abort = (): void => {
       socket.destroy()
-      return
+      if (!req.destroyed) req.destroy()
     }
-    // the app may still be waiting for the body: it sees the request aborted, and its own
-    // answer is not written since this one went first
+    if (res.headersSent || res.writableEnded) return abort()
+    // the app's own answer is not written since this one went first
     res.shouldKeepAlive = false
-    const body = JSON.stringify({ detail: BODY_STALLED_DETAIL(rule) })
+    const body = JSON.stringify({ detail: stalledDetail(minBytes, rule.windowMs) })
     res.writeHead(408, ['Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body))])
-    res.end(body)
+    res.end(body, abort)
+    // a client that reads nothing may never take the answer: the request ends anyway
+    setTimeout(abort, 1000).unref()
   }
 
   return {
@@ -91,6 +101,7 @@ export function watchBodyProgress(rule: BodyProgressRule, log: Logger): BodyProg
       if (rule.windowMs <= 0 || !hasBody(req) || !req.socket) return
       watched.add({ req, res, socket: req.socket, windowStart: performance.now(), bytesAtStart: req.socket.bytesRead })
       if (!timer) {
+        lastTick = performance.now()
         timer = setInterval(check, tickMs)
         timer.unref()
       }

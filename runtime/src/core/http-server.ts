@@ -104,6 +104,8 @@ export function serverLimits(options: ServerLimits, settings: unknown): Required
     if (!Number.isInteger(value) || value < 0) throw new TypeError(`Cannot listen with ${key} ${String(value)}: give a whole number of at least 0`)
     limits[key] = value
   }
+  // Node refuses a header timeout longer than the whole request's: the shorter one rules anyway
+  if (limits.requestTimeoutMs > 0 && limits.headersTimeoutMs > limits.requestTimeoutMs) limits.headersTimeoutMs = limits.requestTimeoutMs
   return limits
 }
 
@@ -114,7 +116,7 @@ export function serverLimits(options: ServerLimits, settings: unknown): Required
 export async function listenHttp(owner: object, handler: RequestListener, options: HttpListenOptions, settings: unknown, log: Logger): Promise<Server> {
   const limits = serverLimits(options, settings)
   const bodies = watchBodyProgress({ windowMs: limits.bodyTimeoutMs, minBytesPerSecond: limits.minBodyRate }, log)
-  let tracker: ConnectionTracker | undefined
+  const tracker = new ConnectionTracker()
   const server = createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -125,12 +127,12 @@ export async function listenHttp(owner: object, handler: RequestListener, option
       connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
     },
     (req, res) => {
-      if (!tracker!.begin(req, res)) return
+      if (!tracker.begin(req, res)) return
       bodies.track(req, res)
       handler(req, res)
     },
   )
-  tracker = new ConnectionTracker(server)
+  tracker.watch(server)
   server.listen(options.port, options.host)
   try {
     await new Promise<void>((resolve, reject) => {

@@ -30,12 +30,13 @@ interface InFlight {
   readonly started: number
 }
 
-/** Tracks connections from the moment the server exists; {@link ConnectionTracker.stop} closes them. */
+/** Tracks a server's connections from before it listens; {@link ConnectionTracker.stop} closes them. */
 export class ConnectionTracker {
   readonly #sockets = new Map<Socket, Map<ServerResponse, InFlight>>()
   #closing = false
 
-  constructor(server: Server) {
+  /** Starts tracking the server's connections (before it listens). */
+  watch(server: Server): void {
     server.on('connection', (socket: Socket) => {
       this.#sockets.set(socket, new Map())
       socket.once('close', () => this.#sockets.delete(socket))
