@@ -62,7 +62,7 @@ test('npm install, then tsc --noEmit passes', async () => {
 test("the service's own npm test is green and says so", async () => {
   const ran = await space.run('npm test', 'npm', ['test'], { cwd: service })
   ok(ran, 'npm test')
-  // two units (20 and 19), the task (4), the job (3), the plugin (3) and the storage (2)
+  // the three units (39 together), the task (4), the job (3), the plugin (3) and the storage (2)
   assert.match(ran.output, /ℹ pass 51\n/)
   assert.match(ran.output, /ℹ fail 0\n/)
 })
