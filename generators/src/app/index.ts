@@ -243,5 +243,6 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     const install = this.options.skipInstall ? 'npm install && ' : ''
     this.log(`Next: ${cd}${install}npm start   (then open http://127.0.0.1:${this.answers.port}/docs)`)
     this.log(`Tests: npm test   Another unit: yo trefoil:unit <name> --fields "title:string, done:boolean"`)
+    this.log(`Work off the request: yo trefoil:task <name> (worker pool), yo trefoil:job <name> (durable job); shared values: yo trefoil:plugin <name>`)
   }
 }

@@ -169,8 +169,9 @@ export interface KindNames {
  */
 export function kindNames(input: string, kind: string): KindNames {
   const raw = input.trim()
-  if (!raw) throw new NameError(`A ${kind} needs a name, e.g. yo trefoil:${kind} ${kind === 'plugin' ? 'request-counter' : kind === 'job' ? 'send-report' : 'split-area'}`)
-  if (!/^[A-Za-z][A-Za-z0-9 _-]*$/.test(raw)) throw new NameError(`Cannot use "${input}" as a ${kind} name: use letters, digits and dashes, starting with a letter (e.g. split-area)`)
+  const example = kind === 'plugin' ? 'request-counter' : kind === 'job' ? 'send-report' : 'split-area'
+  if (!raw) throw new NameError(`A ${kind} needs a name, e.g. yo trefoil:${kind} ${example}`)
+  if (!/^[A-Za-z][A-Za-z0-9 _-]*$/.test(raw)) throw new NameError(`Cannot use "${input}" as a ${kind} name: use letters, digits and dashes, starting with a letter (e.g. ${example})`)
   const parts = words(raw)
   const names: KindNames = { kebab: parts.join('-'), camel: camel(parts), pascal: parts.map(capital).join(''), constant: snake(parts).toUpperCase(), human: parts.join(' ') }
   for (const candidate of new Set([names.kebab, names.camel])) {
