@@ -248,7 +248,7 @@ test('the project list: pages of summaries without private fields, the total in 
   assert.is(first.headers['x-total-count'], '5')
   const page = first.json() as Record<string, unknown>[]
   assert.equal(page.map((p) => p.name), [`${tag} Delta`, `${tag} Gamma`], 'highest priority first')
-  assert.equal(Object.keys(page[0]!).sort(), ['createdAt', 'description', 'hasArea', 'id', 'name', 'percentMapped', 'percentValidated', 'priority', 'taskCount', 'visibility'])
+  assert.equal(Object.keys(page[0]!).sort(), ['archived', 'createdAt', 'description', 'hasArea', 'id', 'name', 'percentMapped', 'percentValidated', 'priority', 'taskCount', 'visibility'])
   const rest = (await call(fw.app, 'GET', `/v1/projects?q=${tag}&limit=2&offset=2`, pm)).json() as { name: string; hasArea: boolean }[]
   assert.equal(rest.map((p) => p.name), [`${tag} Beta`, 'Unrelated'])
   const last = (await call(fw.app, 'GET', `/v1/projects?q=${tag.toUpperCase()}&offset=4`, pm)).json() as { name: string; hasArea: boolean; taskCount: number }[]
