@@ -139,6 +139,11 @@ test('the progress chart follows the tasks: % mapped and % validated over time',
   await page.locator('#progress-chart svg').waitFor()
   assert.is(await page.locator('#project-edit').count(), 0)
   assert.is(await page.locator('#instructions .markdown').innerText(), 'Only open clinics.')
+  // and on a task's page, under the project's name, while they work on it
+  await page.goto(`${base}/v1/projects/${projectId}/tasks/4`)
+  assert.is(await page.locator('main h1').innerText(), 'Task 4 of Clinics and dispensaries of Temeke')
+  assert.is(await page.locator('#task-instructions .markdown strong').innerText(), 'open')
+  await b.screenshot('project-task-instructions')
   await signIn(admin)
 })
 
