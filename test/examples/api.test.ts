@@ -240,7 +240,7 @@ test('the project list: pages of summaries without private fields, the total in 
   assert.is(first.headers['x-total-count'], '5')
   const page = first.expect(200)
   assert.equal(page.map((p) => p.name), [`${tag} Delta`, `${tag} Gamma`], 'highest priority first')
-  assert.equal(Object.keys(page[0]!).sort(), ['createdAt', 'description', 'hasArea', 'id', 'name', 'percentMapped', 'percentValidated', 'priority', 'taskCount', 'visibility'])
+  assert.equal(Object.keys(page[0]!).sort(), ['archived', 'createdAt', 'description', 'hasArea', 'id', 'name', 'percentMapped', 'percentValidated', 'priority', 'taskCount', 'visibility'])
   const rest = (await api(fw.app, pm).get('/v1/projects', { query: { q: tag, limit: 2, offset: 2 } })).expect(200)
   assert.equal(rest.map((p) => p.name), [`${tag} Beta`, 'Unrelated'])
   const last = (await api(fw.app, pm).get('/v1/projects', { query: { q: tag.toUpperCase(), offset: 4 } })).expect(200)

@@ -9,6 +9,7 @@ import { settings, usesDevelopmentSecret } from './config.js'
 import { databasePlugin } from './db/database.js'
 import exportsUnit from './exports/routes.js'
 import pages, { canonicalIds, sessionHint } from './pages.js'
+import progress from './projects/progress.js'
 import projects from './projects/routes.js'
 import submissions from './submissions/routes.js'
 import tasks from './tasks/routes.js'
@@ -49,6 +50,7 @@ export const app = createApp({
     pages,
     auth,
     projects,
+    progress,
     tasks,
     submissions,
     exportsUnit,

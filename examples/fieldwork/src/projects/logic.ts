@@ -25,7 +25,7 @@ export function listProjects(db: Db, query: ProjectQuery & { viewer: User }): Pr
 export async function createProject(db: Db, input: ProjectIn & { creator: User; pool: WorkerPool }): Promise<ProjectOut> {
   if (!input.creator.isAdmin) throw new Forbidden('Only an organisation admin creates projects', { code: 'admin_required' })
   const area = input.area ? await checkArea(input.pool, input.area) : undefined
-  const row = await projects.insert(db, { name: input.name, description: input.description, priority: input.priority, visibility: input.visibility, area, createdBy: input.creator.id })
+  const row = await projects.insert(db, { name: input.name, description: input.description, instructions: input.instructions, priority: input.priority, visibility: input.visibility, area, createdBy: input.creator.id })
   await members.set(db, { projectId: row.id, userId: input.creator.id, role: 'project_manager' })
   return withOutline(row)
 }

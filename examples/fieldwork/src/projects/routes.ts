@@ -29,7 +29,8 @@ export default defineUnit('projects', { prefix: '/v1/projects', use: { user: sig
 
   r.get('/:projectId', { use: { project, role: viewerRole }, response: ProjectOut, view: 'projects/show', summary: 'Get a project, with its area as a GeoJSON Feature (`outline`)' }, ({ project }) => withOutline(project)),
 
-  r.patch('/:projectId', { body: ProjectUpdate, use: { project, grant: requireRole('project_manager'), db: database, pool: workers }, response: ProjectOut, view: 'projects/show', errors: [409], summary: 'Change a project (project managers)' }, ({ body, grant, db, pool }) =>
+  // the page it answers htmx with keeps its edit forms: the view needs the viewer's role
+  r.patch('/:projectId', { body: ProjectUpdate, use: { project, grant: requireRole('project_manager'), role: viewerRole, db: database, pool: workers }, response: ProjectOut, view: 'projects/show', errors: [409], summary: 'Change a project (project managers)' }, ({ body, grant, db, pool }) =>
     updateProject(db, { ...body, projectId: grant.projectId, pool }),
   ),
 

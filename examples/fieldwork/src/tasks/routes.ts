@@ -49,7 +49,11 @@ export default defineUnit('tasks', { prefix: '/v1/projects/:projectId', use: { u
     },
   ),
 
-  r.get('/tasks/:taskId', { use: { task }, response: TaskOut, view: 'tasks/show', summary: 'Get a task' }, ({ task }) => task),
+  r.get('/tasks/:taskId', { use: { task }, response: TaskOut, view: 'tasks/show', summary: 'Get a task' }, ({ task, project, ctx }) => {
+    // for the page: the project's name in its title and the instructions its mappers work by
+    ctx.state.projectInfo = { name: project.name, instructions: project.instructions }
+    return task
+  }),
 
   r.get('/tasks/:taskId/events', { use: { task, db: database }, response: t.Array(TaskHistoryOut), view: 'tasks/history', summary: "A task's history" }, ({ task, db }) => taskHistory(db, task)),
 
