@@ -21,6 +21,7 @@ export {
   type Schema,
 } from './core/routing.js'
 export { withDefault, type TDefault } from './core/defaults.js'
+export { model, type Model, type ModelOptions, type ModelInput, type ModelOutput, type ComputedField, type FieldSerializers } from './core/model.js'
 export { defineUnit, type Unit, type UnitRoutes, type RouteContract, type RouteIo, type ContractRouter, type ContractRouteMethod } from './core/route-types.js'
 export { depends, isDependency, type Dependency, type DependencyBase, type DependsOptions, type Cleanup, type UseMap, type UseValues, type RawQuery } from './core/depends.js'
 export {

@@ -4,6 +4,7 @@ import build from 'fast-json-stringify'
 import type { TSchema } from 'typebox'
 import { compileCheck, toIssues, type Validator } from './validation.js'
 import { compileExactFit } from './exact-fit.js'
+import { shaperFor } from './shape.js'
 
 /** Writes a value as JSON text. */
 export type Serializer = (value: unknown) => string
@@ -28,6 +29,8 @@ function shapeOf(schema: TSchema): string {
 export function serializerFor(schema: TSchema): Serializer {
   let serializer = serializers.get(schema)
   if (serializer) return serializer
+  // a model that cannot be shaped is refused with its serializer, at start-up
+  shaperFor(schema)
   const shape = shapeOf(schema)
   serializer = serializersByShape.get(shape)
   if (!serializer) {
