@@ -11,6 +11,7 @@ import exportsUnit from './exports/routes.js'
 import pages, { canonicalIds } from './pages.js'
 import projects from './projects/routes.js'
 import submissions from './submissions/routes.js'
+import { storagePlugin } from './submissions/storage.js'
 import tasks from './tasks/routes.js'
 import { backgroundPlugin, jobsPlugin, workersPlugin } from './workers.js'
 
@@ -40,6 +41,7 @@ export const app = createApp({
     security({ contentSecurityPolicy: CSP }),
     openapi({ title: 'Fieldwork', version: '1.0.0', description: 'Field-mapping projects split into tasks that mappers lock and map and validators validate', license: { name: 'MIT', identifier: 'MIT' } }),
     databasePlugin,
+    storagePlugin,
     demoData,
     workersPlugin,
     backgroundPlugin,
