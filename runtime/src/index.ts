@@ -88,6 +88,7 @@ export { byName, SNIFFED_TYPES, type UploadedFile, type UploadedFiles, type Mult
 // object storage: one interface, a local folder or S3 (STORAGE_URL)
 export {
   createStorage,
+  defineStorage,
   storedFile,
   STORAGE_SETTINGS,
   type Storage,
@@ -104,6 +105,7 @@ export {
   type PresignOptions,
   type StoredFileOptions,
   type DownloadRequest,
+  type StoragePluginOptions,
 } from './storage/index.js'
 
 // background tasks and durable jobs

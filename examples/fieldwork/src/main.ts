@@ -12,6 +12,7 @@ import pages, { canonicalIds, sessionHint } from './pages.js'
 import progress from './projects/progress.js'
 import projects from './projects/routes.js'
 import submissions from './submissions/routes.js'
+import { storagePlugin } from './submissions/storage.js'
 import tasks from './tasks/routes.js'
 import { backgroundPlugin, jobsPlugin, workersPlugin } from './workers.js'
 
@@ -41,6 +42,7 @@ export const app = createApp({
     security({ contentSecurityPolicy: CSP }),
     openapi({ title: 'Fieldwork', version: '1.0.0', description: 'Field-mapping projects split into tasks that mappers lock and map and validators validate', license: { name: 'MIT', identifier: 'MIT' } }),
     databasePlugin,
+    storagePlugin,
     demoData,
     workersPlugin,
     backgroundPlugin,

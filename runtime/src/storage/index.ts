@@ -4,3 +4,4 @@
 export type { PutSource, PutOptions, PutResult, ObjectInfo, ByteRange, GetOptions, StoredObject, ListedObject, PresignOptions, Storage } from './types.js'
 export { createStorage, STORAGE_SETTINGS, type StorageSettings, type CreateStorageOptions } from './create.js'
 export { storedFile, type StoredFileOptions, type DownloadRequest } from './download.js'
+export { defineStorage, type StoragePluginOptions } from './plugin.js'
