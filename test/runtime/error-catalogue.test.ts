@@ -7,8 +7,9 @@ import { join, relative, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createApp, definePlugin, defineSettings, defineUnit, depends, ERROR_CODES, isTrefoilError, SettingsError, t, TrefoilError, type App, type TrefoilErrorCode } from 'trefoil'
+import { createApp, definePlugin, defineSettings, defineUnit, depends, ERROR_CODES, isTrefoilError, SettingsError, t, TrefoilError, type App, type TrefoilErrorCode, type UnitRouter } from 'trefoil'
 import { applyMigrations, background, createCsrf, createStorage, createWorkerPool, defineAuth, defineBackground, defineDatabase, defineJob, defineJobs, named, sqlFile, startEmbeddedDatabase, TaskError } from 'trefoil'
+import { pino } from 'pino'
 import { captureLogs } from '../helpers/logs.js'
 
 const SECRET = 'a-secret-of-at-least-thirty-two-bytes!'
@@ -16,7 +17,7 @@ const PNG_BYTES = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const work = mkdtempSync(join(tmpdir(), 'trefoil-errors-'))
-const unit = (name: string, build: Parameters<typeof defineUnit>[1]) => defineUnit(name, build as never)
+const unit = (name: string, build: (router: UnitRouter<{}>) => void) => defineUnit(name, build)
 
 /** The error `run` throws or rejects with; fails the test when it does not. */
 async function caught(run: () => unknown): Promise<TrefoilError> {
@@ -49,7 +50,7 @@ async function loggedBy(
   return { code: err.code, message: err.message ?? '' }
 }
 
-function viewsFolder(name: string, files: Record<string, string>): string {
+function folderWith(name: string, files: Record<string, string>): string {
   const dir = join(work, name)
   for (const [file, text] of Object.entries(files)) {
     const path = join(dir, file)
@@ -250,13 +251,13 @@ const cases: Case[] = [
   {
     code: 'TREFOIL_VIEW_MISSING',
     what: 'a route naming a view the folder lacks',
-    run: thrown(starting([unit('pages', (r) => r.get('/home', { view: 'home' }, ok))], { views: viewsFolder('no-home', { 'about.ejs': 'about' }) })),
+    run: thrown(starting([unit('pages', (r) => r.get('/home', { view: 'home' }, ok))], { views: folderWith('no-home', { 'about.ejs': 'about' }) })),
     names: ['GET /home', '"home"'],
   },
   {
     code: 'TREFOIL_VIEW_MISSING',
     what: 'a layout the folder lacks',
-    run: thrown(starting([unit('pages', (r) => r.get('/home', ok))], { views: { dir: viewsFolder('no-layout', { 'home.ejs': 'home' }), layout: 'frame' } })),
+    run: thrown(starting([unit('pages', (r) => r.get('/home', ok))], { views: { dir: folderWith('no-layout', { 'home.ejs': 'home' }), layout: 'frame' } })),
     names: ['"frame"', 'frame.ejs'],
   },
   {
@@ -264,7 +265,7 @@ const cases: Case[] = [
     what: 'a view including one that does not exist, found by the request that renders it',
     run: () =>
       loggedBy(
-        (logger) => createApp({ logger, views: viewsFolder('bad-include', { 'home.ejs': "<%- include('partials/menu') %>" }), plugins: [unit('pages', (r) => r.get('/home', { view: 'home' }, () => ({})))] }),
+        (logger) => createApp({ logger, views: folderWith('bad-include', { 'home.ejs': "<%- include('partials/menu') %>" }), plugins: [unit('pages', (r) => r.get('/home', { view: 'home' }, () => ({})))] }),
         '/home',
         { 'HX-Request': 'true' },
       ),
@@ -273,7 +274,7 @@ const cases: Case[] = [
   {
     code: 'TREFOIL_VIEW_INVALID',
     what: 'a template that does not compile',
-    run: thrown(starting([unit('pages', (r) => r.get('/home', ok))], { views: viewsFolder('broken', { 'home.ejs': '<% if ( { %>' }) })),
+    run: thrown(starting([unit('pages', (r) => r.get('/home', ok))], { views: folderWith('broken', { 'home.ejs': '<% if ( { %>' }) })),
     names: ['"home"'],
   },
   {
@@ -374,7 +375,7 @@ const cases: Case[] = [
   {
     code: 'TREFOIL_EMBEDDED_DATABASE_FAILED',
     what: 'an embedded database in a folder holding other files',
-    run: thrown(() => startEmbeddedDatabase({ dataDir: viewsFolder('not-postgres', { 'notes.txt': 'mine' }) })),
+    run: thrown(() => startEmbeddedDatabase({ dataDir: folderWith('not-postgres', { 'notes.txt': 'mine' }) })),
     names: ['not-postgres'],
   },
   {
@@ -393,7 +394,7 @@ const cases: Case[] = [
     code: 'TREFOIL_TASK_INVALID',
     what: 'a task module without a default export, reported from the worker thread',
     run: async () => {
-      const pool = createWorkerPool({ size: 1, log: false as never })
+      const pool = createWorkerPool({ size: 1, log: pino({ level: 'silent' }) })
       try {
         const error = (await pool.run(new URL('../workers/fixtures/no-default.js', import.meta.url), {}).catch((e: unknown) => e)) as TaskError
         assert.instance(error, TaskError)
@@ -426,7 +427,7 @@ const cases: Case[] = [
             plugins: [
               unit('photos', (r) =>
                 r.put('/photo', { upload: { types: ['image/png'], tempDir: join(work, 'temp') } }, async ({ upload }) => {
-                  await upload.saveTo(viewsFolder('kept', {}))
+                  await upload.saveTo(folderWith('kept', {}))
                   return upload.saveTo(storage)
                 }),
               ),
