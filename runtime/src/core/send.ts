@@ -14,6 +14,7 @@ import { answer, HTML_TYPE, JSON_TYPE } from './respond.js'
 import { parseRange, rangeStillValid } from './ranges.js'
 import { droppedFields, plainJson, responseMismatch, serializerFor } from './serialize.js'
 import { shaperFor } from './shape.js'
+import { TrefoilError } from './trefoil-error.js'
 
 /** What sending needs to know about the route. */
 export interface SendTarget {
@@ -86,7 +87,7 @@ function modelText(target: SendTarget, schema: TSchema, value: unknown): string 
   const shaped = shape ? shape(value) : value
   if (target.checkResponses) {
     const mismatch = responseMismatch(schema, shaped)
-    if (mismatch) throw new Error(`Response of ${target.name} does not match its schema: ${mismatch}`)
+    if (mismatch) throw new TrefoilError('TREFOIL_RESPONSE_MISMATCH', `Response of ${target.name} does not match its schema: ${mismatch}`)
     if (target.reportDropped) for (const field of droppedFields(schema, shaped)) target.reportDropped(field)
   }
   return serializerFor(schema)(shaped)
@@ -106,7 +107,7 @@ function viewData(value: unknown): object {
 }
 
 function sendView(ctx: RequestContext, target: SendTarget, view: string, data: object, status: number): false {
-  if (!target.views) throw new Error(`Route ${target.name} names view "${view}", but the app has no views folder`)
+  if (!target.views) throw new TrefoilError('TREFOIL_VIEW_MISSING', `Route ${target.name} names view "${view}", but the app has no views folder`)
   // like koa-views: what dependencies put on `ctx.state` (the signed-in user, a CSRF token) reaches
   // every view and the layout, under the handler's data
   const locals = { ...ctx.state, ...data, htmx: ctx.get('HX-Request') === 'true', path: ctx.path }

@@ -11,6 +11,7 @@ import { createServer } from 'node:net'
 import { basename, join } from 'node:path'
 import type { Logger } from 'pino'
 import { embeddedBinaries, initialise, lastLines, runAsIds, SECRET_FILE, USER, type Ids } from './embedded-setup.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 export { embeddedBinaries, hydrateSymlinks } from './embedded-setup.js'
 
@@ -116,7 +117,7 @@ async function waitForPostmaster(dataDir: string): Promise<{ pid: number; port: 
     // line 8 turns to "ready" once the server accepts connections
     if (lines[7]?.trim() === 'ready' && isAlive(Number(lines[0]))) return { pid: Number(lines[0]), port: Number(lines[3]) }
   }
-  throw new Error(`Cannot join the embedded PostgreSQL in "${dataDir}": the process that owns it did not get it ready within 20 s`)
+  throw new TrefoilError('TREFOIL_EMBEDDED_DATABASE_FAILED', `Cannot join the embedded PostgreSQL in "${dataDir}": the process that owns it did not get it ready within 20 s`)
 }
 
 function urlFor(password: string, port: number): string {
@@ -223,7 +224,7 @@ async function stopPid(pid: number): Promise<void> {
       await new Promise((r) => setTimeout(r, 50))
     }
   }
-  throw new Error(`Cannot stop the embedded PostgreSQL left running by an earlier run (pid ${pid})`)
+  throw new TrefoilError('TREFOIL_EMBEDDED_DATABASE_FAILED', `Cannot stop the embedded PostgreSQL left running by an earlier run (pid ${pid})`)
 }
 
 /** The live postmaster of `dataDir`, from its lock file; a stale lock file is removed. */

@@ -5,6 +5,7 @@ import Busboy from 'busboy'
 import type { Readable } from 'node:stream'
 import type { TSchema } from 'typebox'
 import { BadRequest, UnsupportedMediaType } from '../core/errors.js'
+import { codeOf, type RouteFailure } from '../core/trefoil-error.js'
 import type { FileFieldSpec, MultipartSpec } from './types.js'
 import { validateCoerced, type ValidationIssue, type Validator } from '../core/validation.js'
 import type { RequestContext } from '../core/context.js'
@@ -38,19 +39,19 @@ export interface MultipartPlan {
 }
 
 /** Checks a route's `multipart` option; `fail` throws the start-up error naming the route. */
-export function compileMultipart(spec: MultipartSpec, tempDir: string, compileFields: (schema: TSchema) => Validator, fail: (message: string) => never): MultipartPlan {
+export function compileMultipart(spec: MultipartSpec, tempDir: string, compileFields: (schema: TSchema) => Validator, fail: RouteFailure): MultipartPlan {
   let fieldsV: Validator | undefined
   if (spec.fields) {
     try {
       fieldsV = compileFields(spec.fields)
     } catch (error) {
-      fail(`its multipart fields schema does not compile: ${(error as Error).message}`)
+      fail(`its multipart fields schema does not compile: ${(error as Error).message}`, codeOf(error, 'TREFOIL_SCHEMA_INVALID'), error)
     }
   }
   const textNames = new Set(Object.keys((spec.fields as TSchema & { properties?: object } | undefined)?.properties ?? {}))
   const files = new Map<string, FilePlan>()
   for (const [name, file] of Object.entries(spec.files ?? {})) {
-    if (textNames.has(name)) fail(`its multipart field "${name}" is both a text field and a file field`)
+    if (textNames.has(name)) fail(`its multipart field "${name}" is both a text field and a file field`, 'TREFOIL_ROUTE_OPTIONS_INVALID')
     files.set(name, planFile(name, file, fail))
   }
   const maxFields = positive(spec.maxFields ?? DEFAULT_MAX_FIELDS, 'maxFields', fail)
@@ -68,9 +69,9 @@ export function compileMultipart(spec: MultipartSpec, tempDir: string, compileFi
   }
 }
 
-function planFile(name: string, file: FileFieldSpec, fail: (message: string) => never): FilePlan {
+function planFile(name: string, file: FileFieldSpec, fail: RouteFailure): FilePlan {
   for (const type of file.types ?? []) {
-    if (!isKnownType(type)) fail(`its file field "${name}" allows "${type}", whose bytes trefoil cannot check: use one of ${SNIFFED_TYPES.join(', ')}`)
+    if (!isKnownType(type)) fail(`its file field "${name}" allows "${type}", whose bytes trefoil cannot check: use one of ${SNIFFED_TYPES.join(', ')}`, 'TREFOIL_ROUTE_OPTIONS_INVALID')
   }
   const many = file.many !== undefined && file.many !== false
   return {
@@ -83,8 +84,8 @@ function planFile(name: string, file: FileFieldSpec, fail: (message: string) => 
   }
 }
 
-function positive(value: number, what: string, fail: (message: string) => never): number {
-  if (!Number.isInteger(value) || value < 1) fail(`its multipart ${what} must be a positive whole number, not ${value}`)
+function positive(value: number, what: string, fail: RouteFailure): number {
+  if (!Number.isInteger(value) || value < 1) fail(`its multipart ${what} must be a positive whole number, not ${value}`, 'TREFOIL_ROUTE_OPTIONS_INVALID')
   return value
 }
 

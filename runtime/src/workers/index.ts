@@ -13,6 +13,7 @@ import type { Logger } from '../logging.js'
 import { ServiceUnavailable, type HttpError } from '../core/errors.js'
 import { definePlugin, type Plugin } from '../core/plugin.js'
 import { CLOSE_TASK, isFailedReply, PROCESSES_ENV, registerTask, TASK_FAILED, TASK_REGISTRY_BYTES, type RunnerData, type SerializedError, type TaskReply, type TaskRequest, type WorkerReport } from './protocol.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 /** What a task receives besides its input, in its worker thread. */
 export interface TaskContext {
@@ -216,7 +217,7 @@ const EXITED = /^worker exited with code: (-?\d+)/
  */
 export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
   const size = options.size ?? defaultWorkerThreads()
-  if (!Number.isInteger(size) || size < 1) throw new TypeError(`Cannot create a worker pool of size ${String(size)}: it must be an integer of at least 1`)
+  if (!Number.isInteger(size) || size < 1) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot create a worker pool of size ${String(size)}: it must be an integer of at least 1`)
   const here = import.meta.url
   const fromSource = here.endsWith('.ts')
   const typescript = options.typescript ?? (fromSource || process.execArgv.some((arg) => /\btsx\b/.test(arg)))
@@ -453,7 +454,7 @@ function toUrl(source: URL | string): string {
   if (source instanceof URL) return source.href
   if (source.startsWith('file:')) return source
   if (source.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(source)) return pathToFileURL(source).href
-  throw new TypeError(`Cannot use task "${source}": give a file URL (new URL('./task.js', import.meta.url)) or an absolute path`)
+  throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot use task "${source}": give a file URL (new URL('./task.js', import.meta.url)) or an absolute path`)
 }
 
 const pools = new WeakMap<object, WorkerPool>()
@@ -518,7 +519,7 @@ function busyWorkers(error: unknown): HttpError | undefined {
 function poolOf(source: AppView<unknown> | WorkerPool): WorkerPool {
   if ('run' in source && 'stats' in source) return source
   const pool = pools.get(source)
-  if (!pool) throw new Error('Cannot run a task: this app has no worker pool (list defineWorkers() in createApp({ plugins }))')
+  if (!pool) throw new TrefoilError('TREFOIL_PLUGIN_NOT_SET_UP', 'Cannot run a task: this app has no worker pool (list defineWorkers() in createApp({ plugins }))')
   return pool
 }
 
