@@ -4,9 +4,10 @@
 import type { HttpMethod } from '../core/routing.js'
 import type { InjectRequest, InjectResponse } from '../core/inject.js'
 import type { Endpoint, EndpointsOf, MethodCall } from './types.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 export type { BodiesOf, ClientResponse, Endpoint, EndpointsOf, ErrorBody, RequestOf, ResponseOf, ValidationErrorBody } from './types.js'
-export type { Wire } from './wire.js'
+export type { Wire } from '../core/wire.js'
 
 /** Something that answers requests in process: an app (`createApp`). */
 export interface Injectable {
@@ -142,7 +143,7 @@ function respond(method: string, path: string, received: Received): RawResponse 
 function fillPath(path: string, params: Record<string, unknown>): string {
   return path.replace(/:([A-Za-z_$][\w$]*)/g, (_, name: string) => {
     const value = params[name]
-    if (value === undefined || value === null) throw new TypeError(`Cannot call ${path}: path parameter "${name}" is missing`)
+    if (value === undefined || value === null) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot call ${path}: path parameter "${name}" is missing`)
     return encodeURIComponent(String(value))
   })
 }

@@ -5,7 +5,7 @@ import type { HttpMethod, PathParams, Schema } from '../core/routing.js'
 import type { RouteContract, RouteIo } from '../core/route-types.js'
 import type { ValidationIssue } from '../core/validation.js'
 import type { Input } from './input.js'
-import type { Wire } from './wire.js'
+import type { Wire } from '../core/wire.js'
 
 /** One route of an API: its method, its full path and what it reads and answers. */
 export interface Endpoint<M extends HttpMethod = HttpMethod, Path extends string = string, Io extends RouteIo = RouteIo> {

@@ -7,6 +7,7 @@ import { Type as t } from 'typebox'
 import type { Logger } from 'pino'
 import { watchBodyProgress, type BodyProgressWatch } from './body-progress.js'
 import { ConnectionTracker, type ShutdownOutcome } from './shutdown.js'
+import { TrefoilError } from './trefoil-error.js'
 
 /** How a listening server treats slow clients, and how long its stop may take. */
 export interface ServerLimits {
@@ -101,7 +102,7 @@ export function serverLimits(options: ServerLimits, settings: unknown): Required
   for (const key of Object.keys(DEFAULTS) as (keyof ServerLimits)[]) {
     const value = options[key]
     if (value === undefined) continue
-    if (!Number.isInteger(value) || value < 0) throw new TypeError(`Cannot listen with ${key} ${String(value)}: give a whole number of at least 0`)
+    if (!Number.isInteger(value) || value < 0) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot listen with ${key} ${String(value)}: give a whole number of at least 0`)
     limits[key] = value
   }
   // Node refuses a header timeout longer than the whole request's: the shorter one rules anyway

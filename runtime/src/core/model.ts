@@ -3,7 +3,8 @@
 // no computed fields); the answer carries what the model says (a formatted string, the computed
 // fields), and the OpenAPI document shows the answer's shape, computed fields marked readOnly.
 import type { Static, TObject, TProperties, TSchema, TUnsafe } from 'typebox'
-import type { WireMark } from '../client/wire.js'
+import type { WireMark } from './wire.js'
+import { TrefoilError } from './trefoil-error.js'
 
 type Evaluate<T> = { [K in keyof T]: T[K] } & {}
 
@@ -61,11 +62,11 @@ export function model<P extends TProperties, Ser extends FieldSerializers<P> = {
   const serializers = Object.entries(options.serializers ?? {}) as [string, (value: unknown) => unknown][]
   const computed = Object.entries(options.computed ?? {}) as [string, ComputedField<TSchema, unknown>][]
   for (const [name] of serializers) {
-    if (!(name in schema.properties)) throw new TypeError(`Cannot declare a serializer for "${name}": the model has no such field`)
+    if (!(name in schema.properties)) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot declare a serializer for "${name}": the model has no such field`)
   }
   for (const [name, field] of computed) {
-    if (name in schema.properties) throw new TypeError(`Cannot declare computed field "${name}": the model already has a field of this name`)
-    if (typeof field?.get !== 'function' || typeof field.schema !== 'object') throw new TypeError(`Cannot declare computed field "${name}": give it a schema and a get function`)
+    if (name in schema.properties) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot declare computed field "${name}": the model already has a field of this name`)
+    if (typeof field?.get !== 'function' || typeof field.schema !== 'object') throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot declare computed field "${name}": give it a schema and a get function`)
   }
   // the output: the schema's fields and the computed ones, which clients receive and never send
   const output = Object.defineProperties({}, Object.getOwnPropertyDescriptors(schema)) as { properties: Record<string, TSchema>; required?: string[] }

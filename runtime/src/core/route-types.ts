@@ -6,7 +6,8 @@ import type { UseMap } from './depends.js'
 import type { Plugin } from './plugin.js'
 import type { Handler, HandlerInput, HttpMethod, ResponseSpec, RouteOptions, UnitOptions, UnitRouter } from './routing.js'
 import { defineUnit as declareUnit } from './unit.js'
-import type { MultipartSpec, UploadSpec } from '../uploads/index.js'
+import type { MultipartSpec, UploadSpec } from '../uploads/types.js'
+import { TrefoilError } from './trefoil-error.js'
 
 type OptionalSchema = TSchema | undefined
 
@@ -102,7 +103,7 @@ export function defineUnit<const Routes extends UnitRoutes = void>(name: string,
 export function defineUnit(name: string, optionsOrBuild: UnitOptions<UseMap> | ((router: ContractRouter<UseMap>) => UnitRoutes), maybeBuild?: (router: ContractRouter<UseMap>) => UnitRoutes): Plugin {
   const options = typeof optionsOrBuild === 'function' ? {} : optionsOrBuild
   const build = typeof optionsOrBuild === 'function' ? optionsOrBuild : maybeBuild
-  if (typeof build !== 'function') throw new TypeError(`defineUnit("${name}") needs a function that declares its routes`)
+  if (typeof build !== 'function') throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `defineUnit("${name}") needs a function that declares its routes`)
   return declareUnit(name, options, (router) => {
     build(contractRouter(router))
   })

@@ -3,6 +3,7 @@
 // schema with no such model anywhere costs nothing.
 import type { TSchema } from 'typebox'
 import { modelShape, type Shape } from './model.js'
+import { TrefoilError } from './trefoil-error.js'
 
 const compiled = new WeakMap<object, Shape | null>()
 
@@ -37,7 +38,7 @@ function compile(schema: TSchema): Shape | undefined {
     const shaped = branches.map((branch) => shaperFor(branch)).filter((shape): shape is Shape => shape !== undefined)
     // one model or null (or a scalar): which branch a value takes is plain; among several
     // shaped branches it is not, and guessing would send a value the model did not shape
-    if (shaped.length > 1) throw new Error('Cannot shape a union of several models with computed fields or serializers: give each its own route or status')
+    if (shaped.length > 1) throw new TrefoilError('TREFOIL_SCHEMA_INVALID', 'Cannot shape a union of several models with computed fields or serializers: give each its own route or status')
     const [only] = shaped
     if (only) return (value) => (typeof value === 'object' && value !== null ? only(value) : value)
   }
