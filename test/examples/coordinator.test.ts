@@ -165,7 +165,13 @@ test('submissions: answers shown as fields, photos as thumbnails that open in th
   await item.locator('img.thumb').waitFor()
   assert.equal(await item.locator('dl.fields dt').allInnerTexts(), ['clinic/name', 'clinic/beds'])
   assert.equal(await item.locator('dl.fields dd').allInnerTexts(), ['Amana', '12'])
-  await page.waitForFunction("document.querySelector('#submission-items img.thumb')?.naturalWidth === 320")
+  // decode() waits for the image itself; a string predicate would need eval, which the page's CSP refuses
+  const width = await item.locator('img.thumb').evaluate(async (element) => {
+    const img = element as unknown as { decode(): Promise<void>; naturalWidth: number }
+    await img.decode()
+    return img.naturalWidth
+  })
+  assert.is(width, 320, 'the thumbnail is the photo, loaded inline')
   const thumb = new URL((await item.locator('img.thumb').getAttribute('src'))!, page.url()).href
   const inline = await page.request.get(thumb, { headers: { cookie: (await b.context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ') } })
   assert.is(inline.headers()['content-disposition'], 'inline', 'shown, not downloaded')

@@ -181,7 +181,7 @@ test('--storage local writes src/storage.ts, the storage settings, STORAGE_URL i
   await runApp(dir, ['files-api'], { yes: true, runtime: 'registry', storage: 'local' })
   const service = join(dir, 'files-api')
   assert.equal(filesOf(service), [...LAYOUT, 'src/storage.ts', 'tests/storage.test.ts'].sort())
-  assert.match(read(service, 'src/config.ts'), /^import \{ defineSettings, STORAGE_SETTINGS, t \} from 'trefoil'$/m)
+  assert.match(read(service, 'src/config.ts'), /^import \{ defineSettings, SERVER_SETTINGS, STORAGE_SETTINGS, t \} from 'trefoil'$/m)
   assert.match(read(service, 'src/config.ts'), /\n {4}\.\.\.STORAGE_SETTINGS,\n {2}\}\),/)
   assert.match(read(service, 'src/storage.ts'), /export const storage: Storage = createStorage\(settings, \{ defaultDir: '\.trefoil\/files' \}\)/)
   assert.match(read(service, '.env.example'), /^STORAGE_URL=\.trefoil\/files$/m)
