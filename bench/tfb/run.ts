@@ -78,7 +78,7 @@ function ensureVenv(): void {
   // the index can drop a connection now and then: pip is asked again before giving up
   for (let attempt = 1; ; attempt++) {
     try {
-      execFileSync(join(VENV, 'bin/pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS], { stdio: 'inherit' })
+      execFileSync(join(VENV, 'bin/pip'), ['install', '--quiet', '--disable-pip-version-check', '--retries', '1', '-r', REQUIREMENTS], { stdio: 'inherit' })
       break
     } catch (error) {
       if (attempt === 3) throw error
