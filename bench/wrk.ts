@@ -16,6 +16,8 @@ export interface WrkResult {
   /** Answers outside 2xx/3xx, and connect/read/write/timeout errors. */
   non2xx: number
   socketErrors: number
+  /** CPU seconds wrk itself used (user + system). */
+  cpuSeconds: number
 }
 
 /** A request as wrk sends it. */
@@ -49,10 +51,15 @@ export async function wrk(request: WrkRequest, seconds: number, connections: num
   }
   args.push(request.url)
   try {
+    // a shell runs wrk and, once it has waited for it, prints its own /proc stat: the children's
+    // CPU times (cutime, cstime) are then wrk's
     const output = await new Promise<string>((resolve, reject) => {
-      execFile('wrk', args, { maxBuffer: 1 << 20 }, (error, stdout, stderr) => (error ? reject(new Error(`wrk failed: ${error.message}\n${stderr}`)) : resolve(stdout)))
+      execFile('sh', ['-c', 'wrk "$@" && echo "shell-stat $(cat /proc/$$/stat)"', 'sh', ...args], { maxBuffer: 1 << 20 }, (error, stdout, stderr) => (error ? reject(new Error(`wrk failed: ${error.message}\n${stderr}`)) : resolve(stdout)))
     })
-    return parseWrk(output)
+    const stat = /^shell-stat .*\) (.*)$/m.exec(output)?.[1]?.split(' ')
+    // after the state field (index 0): utime 11, stime 12, cutime 13, cstime 14, in USER_HZ ticks
+    const cpuSeconds = stat ? (Number(stat[13]) + Number(stat[14])) / 100 : Number.NaN
+    return { ...parseWrk(output), cpuSeconds }
   } finally {
     if (scriptDir) rmSync(scriptDir, { recursive: true, force: true })
   }
@@ -66,7 +73,7 @@ function luaString(text: string): string {
 }
 
 /** Reads wrk's `--latency` report. */
-export function parseWrk(output: string): WrkResult {
+export function parseWrk(output: string): Omit<WrkResult, 'cpuSeconds'> {
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(output)
   const total = /(\d+) requests in /.exec(output)
   if (!rps || !total) throw new Error(`Cannot read wrk's output:\n${output}`)
