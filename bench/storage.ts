@@ -19,11 +19,19 @@
 //   trefoil, hash given   8 MB/s (7–8)   78% of sdk direct, server RSS growth max 18.5 MiB, 12.8 CPU s/GiB
 // An earlier 1-round run (load 21.7–33.8): trefoil 114% of sdk direct at 68.7 MiB and
 // 14.8 CPU s/GiB, hash given 163% at 16.7 MiB and 12.0 CPU s/GiB.
+// Runs of 2026-12-05 (256 MiB, 1 round each; load average 24.4–28.1, then 23.3–27.7, 13.4–14.2):
+//   hash on the event loop:     trefoil 102% of sdk direct, RSS growth 75.2 MiB, 19.37 CPU s/GiB;
+//                               hash given 144%, 10.6 MiB, 16.74 CPU s/GiB
+//   hash on a thread fed copies (tried, not kept): trefoil 133% / 105%, RSS growth 90.3 / 98.8 MiB,
+//                               16.74 / 16.40 CPU s/GiB; hash given 128% / 129%, 14.1 / 25.8 MiB,
+//                               11.56 / 9.82 CPU s/GiB
+// The thread cost more over the hash-given run than the event loop's hash did (+5-6.6 against
+// +2.6 CPU s/GiB) and raised the RSS peak, so the hash stays on the event loop (see meter.ts).
 // Reading: neither target is met with the SHA-256 on the event loop (the default): it costs
 // ~3-4 CPU s/GiB on this loaded machine and goes with the RSS peak over 64 MiB (the part buffers
 // are the same in both runs: the extra is garbage the slower loop collects later). Without the
-// hash the RSS stays ~18 MiB (5 MiB parts × 4 in flight). Moving the hash off the event loop is
-// the next step (see runtime/src/storage/meter.ts).
+// hash the RSS stays ~18 MiB (5 MiB parts × 4 in flight). Moving the hash off the event loop onto
+// a hashing thread fed with copies was measured and is no better (above).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createReadStream, createWriteStream } from 'node:fs'

@@ -1,9 +1,11 @@
 // The public API of trefoil: exactly what is listed here.
 export { default as t, type Static, type TSchema } from 'typebox'
 export { createApp, type App, type AppOptions, type ListenOptions, type ErrorMapper } from './core/app.js'
+export { SERVER_SETTINGS, type ServerLimits } from './core/http-server.js'
+export type { ShutdownOutcome, CutRequest } from './core/shutdown.js'
+export { closeOnSignals, type Closable, type CloseOnSignalsOptions, type SignalStop } from './core/signals.js'
 export { definePlugin, type Plugin, type PluginOptions } from './core/plugin.js'
 export type { AppView, Awaitable, PluginRef, SetupResult } from './core/app-view.js'
-export { defineUnit } from './core/unit.js'
 export {
   type UnitOptions,
   type UnitRouter,
@@ -18,6 +20,9 @@ export {
   type ResponseValue,
   type Schema,
 } from './core/routing.js'
+export { withDefault, type TDefault } from './core/defaults.js'
+export { model, type Model, type ModelOptions, type ModelInput, type ModelOutput, type ComputedField, type FieldSerializers } from './core/model.js'
+export { defineUnit, type Unit, type UnitRoutes, type RouteContract, type RouteIo, type ContractRouter, type ContractRouteMethod } from './core/route-types.js'
 export { depends, isDependency, type Dependency, type DependencyBase, type DependsOptions, type Cleanup, type UseMap, type UseValues, type RawQuery } from './core/depends.js'
 export {
   HttpError,
@@ -33,12 +38,14 @@ export {
   isHttpError,
   type HttpErrorOptions,
 } from './core/errors.js'
+export { TrefoilError, ERROR_CODES, isTrefoilError, type TrefoilErrorCode, type TrefoilErrorOptions } from './core/trefoil-error.js'
 export { json, fastJson, created, html, redirect, file, stream, noContent, isReply, type Reply, type ReplyOptions, type FileOptions, type HtmlSource, type RedirectStatus } from './core/responses.js'
 export { defineSettings, databaseUrlFromParts, maskUrlPassword, SettingsError, type SettingsOptions } from './settings.js'
 export { addFormat, rules, toIssues, type FormatCheck, type ValidationIssue, type Location, type Rule, type RuleIssue } from './core/validation.js'
 export { loadViews, type Views, type ViewsOptions } from './core/views.js'
 export { createLogger, type Logger, type LoggerSetting } from './logging.js'
 export type { InjectRequest, InjectResponse } from './core/inject.js'
+export { client, type Client, type ClientOptions, type ClientResponse, type Injectable, type Endpoint, type EndpointsOf, type BodiesOf, type RequestOf, type ResponseOf, type ErrorBody, type ValidationErrorBody, type Wire } from './client/index.js'
 export type { RequestContext, TrefoilState } from './core/context.js'
 
 // database: pg-promise, embedded PostgreSQL, migrations
@@ -82,6 +89,7 @@ export { byName, SNIFFED_TYPES, type UploadedFile, type UploadedFiles, type Mult
 // object storage: one interface, a local folder or S3 (STORAGE_URL)
 export {
   createStorage,
+  defineStorage,
   storedFile,
   STORAGE_SETTINGS,
   type Storage,
@@ -98,6 +106,7 @@ export {
   type PresignOptions,
   type StoredFileOptions,
   type DownloadRequest,
+  type StoragePluginOptions,
 } from './storage/index.js'
 
 // background tasks and durable jobs

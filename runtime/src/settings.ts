@@ -5,6 +5,7 @@ import { inspect } from 'node:util'
 import { parse as parseDotenv } from 'dotenv'
 import type { Static, TSchema } from 'typebox'
 import { compileCoercing, toIssues } from './core/validation.js'
+import { TrefoilError } from './core/trefoil-error.js'
 
 /** Options of {@link defineSettings}. */
 export interface SettingsOptions {
@@ -15,11 +16,11 @@ export interface SettingsOptions {
 }
 
 /** Thrown at start-up when variables are missing or invalid; lists every one of them. */
-export class SettingsError extends Error {
+export class SettingsError extends TrefoilError {
   readonly problems: readonly { variable: string; msg: string }[]
 
   constructor(problems: { variable: string; msg: string }[]) {
-    super(`Invalid settings: ${problems.map((p) => `${p.variable}: ${p.msg}`).join('; ')}`)
+    super('TREFOIL_SETTINGS_INVALID', `Invalid settings: ${problems.map((p) => `${p.variable}: ${p.msg}`).join('; ')}`)
     this.name = 'SettingsError'
     this.problems = problems
   }
@@ -41,7 +42,7 @@ const SECRET_NAME = /(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE|API_?KEY|CREDENTIAL)/
  */
 export function defineSettings<S extends TSchema>(schema: S, options: SettingsOptions = {}): Readonly<Static<S>> {
   const properties = (schema as { properties?: Record<string, TSchema & { secret?: boolean; default?: unknown }> }).properties
-  if (!properties) throw new TypeError('defineSettings() needs an object schema (t.Object({...}))')
+  if (!properties) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', 'defineSettings() needs an object schema (t.Object({...}))')
   const env = { ...readEnvFile(options.envFile ?? '.env'), ...definedOnly(options.env ?? process.env) }
   if ('DATABASE_URL' in properties && env.DATABASE_URL === undefined && env.DB_HOST !== undefined) env.DATABASE_URL = databaseUrlFromParts(env)
 

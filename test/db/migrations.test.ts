@@ -47,8 +47,10 @@ for (const kind of kinds()) {
   it('a failing migration stops start-up with the file and the database message, schema as before it', async ({ place }) => {
     const { app } = appWith(place, BAD_MIGRATIONS)
     let message = ''
-    await app.start().catch((error: Error) => (message = error.message))
+    let code: unknown
+    await app.start().catch((error: Error & { code?: unknown }) => ((message = error.message), (code = error.code)))
     assert.match(message, 'Migration "002_broken.sql" failed: relation "table_that_does_not_exist" does not exist')
+    assert.is(code, 'TREFOIL_MIGRATION_FAILED')
     // look from outside: the app did not start, so it holds nothing
     const { plugin } = defineDatabase({ dataDir: place.dataDir, health: false })
     const probe = createApp({ settings: place.settings, plugins: [plugin], logger: false })

@@ -161,10 +161,11 @@ test('a screenshot of the project page is saved for CI', async () => {
 test('a task page sends a submission with a photo: the progress bar fills, the item arrives, a validator approves it', async () => {
   await Promise.all([page.waitForURL(/\/tasks\/\d+$/), page.locator('#task-list tbody tr').first().locator('a').click()])
   await page.locator('#new-submission').waitFor()
+  await page.locator('#new-submission details[data-xml-typed]').evaluate((details) => ((details as unknown as { open: boolean }).open = true))
   await page.locator('#new-submission textarea[name=submission_xml]').fill('<data><clinic>Kariakoo</clinic></data>')
   await page.locator('#new-submission input[name=device_id]').fill('collect-7')
   await page.locator('#new-submission input[name=attachments]').setInputFiles([{ name: 'clinic.png', mimeType: 'image/png', buffer: PNG }])
-  await page.locator('#new-submission button').click()
+  await page.locator('#new-submission button', { hasText: 'Send the submission' }).click()
   const item = page.locator('#submission-items li.submission', { hasText: 'collect-7' })
   await item.waitFor()
   assert.match(await item.innerText(), 'clinic.png (image/png, 586 KiB)')
@@ -184,14 +185,15 @@ test('a task page sends a submission with a photo: the progress bar fills, the i
 })
 
 test('bad submissions are refused next to the form: malformed XML (422), a text file posing as a photo (415)', async () => {
+  await page.locator('#new-submission details[data-xml-typed]').evaluate((details) => ((details as unknown as { open: boolean }).open = true))
   await page.locator('#new-submission textarea[name=submission_xml]').fill('<data><clinic></data>')
-  await page.locator('#new-submission button').click()
+  await page.locator('#new-submission button', { hasText: 'Send the submission' }).click()
   await page.locator('#submission-errors .trefoil-error[data-status="422"]').waitFor()
   assert.match(await page.locator('#submission-errors').innerText(), 'Not well-formed XML at line 1')
   assert.is(await page.locator('#upload-progress').getAttribute('data-done'), 'failed')
   await page.locator('#new-submission textarea[name=submission_xml]').fill('<data/>')
   await page.locator('#new-submission input[name=attachments]').setInputFiles([{ name: 'photo.png', mimeType: 'image/png', buffer: Buffer.from('not a picture') }])
-  await page.locator('#new-submission button').click()
+  await page.locator('#new-submission button', { hasText: 'Send the submission' }).click()
   await page.locator('#submission-errors .trefoil-error[data-status="415"]').waitFor()
 })
 

@@ -11,18 +11,22 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 let child: ChildProcess
 let base = ''
 let removeDataDir: () => Promise<void> = async () => undefined
+let dataDir = ''
+// everything the app wrote to stdout and stderr
+let output = ''
 // the demo sign-ins `npm start` printed on its first start
 let demo: { email: string; password: string; role: string }[] = []
 
 test.before(async () => {
   const data = await tempDataDir()
   removeDataDir = data.remove
+  dataDir = data.dir
   const env: Record<string, string | undefined> = { ...process.env, PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'info', DATA_DIR: data.dir }
   for (const key of ['DATABASE_URL', 'DB_HOST', 'SECRET_KEY']) delete env[key]
   const started = performance.now()
   // its own process group: npm and sh do not pass signals on, the group reaches the app itself
   child = spawn('npm', ['start'], { cwd: root, detached: true, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk))
   base = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npm start did not listen within 60 s:\n${output}`)), 60_000)
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -130,11 +134,18 @@ test('with NODE_ENV=production the development SECRET_KEY is refused at start-up
   assert.match(stderr, 'Invalid settings: SECRET_KEY: Set a secret of your own: a generated development key is refused when NODE_ENV is production')
 })
 
-test('SIGTERM stops the app cleanly', async () => {
+test('Ctrl-C (SIGINT to the terminal’s whole process group) stops the app and its database cleanly: no error dump', async () => {
   const exited = once(child, 'exit')
-  process.kill(-child.pid!, 'SIGTERM')
+  const before = output.length
+  process.kill(-child.pid!, 'SIGINT')
   const [code, signal] = (await exited) as [number | null, string | null]
-  assert.ok(code === 0 || signal === 'SIGTERM', `exit ${code} ${signal}`)
+  assert.ok(code === 0 || code === 130 || signal === 'SIGINT', `exit ${code} ${signal}`)
+  const after = output.slice(before)
+  assert.not.match(after, 'Database connection error', after)
+  assert.not.match(after, /"level":(40|50|60)/, `nothing logged above info:\n${after}`)
+  const { execFileSync } = await import('node:child_process')
+  const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(dataDir) && line.includes('postgres'))
+  assert.equal(left, [], 'the embedded PostgreSQL stopped too')
 })
 
 test.run()

@@ -1,7 +1,8 @@
 // Property tests over the whole fieldwork API (fast-check): for every route in the OpenAPI
 // document, thousands of generated bad path params, queries, bodies, content types and tokens.
 // Whatever comes in: never a 5xx, and every 4xx is the documented JSON body — `{detail: "…"}`,
-// or for a 422 `{detail: [{loc, msg, type}, …]}` — or, asked by htmx, an HTML fragment.
+// or for a 422 `{detail: [{loc, msg, type}, …]}` — or, asked by htmx, an HTML fragment, or, for
+// a browser navigating, an error page in the layout.
 import fc from 'fast-check'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -177,6 +178,54 @@ test('the htmx face too: generated bad requests from htmx never give a 5xx; a 4x
     )
   }
   assert.ok(total >= 1000, `${total} requests`)
+})
+
+const NAVIGATION = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8'
+
+/** A browser's cookie session (signed up through the page's form), without its CSRF header. */
+async function browserCookie(name: string): Promise<string> {
+  const res = await fw.app.inject({ method: 'POST', url: '/v1/users', headers: { 'hx-request': 'true' }, body: { email: `${name}.${process.pid}@example.org`, name, password: 'long enough' } })
+  assert.is(res.status, 204, res.body)
+  return ([] as string[]).concat((res.headers['set-cookie'] as string[] | string | undefined) ?? []).map((line) => line.split(';')[0]).join('; ')
+}
+
+test('a browser navigating (links, the address bar, forms posted without JavaScript) never gets a JSON error: a page, or a redirect to sign in', async () => {
+  const cookie = await browserCookie('Nav')
+  const statuses = new Map<number, number>()
+  // the pages outside the API document, and addresses no route has
+  const extra: Operation[] = ['/', '/login', '/v1/projects/new', '/v1/projects/{projectId}/task-splits/{id}'].map((path) => ({ method: 'GET', path, params: path.match(/\{(\w+)\}/g)?.map((p) => p.slice(1, -1)) ?? [], query: ['next'], fields: [], multipart: false }))
+  const strays = fc.oneof(fc.webPath(), fc.constantFrom('/v1', '/v1/nothing', '/static/none.js', '/v1/projects/1/nowhere', '/%E0%A4%A', '/v1/projects/%ZZ')).map((path) => ({ path: path.startsWith('/') ? path : `/${path}`, query: '', body: undefined, contentType: undefined, who: 'pm' as const }))
+  const check = async (method: string, request: Generated, signedIn: boolean): Promise<void> => {
+    const url = request.query ? `${request.path}?${request.query}` : request.path
+    const form = method === 'POST' && request.body !== undefined
+    const res = await fw.app.inject({
+      method,
+      url,
+      headers: { accept: NAVIGATION, 'sec-fetch-mode': 'navigate', ...(signedIn ? { cookie } : {}), ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      ...(form ? { body: new URLSearchParams({ field: String(request.body).slice(0, 200) }).toString() } : {}),
+    })
+    statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1)
+    const label = `${method} ${url} (${signedIn ? 'session' : 'no session'})`
+    if (res.status >= 500) throw new Error(`${label} → ${res.status}: ${res.body.slice(0, 300)}`)
+    if (res.status >= 300 && res.status < 400) {
+      if (!res.headers.location) throw new Error(`${label} → ${res.status} without a Location`)
+      return
+    }
+    if (res.status < 400) return
+    if (!String(res.headers['content-type']).startsWith('text/html')) throw new Error(`${label} → ${res.status} is ${res.headers['content-type']}, not a page: ${res.body.slice(0, 200)}`)
+    if (!/^<!doctype html>/i.test(res.body) || !res.body.includes('error-page')) throw new Error(`${label} → ${res.status} is not an error page in the layout: ${res.body.slice(0, 200)}`)
+  }
+  for (const op of [...operations, ...extra]) {
+    if (op.path.startsWith('/health') || !['GET', 'POST'].includes(op.method)) continue
+    await fc.assert(
+      fc.asyncProperty(requests(op), fc.boolean(), (request, signedIn) => check(op.method, request, signedIn)),
+      { ...SEED, numRuns: op.method === 'POST' && /users|auth/.test(op.path) ? Math.ceil(RUNS / 20) : Math.ceil(RUNS / 5) },
+    )
+  }
+  await fc.assert(fc.asyncProperty(strays, fc.constantFrom('GET', 'POST'), fc.boolean(), (request, method, signedIn) => check(method, request, signedIn)), { ...SEED, numRuns: RUNS })
+  const total = [...statuses.values()].reduce((a, b) => a + b, 0)
+  console.log(`${total} generated navigations: ${[...statuses].sort(([a], [b]) => a - b).map(([status, n]) => `${status}×${n}`).join(' ')}`)
+  assert.ok(statuses.has(404) && statuses.has(422) && statuses.has(403), 'the pages of a 404, a 422 and a 403 were seen')
 })
 
 test('a valid token still gets a 4xx body for every route with an unknown id or a wrong method', async () => {

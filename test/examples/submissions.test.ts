@@ -147,6 +147,15 @@ test('large XML is checked on the worker pool: a well-formed 600 KB form is kept
   assert.match(((await broken.json()) as { detail: { msg: string }[] }).detail[0]!.msg, 'Not well-formed XML at line 1')
 })
 
+test('a text part named like the file field (attachments) is a 422 naming it, and nothing is stored', async () => {
+  const before = await stored()
+  const misplaced = await send(mapper, form({ submission_xml: '<data/>', attachments: 'photo.png' }))
+  assert.is(misplaced.status, 422)
+  const detail = ((await misplaced.json()) as { detail: { loc: string[]; type: string }[] }).detail
+  assert.equal(detail.map((issue) => [issue.loc.join('.'), issue.type]), [['body.attachments', 'file_expected']])
+  assert.equal(await stored(), before)
+})
+
 test('the XML limit is inclusive: exactly 1,048,576 bytes are taken, one byte more is a 413', async () => {
   const MIB = 1024 * 1024
   // multi-byte text: the limit counts bytes, not characters

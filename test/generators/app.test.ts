@@ -176,6 +176,34 @@ test('--runtime with a packed tarball puts it in vendor/ and depends on it by fi
   assert.is(read(service, 'vendor/trefoil-0.1.0.tgz'), 'not really a tarball')
 })
 
+test('--storage local writes src/storage.ts, the storage settings, STORAGE_URL in .env.example, and a test on a folder of the tests\' own', async () => {
+  const dir = tempFolder()
+  await runApp(dir, ['files-api'], { yes: true, runtime: 'registry', storage: 'local' })
+  const service = join(dir, 'files-api')
+  assert.equal(filesOf(service), [...LAYOUT, 'src/storage.ts', 'tests/storage.test.ts'].sort())
+  assert.match(read(service, 'src/config.ts'), /^import \{ defineSettings, STORAGE_SETTINGS, t \} from 'trefoil'$/m)
+  assert.match(read(service, 'src/config.ts'), /\n {4}\.\.\.STORAGE_SETTINGS,\n {2}\}\),/)
+  assert.match(read(service, 'src/storage.ts'), /export const storage: Storage = createStorage\(settings, \{ defaultDir: '\.trefoil\/files' \}\)/)
+  assert.match(read(service, '.env.example'), /^STORAGE_URL=\.trefoil\/files$/m)
+  assert.not.match(read(service, '.env.example'), /S3_/)
+  assert.match(read(service, 'tests/test.env'), /^STORAGE_URL=\.trefoil\/test-files$/m)
+})
+
+test('--storage s3 names a bucket in .env.example with every S3 setting; without --storage there is no storage', async () => {
+  const dir = tempFolder()
+  await runApp(dir, ['@hot/field-api'], { yes: true, runtime: 'registry', storage: 's3' })
+  const service = join(dir, 'field-api')
+  const example = read(service, '.env.example')
+  assert.match(example, /^STORAGE_URL=s3:\/\/field-api-files\/uploads$/m)
+  for (const setting of ['S3_ENDPOINT=http://127.0.0.1:9000', 'S3_REGION=us-east-1', 'S3_ACCESS_KEY_ID=', 'S3_SECRET_ACCESS_KEY=']) assert.match(example, new RegExp(`^${setting}$`, 'm'))
+  assert.match(read(service, 'src/config.ts'), /\.\.\.STORAGE_SETTINGS,/)
+  assert.ok(existsSync(join(service, 'src/storage.ts')))
+  const plain = tempFolder()
+  await runApp(plain, ['plain'], { yes: true, runtime: 'registry' })
+  assert.not.match(read(join(plain, 'plain'), 'src/config.ts') + read(join(plain, 'plain'), '.env.example') + read(join(plain, 'plain'), 'tests/test.env'), /STORAGE/)
+  assert.match(await failure(runApp(tempFolder(), ['x'], { yes: true, runtime: 'registry', storage: 'ftp' })), /^Cannot use --storage ftp: use local \(a folder\) or s3 \(a bucket\)$/)
+})
+
 test('--no-crud gives the first unit an empty triple: no table, no model', async () => {
   const dir = tempFolder()
   await runApp(dir, ['bare'], { yes: true, runtime: 'registry', crud: false })

@@ -1,11 +1,13 @@
 // The generator as a newcomer meets it, end to end: the real `yo` CLI writes a service into a
-// temp folder (quietly, as a git repository), adds two units with --fields, refuses a bad name in
-// one line; then `npm install`, `tsc --noEmit`, the service's own `npm test`, `npm start`
-// answering POST / GET over HTTP and documenting what it answers; a repeated unit run changes
-// nothing. Takes a few minutes (it installs a fresh service from the npm cache); prints its timings.
+// temp folder (quietly, as a git repository, with S3 file storage), adds two units with --fields,
+// a worker-pool task, a durable job and a plugin, refuses a bad name in one line; then
+// `npm install`, `tsc --noEmit`, the service's own `npm test` (its storage test once more on a
+// real S3 server), `npm start` answering POST / GET and running the task over HTTP and
+// documenting what it answers; a repeated unit run changes nothing. Takes a few minutes (it installs a fresh service from the npm cache); prints its timings.
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { startS3Server, S3RVER_CREDENTIALS } from '../helpers/s3-server.js'
 import { filesOf, snapshot } from './generate.js'
 import { ok, start, workspace } from './real.js'
 
@@ -20,16 +22,27 @@ const UNITS = [
 
 test.after(() => space.done())
 
-test('yo trefoil writes a service quietly, as a git repository, and yo trefoil:unit adds two units with --fields', async () => {
+const KINDS = [
+  ['task', 'split-area'],
+  ['job', 'send-report'],
+  ['plugin', 'request-counter'],
+] as const
+
+test('yo trefoil writes a service quietly, as a git repository; yo trefoil:unit adds two units, then a task, a job and a plugin', async () => {
   await space.prepare()
-  const made = await space.yo(['trefoil', 'field-notes', '--yes', '--skip-install'], space.work)
+  const made = await space.yo(['trefoil', 'field-notes', '--yes', '--skip-install', '--storage', 's3'], space.work)
   ok(made, 'yo trefoil')
   // quiet: no package-manager guess, no "force" for files a fresh folder never had
   for (const noise of ['Error detecting', 'force', 'An error occured']) assert.not.ok(made.output.includes(noise), `"${noise}" in:\n${made.output}`)
   assert.match(made.output, /git: repository made, everything committed/)
   for (const [name, fields] of UNITS) ok(await space.yo(['trefoil:unit', name, '--fields', fields], service), `yo trefoil:unit ${name}`)
+  for (const [kind, name] of KINDS) {
+    const ran = await space.yo([`trefoil:${kind}`, name], service)
+    ok(ran, `yo trefoil:${kind} ${name}`)
+    assert.not.ok(ran.output.includes('An error occured'), ran.output)
+  }
   const files = filesOf(service)
-  for (const file of ['package.json', 'src/main.ts', 'src/task-events/routes.ts', 'src/sites/schemas.ts', 'tests/sites.test.ts', 'src/db/migrations/003_sites.sql', 'vendor/trefoil-0.1.0.tgz', '.git/HEAD']) assert.ok(files.includes(file), file)
+  for (const file of ['package.json', 'src/main.ts', 'src/task-events/routes.ts', 'src/sites/schemas.ts', 'tests/sites.test.ts', 'src/db/migrations/003_sites.sql', 'vendor/trefoil-0.1.0.tgz', '.git/HEAD', 'src/storage.ts', 'tests/storage.test.ts', 'src/split-area/task.ts', 'src/workers.ts', 'tests/split-area.test.ts', 'src/send-report/job.ts', 'src/jobs.ts', 'tests/send-report.test.ts', 'src/request-counter/plugin.ts', 'tests/request-counter.test.ts']) assert.ok(files.includes(file), file)
 })
 
 test('a refusal under yo is one line and exit code 1, with nothing written', async () => {
@@ -49,11 +62,29 @@ test('npm install, then tsc --noEmit passes', async () => {
 test("the service's own npm test is green and says so", async () => {
   const ran = await space.run('npm test', 'npm', ['test'], { cwd: service })
   ok(ran, 'npm test')
-  assert.match(ran.output, /ℹ pass 39\n/)
+  // the three units (39 together), the task (4), the job (3), the plugin (3) and the storage (2)
+  assert.match(ran.output, /ℹ pass 51\n/)
   assert.match(ran.output, /ℹ fail 0\n/)
 })
 
-test('npm start serves POST and GET /v1/<plural> over HTTP, and documents DELETE as the 204 it answers', async () => {
+test("the service's storage test passes on a real S3 server named by STORAGE_URL, and fails on a bucket that is not there", async () => {
+  const s3 = await startS3Server('field-notes-files')
+  try {
+    const storageTest = (bucket: string) =>
+      space.run('storage test on S3', process.execPath, ['--env-file=tests/test.env', '--import', 'tsx', '--test', 'tests/storage.test.ts'], {
+        cwd: service,
+        env: { STORAGE_URL: `s3://${bucket}/uploads`, S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey },
+      })
+    const ran = await storageTest(s3.bucket)
+    ok(ran, 'the storage test on S3')
+    assert.match(ran.output, /# pass 2\n/)
+    assert.not.equal((await storageTest('no-such-bucket')).code, 0, 'the same test on a missing bucket fails: it did reach S3')
+  } finally {
+    await s3.close()
+  }
+})
+
+test('npm start serves POST and GET /v1/<plural> and runs the task over HTTP, and documents DELETE as the 204 it answers', async () => {
   const { base, stop } = await start(space, service)
   try {
     const made = await fetch(`${base}/v1/task-events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: ' Flooded road ', done: false, kind: 'incident' }) })
@@ -66,6 +97,9 @@ test('npm start serves POST and GET /v1/<plural> over HTTP, and documents DELETE
     const site = await fetch(`${base}/v1/sites`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Bridge', lat: 1.5 }) })
     assert.is(site.status, 422)
     assert.equal(((await site.json()) as { detail: { loc: string[] }[] }).detail.map((issue) => issue.loc.join('.')), ['body.lon'])
+    const ran = await fetch(`${base}/v1/split-area`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'Map the river bank' }) })
+    assert.is(ran.status, 200)
+    assert.is(((await ran.json()) as { words: number }).words, 4)
     assert.is((await fetch(`${base}/docs`)).status, 200)
     const document = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, { content?: unknown }> }>> }
     const remove = document.paths['/v1/task-events/{taskEventId}']!.delete!.responses

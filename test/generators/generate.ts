@@ -5,6 +5,10 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import helpers from 'yeoman-test'
 import AppGenerator from '../../generators/src/app/index.js'
+import type { KindGenerator } from '../../generators/src/lib/kind-generator.js'
+import JobGenerator from '../../generators/src/job/index.js'
+import PluginGenerator from '../../generators/src/plugin/index.js'
+import TaskGenerator from '../../generators/src/task/index.js'
 import UnitGenerator from '../../generators/src/unit/index.js'
 
 /** Flags as yo would pass them (`--no-crud` is `crud: false`). */
@@ -34,6 +38,13 @@ export async function runApp(cwd: string, args: string[], flags: Flags = {}, ans
 /** Runs `yo trefoil:unit [args]` in the service folder `cwd`. */
 export async function runUnit(cwd: string, args: string[], flags: Flags = {}): Promise<void> {
   await helpers.run<UnitGenerator>(UnitGenerator, { namespace: 'trefoil:unit', tmpdir: false, cwd, autoCleanup: false }).withArguments(args).withOptions({ skipInstall: true, force: false, ...flags })
+}
+
+const KINDS = { task: TaskGenerator, job: JobGenerator, plugin: PluginGenerator } as const
+
+/** Runs `yo trefoil:task|job|plugin [args]` in the service folder `cwd`. */
+export async function runKind(kind: keyof typeof KINDS, cwd: string, args: string[], flags: Flags = {}): Promise<void> {
+  await helpers.run<KindGenerator>(KINDS[kind], { namespace: `trefoil:${kind}`, tmpdir: false, cwd, autoCleanup: false }).withArguments(args).withOptions({ skipInstall: true, force: false, ...flags })
 }
 
 /** The message a run failed with (the test fails if it succeeded). */

@@ -99,7 +99,7 @@ export function workspace(prefix: string): Workspace {
   }
   const yo = (args: string[], cwd: string): Promise<Ran> => {
     const cli = join(repo, 'node_modules', 'yo', 'lib', 'cli.js')
-    return run(args[0]!.startsWith('trefoil:unit') ? 'yo trefoil:unit' : 'yo trefoil', process.execPath, [cli, ...args], { cwd, env: { HOME: home, NODE_PATH: generators, ...GIT_IDENTITY } })
+    return run(`yo ${args[0]!.split(' ')[0]}`, process.execPath, [cli, ...args], { cwd, env: { HOME: home, NODE_PATH: generators, ...GIT_IDENTITY } })
   }
   const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc')
   return {
@@ -113,7 +113,7 @@ export function workspace(prefix: string): Workspace {
       // another test file may be compiling the same outputs, which yo may be reading: one at a
       // time, and only what is older than its sources
       await withLock(join(tmpdir(), `trefoil-prepare-${createHash('sha1').update(repo).digest('hex').slice(0, 10)}`), async () => {
-        const generatorsOut = ['app', 'unit', 'lib'].map((dir) => join(repo, 'generators', dir))
+        const generatorsOut = ['app', 'unit', 'task', 'job', 'plugin', 'lib'].map((dir) => join(repo, 'generators', dir))
         if (newest(join(repo, 'generators', 'src')) > oldest(generatorsOut)) ok(await run('compile generators', process.execPath, [tsc, '-p', join(repo, 'generators', 'tsconfig.json')], { cwd: repo }), 'compiling the generators')
         const runtime = join(repo, 'runtime')
         if (Math.max(newest(join(runtime, 'src')), newest(join(runtime, 'tsconfig.build.json')), newest(join(runtime, 'package.json'))) > oldest([join(runtime, 'dist')])) {

@@ -10,7 +10,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { fileURLToPath } from 'node:url'
 
 /** The credentials s3rver accepts by default. */
@@ -24,6 +24,8 @@ export interface S3Server {
   /** Where it stores (a temp folder, removed on close). */
   readonly directory: string
   /** Settings for `createStorage` pointing at this server under `prefix`. */
+  /** The client connections open on the server now (kept-alive ones included). */
+  connections(): Promise<number>
   settings(prefix?: string): { STORAGE_URL: string; S3_ENDPOINT: string; S3_REGION: string; S3_ACCESS_KEY_ID: string; S3_SECRET_ACCESS_KEY: string; S3_FORCE_PATH_STYLE: boolean }
   close(): Promise<void>
 }
@@ -42,6 +44,8 @@ interface KoaLikeContext {
 interface S3rverInstance {
   middleware: ((ctx: KoaLikeContext, next: () => Promise<void>) => Promise<void>)[]
   run(): Promise<{ address: string; port: number }>
+  /** The listening server, once `run()` resolved. */
+  httpServer?: Server
   close(): Promise<void>
 }
 
@@ -59,6 +63,7 @@ export async function startS3Server(bucket = 'test'): Promise<S3Server> {
     endpoint,
     bucket,
     directory,
+    connections: () => new Promise((resolve, reject) => server.httpServer!.getConnections((error, count) => (error ? reject(error) : resolve(count)))),
     settings: (prefix = '') => ({ STORAGE_URL: `s3://${bucket}/${prefix}`, S3_ENDPOINT: endpoint, S3_REGION: 'us-east-1', S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey, S3_FORCE_PATH_STYLE: true }),
     async close() {
       await server.close()

@@ -7,7 +7,11 @@ const views = fileURLToPath(new URL('./fixtures/views', import.meta.url))
 const ProjectOut = t.Object({ id: t.Integer(), name: t.String() })
 const unit = defineUnit('projects', { prefix: '/v1/projects' }, (r) => {
   r.get('/', { response: t.Array(ProjectOut), view: 'projects/list' }, () => [{ id: 1, name: 'Roads <north>', owner: 'x' }])
-  r.get('/:id', { response: ProjectOut, view: 'projects/show' }, ({ params }) => ({ id: Number(params.id), name: 'Rivers', title: 'Rivers' }))
+  // the view gets the model's fields only: the page's title travels on ctx.state, as the layout's data
+  r.get('/:id', { response: ProjectOut, view: 'projects/show' }, ({ params, ctx }) => {
+    ctx.state.title = 'Rivers'
+    return { id: Number(params.id), name: 'Rivers' }
+  })
   r.post('/', { body: t.Object({ name: t.String() }), response: { 201: ProjectOut }, view: 'projects/show' }, ({ body }) => created({ id: 12, name: body.name, secret: 'x' }, { location: '/v1/projects/12' }))
   r.get('/:id/card', ({ params }) => html({ view: 'projects/show', data: { id: params.id, name: 'Card' } }))
 })

@@ -224,6 +224,18 @@ test('malformed multipart is 400, another content type 415, an unexpected file f
   await assertTempEmptySoon()
 })
 
+test('a text part named like a file field is a 422 naming the field, not silently dropped', async () => {
+  const before = handled
+  const res = await postMultipart(`${url}/submissions`, [{ name: 'xml', value: 'x' }, { name: 'report', value: 'not a file' }])
+  assert.is(res.status, 422, res.text)
+  assert.equal(res.json<{ detail: unknown[] }>().detail, [{ loc: ['body', 'report'], msg: 'Expected a file: this field takes an uploaded file (a part with a filename), not text', type: 'file_expected' }])
+  const required = await postMultipart(`${app.url}/v1/tasks/required`, [{ name: 'photo', value: 'photo.png' }])
+  assert.is(required.status, 422)
+  assert.equal(required.json<{ detail: { loc: string[]; type: string }[] }>().detail.map((issue) => [issue.loc.join('.'), issue.type]), [['body.photo', 'file_expected']])
+  assert.is(handled, before, 'the handler never ran')
+  await assertTempEmptySoon()
+})
+
 test('a client that goes away mid-file leaves nothing on disk, and the server serves the next request', async () => {
   const big = await makeFile(join(work, 'abort.png'), 6 * MiB, PNG)
   const before = handled

@@ -176,7 +176,7 @@ test("the pool's default timeout applies to every task; a run's own timeout wins
   const timed = createWorkerPool({ size: 1, timeoutMs: 100 })
   try {
     assert.is((await rejection(timed.run(spin, { ms: -1 }))).reason, 'timeout')
-    // the clock starts at the call: this one waits for a fresh worker to start
+    // a fresh worker replaces the timed-out one; this task's clock starts when that worker starts it
     assert.is((await timed.run(echo, { value: 1 }, { timeoutMs: 10_000 })).value, 1)
   } finally {
     await timed.close()

@@ -2,6 +2,7 @@
 // of them, a dead process is replaced, an app that cannot start does not respawn forever.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { Agent, request } from 'node:http'
+import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -117,6 +118,24 @@ test('a request longer than the grace period is cut, and the stop exits non-zero
   assert.is(await slow, 'cut')
   assert.is(await served.exited, 1)
   assert.ok(Date.now() - stopped < 10_000, 'the grace period bounds the stop')
+})
+
+test('SIGTERM with a half-sent request and an idle keep-alive connection: the stop does not wait for them, exit 0', async () => {
+  const served = serve('server-app.ts', ['--workers', '1', '--grace', '10000'])
+  const { url } = await served.waitFor('listening', (l) => l.msg === 'Listening')
+  const { port } = new URL(url!)
+  const half = connect(Number(port), '127.0.0.1', () => half.write('GET /pi'))
+  half.on('error', () => undefined)
+  const keepAlive = new Agent({ keepAlive: true })
+  assert.is((await get(`${url}/pid`, keepAlive)).status, 200)
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const stopped = performance.now()
+  served.child.kill('SIGTERM')
+  assert.is(await served.exited, 0)
+  const ms = performance.now() - stopped
+  keepAlive.destroy()
+  half.destroy()
+  assert.ok(ms < 5000, `exited ${ms.toFixed(0)} ms after SIGTERM, with a grace period of 10 s`)
 })
 
 test('a process that dies is replaced, and the port keeps answering', async () => {

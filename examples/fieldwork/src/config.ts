@@ -1,5 +1,5 @@
 // The example's settings: read from the environment and .env once, at start-up (see .env.example).
-import { defineSettings, SettingsError, STORAGE_SETTINGS, t } from 'trefoil'
+import { defineSettings, SERVER_SETTINGS, SettingsError, STORAGE_SETTINGS, t } from 'trefoil'
 import { developmentSecret } from './auth/dev-secret.js'
 
 /** Validated, frozen settings of the fieldwork app. */
@@ -32,6 +32,8 @@ export const settings = defineSettings(
     MAP_ATTRIBUTION: t.String({ default: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors' }),
     /** Where photos are stored: the uploads folder in DATA_DIR by default, or `s3://bucket/prefix` with the S3_* settings (several instances share it). */
     ...STORAGE_SETTINGS,
+    /** Slow clients and the stop: SHUTDOWN_TIMEOUT_MS, HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, BODY_TIMEOUT_MS, MIN_BODY_RATE (README, "Limits and timeouts"). */
+    ...SERVER_SETTINGS,
   }),
 )
 

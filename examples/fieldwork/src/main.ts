@@ -2,17 +2,19 @@
 // nothing else to install); tests import `app` and use `app.inject()` or `app.listen()`.
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import { createApp, DEFAULT_CSP, openapi, security } from 'trefoil'
+import { closeOnSignals, createApp, DEFAULT_CSP, openapi, security } from 'trefoil'
 import { demoData } from './auth/demo.js'
 import auth from './auth/routes.js'
 import { settings, usesDevelopmentSecret } from './config.js'
 import { databasePlugin } from './db/database.js'
 import exportsUnit from './exports/routes.js'
-import pages, { canonicalIds } from './pages.js'
+import pages, { canonicalIds, sessionHint } from './pages.js'
+import progress from './projects/progress.js'
 import projects from './projects/routes.js'
 import submissions from './submissions/routes.js'
+import { storagePlugin } from './submissions/storage.js'
 import tasks from './tasks/routes.js'
-import { backgroundPlugin, workersPlugin } from './workers.js'
+import { backgroundPlugin, jobsPlugin, workersPlugin } from './workers.js'
 
 /**
  * Where the basemap's tiles come from, as a CSP source: `{s}` subdomains become `*`. Pages may
@@ -40,13 +42,17 @@ export const app = createApp({
     security({ contentSecurityPolicy: CSP }),
     openapi({ title: 'Fieldwork', version: '1.0.0', description: 'Field-mapping projects split into tasks that mappers lock and map and validators validate', license: { name: 'MIT', identifier: 'MIT' } }),
     databasePlugin,
+    storagePlugin,
     demoData,
     workersPlugin,
     backgroundPlugin,
+    jobsPlugin,
     canonicalIds,
+    sessionHint,
     pages,
     auth,
     projects,
+    progress,
     tasks,
     submissions,
     exportsUnit,
@@ -59,5 +65,7 @@ export const app = createApp({
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (usesDevelopmentSecret) app.log.warn('SECRET_KEY is not set: tokens are signed with a random development key kept in DATA_DIR/secret-key (refused when NODE_ENV=production)')
   await app.listen()
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void app.close())
+  // SIGTERM / SIGINT: idle and half-sent connections close at once, in-flight requests get
+  // SHUTDOWN_TIMEOUT_MS, then the plugins close and the process exits (1 if requests were cut)
+  closeOnSignals(app)
 }

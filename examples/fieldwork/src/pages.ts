@@ -93,3 +93,17 @@ export const canonicalIds: Plugin = definePlugin({
     })
   },
 })
+
+/**
+ * Marks a browser navigation that carries a session cookie (`ctx.state.hasSession`), so that a
+ * page rendered without a signed-in route (an unknown URL's 404) does not offer to sign in again;
+ * the cookie is not checked here, so the page names nobody.
+ */
+export const sessionHint: Plugin = definePlugin({
+  name: 'session-hint',
+  setup(app) {
+    app.addHook('onRequest', function sessionHint(ctx) {
+      if (navigates(ctx) && ctx.cookies.get('session')) ctx.state.hasSession = true
+    })
+  },
+})

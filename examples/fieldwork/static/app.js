@@ -188,3 +188,56 @@ document.addEventListener('click', (event) => {
   event.preventDefault()
   window.history.back()
 })
+
+// <fieldset data-xml-builder="submission_xml">: its rows of field name and answer become the form
+// data as XML (`clinic/name` = Amana gives <data><clinic><name>Amana</name></clinic></data>), sent
+// in place of the rows, so that nobody types XML; an open <details data-xml-typed> next to it
+// sends what was typed there instead
+function escapeXml(text) {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+function answersXml(pairs) {
+  const root = { children: [] }
+  for (const [path, value] of pairs) {
+    const names = path.split('/')
+    let node = root
+    names.slice(0, -1).forEach((name) => {
+      let group = node.children.find((child) => child.name === name && child.children)
+      if (!group) node.children.push((group = { name, children: [] }))
+      node = group
+    })
+    node.children.push({ name: names[names.length - 1], value })
+  }
+  const write = (node) => (node.children ? `<${node.name}>${node.children.map(write).join('')}</${node.name}>` : `<${node.name}>${escapeXml(node.value)}</${node.name}>`)
+  return write({ name: 'data', children: root.children })
+}
+
+document.addEventListener('htmx:configRequest', (event) => {
+  const form = event.detail.elt
+  const builder = form instanceof HTMLFormElement ? form.querySelector('[data-xml-builder]') : null
+  if (!builder) return
+  const parameters = event.detail.parameters
+  const typed = form.querySelector('details[data-xml-typed]')
+  const names = parameters.getAll('answer_name')
+  const values = parameters.getAll('answer_value')
+  parameters.delete('answer_name')
+  parameters.delete('answer_value')
+  if (typed && typed.open) return
+  const pairs = names.map((name, i) => [String(name).trim(), String(values[i] ?? '')]).filter(([name]) => name !== '')
+  parameters.set(builder.dataset.xmlBuilder, answersXml(pairs))
+})
+
+// a button [data-action="add-answer"] adds an empty row to its answers (a copy of the first one)
+document.addEventListener('click', (event) => {
+  const button = event.target instanceof Element ? event.target.closest('button[data-action="add-answer"]') : null
+  if (!button) return
+  const rows = button.closest('[data-xml-builder]').querySelectorAll('.answer')
+  const row = rows[0].cloneNode(true)
+  row.querySelectorAll('input').forEach((input) => {
+    input.value = ''
+    input.removeAttribute('value')
+  })
+  rows[rows.length - 1].after(row)
+  row.querySelector('input').focus()
+})

@@ -23,6 +23,7 @@ export type AppOptions = BaseOptions & {
   crud?: boolean
   runtime?: string
   git?: boolean
+  storage?: string
   yes?: boolean
   force?: boolean
 }
@@ -36,6 +37,9 @@ interface Answers {
   unit: string
 }
 
+/** Where a service keeps files, with `--storage`. */
+type StorageChoice = 'local' | 's3'
+
 const DEFAULT_UNIT = 'tasks'
 const DEFAULT_PORT = 8000
 
@@ -48,6 +52,10 @@ export function packageNameProblem(name: string): string | undefined {
 
 function portProblem(value: number): string | undefined {
   return Number.isInteger(value) && value >= 0 && value <= 65535 ? undefined : `Cannot use the port "${value}": give a whole number from 0 to 65535`
+}
+
+function storageProblem(value: string): string | undefined {
+  return value === 'local' || value === 's3' ? undefined : `Cannot use --storage ${value}: use local (a folder) or s3 (a bucket)`
 }
 
 function databaseProblem(value: string): string | undefined {
@@ -108,6 +116,7 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     this.option('fields', { type: String, description: `Fields of the first unit, e.g. "title:string, done:boolean, priority:integer?"; types: ${FIELD_TYPES.join(', ')}` })
     this.option('crud', { type: Boolean, default: true, description: 'CRUD routes, logic and a table for the first unit (--no-crud: an empty triple)' })
     this.option('runtime', { type: String, description: `Where trefoil comes from: ${RUNTIME_CHOICES}` })
+    this.option('storage', { type: String, description: 'File storage (src/storage.ts, STORAGE_URL): local (a folder) or s3 (a bucket; S3_* settings in .env.example); default none' })
     this.option('git', { type: Boolean, default: true, description: 'Make the folder a git repository with a first commit (--no-git: leave git alone)' })
     this.option('yes', { type: Boolean, alias: 'y', description: 'Take the default of every question not given as a flag' })
   }
@@ -126,6 +135,10 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
       }
       if (this.options.database !== undefined) {
         const problem = databaseProblem(this.options.database)
+        if (problem) throw new NameError(problem)
+      }
+      if (this.options.storage !== undefined) {
+        const problem = storageProblem(this.options.storage)
         if (problem) throw new NameError(problem)
       }
       this.runtime = parseRuntime(this.options.runtime)
@@ -185,7 +198,8 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
   async writing(): Promise<void> {
     const runtime = await runtimeDependency(this.runtime)
     const { name, description, port, database } = this.answers
-    const data = { name, description, port, database, runtime: runtime.spec, versions: pinnedVersions(), fieldTypes: FIELD_TYPES.join(', ') }
+    const storage = this.options.storage as StorageChoice | undefined
+    const data = { name, description, port, database, storage, runtime: runtime.spec, versions: pinnedVersions(), fieldTypes: FIELD_TYPES.join(', ') }
     const templates = templatesOf('app')
     const copy = (from: string, to: string = from.replace(/\.ejs$/, '')): void => this.fs.copyTpl(join(templates, from), this.destinationPath(to), data)
     copy('package.json.ejs')
@@ -201,6 +215,10 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     copy('src/db/enums.ts.ejs')
     copy('tests/test.env')
     copy('tests/run.ts')
+    if (storage) {
+      copy('storage/storage.ts.ejs', 'src/storage.ts')
+      copy('storage/storage.test.ts', 'tests/storage.test.ts')
+    }
     if (runtime.vendor) this.fs.write(this.destinationPath('vendor', runtime.vendor.name), runtime.vendor.contents)
     try {
       writeUnit(this.fs, this.destinationPath(), this.plan)
@@ -225,5 +243,6 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     const install = this.options.skipInstall ? 'npm install && ' : ''
     this.log(`Next: ${cd}${install}npm start   (then open http://127.0.0.1:${this.answers.port}/docs)`)
     this.log(`Tests: npm test   Another unit: yo trefoil:unit <name> --fields "title:string, done:boolean"`)
+    this.log(`Work off the request: yo trefoil:task <name> (worker pool), yo trefoil:job <name> (durable job); shared values: yo trefoil:plugin <name>`)
   }
 }

@@ -146,3 +146,42 @@ export function unitNames(input: string): UnitNames {
   }
   return names
 }
+
+/** The spellings of a task's, job's or plugin's name: kept as given (`split-area`), not made plural. */
+export interface KindNames {
+  /** Folder, job name, plugin name and route segment: `split-area`. */
+  kebab: string
+  /** The identifier its module exports: `splitArea`. */
+  camel: string
+  /** Prefix of its type and schema names: `SplitArea`. */
+  pascal: string
+  /** Prefix of its constants: `SPLIT_AREA`. */
+  constant: string
+  /** For messages and docs: `split area`. */
+  human: string
+}
+
+/**
+ * The names of a task, job or plugin (`yo trefoil:task split-area`). An action is a fine name
+ * here (unlike a unit's): a task or job is something done. Throws a {@link NameError} for a name
+ * that is empty, holds other characters than letters, digits, `-`, `_` and spaces, or is reserved.
+ * @example kindNames('split_area', 'task').camel // 'splitArea'
+ */
+export function kindNames(input: string, kind: string): KindNames {
+  const raw = input.trim()
+  const example = kind === 'plugin' ? 'request-counter' : kind === 'job' ? 'send-report' : 'split-area'
+  if (!raw) throw new NameError(`A ${kind} needs a name, e.g. yo trefoil:${kind} ${example}`)
+  if (!/^[A-Za-z][A-Za-z0-9 _-]*$/.test(raw)) throw new NameError(`Cannot use "${input}" as a ${kind} name: use letters, digits and dashes, starting with a letter (e.g. ${example})`)
+  const parts = words(raw)
+  const names: KindNames = { kebab: parts.join('-'), camel: camel(parts), pascal: parts.map(capital).join(''), constant: snake(parts).toUpperCase(), human: parts.join(' ') }
+  for (const candidate of new Set([names.kebab, names.camel])) {
+    if (JS_RESERVED.has(candidate)) throw new NameError(`Cannot use "${input}" as a ${kind} name: "${candidate}" is a reserved word in JavaScript`)
+    if (SERVICE_RESERVED.has(candidate) || KIND_RESERVED.has(candidate)) throw new NameError(`Cannot use "${input}" as a ${kind} name: "${candidate}" is already used by the service (src/, main.ts or a plugin); pick another name`)
+  }
+  return names
+}
+
+// What the task, job and plugin generators write beside the units: src/workers.ts, src/jobs.ts and
+// the plugin values main.ts and those files declare.
+const KIND_RESERVED = new Set('workers workers-plugin workersPlugin jobs jobs-plugin jobsPlugin storage plugins'.split(' '))
+

@@ -18,7 +18,7 @@ export function packageRoot(): string {
 }
 
 /** `templates/<generator>` of the package. */
-export function templatesOf(generator: 'app' | 'unit'): string {
+export function templatesOf(generator: 'app' | 'unit' | 'task' | 'job' | 'plugin'): string {
   return join(packageRoot(), 'templates', generator)
 }
 

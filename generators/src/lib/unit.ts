@@ -8,6 +8,9 @@ import { DEFAULT_FIELDS, parseFields, type EnumSpec, type Field } from './fields
 import type { Alteration } from './migration.js'
 import { NameError, unitNames, type UnitNames } from './names.js'
 import { templatesOf } from './paths.js'
+import { addImport, importedNames, wireUnit } from './wiring.js'
+
+export { wireUnit }
 
 /** Everything one unit's files are made from. */
 export interface UnitPlan {
@@ -210,22 +213,8 @@ function enumBlock(plan: UnitPlan, spec: EnumSpec): string {
   return render('src/db/enums.ts.ejs', { ...plan, enums: [spec] })
 }
 
-/** Identifiers main.ts imports, each with the module it comes from. */
-function importedNames(source: string): Map<string, string> {
-  const found = new Map<string, string>()
-  for (const match of source.matchAll(/^import\s+(?:type\s+)?([^'"]*?)\s+from\s+['"]([^'"]+)['"]/gm)) {
-    const [, clause = '', from = ''] = match
-    for (const part of clause.replace(/[{}]/g, ',').split(',')) {
-      const local = part.trim().replace(/^type\s+/, '').split(/\s+as\s+/).pop()?.trim()
-      if (local) found.set(local, from)
-    }
-  }
-  for (const match of source.matchAll(/^(?:export\s+)?(?:const|let|function|class)\s+([A-Za-z_$][\w$]*)/gm)) found.set(match[1]!, './main.ts')
-  return found
-}
-
 /** The unit folder whose routes.ts declares `prefix`, if any. */
-function routeOwner(root: string, prefix: string): string | undefined {
+export function routeOwner(root: string, prefix: string): string | undefined {
   const src = join(root, 'src')
   if (!existsSync(src)) return undefined
   for (const entry of readdirSync(src, { withFileTypes: true })) {
@@ -233,76 +222,6 @@ function routeOwner(root: string, prefix: string): string | undefined {
     if (entry.isDirectory() && existsSync(routes) && readFileSync(routes, 'utf8').includes(`prefix: '${prefix}'`)) return entry.name
   }
   return undefined
-}
-
-/**
- * Adds `import <unit> from './<unit>/routes.js'` and lists the unit last in `plugins: [...]`;
- * returns the source unchanged when both are there already.
- * @example wireUnit(main, unitNames('tasks')) // ... plugins: [databasePlugin, tasks] ...
- */
-export function wireUnit(source: string, names: UnitNames): string {
-  const identifier = names.camelPlural
-  const statement = `import ${identifier} from './${names.kebab}/routes.js'`
-  let out = source
-  if (!out.includes(statement)) out = addImport(out, statement)
-  const list = /plugins:\s*\[/.exec(out)
-  if (!list) throw new NameError(`Cannot list unit "${names.kebab}" in src/main.ts: it has no \`plugins: [...]\`; add ${identifier} to createApp({ plugins }) by hand`)
-  const open = list.index + list[0].length
-  const close = matchingBracket(out, open - 1)
-  const inside = out.slice(open, close)
-  if (new RegExp(`(^|[\\s,\\[])${identifier}\\s*(,|$)`).test(inside.trim() + ',')) return out
-  if (inside.includes('\n')) {
-    // one plugin per line: a new line like the last one
-    const lastLineStart = out.lastIndexOf('\n', close - 1)
-    const indent = /^\s*/.exec(out.slice(lastLineStart + 1))?.[0] ?? ''
-    const items = inside.trimEnd()
-    const itemIndent = /\n(\s*)\S/.exec(inside)?.[1] ?? `${indent}  `
-    const separator = items.endsWith(',') || items === '' ? '' : ','
-    return `${out.slice(0, open)}${items}${separator}\n${itemIndent}${identifier},\n${indent}${out.slice(close)}`
-  }
-  const items = inside.trim().replace(/,$/, '')
-  return `${out.slice(0, open)}${items ? `${items}, ` : ''}${identifier}${out.slice(close)}`
-}
-
-/** Index of the `]` closing the `[` at `openIndex`, skipping nested brackets and strings. */
-function matchingBracket(source: string, openIndex: number): number {
-  let depth = 0
-  let quote: string | undefined
-  for (let i = openIndex; i < source.length; i++) {
-    const char = source[i]!
-    if (quote) {
-      if (char === '\\') i++
-      else if (char === quote) quote = undefined
-      continue
-    }
-    if (char === "'" || char === '"' || char === '`') quote = char
-    else if (char === '[' || char === '(' || char === '{') depth++
-    else if (char === ']' || char === ')' || char === '}') {
-      depth--
-      if (depth === 0) return i
-    }
-  }
-  throw new NameError('Cannot read the plugin list of src/main.ts: its brackets do not match')
-}
-
-/** Inserts an import statement after the last one at the top of a module. */
-function addImport(source: string, statement: string): string {
-  const lines = source.split('\n')
-  let last = -1
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!
-    if (/^import\s/.test(line)) {
-      // a multi-line import ends at its `from '...'`
-      let end = i
-      while (end < lines.length && !/from\s+['"][^'"]+['"];?\s*$|^import\s+['"]/.test(lines[end]!)) end++
-      last = end
-      i = end
-    } else if (last >= 0 && line.trim() !== '' && !line.startsWith('//')) break
-  }
-  // no import yet: after the file's opening comment
-  const at = last >= 0 ? last + 1 : Math.max(0, lines.findIndex((line) => !line.startsWith('//')))
-  lines.splice(at, 0, statement)
-  return lines.join('\n')
 }
 
 /** Adds the unit's model (its type import and its table object) to models.ts, once. */

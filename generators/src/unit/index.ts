@@ -3,10 +3,9 @@
 // unit: its files follow the fields and the next migration alters its table (migrations that exist
 // are never rewritten). Run again with the same options, it changes nothing; a name that collides
 // with another unit or a reserved word is refused.
-import { existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
 import Generator, { type BaseOptions } from 'yeoman-generator'
 import { FIELD_TYPES } from '../lib/fields.js'
+import { serviceRoot } from '../lib/kind-generator.js'
 import { NameError, refuse } from '../lib/names.js'
 import { alterTable, parseFills, parseRenames, type Alteration } from '../lib/migration.js'
 import { CONFIG_NAME, planUnit, recordOf, writeUnit, type UnitPlan, type UnitRecord } from '../lib/unit.js'
@@ -21,14 +20,6 @@ export type UnitOptions = BaseOptions & {
   allowDrop?: boolean
   yes?: boolean
   force?: boolean
-}
-
-/** The nearest folder at or above `from` holding a service (`package.json` and `src/main.ts`). */
-function serviceRoot(from: string): string | undefined {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'src', 'main.ts'))) return dir
-    if (dirname(dir) === dir) return undefined
-  }
 }
 
 /** `yo trefoil:unit <name>`. */

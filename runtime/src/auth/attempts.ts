@@ -7,6 +7,7 @@
 import type { Db } from '../db/index.js'
 import { depends, type Dependency } from '../core/depends.js'
 import { HttpError } from '../core/errors.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 /** The SQL that creates the counters' table; run it from a migration of the app. */
 export const ATTEMPTS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS auth_attempts (
@@ -72,7 +73,7 @@ async function hit(db: Db, key: string, limit: number, window: number): Promise<
  */
 export function attemptLimiter(options: AttemptLimiterOptions): Dependency<Attempts> {
   const { perAccount, perAddress, window } = options
-  if (!(perAccount >= 1 && perAddress >= 1 && window >= 1)) throw new TypeError('attemptLimiter() needs perAccount, perAddress and window of at least 1')
+  if (!(perAccount >= 1 && perAddress >= 1 && window >= 1)) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', 'attemptLimiter() needs perAccount, perAddress and window of at least 1')
   const scope = options.scope ?? 'auth'
   return depends({ name: 'attemptLimiter', use: { db: options.db }, errors: [429] }, async function attemptLimiter({ db, ctx }): Promise<Attempts> {
     await hit(db, `${scope}:address:${ctx.ip}`, perAddress, window)

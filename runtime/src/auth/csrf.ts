@@ -7,6 +7,7 @@ import { createHmac } from 'node:crypto'
 import { Forbidden } from '../core/errors.js'
 import type { RequestContext } from '../core/context.js'
 import { safeEqual } from '../security/index.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 /** Methods that must not change state, so need no CSRF token (RFC 9110 §9.2.1). */
 export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE'])
@@ -37,7 +38,7 @@ export interface Csrf {
  */
 export function createCsrf(options: CsrfOptions): Csrf {
   const key = typeof options.secret === 'string' ? Buffer.from(options.secret) : Buffer.from(options.secret)
-  if (key.byteLength < 32) throw new TypeError(`Cannot use a CSRF secret of ${key.byteLength} bytes: use at least 32`)
+  if (key.byteLength < 32) throw new TrefoilError('TREFOIL_SECRET_TOO_SHORT', `Cannot use a CSRF secret of ${key.byteLength} bytes: use at least 32`)
   const header = (options.header ?? 'x-csrf-token').toLowerCase()
   // a label keeps this HMAC apart from any other use of the same secret (the token signature)
   const tokenFor = (sessionToken: string): string => createHmac('sha256', key).update('trefoil csrf\0').update(sessionToken).digest('base64url')

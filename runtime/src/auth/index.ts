@@ -11,6 +11,7 @@ import { createCsrf, SAFE_METHODS } from './csrf.js'
 import { createVerifier, findToken, tokenError, unauthorized } from './token.js'
 import type { RequestContext } from '../core/context.js'
 import { markSecurity, type SecurityAlternative } from '../openapi/index.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 type Awaitable<T> = T | Promise<T>
 
@@ -136,15 +137,15 @@ export function defineAuth<User = JWTPayload, const Role extends string = (typeo
 ): Auth<User, Role, P> {
   const verifier = createVerifier(options)
   const roles = (options.roles ?? DEFAULT_ROLES) as readonly Role[]
-  if (roles.length === 0) throw new TypeError('defineAuth() needs at least one role')
+  if (roles.length === 0) throw new TrefoilError('TREFOIL_AUTH_OPTIONS_INVALID', 'defineAuth() needs at least one role')
   const use = (options.use ?? {}) as U
-  for (const key of ['claims', 'user']) if (key in use) throw new TypeError(`Cannot use "${key}" as a dependency name in defineAuth(): it names the token's claims or the user`)
+  for (const key of ['claims', 'user']) if (key in use) throw new TrefoilError('TREFOIL_DEPENDENCY_NAME_TAKEN', `Cannot use "${key}" as a dependency name in defineAuth(): it names the token's claims or the user`)
 
   const session = options.session ? (options.session === true ? {} : options.session) : undefined
   const cookieName = session ? (session.name ?? 'session') : undefined
   const csrfCookie = session?.csrfCookie ?? 'csrf_token'
   const csrfSecret = session?.csrfSecret ?? options.secret
-  if (session && csrfSecret === undefined) throw new TypeError('defineAuth() with a jwksUrl and sessions needs session.csrfSecret')
+  if (session && csrfSecret === undefined) throw new TrefoilError('TREFOIL_AUTH_OPTIONS_INVALID', 'defineAuth() with a jwksUrl and sessions needs session.csrfSecret')
   const csrf = session ? createCsrf({ secret: csrfSecret!, ...(session.csrfHeader ? { header: session.csrfHeader } : {}) }) : undefined
 
   const claimsCheck = options.claims ? Compile(options.claims) : undefined
@@ -193,8 +194,8 @@ export function defineAuth<User = JWTPayload, const Role extends string = (typeo
     currentUser,
     roles,
     requireRole(min) {
-      if (!roles.includes(min)) throw new TypeError(`Cannot require role "${min}": the roles are ${roles.join(', ')}`)
-      if (!options.roleIn) throw new TypeError(`Cannot require role "${min}": defineAuth() needs roleIn to find a user's role in a project`)
+      if (!roles.includes(min)) throw new TrefoilError('TREFOIL_ROLE_UNKNOWN', `Cannot require role "${min}": the roles are ${roles.join(', ')}`)
+      if (!options.roleIn) throw new TrefoilError('TREFOIL_AUTH_NOT_CONFIGURED', `Cannot require role "${min}": defineAuth() needs roleIn to find a user's role in a project`)
       let check = checks.get(min)
       if (!check) {
         check = depends({ name: `requireRole(${min})`, use: { grant: grantFor() }, errors: [403] }, function requireRole({ grant }) {
@@ -207,7 +208,7 @@ export function defineAuth<User = JWTPayload, const Role extends string = (typeo
       return check
     },
     async sign(claims, signOptions = {}) {
-      if (options.secret === undefined) throw new TypeError('Cannot sign tokens: defineAuth() has no secret (tokens come from the JWKS issuer)')
+      if (options.secret === undefined) throw new TrefoilError('TREFOIL_AUTH_NOT_CONFIGURED', 'Cannot sign tokens: defineAuth() has no secret (tokens come from the JWKS issuer)')
       const key = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret
       const jwt = new SignJWT(claims).setProtectedHeader({ alg: options.algorithms?.[0] ?? 'HS256', typ: 'JWT' }).setIssuedAt().setExpirationTime(signOptions.expiresIn ?? '1h')
       if (signOptions.subject) jwt.setSubject(signOptions.subject)
@@ -216,7 +217,7 @@ export function defineAuth<User = JWTPayload, const Role extends string = (typeo
       return jwt.sign(key)
     },
     login(ctx, token, loginOptions = {}) {
-      if (!cookieName || !csrf) throw new TypeError('Cannot log in with a cookie: defineAuth() has no session option')
+      if (!cookieName || !csrf) throw new TrefoilError('TREFOIL_AUTH_NOT_CONFIGURED', 'Cannot log in with a cookie: defineAuth() has no session option')
       const secure = session?.secure ?? ctx.secure
       const maxAge = (loginOptions.maxAge ?? secondsUntilExpiry(token)) * 1000
       ctx.cookies.set(cookieName, token, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge, overwrite: true })

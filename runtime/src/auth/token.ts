@@ -3,6 +3,7 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose'
 import { HttpError, ServiceUnavailable, Unauthorized } from '../core/errors.js'
 import type { RequestContext } from '../core/context.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 /** How tokens are checked; built once by `defineAuth`. */
 export interface TokenVerifier {
@@ -31,11 +32,11 @@ const MIN_SECRET_BYTES = 32
  * confusion (an HMAC algorithm with public keys, or a public-key algorithm with a secret).
  */
 export function createVerifier(options: VerifierOptions): TokenVerifier {
-  if ((options.secret === undefined) === (options.jwksUrl === undefined)) throw new TypeError('defineAuth() needs exactly one of secret or jwksUrl')
+  if ((options.secret === undefined) === (options.jwksUrl === undefined)) throw new TrefoilError('TREFOIL_AUTH_OPTIONS_INVALID', 'defineAuth() needs exactly one of secret or jwksUrl')
   const verifyOptions = { issuer: options.issuer, audience: options.audience, clockTolerance: options.clockTolerance ?? 0, requiredClaims: ['exp'] }
   if (options.secret !== undefined) {
     const key = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret
-    if (key.byteLength < MIN_SECRET_BYTES) throw new TypeError(`Cannot use a token secret of ${key.byteLength} bytes: use at least ${MIN_SECRET_BYTES}`)
+    if (key.byteLength < MIN_SECRET_BYTES) throw new TrefoilError('TREFOIL_SECRET_TOO_SHORT', `Cannot use a token secret of ${key.byteLength} bytes: use at least ${MIN_SECRET_BYTES}`)
     const algorithms = checkAlgorithms(options.algorithms ?? ['HS256'], HMAC_ALGORITHMS, 'a secret')
     return {
       remote: false,
@@ -56,9 +57,9 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
 
 function checkAlgorithms(given: readonly string[], allowed: readonly string[], source: string): string[] {
   for (const alg of given) {
-    if (!allowed.includes(alg)) throw new TypeError(`Cannot verify tokens signed with "${alg}" using ${source}: use one of ${allowed.join(', ')}`)
+    if (!allowed.includes(alg)) throw new TrefoilError('TREFOIL_AUTH_OPTIONS_INVALID', `Cannot verify tokens signed with "${alg}" using ${source}: use one of ${allowed.join(', ')}`)
   }
-  if (given.length === 0) throw new TypeError('defineAuth() needs at least one algorithm')
+  if (given.length === 0) throw new TrefoilError('TREFOIL_AUTH_OPTIONS_INVALID', 'defineAuth() needs at least one algorithm')
   return [...given]
 }
 

@@ -12,6 +12,7 @@ import { BackgroundRunner, type ReportProgress, type TrackedTask, type TrackedTa
 import { BackgroundStore, type BackgroundStatus, type BackgroundTaskRow } from './store.js'
 import { named } from '../openapi/index.js'
 import { definePlugin, type Plugin } from '../core/plugin.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 export type { ReportProgress, TrackedTask, TrackedTaskInfo, BackgroundStatus, BackgroundTaskRow }
 export { BACKGROUND_TABLE } from './store.js'
@@ -99,7 +100,7 @@ export function defineBackground(options: BackgroundOptions = {}): Plugin<Backgr
   const settings = { ...DEFAULTS, ...definedOnly(options) }
   for (const key of ['graceMs', 'concurrency', 'progressIntervalMs', 'heartbeatMs', 'staleAfterMs', 'keepForMs'] as const) {
     const value = settings[key]
-    if (typeof value !== 'number' || !(value >= (key === 'concurrency' ? 1 : 0))) throw new TypeError(`Invalid background option ${key}: expected a number of at least ${key === 'concurrency' ? 1 : 0}, got ${String(value)}`)
+    if (typeof value !== 'number' || !(value >= (key === 'concurrency' ? 1 : 0))) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Invalid background option ${key}: expected a number of at least ${key === 'concurrency' ? 1 : 0}, got ${String(value)}`)
   }
   return definePlugin<BackgroundTasksHandle>({
     name: 'background',
@@ -122,7 +123,7 @@ export function defineBackground(options: BackgroundOptions = {}): Plugin<Backgr
           return id
         },
         status: (id) => {
-          if (!store) throw new Error('Cannot read a background task status: defineBackground() was given no database')
+          if (!store) throw new TrefoilError('TREFOIL_DATABASE_NOT_CONFIGURED', 'Cannot read a background task status: defineBackground() was given no database')
           return UUID.test(id) ? store.read(id, settings.staleAfterMs) : Promise.resolve(null)
         },
         get size() {
@@ -157,7 +158,7 @@ export function defineBackground(options: BackgroundOptions = {}): Plugin<Backgr
  */
 export const background: Dependency<BackgroundTasks> = depends({ name: 'background' }, ({ app, ctx, cleanup }): BackgroundTasks => {
   const runner = runners.get(app)
-  if (!runner) throw new Error('Cannot use background tasks: this app has no background plugin (list defineBackground() in createApp({ plugins }))')
+  if (!runner) throw new TrefoilError('TREFOIL_PLUGIN_NOT_SET_UP', 'Cannot use background tasks: this app has no background plugin (list defineBackground() in createApp({ plugins }))')
   const origin = { route: ctx.state.route, requestId: ctx.state.requestId }
   const waiting: (() => void)[] = []
   const tracked: string[] = []
@@ -189,11 +190,11 @@ export const background: Dependency<BackgroundTasks> = depends({ name: 'backgrou
     else waiting.push(fn)
   }
   const tasks = (<A extends unknown[]>(fn: (...args: A) => unknown, ...args: A): void => {
-    if (typeof fn !== 'function') throw new TypeError('background() needs a function')
+    if (typeof fn !== 'function') throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', 'background() needs a function')
     schedule(() => runner.run(fn.name || 'anonymous task', origin, () => fn(...args)))
   }) as BackgroundTasks
   tasks.track = async (name, fn) => {
-    if (typeof fn !== 'function') throw new TypeError(`background.track("${name}") needs a function`)
+    if (typeof fn !== 'function') throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `background.track("${name}") needs a function`)
     const id = await runner.register(name)
     tracked.push(id)
     schedule(() => runner.start(id, name, origin, fn))

@@ -12,6 +12,7 @@ import { ValidationError } from '../core/errors.js'
 import { definePlugin, type Plugin } from '../core/plugin.js'
 import { inTransaction, runJob, startSerialised, type SqlExecutor } from './jobs-runner.js'
 import { compileBody, toIssues, type Validator } from '../core/validation.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 /** How a job retries, and how long one run may take. */
 export interface JobOptions {
@@ -71,16 +72,16 @@ const NAME = /^[\w.-]+$/
  *   { retryLimit: 5, retryDelay: 10, retryBackoff: true })
  */
 export function defineJob<S extends TSchema>(name: string, schema: S, handler: JobHandler<Static<S>>, options: JobOptions = {}): Job<Static<S>> {
-  if (!NAME.test(name)) throw new TypeError(`Cannot define job "${name}": a name is letters, digits, "_", "-" and "."`)
-  if (typeof handler !== 'function') throw new TypeError(`Cannot define job "${name}": it needs a handler function`)
+  if (!NAME.test(name)) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot define job "${name}": a name is letters, digits, "_", "-" and "."`)
+  if (typeof handler !== 'function') throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot define job "${name}": it needs a handler function`)
   let validate: Validator
   try {
     validate = compileBody(schema)
   } catch (error) {
-    throw new TypeError(`Cannot define job "${name}": its payload schema does not compile: ${(error as Error).message}`, { cause: error })
+    throw new TrefoilError('TREFOIL_SCHEMA_INVALID', `Cannot define job "${name}": its payload schema does not compile: ${(error as Error).message}`, { cause: error })
   }
   const merged = { ...JOB_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) }
-  if (!Number.isInteger(merged.concurrency) || merged.concurrency < 1) throw new TypeError(`Cannot define job "${name}": concurrency must be an integer of at least 1`)
+  if (!Number.isInteger(merged.concurrency) || merged.concurrency < 1) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot define job "${name}": concurrency must be an integer of at least 1`)
   return Object.freeze({ kind: 'job' as const, name, schema, handler, options: Object.freeze(merged), validate })
 }
 
@@ -160,12 +161,12 @@ const queues = new WeakMap<object, JobQueue>()
 export function defineJobs(options: JobsOptions): Plugin<JobQueue> {
   const byName = new Map<string, Job<never>>()
   for (const job of options.jobs) {
-    if (byName.has(job.name)) throw new TypeError(`Cannot register job "${job.name}": a job with this name is already registered`)
+    if (byName.has(job.name)) throw new TrefoilError('TREFOIL_JOB_DUPLICATE', `Cannot register job "${job.name}": a job with this name is already registered`)
     byName.set(job.name, job)
   }
   const work = options.work ?? true
   const working = work === true ? [...byName.keys()] : work === false ? [] : [...work]
-  for (const name of working) if (!byName.has(name)) throw new TypeError(`Cannot work on job "${name}": it is not in defineJobs({ jobs })`)
+  for (const name of working) if (!byName.has(name)) throw new TrefoilError('TREFOIL_JOB_NOT_REGISTERED', `Cannot work on job "${name}": it is not in defineJobs({ jobs })`)
   const graceMs = options.graceMs ?? 8000
 
   return definePlugin<JobQueue>({
@@ -226,7 +227,7 @@ export function defineJobs(options: JobsOptions): Plugin<JobQueue> {
       const queue: JobQueue = {
         working,
         async send(job, payload, sendOptions = {}) {
-          if (!byName.has(job.name)) throw new Error(`Cannot send job "${job.name}": it is not in defineJobs({ jobs })`)
+          if (!byName.has(job.name)) throw new TrefoilError('TREFOIL_JOB_NOT_REGISTERED', `Cannot send job "${job.name}": it is not in defineJobs({ jobs })`)
           // the caller's value stays untouched: defaults and dropped fields apply to the copy sent
           const data = structuredClone(payload) as unknown
           if (!job.validate(data)) throw new ValidationError(toIssues(job.validate.errors, 'body'))
@@ -269,6 +270,6 @@ export function defineJobs(options: JobsOptions): Plugin<JobQueue> {
  */
 export const jobs: Dependency<JobQueue> = depends({ name: 'jobs' }, ({ app }) => {
   const queue = queues.get(app)
-  if (!queue) throw new Error('Cannot enqueue a job: this app has no jobs plugin (list defineJobs() in createApp({ plugins }))')
+  if (!queue) throw new TrefoilError('TREFOIL_PLUGIN_NOT_SET_UP', 'Cannot enqueue a job: this app has no jobs plugin (list defineJobs() in createApp({ plugins }))')
   return queue
 })

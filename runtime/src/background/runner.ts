@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from '../logging.js'
 import type { BackgroundStore } from './store.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 /** What a tracked task receives besides `progress`. */
 export interface TrackedTaskInfo {
@@ -81,8 +82,8 @@ export class BackgroundRunner {
 
   /** Records a pending task and returns its id; `start` (called later, or now) queues it. */
   async register(name: string): Promise<string> {
-    if (!this.store) throw new Error(`Cannot track background task "${name}": defineBackground() was given no database, and a status must live in PostgreSQL`)
-    if (this.closed) throw new Error(`Cannot track background task "${name}": the app is closed`)
+    if (this.closed) throw new TrefoilError('TREFOIL_APP_CLOSED', `Cannot track background task "${name}": the app is closed`)
+    if (!this.store) throw new TrefoilError('TREFOIL_DATABASE_NOT_CONFIGURED', `Cannot track background task "${name}": defineBackground() was given no database, and a status must live in PostgreSQL`)
     const id = randomUUID()
     await this.store.insert(id, name)
     this.unfinished.add(id)

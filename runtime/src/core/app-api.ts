@@ -9,6 +9,7 @@ import type { Dependency, DependencyBase } from './depends.js'
 import type { ErrorMapper } from './entry.js'
 import type { ErrorPagesOptions } from './error-response.js'
 import type { HookName } from './hooks.js'
+import type { ServerLimits } from './http-server.js'
 import type { InjectRequest, InjectResponse } from './inject.js'
 import type { RouteDefinition } from './routing.js'
 import type { FormatCheck } from './validation.js'
@@ -64,7 +65,7 @@ export interface AppOptions<S> {
 }
 
 /** Where `listen()` binds; defaults come from the settings' `PORT` / `HOST`, else 8000 / 127.0.0.1. */
-export interface ListenOptions {
+export interface ListenOptions extends ServerLimits {
   port?: number
   host?: string
 }

@@ -1,6 +1,6 @@
 // The app: wires plugins together. `start()` runs their setups in order and compiles every
 // route; `close()` runs teardowns in reverse. Requests are served by entry.ts.
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import Koa, { type Middleware } from 'koa'
 import type { App, AppOptions, Plugin } from './app-api.js'
 import type { Awaitable, PluginRef, SetupResult } from './app-view.js'
@@ -10,12 +10,14 @@ import type { TrefoilState } from './context.js'
 import { createDispatch } from './dispatch.js'
 import { createRequestHandler, type ErrorMapper, type RequestHandler } from './entry.js'
 import { HookSet } from './hooks.js'
+import { closeHttp, listenHttp } from './http-server.js'
 import { compileRoute, type CompiledRoute, type RouteEnvironment } from './route-runner.js'
 import { DependencyGraph } from './solver.js'
 import { createLogger } from '../logging.js'
 import type { RouteDefinition } from './routing.js'
 import { sharedCompiler, SchemaCompiler } from './validation.js'
 import { loadViews, type Views } from './views.js'
+import { codeOf, TrefoilError } from './trefoil-error.js'
 
 export type { App, AppOptions, ListenOptions } from './app-api.js'
 export type { ErrorMapper }
@@ -55,7 +57,7 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
   let url: string | undefined
 
   const whileSettingUp = (what: string): void => {
-    if (!settingUp) throw new Error(`Cannot ${what} now: only a plugin's setup may, while the app starts`)
+    if (!settingUp) throw new TrefoilError('TREFOIL_SETUP_ONLY', `Cannot ${what} now: only a plugin's setup may, while the app starts`)
   }
 
   const app: App<S> = {
@@ -77,11 +79,11 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
     addRoute(definition) {
       whileSettingUp(`register route "${definition.method} ${definition.path}"`)
       const clash = definitions.find((d) => d.method === definition.method && d.path === definition.path)
-      if (clash) throw new Error(`Cannot register route "${definition.method} ${definition.path}" of "${definition.unit}": "${clash.unit}" already declares it`)
+      if (clash) throw new TrefoilError('TREFOIL_DUPLICATE_ROUTE', `Cannot register route "${definition.method} ${definition.path}" of "${definition.unit}": "${clash.unit}" already declares it`)
       definitions.push(definition)
     },
     plugin<T>(plugin: PluginRef<T>): T {
-      if (!values.has(plugin)) throw new Error(`Plugin "${plugin.name}" is not set up in this app: list it in createApp({ plugins })`)
+      if (!values.has(plugin)) throw new TrefoilError('TREFOIL_PLUGIN_NOT_SET_UP', `Plugin "${plugin.name}" is not set up in this app: list it in createApp({ plugins })`)
       return values.get(plugin) as T
     },
     mapError(mapper) {
@@ -110,11 +112,7 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
       const fromSettings = (options.settings ?? {}) as { PORT?: number; HOST?: string }
       const port = listenOptions.port ?? fromSettings.PORT ?? 8000
       const host = listenOptions.host ?? fromSettings.HOST ?? '127.0.0.1'
-      const listening = createServer(handler()).listen(port, host)
-      await new Promise<void>((resolve, reject) => {
-        listening.once('listening', resolve)
-        listening.once('error', reject)
-      })
+      const listening = await listenHttp(app, handler(), { ...listenOptions, port, host }, options.settings, log)
       server = listening
       const address = listening.address()
       const shown = typeof address === 'object' && address ? `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : String(address)
@@ -176,7 +174,7 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
         try {
           result = await plugin.setup(app as App<unknown>)
         } catch (error) {
-          throw new Error(`Plugin "${plugin.name}" failed to start: ${(error as Error)?.message ?? String(error)}`, { cause: error })
+          throw new TrefoilError(codeOf(error, 'TREFOIL_PLUGIN_SETUP_FAILED'), `Plugin "${plugin.name}" failed to start: ${(error as Error)?.message ?? String(error)}`, { cause: error })
         }
         if (typeof result === 'function') teardowns.push({ name: plugin.name, fn: result })
         else if (result && typeof result === 'object') {
@@ -228,11 +226,7 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
 
   async function closeApp(): Promise<void> {
     if (server) {
-      const closingServer = server
-      await new Promise<void>((resolve) => {
-        closingServer.close(() => resolve())
-        closingServer.closeIdleConnections()
-      })
+      await closeHttp(server)
       server = undefined
       url = undefined
     }
@@ -247,9 +241,9 @@ function checkPluginList(plugins: readonly Plugin<unknown>[]): void {
   const seen = new Map<string, Plugin<unknown>>()
   for (const plugin of plugins) {
     const label = plugin.label
-    if (seen.has(plugin.name)) throw new Error(`Cannot register ${label} "${plugin.name}": a ${seen.get(plugin.name)!.label} with this name is already registered`)
+    if (seen.has(plugin.name)) throw new TrefoilError('TREFOIL_PLUGIN_DUPLICATE', `Cannot register ${label} "${plugin.name}": a ${seen.get(plugin.name)!.label} with this name is already registered`)
     for (const required of plugin.requires) {
-      if (!seen.has(required)) throw new Error(`Cannot register ${label} "${plugin.name}": it requires "${required}", which must be listed before it`)
+      if (!seen.has(required)) throw new TrefoilError('TREFOIL_PLUGIN_ORDER', `Cannot register ${label} "${plugin.name}": it requires "${required}", which must be listed before it`)
     }
     seen.set(plugin.name, plugin)
   }

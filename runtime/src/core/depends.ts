@@ -5,6 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { Static, TSchema } from 'typebox'
 import type { RequestContext } from './context.js'
 import type { AppView } from './app-view.js'
+import { TrefoilError } from './trefoil-error.js'
 
 type Awaitable<T> = T | Promise<T>
 
@@ -103,11 +104,11 @@ export function depends(
 ): Dependency<unknown> {
   const options = typeof optionsOrFn === 'function' ? {} : optionsOrFn
   const fn = (typeof optionsOrFn === 'function' ? optionsOrFn : maybeFn) as ((input: DependencyInput) => unknown) | undefined
-  if (typeof fn !== 'function') throw new TypeError('depends() needs a function')
+  if (typeof fn !== 'function') throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', 'depends() needs a function')
   const name = options.name ?? (fn.name || 'anonymous dependency')
   const use = options.use ?? {}
   for (const key of Object.keys(use)) {
-    if (RESERVED_INPUT_NAMES.has(key)) throw new TypeError(`Cannot declare dependency "${name}": "${key}" is a reserved input name`)
+    if (RESERVED_INPUT_NAMES.has(key)) throw new TrefoilError('TREFOIL_DEPENDENCY_NAME_TAKEN', `Cannot declare dependency "${name}": "${key}" is a reserved input name`)
   }
   return Object.freeze({
     kind: 'dependency' as const,

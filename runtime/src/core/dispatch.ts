@@ -7,6 +7,7 @@ import type { HTTPMethod } from 'find-my-way'
 import { HttpError, NotFound } from './errors.js'
 import type { CoreContext, RequestContext } from './context.js'
 import { answer } from './respond.js'
+import { TrefoilError } from './trefoil-error.js'
 
 /** A route as the dispatcher needs it: where it lives and what serves it. */
 export interface DispatchRoute {
@@ -40,7 +41,7 @@ export function createDispatch(routes: readonly DispatchRoute[]): Dispatch {
       if (route.method === 'GET' && !routes.some((other) => other.method === 'HEAD' && other.path === route.path)) add('HEAD', route)
       add(route.method, route)
     } catch (error) {
-      throw new Error(`Cannot register route "${route.method} ${route.path}": ${(error as Error).message}`)
+      throw new TrefoilError(/already declared/.test((error as Error).message) ? 'TREFOIL_DUPLICATE_ROUTE' : 'TREFOIL_ROUTE_PATH_INVALID', `Cannot register route "${route.method} ${route.path}": ${(error as Error).message}`, { cause: error })
     }
   }
 

@@ -2,6 +2,7 @@
 // the core's one path (see entry.ts and respond.ts). The names are Fastify's.
 import type { Reply } from './responses.js'
 import type { RequestContext } from './context.js'
+import { TrefoilError } from './trefoil-error.js'
 
 /**
  * Runs before routing. Returning a reply answers the request with it and skips the route (a CORS
@@ -47,7 +48,7 @@ export class HookSet {
 
   add<K extends keyof HookName>(name: K, hook: HookName[K]): void {
     const list = this[name] as HookName[K][] | undefined
-    if (!Array.isArray(list)) throw new Error(`Cannot add hook "${String(name)}": the hooks are onRequest, onSend and onResponse`)
+    if (!Array.isArray(list)) throw new TrefoilError('TREFOIL_HOOK_UNKNOWN', `Cannot add hook "${String(name)}": the hooks are onRequest, onSend and onResponse`)
     list.push(hook)
   }
 }

@@ -13,6 +13,7 @@ import { readBody } from './body.js'
 import { compileMultipart, compileUpload, defaultTempDir, readMultipart, readUpload, type TempCleanup } from '../uploads/index.js'
 import type { RequestContext } from './context.js'
 import { send, type SendTarget } from './send.js'
+import { codeOf, TrefoilError, type RouteFailure } from './trefoil-error.js'
 import { checkFor, serializerFor } from './serialize.js'
 import { check, DependencyGraph, RequestScope, type DepNode } from './solver.js'
 
@@ -44,15 +45,15 @@ export interface CompiledRoute {
 export function compileRoute(definition: RouteDefinition, env: RouteEnvironment, graph: DependencyGraph): CompiledRoute {
   const { options } = definition
   const name = `${definition.method} ${definition.path}`
-  const fail = (message: string): never => {
-    throw new Error(`Cannot register route "${name}" of "${definition.unit}": ${message}`)
+  const fail: RouteFailure = (message, code, cause) => {
+    throw new TrefoilError(code, `Cannot register route "${name}" of "${definition.unit}": ${message}`, { cause })
   }
   const compile = (schema: TSchema | undefined, what: string, compiler: (s: TSchema) => Validator): Validator | undefined => {
     if (!schema) return undefined
     try {
       return compiler(schema)
     } catch (error) {
-      return fail(`its ${what} schema does not compile: ${(error as Error).message}`)
+      return fail(`its ${what} schema does not compile: ${(error as Error).message}`, codeOf(error, 'TREFOIL_SCHEMA_INVALID'), error)
     }
   }
   checkHeaderNames(options.headers, fail)
@@ -60,7 +61,7 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
   const coercing = (schema: TSchema) => compiler.compileCoercing(schema)
   const pathNames = pathParamNames(definition.path)
   for (const key of requiredParams(options.params)) {
-    if (!pathNames.includes(key)) fail(`its params schema reads path parameter "${key}", which its path does not declare`)
+    if (!pathNames.includes(key)) fail(`its params schema reads path parameter "${key}", which its path does not declare`, 'TREFOIL_ROUTE_PARAM_MISSING')
   }
   const paramsV = compile(options.params, 'params', coercing)
   const queryV = compile(options.query, 'query', coercing)
@@ -70,7 +71,7 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
   const bodyFormV = compile(options.body, 'body', coercing)
   const bodyLimit = options.bodyLimit ?? env.bodyLimit
   // a multipart body or a raw file body, read once the dependencies agreed
-  if ([options.body, options.multipart, options.upload].filter(Boolean).length > 1) fail('it may declare only one of body, multipart and upload')
+  if ([options.body, options.multipart, options.upload].filter(Boolean).length > 1) fail('it may declare only one of body, multipart and upload', 'TREFOIL_ROUTE_OPTIONS_INVALID')
   const tempDir = defaultTempDir(env.app.settings)
   const multipartPlan = options.multipart ? compileMultipart(options.multipart, tempDir, coercing, fail) : undefined
   const uploadPlan = options.upload ? compileUpload(options.upload, tempDir, fail) : undefined
@@ -80,9 +81,9 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
 
   const use = { ...definition.groupUse }
   for (const [key, dep] of Object.entries(options.use ?? {})) {
-    if (RESERVED_INPUT_NAMES.has(key)) fail(`"${key}" is a reserved input name and cannot name a dependency`)
-    if (key in use) fail(`"${key}" is already a dependency of its unit`)
-    if (uploadNames.includes(key)) fail(`"${key}" is the route's upload input and cannot name a dependency`)
+    if (RESERVED_INPUT_NAMES.has(key)) fail(`"${key}" is a reserved input name and cannot name a dependency`, 'TREFOIL_DEPENDENCY_NAME_TAKEN')
+    if (key in use) fail(`"${key}" is already a dependency of its unit`, 'TREFOIL_DEPENDENCY_NAME_TAKEN')
+    if (uploadNames.includes(key)) fail(`"${key}" is the route's upload input and cannot name a dependency`, 'TREFOIL_DEPENDENCY_NAME_TAKEN')
     use[key] = dep
   }
 
@@ -93,14 +94,14 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
     try {
       roots = g.entries(use, name)
     } catch (error) {
-      fail((error as Error).message)
+      fail((error as Error).message, codeOf(error, 'TREFOIL_SCHEMA_INVALID'), error)
     }
     closure = DependencyGraph.closure(roots)
     // a dependency reading a parameter the path lacks would answer every request with a 422
     // naming the client's "missing" field: a server bug, refused here instead
     for (const node of closure) {
       for (const key of requiredParams(node.dep.params)) {
-        if (!pathNames.includes(key)) fail(`its dependency "${node.dep.name}"${chainTo(roots, node)} reads path parameter "${key}", which the route's path does not declare`)
+        if (!pathNames.includes(key)) fail(`its dependency "${node.dep.name}"${chainTo(roots, node)} reads path parameter "${key}", which the route's path does not declare`, 'TREFOIL_ROUTE_PARAM_MISSING')
       }
     }
     validateDeps = closure.some((node) => node.params || node.query || node.headers)
@@ -116,7 +117,7 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
     checkResponses: env.checkResponses,
     reportDropped: env.checkResponses ? reportOnce(env.app, name) : undefined,
   }
-  if (options.view && !env.views?.has(options.view)) fail(`its view "${options.view}" does not exist`)
+  if (options.view && !env.views?.has(options.view)) fail(`its view "${options.view}" does not exist`, 'TREFOIL_VIEW_MISSING')
   // compiled now, so a first request pays nothing and a schema that cannot compile stops the start
   if (options.response) for (const schema of schemasOf(options.response)) primeResponse(schema, env.checkResponses, fail)
 
@@ -244,12 +245,12 @@ function schemasOf(spec: ResponseSpec): TSchema[] {
   return Object.values(spec) as TSchema[]
 }
 
-function primeResponse(schema: TSchema, checked: boolean, fail: (message: string) => never): void {
+function primeResponse(schema: TSchema, checked: boolean, fail: RouteFailure): void {
   try {
     serializerFor(schema)
     if (checked) checkFor(schema)
   } catch (error) {
-    fail((error as Error).message)
+    fail((error as Error).message, codeOf(error, 'TREFOIL_SCHEMA_INVALID'), error)
   }
 }
 
@@ -284,11 +285,11 @@ function chainTo(roots: readonly (readonly [string, DepNode])[], target: DepNode
   return ''
 }
 
-function checkHeaderNames(schema: TSchema | undefined, fail: (message: string) => never): void {
+function checkHeaderNames(schema: TSchema | undefined, fail: RouteFailure): void {
   const properties = (schema as { properties?: Record<string, unknown> } | undefined)?.properties
   if (!properties) return
   for (const key of Object.keys(properties)) {
-    if (key !== key.toLowerCase()) fail(`its headers schema names "${key}": header names must be lowercase`)
+    if (key !== key.toLowerCase()) fail(`its headers schema names "${key}": header names must be lowercase`, 'TREFOIL_SCHEMA_INVALID')
   }
 }
 

@@ -6,7 +6,7 @@ import type { RawQuery, StaticOr, UseMap, UseValues } from './depends.js'
 import type { RequestContext } from './context.js'
 import type { ModelReply } from './responses.js'
 import type { AppView } from './app-view.js'
-import type { MultipartSpec, UploadInput, UploadSpec } from '../uploads/index.js'
+import type { MultipartSpec, UploadInput, UploadSpec } from '../uploads/types.js'
 
 type Awaitable<T> = T | Promise<T>
 

@@ -13,6 +13,8 @@ import type { CoreContext, RequestContext } from './context.js'
 import { answer, HTML_TYPE, JSON_TYPE } from './respond.js'
 import { parseRange, rangeStillValid } from './ranges.js'
 import { droppedFields, plainJson, responseMismatch, serializerFor } from './serialize.js'
+import { shaperFor } from './shape.js'
+import { TrefoilError } from './trefoil-error.js'
 
 /** What sending needs to know about the route. */
 export interface SendTarget {
@@ -60,22 +62,35 @@ export function send(ctx: RequestContext, target: SendTarget, result: unknown): 
   }
 }
 
-/** A handler's value (returned, or through `created()`): the route's view for htmx and browsers, else JSON. */
+/**
+ * A handler's value (returned, or through `created()`): the route's view for htmx and browsers,
+ * else JSON. The view gets what the JSON would hold: the model's fields, serialized and computed.
+ */
 function sendValue(ctx: RequestContext, target: SendTarget, value: unknown, status: number): false {
-  if (target.view && wantsHtml(ctx)) return sendView(ctx, target, target.view, viewData(value), status)
+  if (target.view && wantsHtml(ctx)) {
+    const schema = target.responseFor(status)
+    const data = schema ? JSON.parse(modelText(target, schema, value)) : value
+    return sendView(ctx, target, target.view, viewData(data), status)
+  }
   sendJson(ctx, target, value, status, undefined)
   return false
 }
 
 function sendJson(ctx: RequestContext, target: SendTarget, value: unknown, status: number, explicit: TSchema | undefined): void {
   const schema = explicit ?? target.responseFor(status)
-  if (schema && target.checkResponses) {
-    const mismatch = responseMismatch(schema, value)
-    if (mismatch) throw new Error(`Response of ${target.name} does not match its schema: ${mismatch}`)
-    if (target.reportDropped) for (const field of droppedFields(schema, value)) target.reportDropped(field)
+  answer(ctx as CoreContext, status, JSON_TYPE, schema ? modelText(target, schema, value) : plainJson(value))
+}
+
+/** The JSON of `value` under its model: shaped (computed fields, serializers), checked in development, written. */
+function modelText(target: SendTarget, schema: TSchema, value: unknown): string {
+  const shape = shaperFor(schema)
+  const shaped = shape ? shape(value) : value
+  if (target.checkResponses) {
+    const mismatch = responseMismatch(schema, shaped)
+    if (mismatch) throw new TrefoilError('TREFOIL_RESPONSE_MISMATCH', `Response of ${target.name} does not match its schema: ${mismatch}`)
+    if (target.reportDropped) for (const field of droppedFields(schema, shaped)) target.reportDropped(field)
   }
-  const text = schema ? serializerFor(schema)(value) : plainJson(value)
-  answer(ctx as CoreContext, status, JSON_TYPE, text)
+  return serializerFor(schema)(shaped)
 }
 
 /** htmx requests and browsers asking for HTML get the view; API clients get JSON. */
@@ -92,7 +107,7 @@ function viewData(value: unknown): object {
 }
 
 function sendView(ctx: RequestContext, target: SendTarget, view: string, data: object, status: number): false {
-  if (!target.views) throw new Error(`Route ${target.name} names view "${view}", but the app has no views folder`)
+  if (!target.views) throw new TrefoilError('TREFOIL_VIEW_MISSING', `Route ${target.name} names view "${view}", but the app has no views folder`)
   // like koa-views: what dependencies put on `ctx.state` (the signed-in user, a CSRF token) reaches
   // every view and the layout, under the handler's data
   const locals = { ...ctx.state, ...data, htmx: ctx.get('HX-Request') === 'true', path: ctx.path }

@@ -4,6 +4,8 @@ import build from 'fast-json-stringify'
 import type { TSchema } from 'typebox'
 import { compileCheck, toIssues, type Validator } from './validation.js'
 import { compileExactFit } from './exact-fit.js'
+import { shaperFor } from './shape.js'
+import { TrefoilError } from './trefoil-error.js'
 
 /** Writes a value as JSON text. */
 export type Serializer = (value: unknown) => string
@@ -28,6 +30,8 @@ function shapeOf(schema: TSchema): string {
 export function serializerFor(schema: TSchema): Serializer {
   let serializer = serializers.get(schema)
   if (serializer) return serializer
+  // a model that cannot be shaped is refused with its serializer, at start-up
+  shaperFor(schema)
   const shape = shapeOf(schema)
   serializer = serializersByShape.get(shape)
   if (!serializer) {
@@ -37,7 +41,7 @@ export function serializerFor(schema: TSchema): Serializer {
       // not by the first request that reaches one
       compiled = build(schema as never, { compileValidators: true }) as Serializer
     } catch (error) {
-      throw new Error(`Cannot compile response schema: ${(error as Error).message}`)
+      throw new TrefoilError('TREFOIL_SCHEMA_INVALID', `Cannot compile response schema: ${(error as Error).message}`, { cause: error })
     }
     // lists that already have the model's exact shape: the native stringify writes one flat
     // string; single objects are faster through the compiled serializer

@@ -4,6 +4,7 @@ import type { Cleanup, Dependency, DependencyInput } from './depends.js'
 import { sharedCompiler, validateCoerced, type SchemaCompiler, type ValidationIssue, type Validator } from './validation.js'
 import type { AppView } from './app-view.js'
 import type { RequestContext } from './context.js'
+import { TrefoilError } from './trefoil-error.js'
 
 /** A dependency as placed in the graph: its effective definition, children and compiled inputs. */
 export interface DepNode {
@@ -49,7 +50,7 @@ export class DependencyGraph {
     if (existing) return existing
     if (path.includes(original)) {
       const chain = [...path.slice(path.indexOf(original)), original].map((d) => d.name).join(' -> ')
-      throw new Error(`Dependency cycle: ${chain}`)
+      throw new TrefoilError('TREFOIL_DEPENDENCY_CYCLE', `Dependency cycle: ${chain}`)
     }
     const dep = this.overrides.get(original) ?? original
     const next = [...path, original]
@@ -79,7 +80,7 @@ export class DependencyGraph {
 
 function requireDependency(value: Dependency | undefined, key: string, owner: string): Dependency {
   if (!value || value.kind !== 'dependency') {
-    throw new TypeError(`"${owner}" uses "${key}", which is not a dependency made by depends()`)
+    throw new TrefoilError('TREFOIL_NOT_A_DEPENDENCY', `"${owner}" uses "${key}", which is not a dependency made by depends()`)
   }
   return value
 }

@@ -3,6 +3,7 @@
 import { definePlugin, type Plugin } from './plugin.js'
 import type { UseMap } from './depends.js'
 import type { HttpMethod, RouteDefinition, RouteMethod, RouteOptions, UnitOptions, UnitRouter } from './routing.js'
+import { TrefoilError } from './trefoil-error.js'
 
 /**
  * Declares a unit of routes; the result is a plugin to list in `createApp({ plugins })`.
@@ -16,7 +17,7 @@ export function defineUnit(name: string, build: (router: UnitRouter<{}>) => void
 export function defineUnit(name: string, optionsOrBuild: UnitOptions<UseMap> | ((router: UnitRouter<UseMap>) => void), maybeBuild?: (router: UnitRouter<UseMap>) => void): Plugin {
   const options = typeof optionsOrBuild === 'function' ? {} : optionsOrBuild
   const build = typeof optionsOrBuild === 'function' ? optionsOrBuild : maybeBuild
-  if (!build) throw new TypeError(`defineUnit("${name}") needs a function that declares its routes`)
+  if (!build) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `defineUnit("${name}") needs a function that declares its routes`)
   const prefix = normalisePrefix(options.prefix ?? '')
   return definePlugin({
     name,

@@ -5,6 +5,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats'
 import addKeywords from 'ajv-keywords'
 import t, { type Static, type TSchema } from 'typebox'
+import { TrefoilError } from './trefoil-error.js'
 
 /** Where a value came from, as FastAPI names it in `loc`. */
 export type Location = 'path' | 'query' | 'header' | 'body' | 'response'
@@ -222,7 +223,7 @@ function findRefinements(schema: object, steps: Step[], where: string, out: Refi
     if (!value || typeof value !== 'object') continue
     const inner: object[] = Array.isArray(value) ? value : keyword === '$defs' || keyword === 'definitions' || keyword === 'patternProperties' || keyword === 'dependentSchemas' ? Object.values(value) : [value]
     if (inner.some(hasRefinement)) {
-      throw new Error(`a refinement (t.Refine or rules()) under "${keyword}" at ${where || '/'} cannot be enforced: refine the whole ${keyword === 'additionalProperties' || keyword === 'patternProperties' ? 'object' : 'union'} instead`)
+      throw new TrefoilError('TREFOIL_REFINEMENT_UNPLACEABLE', `a refinement (t.Refine or rules()) under "${keyword}" at ${where || '/'} cannot be enforced: refine the whole ${keyword === 'additionalProperties' || keyword === 'patternProperties' ? 'object' : 'union'} instead`)
     }
   }
 }

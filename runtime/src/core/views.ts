@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative, sep } from 'node:path'
 import ejs from 'ejs'
+import { TrefoilError } from './trefoil-error.js'
 
 type Compiled = (locals: object) => string
 
@@ -35,15 +36,15 @@ export function loadViews(options: ViewsOptions): Views {
     try {
       templates.set(name, ejs.compile(readFileSync(path, 'utf8'), { filename: path, compileDebug: true }) as Compiled)
     } catch (error) {
-      throw new Error(`Cannot compile view "${name}": ${(error as Error).message}`)
+      throw new TrefoilError('TREFOIL_VIEW_INVALID', `Cannot compile view "${name}": ${(error as Error).message}`, { cause: error })
     }
   }
   if (options.layout && !templates.has(options.layout)) {
-    throw new Error(`Cannot use layout "${options.layout}": there is no ${options.layout}.ejs in ${options.dir}`)
+    throw new TrefoilError('TREFOIL_VIEW_MISSING', `Cannot use layout "${options.layout}": there is no ${options.layout}.ejs in ${options.dir}`)
   }
   const render = (name: string, data: object): string => {
     const template = templates.get(name)
-    if (!template) throw new Error(`View "${name}" does not exist in ${options.dir}`)
+    if (!template) throw new TrefoilError('TREFOIL_VIEW_MISSING', `View "${name}" does not exist in ${options.dir}`)
     // an `include` local shadows EJS's own (templates run `with (locals)`), so includes come from
     // the compiled set and never touch the disk at render time
     const include = (child: string, childData?: object): string => render(child, childData ? { ...data, ...childData } : data)

@@ -11,6 +11,7 @@ import { createServer } from 'node:net'
 import { basename, join } from 'node:path'
 import type { Logger } from 'pino'
 import { embeddedBinaries, initialise, lastLines, runAsIds, SECRET_FILE, USER, type Ids } from './embedded-setup.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 export { embeddedBinaries, hydrateSymlinks } from './embedded-setup.js'
 
@@ -28,6 +29,7 @@ export interface EmbeddedServer {
 }
 
 const OWNER_FILE = 'trefoil.owner'
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP']
 // one empty file per process that joined the owner's server, named after its pid: the owner
 // waits for them before stopping it, so `trefoil serve` workers and parallel test files that
 // joined are not cut off when the process that happened to start the server closes first
@@ -115,7 +117,7 @@ async function waitForPostmaster(dataDir: string): Promise<{ pid: number; port: 
     // line 8 turns to "ready" once the server accepts connections
     if (lines[7]?.trim() === 'ready' && isAlive(Number(lines[0]))) return { pid: Number(lines[0]), port: Number(lines[3]) }
   }
-  throw new Error(`Cannot join the embedded PostgreSQL in "${dataDir}": the process that owns it did not get it ready within 20 s`)
+  throw new TrefoilError('TREFOIL_EMBEDDED_DATABASE_FAILED', `Cannot join the embedded PostgreSQL in "${dataDir}": the process that owns it did not get it ready within 20 s`)
 }
 
 function urlFor(password: string, port: number): string {
@@ -127,6 +129,19 @@ function serverOf(child: ChildProcess, dataDir: string, port: number, password: 
   // the next start recovers from that)
   const onExit = (): void => void child.kill('SIGINT')
   process.on('exit', onExit)
+  // the server runs in its own process group (see `launch`), so a signal to this process's group
+  // does not reach it: when nothing else here handles the signal (no graceful close installed
+  // yet, or a second Ctrl-C), stop the server and end as Node would have without a listener
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (process.listenerCount(signal) > 1) return
+    forgetSignals()
+    child.kill('SIGINT')
+    process.kill(process.pid, signal)
+  }
+  const forgetSignals = (): void => {
+    for (const signal of FORWARDED) process.removeListener(signal, onSignal)
+  }
+  for (const signal of FORWARDED) process.on(signal, onSignal)
   let stopping: Promise<void> | undefined
   return {
     url: urlFor(password, port),
@@ -138,6 +153,7 @@ function serverOf(child: ChildProcess, dataDir: string, port: number, password: 
       stopping ??= (async () => {
         await waitForGuests(dataDir, log)
         process.removeListener('exit', onExit)
+        forgetSignals()
         await stopChild(child)
         await rm(join(dataDir, OWNER_FILE), { force: true })
       })()
@@ -148,7 +164,9 @@ function serverOf(child: ChildProcess, dataDir: string, port: number, password: 
 
 function launch(native: string, dataDir: string, port: number, ids: Ids | undefined, log: Logger): Promise<ChildProcess> {
   const args = ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200']
-  const child = spawn(join(native, 'bin', 'postgres'), args, { ...ids, env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  // its own process group: Ctrl-C in a terminal signals the whole foreground group, and a server
+  // that heard it would drop the app's connections before the app's graceful close ran
+  const child = spawn(join(native, 'bin', 'postgres'), args, { ...ids, env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   return new Promise((done, fail) => {
     let output = ''
     let ready = false
@@ -206,7 +224,7 @@ async function stopPid(pid: number): Promise<void> {
       await new Promise((r) => setTimeout(r, 50))
     }
   }
-  throw new Error(`Cannot stop the embedded PostgreSQL left running by an earlier run (pid ${pid})`)
+  throw new TrefoilError('TREFOIL_EMBEDDED_DATABASE_FAILED', `Cannot stop the embedded PostgreSQL left running by an earlier run (pid ${pid})`)
 }
 
 /** The live postmaster of `dataDir`, from its lock file; a stale lock file is removed. */

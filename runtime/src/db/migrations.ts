@@ -6,6 +6,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { IBaseProtocol, IDatabase } from 'pg-promise'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 /** The table that records applied migrations. */
 export const MIGRATIONS_TABLE = 'trefoil_migrations'
@@ -24,11 +25,11 @@ export interface MigrationResult {
 }
 
 /** Thrown when a migration fails: names the file and carries the database's message. */
-export class MigrationError extends Error {
+export class MigrationError extends TrefoilError {
   readonly file: string
 
   constructor(file: string, cause: unknown) {
-    super(`Migration "${file}" failed: ${(cause as Error)?.message ?? String(cause)}`, { cause })
+    super('TREFOIL_MIGRATION_FAILED', `Migration "${file}" failed: ${(cause as Error)?.message ?? String(cause)}`, { cause })
     this.name = 'MigrationError'
     this.file = file
   }
@@ -46,7 +47,7 @@ export async function applyMigrations(db: IDatabase<{}>, folder: string | URL): 
   try {
     names = (await readdir(dir)).filter((name) => name.endsWith('.sql')).sort()
   } catch (error) {
-    throw new Error(`Cannot read the migrations folder "${dir}": ${(error as Error).message}`, { cause: error })
+    throw new TrefoilError('TREFOIL_MIGRATIONS_UNREADABLE', `Cannot read the migrations folder "${dir}": ${(error as Error).message}`, { cause: error })
   }
   const files = await Promise.all(names.map(async (name) => ({ name, sql: await readFile(join(dir, name), 'utf8') })))
   // one connection holds the session-level lock for the whole run

@@ -8,6 +8,7 @@ import { isSingleSchema, type ResponseSpec, type RouteDefinition } from '../core
 import { nameSchema, SchemaRegistry, type JsonObject } from './schemas.js'
 import { securityOf, type SecurityScheme } from './security.js'
 import { DEFAULT_FILE_BYTES, DEFAULT_MANY, type MultipartSpec } from '../uploads/index.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 /** What the document says about the API itself. */
 export interface DocumentInfo {
@@ -58,7 +59,7 @@ export function buildDocument(routes: readonly RouteDefinition[], info: Document
     const operation = buildOperation(route, registry, securitySchemes)
     const id = operation.operationId as string
     const clash = operationIds.get(id)
-    if (clash) throw new Error(`Cannot use operationId "${id}" for ${route.method} ${route.path}: ${clash} uses it already`)
+    if (clash) throw new TrefoilError('TREFOIL_OPENAPI_NAME_TAKEN', `Cannot use operationId "${id}" for ${route.method} ${route.path}: ${clash} uses it already`)
     operationIds.set(id, `${route.method} ${route.path}`)
     for (const tag of route.options.tags ?? []) {
       if (!tags.includes(tag)) tags.push(tag)

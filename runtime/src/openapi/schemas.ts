@@ -1,6 +1,7 @@
 // Schemas as the OpenAPI document shows them: named schemas become components referenced by
 // `$ref` (one per schema object, however many routes use it), the rest are inlined.
 import type { TSchema } from 'typebox'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 /** A JSON object of the document. */
 export type JsonObject = { [key: string]: unknown }
@@ -14,9 +15,9 @@ const COMPONENT_NAME = /^[A-Za-z0-9._-]+$/
 
 /** Records `name` as the component name of `schema`. */
 export function nameSchema(schema: object, name: string): void {
-  if (!COMPONENT_NAME.test(name)) throw new TypeError(`Cannot name a schema "${name}": use letters, digits, ".", "_" or "-"`)
+  if (!COMPONENT_NAME.test(name)) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot name a schema "${name}": use letters, digits, ".", "_" or "-"`)
   const previous = names.get(schema)
-  if (previous !== undefined && previous !== name) throw new TypeError(`Cannot name a schema "${name}": it is already named "${previous}"`)
+  if (previous !== undefined && previous !== name) throw new TrefoilError('TREFOIL_OPENAPI_NAME_TAKEN', `Cannot name a schema "${name}": it is already named "${previous}"`)
   names.set(schema, name)
 }
 
@@ -61,7 +62,7 @@ export class SchemaRegistry {
     const text = JSON.stringify(converted)
     const existing = this.texts.get(chosen)
     if (existing !== undefined && existing !== text) {
-      throw new Error(`Cannot describe two different schemas as component "${chosen}": give one of them another name`)
+      throw new TrefoilError('TREFOIL_OPENAPI_NAME_TAKEN', `Cannot describe two different schemas as component "${chosen}": give one of them another name`)
     }
     this.texts.set(chosen, text)
     this.components[chosen] = converted

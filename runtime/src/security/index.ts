@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { definePlugin, type Plugin } from '../core/plugin.js'
 import { noContent } from '../core/responses.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 /**
  * Compares two secrets (tokens, signatures, API keys) in time that does not depend on where they
@@ -100,9 +101,9 @@ export interface CorsOptions {
  */
 export function cors(options: CorsOptions): Plugin {
   const any = options.origins === '*'
-  if (any && options.credentials) throw new TypeError("Cannot allow credentials for any origin: list the origins instead of '*'")
+  if (any && options.credentials) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', "Cannot allow credentials for any origin: list the origins instead of '*'")
   for (const origin of any ? [] : options.origins) {
-    if (origin !== new URL(origin).origin) throw new TypeError(`Cannot allow origin "${origin}": write it as scheme://host[:port], without a path or trailing slash`)
+    if (origin !== new URL(origin).origin) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot allow origin "${origin}": write it as scheme://host[:port], without a path or trailing slash`)
   }
   const allowed = new Set(any ? [] : options.origins)
   const credentials = options.credentials ?? false

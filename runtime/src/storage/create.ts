@@ -3,7 +3,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Type as t, type Static } from 'typebox'
-import type { Storage } from './index.js'
+import type { Storage } from './types.js'
 import { LocalStorage } from './local.js'
 import { S3Storage } from './s3.js'
 

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream'
 import { HttpError, NotFound } from '../core/errors.js'
 import { parseRange, rangeStillValid } from '../core/ranges.js'
 import { redirect, stream, type Reply } from '../core/responses.js'
-import type { ByteRange, Storage } from './index.js'
+import type { ByteRange, Storage } from './types.js'
 
 /** The request as {@link storedFile} reads it (a handler's `ctx`). */
 export interface DownloadRequest {

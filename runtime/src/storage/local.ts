@@ -9,7 +9,7 @@ import { basename, dirname, extname, join, sep } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { NotFound } from '../core/errors.js'
 import { changed, fileExists } from './errors.js'
-import type { GetOptions, ListedObject, ObjectInfo, PutOptions, PutResult, PutSource, Storage, StoredObject } from './index.js'
+import type { GetOptions, ListedObject, ObjectInfo, PutOptions, PutResult, PutSource, Storage, StoredObject } from './types.js'
 import { checkKey, checkPrefix } from './keys.js'
 import { meteredStream } from './meter.js'
 

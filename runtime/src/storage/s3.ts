@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream'
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
 import { NotFound } from '../core/errors.js'
-import type { GetOptions, ListedObject, ObjectInfo, PresignOptions, PutOptions, PutResult, PutSource, Storage, StoredObject } from './index.js'
+import type { GetOptions, ListedObject, ObjectInfo, PresignOptions, PutOptions, PutResult, PutSource, Storage, StoredObject } from './types.js'
 import { checkKey, checkPrefix } from './keys.js'
 import { changed, fileExists } from './errors.js'
 import { contentDisposition } from './download.js'

@@ -11,11 +11,12 @@ import { addAbortSignal, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Conflict, PayloadTooLarge, UnsupportedMediaType } from '../core/errors.js'
 import type { SaveOptions, UploadedFile } from './types.js'
-import type { Storage } from '../storage/index.js'
+import type { Storage } from '../storage/types.js'
 import type { RequestContext } from '../core/context.js'
 import { FileSink } from './sink.js'
 import { sweepStaleFolders } from './sweep.js'
 import { decideType, SNIFF_BYTES } from './sniff.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 /** Where request temp folders go when neither the route nor the settings say. */
 export function defaultTempDir(settings: unknown): string {
@@ -270,7 +271,7 @@ export class StoredFile implements UploadedFile {
   async #putIn(storage: Storage, options: SaveOptions): Promise<string> {
     if (this.#key !== undefined) return this.#key
     // a second saveTo(dir) after this one would find no temp file either
-    if (this.#saved) throw new Error(`Cannot put "${this.storedName}" in a storage: it was already saved to ${this.#path}`)
+    if (this.#saved) throw new TrefoilError('TREFOIL_UPLOAD_ALREADY_SAVED', `Cannot put "${this.storedName}" in a storage: it was already saved to ${this.#path}`)
     const name = options.name ?? this.storedName
     checkPlainName(name)
     const key = (options.prefix ?? '') + name

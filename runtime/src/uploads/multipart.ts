@@ -5,6 +5,7 @@ import Busboy from 'busboy'
 import type { Readable } from 'node:stream'
 import type { TSchema } from 'typebox'
 import { BadRequest, UnsupportedMediaType } from '../core/errors.js'
+import { codeOf, type RouteFailure } from '../core/trefoil-error.js'
 import type { FileFieldSpec, MultipartSpec } from './types.js'
 import { validateCoerced, type ValidationIssue, type Validator } from '../core/validation.js'
 import type { RequestContext } from '../core/context.js'
@@ -38,19 +39,19 @@ export interface MultipartPlan {
 }
 
 /** Checks a route's `multipart` option; `fail` throws the start-up error naming the route. */
-export function compileMultipart(spec: MultipartSpec, tempDir: string, compileFields: (schema: TSchema) => Validator, fail: (message: string) => never): MultipartPlan {
+export function compileMultipart(spec: MultipartSpec, tempDir: string, compileFields: (schema: TSchema) => Validator, fail: RouteFailure): MultipartPlan {
   let fieldsV: Validator | undefined
   if (spec.fields) {
     try {
       fieldsV = compileFields(spec.fields)
     } catch (error) {
-      fail(`its multipart fields schema does not compile: ${(error as Error).message}`)
+      fail(`its multipart fields schema does not compile: ${(error as Error).message}`, codeOf(error, 'TREFOIL_SCHEMA_INVALID'), error)
     }
   }
   const textNames = new Set(Object.keys((spec.fields as TSchema & { properties?: object } | undefined)?.properties ?? {}))
   const files = new Map<string, FilePlan>()
   for (const [name, file] of Object.entries(spec.files ?? {})) {
-    if (textNames.has(name)) fail(`its multipart field "${name}" is both a text field and a file field`)
+    if (textNames.has(name)) fail(`its multipart field "${name}" is both a text field and a file field`, 'TREFOIL_ROUTE_OPTIONS_INVALID')
     files.set(name, planFile(name, file, fail))
   }
   const maxFields = positive(spec.maxFields ?? DEFAULT_MAX_FIELDS, 'maxFields', fail)
@@ -68,9 +69,9 @@ export function compileMultipart(spec: MultipartSpec, tempDir: string, compileFi
   }
 }
 
-function planFile(name: string, file: FileFieldSpec, fail: (message: string) => never): FilePlan {
+function planFile(name: string, file: FileFieldSpec, fail: RouteFailure): FilePlan {
   for (const type of file.types ?? []) {
-    if (!isKnownType(type)) fail(`its file field "${name}" allows "${type}", whose bytes trefoil cannot check: use one of ${SNIFFED_TYPES.join(', ')}`)
+    if (!isKnownType(type)) fail(`its file field "${name}" allows "${type}", whose bytes trefoil cannot check: use one of ${SNIFFED_TYPES.join(', ')}`, 'TREFOIL_ROUTE_OPTIONS_INVALID')
   }
   const many = file.many !== undefined && file.many !== false
   return {
@@ -83,8 +84,8 @@ function planFile(name: string, file: FileFieldSpec, fail: (message: string) => 
   }
 }
 
-function positive(value: number, what: string, fail: (message: string) => never): number {
-  if (!Number.isInteger(value) || value < 1) fail(`its multipart ${what} must be a positive whole number, not ${value}`)
+function positive(value: number, what: string, fail: RouteFailure): number {
+  if (!Number.isInteger(value) || value < 1) fail(`its multipart ${what} must be a positive whole number, not ${value}`, 'TREFOIL_ROUTE_OPTIONS_INVALID')
   return value
 }
 
@@ -104,11 +105,12 @@ export async function readMultipart(ctx: RequestContext, plan: MultipartPlan): P
   const cleanup = tempCleanup(ctx, folder)
   const fields = Object.create(null) as Record<string, string | string[]>
   const received = new Map<string, (StoredFile | undefined)[]>()
+  const misplaced = new Set<string>()
   const type = bareType(req.headers['content-type'])
   const length = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length'])
   const empty = length === 0 || (length === undefined && req.headers['transfer-encoding'] === undefined)
 
-  if (type === '' && empty) return finish(plan, fields, received, cleanup)
+  if (type === '' && empty) return finish(plan, fields, received, misplaced, cleanup)
   if (type !== 'multipart/form-data') throw new UnsupportedMediaType(`Unsupported content type "${type}": send multipart/form-data`)
   if (length !== undefined && length > plan.maxTotalBytes) {
     stopReading(ctx)
@@ -159,6 +161,8 @@ export async function readMultipart(ctx: RequestContext, plan: MultipartPlan): P
   parser.on('field', (name, value, info) => {
     if (failure) return
     if (info.nameTruncated || info.valueTruncated) return fail(limitError('max_field_bytes', `Field "${name.slice(0, 100)}" is larger than the limit: at most ${plan.maxFieldBytes} bytes`))
+    // text where the route takes a file: said so (422), not dropped for the route to miss
+    if (plan.files.has(name)) return void misplaced.add(name)
     const previous = fields[name]
     fields[name] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value]
   })
@@ -214,16 +218,17 @@ export async function readMultipart(ctx: RequestContext, plan: MultipartPlan): P
     await cleanup.discard()
     throw failure
   }
-  return finish(plan, fields, received, cleanup)
+  return finish(plan, fields, received, misplaced, cleanup)
 }
 
-function finish(plan: MultipartPlan, fields: Record<string, string | string[]>, received: Map<string, (StoredFile | undefined)[]>, cleanup: TempCleanup): MultipartBody {
+function finish(plan: MultipartPlan, fields: Record<string, string | string[]>, received: Map<string, (StoredFile | undefined)[]>, misplaced: ReadonlySet<string>, cleanup: TempCleanup): MultipartBody {
   const files: Record<string, StoredFile | StoredFile[] | undefined> = {}
   const issues: ValidationIssue[] = []
   if (plan.fieldsV) validateCoerced(plan.fieldsV, fields, 'body', issues)
   for (const spec of plan.files.values()) {
     const list = (received.get(spec.name) ?? []).filter((file) => file !== undefined)
-    if (spec.required && list.length === 0) issues.push({ loc: ['body', spec.name], msg: 'Field required', type: 'missing' })
+    if (misplaced.has(spec.name)) issues.push({ loc: ['body', spec.name], msg: 'Expected a file: this field takes an uploaded file (a part with a filename), not text', type: 'file_expected' })
+    else if (spec.required && list.length === 0) issues.push({ loc: ['body', spec.name], msg: 'Field required', type: 'missing' })
     files[spec.name] = spec.many ? list : list[0]
   }
   return { fields, files, issues, cleanup }

@@ -7,6 +7,7 @@ import type { RequestContext } from '../core/context.js'
 import { limitError, receiveFile, stopReading, sweptTempDir, tempCleanup, UploadFolder, type StoredFile, type TempCleanup } from './file.js'
 import { bareType, declaredRefused, isKnownType, SNIFFED_TYPES } from './sniff.js'
 import { BadRequest, UnsupportedMediaType } from '../core/errors.js'
+import type { RouteFailure } from '../core/trefoil-error.js'
 
 const DEFAULT_UPLOAD_BYTES = 10 * 1024 * 1024
 
@@ -19,12 +20,12 @@ export interface UploadPlan {
 }
 
 /** Checks a route's `upload` option; `fail` throws the start-up error naming the route. */
-export function compileUpload(spec: UploadSpec, tempDir: string, fail: (message: string) => never): UploadPlan {
+export function compileUpload(spec: UploadSpec, tempDir: string, fail: RouteFailure): UploadPlan {
   for (const type of spec.types ?? []) {
-    if (!isKnownType(type)) fail(`its upload allows "${type}", whose bytes trefoil cannot check: use one of ${SNIFFED_TYPES.join(', ')}`)
+    if (!isKnownType(type)) fail(`its upload allows "${type}", whose bytes trefoil cannot check: use one of ${SNIFFED_TYPES.join(', ')}`, 'TREFOIL_ROUTE_OPTIONS_INVALID')
   }
   const maxBytes = spec.maxBytes ?? DEFAULT_UPLOAD_BYTES
-  if (!Number.isInteger(maxBytes) || maxBytes < 1) fail(`its upload maxBytes must be a positive whole number, not ${maxBytes}`)
+  if (!Number.isInteger(maxBytes) || maxBytes < 1) fail(`its upload maxBytes must be a positive whole number, not ${maxBytes}`, 'TREFOIL_ROUTE_OPTIONS_INVALID')
   return { maxBytes, types: spec.types?.length ? spec.types : undefined, tempDir: sweptTempDir(spec.tempDir ?? tempDir), hash: spec.hash ?? true }
 }
 

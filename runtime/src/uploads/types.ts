@@ -3,7 +3,7 @@
 // that read uploads can name them without importing the capability's public module.
 import type { ReadStream } from 'node:fs'
 import type { Static, TSchema } from 'typebox'
-import type { Storage } from '../storage/index.js'
+import type { Storage } from '../storage/types.js'
 
 /** One file field of a multipart body. */
 export interface FileFieldSpec {

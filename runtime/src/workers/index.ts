@@ -13,6 +13,7 @@ import type { Logger } from '../logging.js'
 import { ServiceUnavailable, type HttpError } from '../core/errors.js'
 import { definePlugin, type Plugin } from '../core/plugin.js'
 import { CLOSE_TASK, isFailedReply, PROCESSES_ENV, registerTask, TASK_FAILED, TASK_REGISTRY_BYTES, type RunnerData, type SerializedError, type TaskReply, type TaskRequest, type WorkerReport } from './protocol.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 /** What a task receives besides its input, in its worker thread. */
 export interface TaskContext {
@@ -216,7 +217,7 @@ const EXITED = /^worker exited with code: (-?\d+)/
  */
 export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
   const size = options.size ?? defaultWorkerThreads()
-  if (!Number.isInteger(size) || size < 1) throw new TypeError(`Cannot create a worker pool of size ${String(size)}: it must be an integer of at least 1`)
+  if (!Number.isInteger(size) || size < 1) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot create a worker pool of size ${String(size)}: it must be an integer of at least 1`)
   const here = import.meta.url
   const fromSource = here.endsWith('.ts')
   const typescript = options.typescript ?? (fromSource || process.execArgv.some((arg) => /\btsx\b/.test(arg)))
@@ -262,8 +263,14 @@ export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
   /** Replies from workers (values or task errors): proof that workers can start. */
   let answered = 0
 
+  /** Timed runs by id: each one's timer is armed when its worker reports that it started. */
+  const deadlines = new Map<number, { ms: number; controller: AbortController; timer?: ReturnType<typeof setTimeout> }>()
+
   piscina.on('message', (message: WorkerReport) => {
-    if (message.trefoil === 'exit' && message.id !== undefined) exits.set(message.id, message)
+    if (message.trefoil === 'started') {
+      const deadline = deadlines.get(message.id)
+      if (deadline && deadline.timer === undefined) deadline.timer = setTimeout(() => deadline.controller.abort(new DOMException('The task timed out', 'TimeoutError')), deadline.ms)
+    } else if (message.trefoil === 'exit' && message.id !== undefined) exits.set(message.id, message)
     else if (message.trefoil === 'db-opened') dbWorkers++
     else if (message.trefoil === 'late-error') {
       lateErrors++
@@ -333,17 +340,23 @@ export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
     })
   }
 
-  // The timeout is created here, when the task goes to a free thread, not when it was queued.
+  // A task's timeout counts from when its worker starts it (reported by the worker), not while it
+  // was queued, and not while a thread that replaces a timed-out one boots.
   function start(url: string, input: unknown, runOptions: RunOptions | undefined): Promise<unknown> {
     running++
     const id = ++nextId
     const timeoutMs = runOptions?.timeoutMs ?? options.timeoutMs
-    const timeout = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs)
+    let timeout: AbortSignal | undefined
+    if (timeoutMs !== undefined) {
+      const controller = new AbortController()
+      deadlines.set(id, { ms: timeoutMs, controller })
+      timeout = controller.signal
+    }
     const userSignal = runOptions?.signal
     const signal = timeout && userSignal ? AbortSignal.any([userSignal, timeout]) : (timeout ?? userSignal)
     const transferList = runOptions?.transferList as TransferListItem[] | undefined
     const index = indexOf(url)
-    const request: TaskRequest = index > 0 ? [index, input, id] : [-index, input, id, url]
+    const request: TaskRequest = timeout ? (index > 0 ? [index, input, id, undefined, 1] : [-index, input, id, url, 1]) : index > 0 ? [index, input, id] : [-index, input, id, url]
     const pending = signal || transferList ? piscina.run(request, { signal: signal ?? null, transferList }) : piscina.run(request)
     return pending.then(
       (reply) => {
@@ -370,6 +383,11 @@ export function createWorkerPool(options: WorkersOptions = {}): WorkerPool {
   }
 
   function done(id: number): void {
+    const deadline = deadlines.get(id)
+    if (deadline) {
+      clearTimeout(deadline.timer)
+      deadlines.delete(id)
+    }
     running--
     exits.delete(id)
     settle()
@@ -436,7 +454,7 @@ function toUrl(source: URL | string): string {
   if (source instanceof URL) return source.href
   if (source.startsWith('file:')) return source
   if (source.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(source)) return pathToFileURL(source).href
-  throw new TypeError(`Cannot use task "${source}": give a file URL (new URL('./task.js', import.meta.url)) or an absolute path`)
+  throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot use task "${source}": give a file URL (new URL('./task.js', import.meta.url)) or an absolute path`)
 }
 
 const pools = new WeakMap<object, WorkerPool>()
@@ -501,7 +519,7 @@ function busyWorkers(error: unknown): HttpError | undefined {
 function poolOf(source: AppView<unknown> | WorkerPool): WorkerPool {
   if ('run' in source && 'stats' in source) return source
   const pool = pools.get(source)
-  if (!pool) throw new Error('Cannot run a task: this app has no worker pool (list defineWorkers() in createApp({ plugins }))')
+  if (!pool) throw new TrefoilError('TREFOIL_PLUGIN_NOT_SET_UP', 'Cannot run a task: this app has no worker pool (list defineWorkers() in createApp({ plugins }))')
   return pool
 }
 

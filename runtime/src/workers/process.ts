@@ -1,9 +1,10 @@
-// One serving process: imports the app module, listens, and stops gracefully on SIGTERM, SIGINT,
-// a `stop` message from the primary, or the loss of the primary. Run by node:cluster as each
-// worker's main script (see serve.ts), or called in process when serving without workers.
+// One serving process: imports the app module, listens, and stops gracefully (closeOnSignals) on
+// SIGTERM, SIGINT, a `stop` message from the primary, or the loss of the primary. Run by
+// node:cluster as each worker's main script (see serve.ts), or called in process when serving
+// without workers.
 import cluster from 'node:cluster'
-import type { Server } from 'node:http'
 import type { App } from '../core/app-api.js'
+import { closeOnSignals } from '../core/signals.js'
 
 /** What the primary passes each worker process (JSON, in `TREFOIL_SERVE`). */
 export interface ServeWorkerConfig {
@@ -24,49 +25,18 @@ export interface Served {
 /** Imports the app, listens, and wires the signals that stop it gracefully. */
 export async function runServer(config: ServeWorkerConfig, { exitOnStop }: { exitOnStop: boolean }): Promise<Served> {
   const app = await loadApp(config)
-  const server: Server = await app.listen({ port: config.port, host: config.host })
-  let stopping: Promise<void> | undefined
-
-  async function stopGracefully(): Promise<void> {
-    app.log.info({ pid: process.pid, graceMs: config.graceMs }, 'Stopping: no new connections, finishing in-flight requests')
-    // past the grace period, cut what is left; exiting non-zero says the stop was not clean
-    const deadline = setTimeout(() => {
-      app.log.error({ pid: process.pid }, 'Grace period over: closing the remaining connections')
-      server.closeAllConnections()
-      if (exitOnStop) process.exit(1)
-    }, config.graceMs)
-    // keep-alive connections go idle once their request is answered: close them as they do
-    const sweep = setInterval(() => server.closeIdleConnections(), 50)
-    try {
-      await app.close()
-    } finally {
-      clearInterval(sweep)
-      clearTimeout(deadline)
-    }
+  // the grace period is the server's shutdown deadline: in-flight requests get that long, idle and
+  // half-sent connections close at once, and a cut exits 1
+  await app.listen({ port: config.port, host: config.host, shutdownTimeoutMs: config.graceMs })
+  const signals = closeOnSignals(app, { signals: exitOnStop ? ['SIGTERM', 'SIGINT'] : [], exit: exitOnStop })
+  if (exitOnStop && cluster.isWorker) {
+    process.on('message', (message: { trefoil?: string } | null) => {
+      if (message?.trefoil === 'stop') signals.stopAndExit('stop message from the primary')
+    })
+    // the primary is gone (killed): nobody will replace or stop us, so stop now
+    process.once('disconnect', () => signals.stopAndExit('the primary process is gone'))
   }
-
-  const stop = (): Promise<void> => (stopping ??= stopGracefully())
-  const stopAndExit = (): void => {
-    stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        app.log.error({ err: error }, 'Closing the app failed')
-        process.exit(1)
-      },
-    )
-  }
-  if (exitOnStop) {
-    process.once('SIGTERM', stopAndExit)
-    process.once('SIGINT', stopAndExit)
-    if (cluster.isWorker) {
-      process.on('message', (message: { trefoil?: string } | null) => {
-        if (message?.trefoil === 'stop') stopAndExit()
-      })
-      // the primary is gone (killed): nobody will replace or stop us, so stop now
-      process.once('disconnect', stopAndExit)
-    }
-  }
-  return { url: app.url ?? '', stop }
+  return { url: app.url ?? '', stop: () => signals.stop('stop()').then(() => undefined) }
 }
 
 async function loadApp(config: ServeWorkerConfig): Promise<App<unknown>> {

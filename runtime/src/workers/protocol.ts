@@ -14,6 +14,8 @@ export type TaskRequest = [
   id: number,
   /** The task module's URL, when the registry was full. */
   url?: string,
+  /** 1: the run has a timeout, which starts when the worker reports the task started. */
+  timed?: 1,
 ]
 
 /** Bytes of a pool's task registry: some 600 task modules; past that, requests carry the URL. */
@@ -79,6 +81,7 @@ export type WorkerReport =
   | { trefoil: 'exit'; id: number | undefined; task: string | undefined; code: number; stack: string | undefined }
   | { trefoil: 'late-error'; id: number | undefined; task: string | undefined; error: SerializedError }
   | { trefoil: 'db-opened'; threadId: number }
+  | { trefoil: 'started'; id: number }
 
 /** Data the pool gives every worker at creation. */
 export interface RunnerData {

@@ -6,6 +6,7 @@ import { isMainThread, parentPort, threadId, workerData } from 'node:worker_thre
 import type pgPromise from 'pg-promise'
 
 import { CLOSE_TASK, registeredTask, TASK_FAILED, type RunnerData, type SerializedError, type TaskReply, type TaskRequest, type WorkerReport } from './protocol.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 if (isMainThread) throw new Error('worker-runner is loaded by the worker pool in its threads, never imported')
 
@@ -92,6 +93,8 @@ process.on('unhandledRejection', onUncaught)
  * synchronous task is answered synchronously: no promise of ours on the hot path.
  */
 export default function runTask(request: TaskRequest): TaskReply | Promise<TaskReply> {
+  // a timed run's clock starts now, not while a replacement thread was still booting
+  if (request[4] === 1) report({ trefoil: 'started', id: request[2] })
   const loaded = modules[request[0]]
   if (loaded === undefined) return firstRun(request)
   if (loaded.async && !tracking && data.trackTaskContext) tracking = true
@@ -151,7 +154,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 async function load(index: number, url: string): Promise<void> {
   const mod = (await import(url)) as { default?: unknown }
-  if (typeof mod.default !== 'function') throw new TypeError(`Task module ${url} has no default export function`)
+  if (typeof mod.default !== 'function') throw new TrefoilError('TREFOIL_TASK_INVALID', `Task module ${url} has no default export function`)
   modules[index] = { url, fn: mod.default as TaskFn, async: mod.default instanceof AsyncFunction }
 }
 
@@ -160,7 +163,7 @@ const context = {
   threadId,
   get db(): pgPromise.IDatabase<{}> {
     if (db) return db
-    if (!data.databaseUrl) throw new Error('Cannot open a database in a worker: no DATABASE_URL in the settings')
+    if (!data.databaseUrl) throw new TrefoilError('TREFOIL_DATABASE_NOT_CONFIGURED', 'Cannot open a database in a worker: no DATABASE_URL in the settings')
     if (!pgp) throw new Error('Cannot open a database in a worker: pg-promise is not loaded')
     db = pgp({ connectionString: data.databaseUrl, max: data.databasePoolSize })
     report({ trefoil: 'db-opened', threadId })

@@ -19,7 +19,11 @@ export interface ServeOptions {
   /** Default: the app's settings `PORT` / `HOST`, else 8000 / 127.0.0.1. */
   port?: number
   host?: string
-  /** How long a stopping process may take to finish its requests and close, in ms (default 10 000). */
+  /**
+   * How long a stopping process's in-flight requests may take to finish before they are cut, in
+   * ms (default 10 000); idle and half-sent connections close at once, and plugin teardowns get
+   * up to 10 s more.
+   */
   graceMs?: number
   /** The entry module's export holding the app, or a function returning it (default `app`, else `default`). */
   exportName?: string
@@ -41,6 +45,8 @@ export interface Serving {
 
 const DEFAULT_GRACE_MS = 10_000
 const MAX_EARLY_DEATHS = 3
+// a little over closeOnSignals' own teardown margin, so a process normally exits by itself first
+const TEARDOWN_MARGIN_MS = 12_000
 
 /**
  * Serves the app exported by `entry` on `workers` processes sharing one port, and handles
@@ -137,10 +143,10 @@ function servePrimary(config: ServeWorkerConfig, count: number, options: ServeOp
           }),
       )
       for (const worker of workers) if (worker.isConnected()) worker.send({ trefoil: 'stop' })
-      // a process stuck past its own grace period is killed: shutdown must end
+      // a process stuck past its own grace period and teardown margin is killed: shutdown must end
       const killer = setTimeout(() => {
         for (const worker of workers) if (!worker.isDead()) worker.process.kill('SIGKILL')
-      }, config.graceMs + 2000)
+      }, config.graceMs + TEARDOWN_MARGIN_MS)
       await Promise.all(exited)
       clearTimeout(killer)
       cluster.removeAllListeners('listening')

@@ -6,6 +6,7 @@ import { secretKey, settings } from '../config.js'
 import { database } from '../db/database.js'
 import { PROJECT_ROLES } from '../db/enums.js'
 import { members, users, type User } from '../db/models.js'
+import { renderMarkdown } from '../projects/markdown.js'
 import type { LoginIn, SignUpIn, TokenOut } from './schemas.js'
 
 /**
@@ -46,13 +47,15 @@ export const requireRole = auth.requireRole
  * The signed-in user, also put where the pages' layout finds it (`ctx.state.viewer`: a name no
  * view's data uses, as data wins over state), with the CSRF token htmx sends back on unsafe
  * requests and the raw query (`ctx.state.query`: a search box keeps its text, a pager its
- * place), and the maps' basemap (`ctx.state.map`). Units with pages use this instead of `currentUser`.
+ * place), the maps' basemap (`ctx.state.map`) and `markdown(text)` for the views. Units with
+ * pages use this instead of `currentUser`.
  */
 export const signedIn = depends({ name: 'signedIn', use: { user: currentUser } }, function signedIn({ user, ctx }): User {
   ctx.state.viewer = user
   ctx.state.csrfToken = auth.csrfToken(ctx)
   ctx.state.query = ctx.query
   ctx.state.map = MAP
+  ctx.state.markdown = renderMarkdown
   return user
 })
 

@@ -1,7 +1,7 @@
 // Accounts and sign-in: bearer tokens for API clients, cookie sessions for the pages. The sign-in
 // forms work with htmx (HX-Redirect) and, without JavaScript, as plain form posts (303 redirect,
 // or the page again with the error).
-import { created, defineUnit, type Attempts, type Db, html, isHttpError, noContent, redirect, type Reply, type RequestContext } from 'trefoil'
+import { created, defineUnit, type Attempts, type Db, html, isHttpError, noContent, redirect, type Reply, type RequestContext, t } from 'trefoil'
 import { database } from '../db/database.js'
 import type { User } from '../db/models.js'
 import { isHtmx } from '../pages.js'
@@ -10,17 +10,29 @@ import { signInAttempts, signUpAttempts } from './limits.js'
 import { LoginIn, SignUpIn, TokenOut, UserOut } from './schemas.js'
 
 const HOME = '/v1/projects'
+const LoginQuery = t.Object({ next: t.Optional(t.String({ maxLength: 2048 })) })
 
 /** Whether a browser posted a plain HTML form (no JavaScript): it wants a page back, not JSON. */
 function plainForm(ctx: RequestContext): boolean {
   return !isHtmx(ctx) && ctx.is('application/x-www-form-urlencoded') === 'application/x-www-form-urlencoded'
 }
 
-/** Starts a cookie session and sends the browser to the projects (htmx follows `HX-Redirect`). */
+/**
+ * Where to go once signed in: the page the browser was sent away from (`?next=`, set by the
+ * sign-in redirect), when it is a path of this site; else the projects. `//host` and `/\\host`
+ * would leave the site, so they are refused.
+ */
+export function nextPage(value: unknown): string {
+  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\') || /[\u0000-\u001f]/.test(value)) return HOME
+  return value
+}
+
+/** Starts a cookie session and sends the browser on (htmx follows `HX-Redirect`). */
 async function startSession(ctx: RequestContext, user: User): Promise<Reply> {
   auth.login(ctx, (await issueToken(user)).access_token)
-  if (plainForm(ctx)) return redirect(HOME, 303)
-  return noContent({ headers: { 'HX-Redirect': HOME } })
+  const next = nextPage(ctx.query.next)
+  if (plainForm(ctx)) return redirect(next, 303)
+  return noContent({ headers: { 'HX-Redirect': next } })
 }
 
 /** A plain form's failure shown on the sign-in page itself; htmx and API clients get the error. */
@@ -29,7 +41,7 @@ async function orLoginPage(ctx: RequestContext, attempt: () => Promise<Reply>): 
     return await attempt()
   } catch (error) {
     if (!plainForm(ctx) || !isHttpError(error) || error.status >= 500) throw error
-    return html({ view: 'auth/login', data: { title: 'Sign in', problem: typeof error.detail === 'string' ? error.detail : 'Please correct the form' } }, { status: error.status, ...(error.headers ? { headers: error.headers } : {}) })
+    return html({ view: 'auth/login', data: { title: 'Sign in', next: nextPage(ctx.query.next), problem: typeof error.detail === 'string' ? error.detail : 'Please correct the form' } }, { status: error.status, ...(error.headers ? { headers: error.headers } : {}) })
   }
 }
 
@@ -42,8 +54,8 @@ async function limitedAuthenticate(db: Db, body: LoginIn, attempts: Attempts): P
 }
 
 /** The auth unit: accounts, tokens, cookie sessions and the sign-in page. */
-export default defineUnit('auth', { tags: ['auth'], description: 'Accounts, bearer tokens and browser sessions' }, (r) => {
-  r.get('/login', { summary: 'The sign-in page', includeInSchema: false }, () => html({ view: 'auth/login', data: { title: 'Sign in' } }))
+export default defineUnit('auth', { tags: ['auth'], description: 'Accounts, bearer tokens and browser sessions' }, (r) => [
+  r.get('/login', { query: LoginQuery, summary: 'The sign-in page', includeInSchema: false }, ({ query }) => html({ view: 'auth/login', data: { title: 'Sign in', next: nextPage(query.next) } })),
 
   r.post('/v1/users', { body: SignUpIn, use: { db: database, attempts: signUpAttempts }, response: { 201: UserOut }, errors: [409], summary: 'Create an account (from the pages: and sign in)' }, async ({ body, db, ctx, attempts }) => {
     if (isHtmx(ctx) || plainForm(ctx)) return orLoginPage(ctx, async () => {
@@ -52,22 +64,22 @@ export default defineUnit('auth', { tags: ['auth'], description: 'Accounts, bear
     })
     await attempts.account(body.email)
     return created(await signUp(db, body))
-  })
+  }),
 
-  r.get('/v1/users/me', { use: { user: signedIn }, response: UserOut, view: 'auth/me', summary: 'The signed-in account' }, ({ user }) => user)
+  r.get('/v1/users/me', { use: { user: signedIn }, response: UserOut, view: 'auth/me', summary: 'The signed-in account' }, ({ user }) => user),
 
   r.post('/v1/auth/tokens', { body: LoginIn, use: { db: database, attempts: signInAttempts }, response: TokenOut, errors: [401], summary: 'Log in: a bearer token for the API' }, async ({ body, db, attempts }) =>
     issueToken(await limitedAuthenticate(db, body, attempts)),
-  )
+  ),
 
   r.post('/v1/auth/sessions', { body: LoginIn, use: { db: database, attempts: signInAttempts }, status: 204, errors: [401], summary: 'Log in: a cookie session for the pages' }, ({ body, db, ctx, attempts }) =>
     orLoginPage(ctx, async () => startSession(ctx, await limitedAuthenticate(db, body, attempts))),
-  )
+  ),
 
   // needs the session (and so, from a cookie, the CSRF token): a third-party page cannot log anyone out
   r.delete('/v1/auth/sessions', { use: { user: auth.currentUser, db: database }, status: 204, summary: 'Log out: ends this account\'s sessions and tokens everywhere' }, async ({ ctx, user, db }) => {
     await revokeSessions(db, user.id)
     auth.logout(ctx)
     return noContent({ headers: { 'HX-Redirect': '/login' } })
-  })
-})
+  }),
+])

@@ -18,8 +18,12 @@ export interface Project {
   id: number
   name: string
   description: string
+  /** What mappers read first, as Markdown. */
+  instructions: string
   priority: number
   visibility: ProjectVisibility
+  /** Finished with: still readable, listed last. */
+  archived: boolean
   area: Area | null
   createdBy: number
   createdAt: string
@@ -33,6 +37,7 @@ export interface ProjectSummary {
   description: string
   priority: number
   visibility: ProjectVisibility
+  archived: boolean
   hasArea: boolean
   taskCount: number
   /** Share of its tasks mapped (mapped, being validated or validated), 0–100. */
@@ -86,9 +91,9 @@ export const users = {
     db.oneOrNone<User & { passwordHash: string; tokenVersion: number }>(`SELECT ${USER}, password_hash AS "passwordHash", token_version AS "tokenVersion" FROM users WHERE email = $1`, [email]),
 }
 
-const PROJECT = `id, name, description, priority, visibility, area, created_by AS "createdBy", ${iso('created_at')} AS "createdAt", ${iso('updated_at')} AS "updatedAt"`
+const PROJECT = `id, name, description, instructions, priority, visibility, archived, area, created_by AS "createdBy", ${iso('created_at')} AS "createdAt", ${iso('updated_at')} AS "updatedAt"`
 
-const SUMMARY = `p.id, p.name, p.description, p.priority, p.visibility, p.area IS NOT NULL AS "hasArea", ${iso('p.created_at')} AS "createdAt",
+const SUMMARY = `p.id, p.name, p.description, p.priority, p.visibility, p.archived, p.area IS NOT NULL AS "hasArea", ${iso('p.created_at')} AS "createdAt",
   c.total AS "taskCount",
   CASE WHEN c.total = 0 THEN 0 ELSE floor(100.0 * c.mapped / c.total)::int END AS "percentMapped",
   CASE WHEN c.total = 0 THEN 0 ELSE floor(100.0 * c.validated / c.total)::int END AS "percentValidated"`
@@ -115,7 +120,7 @@ export const projects = {
     const rows = await db.manyOrNone<ProjectSummary & { total: number }>(
       `SELECT ${SUMMARY}, count(*) OVER ()::int AS total FROM projects p ${COUNTS}
        WHERE ${VISIBLE} AND ($<pattern> IS NULL OR p.name ILIKE $<pattern> OR p.description ILIKE $<pattern>)
-       ORDER BY p.priority DESC, p.id DESC LIMIT $<limit> OFFSET $<offset>`,
+       ORDER BY p.archived, p.priority DESC, p.id DESC LIMIT $<limit> OFFSET $<offset>`,
       params,
     )
     // past the last page there are no rows to carry the total: count once more
@@ -136,24 +141,26 @@ export const projects = {
   /** A project if this viewer may read it (null when it does not exist or is private to others). */
   readableBy: (db: Db, id: number, viewer: { id: number; isAdmin: boolean }): Promise<Project | null> =>
     db.oneOrNone<Project>(`SELECT ${PROJECT} FROM projects p WHERE p.id = $<id> AND ${VISIBLE}`, { id, viewer: viewer.id, admin: viewer.isAdmin }),
-  insert: (db: Db, project: { name: string; description: string; priority: number; visibility: ProjectVisibility; area: Area | undefined; createdBy: number }): Promise<Project> =>
+  insert: (db: Db, project: { name: string; description: string; instructions: string; priority: number; visibility: ProjectVisibility; area: Area | undefined; createdBy: number }): Promise<Project> =>
     db.one<Project>(
-      `INSERT INTO projects (name, description, priority, visibility, area, created_by)
-       VALUES ($<name>, $<description>, $<priority>, $<visibility>, $<area>::jsonb, $<createdBy>) RETURNING ${PROJECT}`,
+      `INSERT INTO projects (name, description, instructions, priority, visibility, area, created_by)
+       VALUES ($<name>, $<description>, $<instructions>, $<priority>, $<visibility>, $<area>::jsonb, $<createdBy>) RETURNING ${PROJECT}`,
       { ...project, area: jsonOrNull(project.area) },
     ),
   /** Changes the given fields (absent ones are kept); null when the project does not exist. */
-  update: (db: Db, id: number, patch: { name?: string | undefined; description?: string | undefined; priority?: number | undefined; visibility?: ProjectVisibility | undefined; area?: Area | undefined }): Promise<Project | null> =>
+  update: (db: Db, id: number, patch: { name?: string | undefined; description?: string | undefined; instructions?: string | undefined; archived?: boolean | undefined; priority?: number | undefined; visibility?: ProjectVisibility | undefined; area?: Area | undefined }): Promise<Project | null> =>
     db.oneOrNone<Project>(
       `UPDATE projects SET
          name = COALESCE($<name>, name),
          description = COALESCE($<description>, description),
+         instructions = COALESCE($<instructions>, instructions),
+         archived = COALESCE($<archived>, archived),
          priority = COALESCE($<priority>, priority),
          visibility = COALESCE($<visibility>::project_visibility, visibility),
          area = COALESCE($<area>::jsonb, area),
          updated_at = now()
        WHERE id = $<id> RETURNING ${PROJECT}`,
-      { id, name: patch.name ?? null, description: patch.description ?? null, priority: patch.priority ?? null, visibility: patch.visibility ?? null, area: jsonOrNull(patch.area) },
+      { id, name: patch.name ?? null, description: patch.description ?? null, instructions: patch.instructions ?? null, archived: patch.archived ?? null, priority: patch.priority ?? null, visibility: patch.visibility ?? null, area: jsonOrNull(patch.area) },
     ),
 }
 

@@ -1,14 +1,12 @@
 // Projects logic: plain functions over the database, the area's checks, and the unit's
 // existence-check dependency.
-import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import { area as surface } from '@turf/area'
-import { Conflict, defineTask, depends, Forbidden, NotFound, runInWorker, ValidationError, type Db, type ValidationIssue, type WorkerPool } from 'trefoil'
+import { Conflict, defineTask, depends, Forbidden, NotFound, runInWorker, ValidationError, type Db, type JobQueue, type ValidationIssue, type WorkerPool } from 'trefoil'
 import { currentUser } from '../auth/logic.js'
-import { settings } from '../config.js'
 import { database } from '../db/database.js'
 import { members, projects, tasks, users, type Member, type Project, type ProjectSummary, type User } from '../db/models.js'
 import type { ProjectRole } from '../db/enums.js'
+import { deleteFiles } from '../submissions/jobs.js'
 import { toArea } from './area-input.js'
 import { MAX_VERTICES, ProjectParams, type Area, type AreaInput, type Outline, type ProjectIn, type ProjectOut, type ProjectQuery, type ProjectUpdate } from './schemas.js'
 
@@ -27,7 +25,7 @@ export function listProjects(db: Db, query: ProjectQuery & { viewer: User }): Pr
 export async function createProject(db: Db, input: ProjectIn & { creator: User; pool: WorkerPool }): Promise<ProjectOut> {
   if (!input.creator.isAdmin) throw new Forbidden('Only an organisation admin creates projects', { code: 'admin_required' })
   const area = input.area ? await checkArea(input.pool, input.area) : undefined
-  const row = await projects.insert(db, { name: input.name, description: input.description, priority: input.priority, visibility: input.visibility, area, createdBy: input.creator.id })
+  const row = await projects.insert(db, { name: input.name, description: input.description, instructions: input.instructions, priority: input.priority, visibility: input.visibility, area, createdBy: input.creator.id })
   await members.set(db, { projectId: row.id, userId: input.creator.id, role: 'project_manager' })
   return withOutline(row)
 }
@@ -43,13 +41,15 @@ export async function updateProject(db: Db, input: ProjectUpdate & { projectId: 
 }
 
 /**
- * Deletes a project with its tasks, history and submissions, then the files of its attachments
- * (after the commit: a failed delete keeps them).
+ * Deletes a project with its tasks, history and submissions, and sends the job that deletes the
+ * files of its attachments from the storage: in the same transaction, so a failed delete keeps
+ * them, and the job runs after the commit on whichever instance takes it.
  */
-export async function deleteProject(db: Db, projectId: number): Promise<void> {
-  const files = await db.tx('delete-project', (tx) => projects.remove(tx, projectId))
-  const uploads = join(settings.DATA_DIR, 'uploads')
-  await Promise.all(files.map((name) => rm(join(uploads, name), { force: true })))
+export async function deleteProject(db: Db, projectId: number, queue: JobQueue): Promise<void> {
+  await db.tx('delete-project', async (tx) => {
+    const keys = await projects.remove(tx, projectId)
+    if (keys.length > 0) await queue.send(deleteFiles, { keys }, { db: tx })
+  })
 }
 
 /** A project as clients see it: its row and its area as a GeoJSON Feature. */

@@ -1,5 +1,5 @@
 // Shapes of the projects unit; each type comes from its schema. `Polygon` is shared with tasks.
-import { named, t, type Static } from 'trefoil'
+import { named, t, withDefault, type Static } from 'trefoil'
 import { PROJECT_ROLES, PROJECT_VISIBILITIES } from '../db/enums.js'
 
 const Position = t.Tuple([t.Number({ minimum: -180, maximum: 180 }), t.Number({ minimum: -90, maximum: 90 })], { description: '[longitude, latitude]' })
@@ -123,6 +123,8 @@ export const TEXT_PATTERN = '^[^\\u0000]*$'
 const Name = t.String({ minLength: 1, maxLength: 128, pattern: TEXT_PATTERN, transform: ['trim'] })
 const Description = t.String({ maxLength: 2000, pattern: TEXT_PATTERN, transform: ['trim'] })
 const Priority = t.Integer({ minimum: 0, maximum: 10 })
+const Instructions = t.String({ maxLength: 20_000, pattern: TEXT_PATTERN, transform: ['trim'], description: 'What mappers read before they start, as Markdown (raw HTML in it is shown as text)' })
+const Archived = t.Boolean({ description: 'Finished with: still readable, listed after the others' })
 const Visibility = t.Enum(PROJECT_VISIBILITIES, { description: 'public: every signed-in user reads it; private: its members (and admins) only' })
 
 /** What a client sends to create a project. */
@@ -130,9 +132,10 @@ export const ProjectIn = named(
   'ProjectIn',
   t.Object({
     name: Name,
-    description: t.String({ maxLength: 2000, pattern: TEXT_PATTERN, default: '', transform: ['trim'] }),
-    priority: t.Integer({ minimum: 0, maximum: 10, default: 5 }),
-    visibility: t.Enum(PROJECT_VISIBILITIES, { default: 'public', description: 'public (default): every signed-in user reads it; private: its members (and admins) only' }),
+    description: withDefault(Description, ''),
+    instructions: withDefault(Instructions, ''),
+    priority: withDefault(Priority, 5),
+    visibility: withDefault(t.Enum(PROJECT_VISIBILITIES, { description: 'public (default): every signed-in user reads it; private: its members (and admins) only' }), 'public'),
     area: t.Optional(AreaIn),
   }),
 )
@@ -141,7 +144,10 @@ export type ProjectIn = Static<typeof ProjectIn>
 /** What a client sends to change a project: any of its fields. */
 export const ProjectUpdate = named(
   'ProjectUpdate',
-  t.Object({ name: t.Optional(Name), description: t.Optional(Description), priority: t.Optional(Priority), visibility: t.Optional(Visibility), area: t.Optional(AreaIn) }, { minProperties: 1 }),
+  t.Object(
+    { name: t.Optional(Name), description: t.Optional(Description), instructions: t.Optional(Instructions), priority: t.Optional(Priority), visibility: t.Optional(Visibility), archived: t.Optional(Archived), area: t.Optional(AreaIn) },
+    { minProperties: 1 },
+  ),
 )
 export type ProjectUpdate = Static<typeof ProjectUpdate>
 
@@ -152,8 +158,10 @@ export const ProjectOut = named(
     id: t.Integer(),
     name: t.String(),
     description: t.String(),
+    instructions: t.String({ description: 'What mappers read before they start, as Markdown' }),
     priority: t.Integer(),
     visibility: Visibility,
+    archived: Archived,
     area: t.Union([Area, t.Null()]),
     outline: t.Union([Outline, t.Null()], { description: 'The area as a GeoJSON Feature for maps (null without an area)' }),
     createdBy: t.Integer({ description: 'The id of the user who created it' }),
@@ -172,6 +180,7 @@ export const ProjectSummary = named(
     description: t.String(),
     priority: t.Integer(),
     visibility: Visibility,
+    archived: Archived,
     hasArea: t.Boolean(),
     taskCount: t.Integer({ minimum: 0 }),
     percentMapped: t.Integer({ minimum: 0, maximum: 100, description: 'Share of its tasks mapped (mapped, being validated or validated), in %' }),
@@ -184,8 +193,8 @@ export type ProjectSummary = Static<typeof ProjectSummary>
 /** How to page and search the project list; the total is in the `X-Total-Count` header. */
 export const ProjectQuery = t.Object({
   q: t.Optional(t.String({ maxLength: 128, pattern: TEXT_PATTERN, transform: ['trim'], description: 'Text found in the name or description (any case)' })),
-  limit: t.Integer({ minimum: 1, maximum: 100, default: 50 }),
-  offset: t.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
+  limit: withDefault(t.Integer({ minimum: 1, maximum: 100 }), 50),
+  offset: withDefault(t.Integer({ minimum: 0, maximum: 1_000_000 }), 0),
 })
 export type ProjectQuery = Static<typeof ProjectQuery>
 

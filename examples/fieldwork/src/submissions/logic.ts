@@ -2,29 +2,21 @@
 // land together (files put in the storage inside the transaction, deleted again if it fails);
 // reviews by validators; downloads by id. The storage is the uploads folder by default, or object
 // storage (STORAGE_URL=s3://…) when several instances must see the same files.
-import { resolve } from 'node:path'
-import { createStorage, defineTask, depends, NotFound, runInWorker, ValidationError, type Db, type Storage, type UploadedFile, type WorkerPool } from 'trefoil'
+import { defineTask, depends, NotFound, runInWorker, ValidationError, type Db, type UploadedFile, type WorkerPool } from 'trefoil'
 import { requireRole } from '../auth/logic.js'
 import { PROJECT_ROLES } from '../db/enums.js'
-import { settings } from '../config.js'
 import { database } from '../db/database.js'
 import type { Task, User } from '../db/models.js'
 import { task } from '../tasks/logic.js'
 import checkXml, { type XmlProblem } from './check-xml.js'
 import { formFields } from './form-fields.js'
+import { attachmentStorage } from './storage.js'
 import { attachments, submissions, type Attachment, type Submission } from './queries.js'
 import { AttachmentParams, SubmissionParams, type ReviewIn, type SubmissionFields, type SubmissionOut } from './schemas.js'
 
 export type { Attachment } from './queries.js'
 
-/** Where attachments are kept, under generated names. */
-export const UPLOADS_DIR = resolve(settings.DATA_DIR, 'uploads')
-
-/**
- * Where attachments are stored: the uploads folder, or the object storage STORAGE_URL names.
- * Keys are the generated stored names, so files kept before the storage setting still download.
- */
-export const attachmentStorage: Storage = createStorage(settings, { defaultDir: UPLOADS_DIR })
+export { attachmentStorage, UPLOADS_DIR } from './storage.js'
 
 /** The worker task that checks large documents (see check-xml.ts). */
 export const checkXmlTask = defineTask<typeof import('./check-xml.js')>(new URL('./check-xml.js', import.meta.url))

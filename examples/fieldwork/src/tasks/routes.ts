@@ -12,7 +12,7 @@ import { MAX_TASKS, SplitAccepted, SplitIn, TaskEventIn, TaskHistoryOut, TaskLis
 const GEOJSON = 'application/geo+json'
 
 /** The tasks unit: `/v1/projects/:projectId/tasks` and `…/task-splits` (signed-in users; splitting by project managers). */
-export default defineUnit('tasks', { prefix: '/v1/projects/:projectId', use: { user: signedIn, project, role: viewerRole }, description: 'The areas a project is split into, locked, mapped and validated one at a time' }, (r) => {
+export default defineUnit('tasks', { prefix: '/v1/projects/:projectId', use: { user: signedIn, project, role: viewerRole }, description: 'The areas a project is split into, locked, mapped and validated one at a time' }, (r) => [
   r.get(
     '/tasks',
     { query: TaskListQuery, use: { db: database }, response: t.Array(TaskOut), view: 'tasks/list', summary: "List a project's tasks by number, a page at a time (`limit`, `offset`; `X-Total-Count` says how many in all): a JSON table, or a GeoJSON FeatureCollection with `?format=geojson` or `Accept: application/geo+json`" },
@@ -27,14 +27,14 @@ export default defineUnit('tasks', { prefix: '/v1/projects/:projectId', use: { u
       Object.assign(ctx.state, { page: { ...page, total }, counts })
       return rows
     },
-  )
+  ),
 
   // the page's form: split and answer the tasks in one request (the API's way is task-splits)
   r.post(
     '/tasks',
     { body: SplitIn, use: { grant: requireRole('project_manager'), db: database, pool: workers }, status: 201, response: { 201: t.Array(TaskOut) }, view: 'tasks/list', errors: [409, 422], summary: "Split the project's area into a grid of tasks and wait for them (project managers)" },
     async ({ body, project, db, pool }) => runSplit(db, { plan: await planSplit(db, { project, split: body }), pool }),
-  )
+  ),
 
   r.post(
     '/task-splits',
@@ -47,16 +47,20 @@ export default defineUnit('tasks', { prefix: '/v1/projects/:projectId', use: { u
       ctx.set('Location', statusUrl)
       return { id, status: 'pending', statusUrl, cellMetres: plan.cellMetres, cells: plan.grid.columns * plan.grid.rows } satisfies SplitAccepted
     },
-  )
+  ),
 
-  r.get('/tasks/:taskId', { use: { task }, response: TaskOut, view: 'tasks/show', summary: 'Get a task' }, ({ task }) => task)
+  r.get('/tasks/:taskId', { use: { task }, response: TaskOut, view: 'tasks/show', summary: 'Get a task' }, ({ task, project, ctx }) => {
+    // for the page: the project's name in its title and the instructions its mappers work by
+    ctx.state.projectInfo = { name: project.name, instructions: project.instructions }
+    return task
+  }),
 
-  r.get('/tasks/:taskId/events', { use: { task, db: database }, response: t.Array(TaskHistoryOut), view: 'tasks/history', summary: "A task's history" }, ({ task, db }) => taskHistory(db, task))
+  r.get('/tasks/:taskId/events', { use: { task, db: database }, response: t.Array(TaskHistoryOut), view: 'tasks/history', summary: "A task's history" }, ({ task, db }) => taskHistory(db, task)),
 
   // events rather than verbs in the path: `POST …/events {"event": "map"}`
   r.post(
     '/tasks/:taskId/events',
     { body: TaskEventIn, use: { task, grant: requireRole('mapper'), tx: transaction }, status: 201, response: { 201: TaskOut }, view: 'tasks/row', errors: [409], summary: 'Map, finish, validate, judge (good / bad), reset or comment on a task' },
     ({ body, task, grant, tx }) => applyTaskEvent(tx, { task, user: grant.user, role: grant.role, event: body.event, comment: body.comment }),
-  )
-})
+  ),
+])

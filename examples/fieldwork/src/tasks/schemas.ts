@@ -1,5 +1,5 @@
 // Shapes of the tasks unit.
-import { named, t, type Static } from 'trefoil'
+import { named, t, withDefault, type Static } from 'trefoil'
 import { TASK_EVENTS, TASK_STATUSES } from '../db/enums.js'
 import { Id, Polygon, TEXT_PATTERN } from '../projects/schemas.js'
 
@@ -51,7 +51,7 @@ export const TASKS_PER_PAGE = 100
 export const TaskListQuery = t.Object({
   format: t.Optional(t.Enum(['json', 'geojson'], { description: 'geojson: a FeatureCollection for maps' })),
   limit: t.Optional(t.Integer({ minimum: 1, maximum: MAX_TASKS, description: `Tasks per page (default ${TASKS_PER_PAGE}; for GeoJSON, all of them)` })),
-  offset: t.Integer({ minimum: 0, maximum: MAX_TASKS, default: 0 }),
+  offset: withDefault(t.Integer({ minimum: 0, maximum: MAX_TASKS }), 0),
 })
 export type TaskListQuery = Static<typeof TaskListQuery>
 

@@ -1,0 +1,128 @@
+// Units whose routes keep their types: `r.get(...)` answers a contract of the route (method,
+// path, schemas) and a unit that returns its routes' contracts carries them in its type, which
+// the typed client reads (as Hono's `hc` reads an app's type) without generating any code.
+import type { TSchema } from 'typebox'
+import type { UseMap } from './depends.js'
+import type { Plugin } from './plugin.js'
+import type { Handler, HandlerInput, HttpMethod, ResponseSpec, RouteOptions, UnitOptions, UnitRouter } from './routing.js'
+import { defineUnit as declareUnit } from './unit.js'
+import type { MultipartSpec, UploadSpec } from '../uploads/types.js'
+import { TrefoilError } from './trefoil-error.js'
+
+type OptionalSchema = TSchema | undefined
+
+/** What a route reads and answers, as types: the client builds its request and response types from it. */
+export interface RouteIo {
+  readonly params: OptionalSchema
+  readonly query: OptionalSchema
+  readonly headers: OptionalSchema
+  readonly body: OptionalSchema
+  /** Whether the body is a file or multipart form rather than JSON. */
+  readonly upload: boolean
+  readonly response: ResponseSpec | undefined
+  /** The status of a plain returned value. */
+  readonly status: number
+}
+
+/**
+ * A declared route as a client sees it: its method and its path inside the unit (without the
+ * unit's prefix); `io` exists only in the type.
+ */
+export interface RouteContract<M extends HttpMethod = HttpMethod, Path extends string = string, Io extends RouteIo = RouteIo> {
+  readonly method: M
+  readonly path: Path
+  /** Phantom: the route's schemas, for inference only. */
+  readonly io?: Io
+}
+
+/** Declares a route for one method, like {@link RouteMethod}, and answers its contract. */
+export interface ContractRouteMethod<GU extends UseMap, M extends HttpMethod> {
+  <
+    Path extends string,
+    P extends OptionalSchema = undefined,
+    Q extends OptionalSchema = undefined,
+    H extends OptionalSchema = undefined,
+    B extends OptionalSchema = undefined,
+    U extends UseMap = {},
+    R extends ResponseSpec | undefined = undefined,
+    MP extends MultipartSpec | undefined = undefined,
+    UP extends UploadSpec | undefined = undefined,
+    S extends number = 200,
+  >(
+    path: Path,
+    options: RouteOptions<P, Q, H, B, U, R, MP, UP> & { status?: S },
+    handler: Handler<HandlerInput<Path, P, Q, H, B, U, GU, MP, UP>, R>,
+  ): RouteContract<M, Path, { params: P; query: Q; headers: H; body: B; upload: [MP, UP] extends [undefined, undefined] ? false : true; response: R; status: S }>
+  <Path extends string>(
+    path: Path,
+    handler: Handler<HandlerInput<Path, undefined, undefined, undefined, undefined, {}, GU>, undefined>,
+  ): RouteContract<M, Path, { params: undefined; query: undefined; headers: undefined; body: undefined; upload: false; response: undefined; status: 200 }>
+}
+
+/** The router a unit's build function receives: each method declares a route and answers its contract. */
+export interface ContractRouter<GU extends UseMap> {
+  get: ContractRouteMethod<GU, 'GET'>
+  post: ContractRouteMethod<GU, 'POST'>
+  put: ContractRouteMethod<GU, 'PUT'>
+  patch: ContractRouteMethod<GU, 'PATCH'>
+  delete: ContractRouteMethod<GU, 'DELETE'>
+  options: ContractRouteMethod<GU, 'OPTIONS'>
+}
+
+// Only the method and path: a constraint naming the schemas would become the inferred schemas of
+// routes declared without them (the compiler infers a call's types from its expected result too).
+type DeclaredRoute = { readonly method: HttpMethod; readonly path: string }
+
+/** What a unit's build function may answer: its routes' contracts (typed client), one route's, or nothing. */
+export type UnitRoutes = readonly DeclaredRoute[] | DeclaredRoute | void
+
+/**
+ * A unit: a plugin whose type keeps its prefix and, when its build function returns them, its
+ * routes' contracts (`typeof unit` is what {@link client} reads).
+ */
+export type Unit<Prefix extends string = string, Routes extends UnitRoutes = UnitRoutes> = Plugin & {
+  /** Phantom: the unit's prefix and routes, for inference only. */
+  readonly contract?: { readonly prefix: Prefix; readonly routes: Routes }
+}
+
+/**
+ * Declares a unit of routes; the result is a plugin to list in `createApp({ plugins })`. Return
+ * the routes (`(r) => [r.get(...), r.post(...)]`) and the unit's type describes them for the
+ * typed client; a build function that returns nothing declares the same routes, untyped.
+ * @example
+ * export default defineUnit('projects', { prefix: '/v1/projects' }, (r) => [
+ *   r.get('/:projectId', { use: { project }, response: ProjectOut }, ({ project }) => project),
+ * ])
+ */
+export function defineUnit<GU extends UseMap = {}, const Prefix extends string = '', const Routes extends UnitRoutes = void>(
+  name: string,
+  options: UnitOptions<GU> & { prefix?: Prefix },
+  build: (router: ContractRouter<GU>) => Routes,
+): Unit<Prefix, Routes>
+export function defineUnit<const Routes extends UnitRoutes = void>(name: string, build: (router: ContractRouter<{}>) => Routes): Unit<'', Routes>
+export function defineUnit(name: string, optionsOrBuild: UnitOptions<UseMap> | ((router: ContractRouter<UseMap>) => UnitRoutes), maybeBuild?: (router: ContractRouter<UseMap>) => UnitRoutes): Plugin {
+  const options = typeof optionsOrBuild === 'function' ? {} : optionsOrBuild
+  const build = typeof optionsOrBuild === 'function' ? optionsOrBuild : maybeBuild
+  if (typeof build !== 'function') throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `defineUnit("${name}") needs a function that declares its routes`)
+  return declareUnit(name, options, (router) => {
+    build(contractRouter(router))
+  })
+}
+
+/** Wraps the unit's router so that each declaration answers its route's contract. */
+function contractRouter(router: UnitRouter<UseMap>): ContractRouter<UseMap> {
+  const method =
+    (verb: HttpMethod, declare: UnitRouter<UseMap>['get']) =>
+    (path: string, options: unknown, handler?: unknown): RouteContract => {
+      ;(declare as (path: string, options: unknown, handler?: unknown) => void)(path, options, handler)
+      return { method: verb, path }
+    }
+  return {
+    get: method('GET', router.get),
+    post: method('POST', router.post),
+    put: method('PUT', router.put),
+    patch: method('PATCH', router.patch),
+    delete: method('DELETE', router.delete),
+    options: method('OPTIONS', router.options),
+  } as unknown as ContractRouter<UseMap>
+}

@@ -1,0 +1,192 @@
+// SIGTERM to real processes with real connections on 127.0.0.1: a half-sent request and an idle
+// keep-alive connection do not hold the stop; an in-flight request finishes before the exit
+// (exit 0); a request sent on its connection meanwhile is told 503; a request longer than the
+// deadline is cut, logged by name, and the exit is 1. Then the example itself, as `npm start`
+// runs it.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { connect, type Socket } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { tempDataDir } from '../examples/fixtures/fieldwork.js'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const fixture = fileURLToPath(new URL('./fixtures/stop-app.ts', import.meta.url))
+const started: ChildProcess[] = []
+
+interface Running {
+  child: ChildProcess
+  url: URL
+  output: () => string
+  /** Exit code and ms from `since` (set when the signal goes) to the exit; bounded at 60 s. */
+  exited: Promise<{ code: number | null; ms: number }>
+  since: { at: number }
+}
+
+async function run(args: string[], options: { cwd: string; env: Record<string, string | undefined> }): Promise<Running> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', ...args], { cwd: options.cwd, env: { ...process.env, LOG_LEVEL: 'info', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  started.push(child)
+  let text = ''
+  child.stdout!.on('data', (chunk: Buffer) => (text += chunk))
+  child.stderr!.on('data', (chunk: Buffer) => (text += chunk))
+  const since = { at: performance.now() }
+  const exited = new Promise<{ code: number | null; ms: number }>((resolve) => {
+    const timer = setTimeout(() => resolve({ code: null, ms: Infinity }), 60_000 + 120_000)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, ms: performance.now() - since.at })
+    })
+  })
+  const url = await new Promise<URL>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "Listening" within 120 s:\n${text}`)), 120_000)
+    const look = (): void => {
+      const found = /"url":"(http:[^"]+)".*"msg":"Listening"/.exec(text)?.[1]
+      if (!found) return
+      clearTimeout(timer)
+      child.stdout!.off('data', look)
+      resolve(new URL(found))
+    }
+    child.stdout!.on('data', look)
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening:\n${text}`)))
+  })
+  return { child, url, output: () => text, exited, since }
+}
+
+test.after(() => {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+})
+
+/** A raw connection and everything it received. */
+function open(url: URL): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname)
+    let text = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => (text += chunk))
+    const closed = new Promise<void>((done) => socket.once('close', () => done()))
+    socket.once('connect', () => {
+      socket.on('error', () => undefined)
+      resolve({ socket, received: () => text, closed })
+    })
+    socket.once('error', reject)
+  })
+}
+
+async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = performance.now() + ms
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`
+
+test('SIGTERM: a half-sent request and an idle keep-alive connection do not hold the stop; exit 0 at once', async () => {
+  const app = await run([fixture], { cwd: root, env: {} })
+  const half = await open(app.url)
+  half.socket.write('GET /sl')
+  const idle = await open(app.url)
+  idle.socket.write(get('/slow?ms=1'))
+  await until('the keep-alive answer', () => idle.received().includes('{"waited":1}'))
+  app.since.at = performance.now()
+  app.child.kill('SIGTERM')
+  const { code, ms } = await app.exited
+  console.log(`half-sent request + idle keep-alive: exit ${code} ${ms.toFixed(0)} ms after SIGTERM (shutdown deadline 10 s)`)
+  assert.is(code, 0, app.output())
+  assert.ok(ms < 5000, `exited ${ms.toFixed(0)} ms after SIGTERM`)
+  assert.match(app.output(), '"msg":"App closed"')
+})
+
+test('SIGTERM: an in-flight request finishes first, with Connection: close; a request pipelined behind it is not started', async () => {
+  const app = await run([fixture], { cwd: root, env: {} })
+  const busy = await open(app.url)
+  busy.socket.write(get('/slow?ms=1500'))
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  app.since.at = performance.now()
+  app.child.kill('SIGTERM')
+  await until('the stop to begin', () => app.output().includes('Stopping'))
+  busy.socket.write(get('/slow?ms=2'))
+  await busy.closed
+  const { code, ms } = await app.exited
+  const answers = busy.received().split(/(?=HTTP\/1\.1 )/)
+  assert.is(answers.length, 1, busy.received())
+  assert.match(answers[0]!, /^HTTP\/1\.1 200 /)
+  assert.match(answers[0]!, '{"waited":1500}')
+  assert.match(answers[0]!, /Connection: close/i)
+  assert.not.match(app.output(), '"msg":"slow ran","ms":2}', 'the pipelined request never ran')
+  assert.is(code, 0, app.output())
+  assert.ok(ms >= 1000 && ms < 8000, `exited ${ms.toFixed(0)} ms after SIGTERM`)
+})
+
+test('SIGTERM: a request sent behind a streamed answer already under way is answered 503 with Retry-After, then the connection closes', async () => {
+  const app = await run([fixture], { cwd: root, env: {} })
+  const busy = await open(app.url)
+  busy.socket.write(get('/stream?ms=1500'))
+  await until('the streamed headers', () => busy.received().includes('first'))
+  app.since.at = performance.now()
+  app.child.kill('SIGTERM')
+  await until('the stop to begin', () => app.output().includes('Stopping'))
+  busy.socket.write(get('/slow?ms=3'))
+  await busy.closed
+  const { code } = await app.exited
+  const answers = busy.received().split(/(?=HTTP\/1\.1 )/)
+  assert.is(answers.length, 2, busy.received())
+  assert.match(answers[0]!, /^HTTP\/1\.1 200 /)
+  assert.match(answers[0]!, 'last')
+  assert.match(answers[1]!, /^HTTP\/1\.1 503 /)
+  assert.match(answers[1]!, /Connection: close/i)
+  assert.match(answers[1]!, /Retry-After: 1/i)
+  assert.match(answers[1]!, 'The server is shutting down: retry')
+  assert.not.match(app.output(), '"msg":"slow ran","ms":3}')
+  assert.is(code, 0, app.output())
+})
+
+test('SIGTERM: a request longer than the deadline is cut, the log says which, and the exit is 1', async () => {
+  const app = await run([fixture], { cwd: root, env: { SHUTDOWN_TIMEOUT_MS: '500' } })
+  const busy = await open(app.url)
+  busy.socket.write(get('/slow?ms=30000'))
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  app.since.at = performance.now()
+  app.child.kill('SIGTERM')
+  const { code, ms } = await app.exited
+  assert.is(code, 1, app.output())
+  assert.ok(ms < 5000, `exited ${ms.toFixed(0)} ms after SIGTERM`)
+  assert.match(app.output(), 'Shutdown deadline of 500 ms passed: cut 1 in-flight request (GET /slow?ms=30000)')
+  assert.match(app.output(), '"msg":"App closed"')
+})
+
+test('the example as `npm start` runs it: SIGTERM with a half-sent request exits 0 within seconds, and a 1 byte/s body is cut', async () => {
+  const data = await tempDataDir()
+  const env: Record<string, string | undefined> = { PORT: '0', NODE_ENV: 'development', DATA_DIR: data.dir, BODY_TIMEOUT_MS: '2000' }
+  for (const key of ['DATABASE_URL', 'DB_HOST']) env[key] = undefined
+  try {
+    const app = await run(['src/main.ts'], { cwd: `${root}examples/fieldwork`, env })
+    const trickle = await open(app.url)
+    const began = performance.now()
+    trickle.socket.write('POST /v1/users HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 300\r\n\r\n{"email":"')
+    const writer = setInterval(() => trickle.socket.write('a'), 1000)
+    await trickle.closed
+    clearInterval(writer)
+    const cutAfter = performance.now() - began
+    assert.match(trickle.received(), /^HTTP\/1\.1 408 /)
+    assert.ok(cutAfter < 2000 + 1500, `the 1 byte/s body was cut after ${cutAfter.toFixed(0)} ms`)
+
+    const half = await open(app.url)
+    half.socket.write('GET /health HT')
+    const idle = await open(app.url)
+    idle.socket.write(get('/health'))
+    await until('the keep-alive answer', () => idle.received().includes('\r\n\r\n'))
+    app.since.at = performance.now()
+    app.child.kill('SIGTERM')
+    const { code, ms } = await app.exited
+    console.log(`the example: 1 byte/s body cut after ${cutAfter.toFixed(0)} ms (window 2 s); exit ${code} ${ms.toFixed(0)} ms after SIGTERM with a half-sent request and an idle keep-alive connection (embedded PostgreSQL stopped)`)
+    assert.is(code, 0, app.output())
+    assert.ok(ms < 15_000, `exited ${ms.toFixed(0)} ms after SIGTERM`)
+    assert.match(app.output(), '"msg":"Stopped"')
+  } finally {
+    await data.remove()
+  }
+})
+
+test.run()
