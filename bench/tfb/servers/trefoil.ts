@@ -2,11 +2,10 @@
 // the pool, one unit of routes with dependencies and response schemas, an EJS view for the
 // fortunes, a plugin for the `Server` header. Nothing is cached between requests.
 // $TREFOIL_ENTRY: the runtime compiled by tsc (the runner's default); unset: from source.
-import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import type { ColumnSet } from 'pg-promise'
 const trefoil: typeof import('trefoil') = process.env.TREFOIL_ENTRY ? await import(process.env.TREFOIL_ENTRY) : await import('trefoil')
-const { createApp, defineDatabase, definePlugin, defineUnit, depends, html, stream, t } = trefoil
+const { createApp, defineDatabase, definePlugin, defineUnit, depends, html, t, text } = trefoil
 import { byMessage, EXTRA_FORTUNE, FORTUNES_VIEW, queryCount, randomWorldId, SELECT_FORTUNES, SELECT_WORLD, type Fortune, type World } from '../shared.js'
 import { announce, HOST, PORT } from '../../servers/serve.js'
 
@@ -62,8 +61,7 @@ const tfb = defineUnit('tfb', {}, (r) => {
     return worlds
   })
 
-  // trefoil has no plain-text reply: a one-chunk stream is the public way to send text/plain
-  r.get('/plaintext', {}, () => stream(Readable.from(['Hello, World!']), { type: 'text/plain; charset=utf-8' }))
+  r.get('/plaintext', {}, () => text('Hello, World!'))
 })
 
 const app = createApp({
