@@ -7,7 +7,8 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { deepStrictEqual } from 'node:assert/strict'
 import autocannon, { type Result } from 'autocannon'
-import { projectOf, tasksOf, type ServerName } from './shared.js'
+import { projectOf, tasksOf, type Payload, type ServerName } from './shared.js'
+import { wrk } from './wrk.js'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
@@ -35,6 +36,12 @@ export const ENDPOINTS: readonly Endpoint[] = [
   },
   { key: 'tasks', label: 'GET /v1/projects/:id/tasks', method: 'GET', path: '/v1/projects/42/tasks', status: 200 },
 ]
+
+/** The endpoints as a payload shape has them: `short` posts a short name too. */
+export function endpointsFor(payload: Payload): readonly Endpoint[] {
+  if (payload !== 'short') return ENDPOINTS
+  return ENDPOINTS.map((e) => (e.key === 'post' ? { ...e, body: JSON.stringify({ name: 'Survey', priority: 7 }) } : e))
+}
 
 /** The cores: the server gets the first, the load generator the second (when there are two). */
 export const SERVER_CORE = '0'
@@ -70,18 +77,20 @@ export function buildTrefoil(): { entry: string; cleanup: () => void } {
 /** A server running in its own process. */
 export interface RunningServer {
   name: ServerName
+  /** The payload shape it answers with. */
+  payload: Payload
   url: string
   child: ChildProcess
   stop(): Promise<void>
 }
 
 /** Starts `bench/servers/<name>.ts` pinned to the server core, in production mode, logs off. */
-export async function startServer(name: ServerName, options: { nodeFlags?: string[]; pin?: boolean; trefoilEntry?: string } = {}): Promise<RunningServer> {
+export async function startServer(name: ServerName, options: { nodeFlags?: string[]; pin?: boolean; trefoilEntry?: string; payload?: Payload } = {}): Promise<RunningServer> {
   const node = [...(options.nodeFlags ?? []), '--import', 'tsx', '--conditions=source', `bench/servers/${name}.ts`]
   const [command, args] = options.pin === false ? [process.execPath, node] : ['taskset', ['-c', SERVER_CORE, process.execPath, ...node]]
   const child = spawn(command, args, {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: '0', ...(options.trefoilEntry ? { TREFOIL_ENTRY: options.trefoilEntry } : {}) },
+    env: { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: '0', BENCH_PAYLOAD: options.payload ?? 'standard', ...(options.trefoilEntry ? { TREFOIL_ENTRY: options.trefoilEntry } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''
@@ -105,6 +114,7 @@ export async function startServer(name: ServerName, options: { nodeFlags?: strin
   })
   return {
     name,
+    payload: options.payload ?? 'standard',
     url: `http://127.0.0.1:${port}`,
     child,
     async stop() {
@@ -131,8 +141,9 @@ const isDetail = (body: unknown): void => {
   if (!Array.isArray(detail) || detail.length === 0) throw new Error(`expected {"detail": [issues]}, got ${JSON.stringify(body)}`)
 }
 
-const CHECKS: readonly Check[] = [
-  { what: 'one project', method: 'GET', path: '/v1/projects/42', status: 200, expect: (body) => deepStrictEqual(body, projectOf(42)) },
+/** The checks of a server answering with `payload`. */
+const checksFor = (payload: Payload): readonly Check[] => [
+  { what: 'one project', method: 'GET', path: '/v1/projects/42', status: 200, expect: (body) => deepStrictEqual(body, projectOf(42, payload)) },
   { what: 'a non-integer id', method: 'GET', path: '/v1/projects/abc', status: 422, expect: isDetail },
   { what: 'a fractional id', method: 'GET', path: '/v1/projects/4.5', status: 422, expect: isDetail },
   { what: 'id 0', method: 'GET', path: '/v1/projects/0', status: 422, expect: isDetail },
@@ -154,14 +165,14 @@ const CHECKS: readonly Check[] = [
   { what: 'priority as a string (bodies are not coerced)', method: 'POST', path: '/v1/projects', body: { name: 'x', priority: '3' }, status: 422, expect: isDetail },
   { what: 'a missing priority', method: 'POST', path: '/v1/projects', body: { name: 'x' }, status: 422, expect: isDetail },
   { what: 'a name of 128 characters', method: 'POST', path: '/v1/projects', body: { name: 'x'.repeat(128), priority: 0 }, status: 201 },
-  { what: '100 tasks', method: 'GET', path: '/v1/projects/42/tasks', status: 200, expect: (body) => deepStrictEqual(body, tasksOf(42)) },
+  { what: 'the tasks', method: 'GET', path: '/v1/projects/42/tasks', status: 200, expect: (body) => deepStrictEqual(body, tasksOf(42, payload)) },
   { what: 'tasks of a non-integer id', method: 'GET', path: '/v1/projects/abc/tasks', status: 422, expect: isDetail },
 ]
 
 /** Checks every endpoint's status and body, 422s included; throws naming every failure. */
 export async function verify(server: RunningServer): Promise<void> {
   const failures: string[] = []
-  for (const check of CHECKS) {
+  for (const check of checksFor(server.payload)) {
     try {
       const res = await fetch(server.url + check.path, {
         method: check.method,
@@ -226,6 +237,36 @@ export async function load(server: RunningServer, endpoint: Endpoint, seconds: n
     throw new Error(`Load on ${server.name} ${endpoint.label} went wrong: ${total} responses, ${good} with status ${endpoint.status}, statuses ${JSON.stringify(result.statusCodeStats)}, ${result.errors} errors, ${result.timeouts} timeouts`)
   }
   return { rps: total / result.duration, p99: result.latency.p99, p50: result.latency.p50, requests: total, serverCpu, loadCpu, cpuPerRequest: (serverSeconds * 1e6) / total, coreOther, loadCoreOther }
+}
+
+/** The same measurement as {@link load}, with wrk (one thread, on this process's core) as the client. */
+export async function loadWrk(server: RunningServer, endpoint: Endpoint, seconds: number, connections: number): Promise<Measurement> {
+  const serverBefore = processCpuSeconds(server.child.pid!)
+  const coreBefore = coreBusySeconds(SERVER_CORE)
+  const loadCoreBefore = coreBusySeconds(LOAD_CORE)
+  const self = process.cpuUsage()
+  const wallBefore = performance.now()
+  const result = await wrk({ url: server.url + endpoint.path, method: endpoint.method, headers: endpoint.headers, body: endpoint.body }, seconds, connections)
+  const wall = (performance.now() - wallBefore) / 1000
+  const serverSeconds = processCpuSeconds(server.child.pid!) - serverBefore
+  const used = process.cpuUsage(self)
+  const mine = (used.user + used.system) / 1e6
+  const loadCpu = (result.cpuSeconds / wall) * 100
+  if (result.non2xx > 0 || result.socketErrors > 0 || result.requests === 0) {
+    throw new Error(`Load (wrk) on ${server.name} ${endpoint.label} went wrong: ${result.requests} responses, ${result.non2xx} not 2xx/3xx, ${result.socketErrors} socket errors`)
+  }
+  return {
+    rps: result.rps,
+    p99: result.p99,
+    p50: result.p50,
+    requests: result.requests,
+    serverCpu: (serverSeconds / wall) * 100,
+    loadCpu,
+    cpuPerRequest: (serverSeconds * 1e6) / result.requests,
+    coreOther: Math.max(0, ((coreBusySeconds(SERVER_CORE) - coreBefore - serverSeconds) / wall) * 100),
+    // this process idles while wrk runs, but what it did use is not "others"
+    loadCoreOther: Math.max(0, ((coreBusySeconds(LOAD_CORE) - loadCoreBefore - mine) / wall) * 100 - loadCpu),
+  }
 }
 
 /** User + system CPU seconds a process has used so far (all its threads). */

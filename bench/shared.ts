@@ -2,12 +2,13 @@
 // plain JSON Schema (ajv and Fastify compile these; the trefoil server declares the same in TypeBox).
 
 /** The server names the harness knows, in the order the table prints them. */
-export const SERVERS = ['trefoil', 'koa', 'fastify', 'express', 'node'] as const
+export const SERVERS = ['trefoil', 'trefoil-app', 'koa', 'fastify', 'express', 'node'] as const
 export type ServerName = (typeof SERVERS)[number]
 
 /** What each server is, for the table. */
 export const SERVER_LABELS: Record<ServerName, string> = {
   trefoil: 'trefoil',
+  'trefoil-app': 'trefoil-app (security, cors, openapi, log)',
   koa: 'Koa 3 + @koa/router + ajv (by hand)',
   fastify: 'Fastify 5 (schemas + response schema)',
   express: 'Express 5 + ajv',
@@ -39,15 +40,36 @@ export interface ProjectCreated extends ProjectIn {
 
 const STATUSES = ['todo', 'in_progress', 'done'] as const
 
+/**
+ * The shapes of payload a run can ask for, so that a result that holds for one payload only shows:
+ * `standard` (descriptive strings, 100 tasks), `short` (short strings, 100 tasks), `one` (a list
+ * of one task).
+ */
+export const PAYLOADS = ['standard', 'short', 'one'] as const
+export type Payload = (typeof PAYLOADS)[number]
+
+/** The payload this server process answers with: `$BENCH_PAYLOAD`, read once at start. */
+export const PAYLOAD: Payload = payloadOf(process.env.BENCH_PAYLOAD)
+
+/** A payload name, checked (`standard` when none is given). */
+export function payloadOf(name: string | undefined): Payload {
+  if (name === undefined || name === '') return 'standard'
+  if (!(PAYLOADS as readonly string[]).includes(name)) throw new Error(`Unknown payload "${name}": choose among ${PAYLOADS.join(', ')}`)
+  return name as Payload
+}
+
 /** The project a lookup by id finds (a real unit would read it from the database). */
-export function projectOf(id: number): Project {
+export function projectOf(id: number, payload: Payload = PAYLOAD): Project {
+  if (payload === 'short') return { id, name: `P${id}`, tags: ['a', 'b'], active: true }
   return { id, name: `Project ${id}`, tags: ['mapping', 'field'], active: true }
 }
 
-/** A project's 100 tasks, built fresh for every request as rows from a database would be. */
-export function tasksOf(projectId: number): Task[] {
-  const tasks: Task[] = new Array(100)
-  for (let i = 0; i < 100; i++) tasks[i] = { id: projectId * 1000 + i, name: `Task ${i} of project ${projectId}`, status: STATUSES[i % 3]!, lock_holder: null }
+/** A project's tasks (100, or 1 for `one`), built fresh for every request as rows from a database would be. */
+export function tasksOf(projectId: number, payload: Payload = PAYLOAD): Task[] {
+  const count = payload === 'one' ? 1 : 100
+  const tasks: Task[] = new Array(count)
+  if (payload === 'short') for (let i = 0; i < count; i++) tasks[i] = { id: projectId * 1000 + i, name: `T${i}`, status: STATUSES[i % 3]!, lock_holder: null }
+  else for (let i = 0; i < count; i++) tasks[i] = { id: projectId * 1000 + i, name: `Task ${i} of project ${projectId}`, status: STATUSES[i % 3]!, lock_holder: null }
   return tasks
 }
 

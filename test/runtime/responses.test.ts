@@ -2,7 +2,7 @@ import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { created, createApp, defineUnit, fastJson, file, html, json, noContent, redirect, stream, t } from 'trefoil'
+import { created, createApp, defineUnit, fastJson, file, html, json, noContent, redirect, stream, t, text } from 'trefoil'
 import { captureLogs } from '../helpers/logs.js'
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
@@ -21,6 +21,9 @@ const unit = defineUnit('replies', (r) => {
   r.get('/gone', () => json({ reason: 'archived' }, { status: 410 }))
   r.get('/no-body', () => json({ ignored: true }, { status: 204 }))
   r.get('/page', () => html('<p>Hello</p>'))
+  r.get('/hello.txt', () => text('Hello, World!'))
+  r.get('/robots', () => text('User-agent: *\nDisallow: /private', { status: 200, type: 'text/plain', headers: { 'cache-control': 'max-age=3600' } }))
+  r.get('/teapot', () => text('short and stout', { status: 418 }))
   r.get('/s3', () => redirect('https://bucket.example/file.zip'))
   r.post('/form', () => redirect('/done', 303))
   r.get('/csv', () => file(`${fixtures}tasks.csv`, { download: 'tasks export.csv' }))
@@ -91,6 +94,21 @@ test('html() sends markup as text/html', async () => {
   const res = await app.inject({ url: '/page' })
   assert.is(res.headers['content-type'], 'text/html; charset=utf-8')
   assert.is(res.body, '<p>Hello</p>')
+})
+
+test('text() sends the string as it is, text/plain in UTF-8 unless another type is given', async () => {
+  const hello = await app.inject({ url: '/hello.txt' })
+  assert.is(hello.status, 200)
+  assert.is(hello.headers['content-type'], 'text/plain; charset=utf-8')
+  assert.is(hello.headers['content-length'], '13')
+  assert.is(hello.body, 'Hello, World!')
+  const robots = await app.inject({ url: '/robots' })
+  assert.is(robots.headers['content-type'], 'text/plain')
+  assert.is(robots.headers['cache-control'], 'max-age=3600')
+  assert.is(robots.body, 'User-agent: *\nDisallow: /private')
+  const teapot = await app.inject({ url: '/teapot' })
+  assert.is(teapot.status, 418)
+  assert.is(teapot.body, 'short and stout')
 })
 
 test('redirect() is a 307 by default (method kept), 303 when asked', async () => {

@@ -14,6 +14,7 @@ export type Reply =
   | { readonly kind: 'value'; readonly status: number; readonly headers: Record<string, string> | undefined; readonly value: unknown }
   | { readonly kind: 'json'; readonly status: number | undefined; readonly headers: Record<string, string> | undefined; readonly value: unknown; readonly schema: TSchema | undefined }
   | { readonly kind: 'html'; readonly status: number | undefined; readonly headers: Record<string, string> | undefined; readonly markup: string }
+  | { readonly kind: 'text'; readonly status: number | undefined; readonly headers: Record<string, string> | undefined; readonly body: string; readonly type: string }
   | { readonly kind: 'view'; readonly status: number | undefined; readonly headers: Record<string, string> | undefined; readonly view: string; readonly data: object }
   | { readonly kind: 'redirect'; readonly status: number; readonly headers: Record<string, string> | undefined; readonly url: string }
   | { readonly kind: 'file'; readonly status: number | undefined; readonly headers: Record<string, string> | undefined; readonly path: string; readonly download: string | undefined; readonly type: string | undefined; readonly etag?: string | undefined }
@@ -83,6 +84,17 @@ export function html(source: HtmlSource, options: ReplyOptions = {}): Reply {
   if (typeof source === 'string') return reply({ kind: 'html', status: options.status, headers: options.headers, markup: source })
   return reply({ kind: 'view', status: options.status, headers: options.headers, view: source.view, data: source.data ?? {} })
 }
+
+/**
+ * Text as it is, `text/plain; charset=utf-8` unless another type is given (CSV, XML, a
+ * `robots.txt`): one write, no JSON encoding.
+ * @example return text('Hello, World!')
+ */
+export function text(body: string, options: ReplyOptions & { type?: string } = {}): Reply {
+  return reply({ kind: 'text', status: options.status, headers: options.headers, body, type: options.type ?? TEXT_TYPE })
+}
+
+const TEXT_TYPE = 'text/plain; charset=utf-8'
 
 /** Redirect statuses: 307/308 keep the method and body, 301/302/303 turn the follow-up into a GET. */
 export type RedirectStatus = 301 | 302 | 303 | 307 | 308

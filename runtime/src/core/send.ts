@@ -1,5 +1,5 @@
 // Turns a handler's result into the response: JSON shaped by the response model, a view for
-// htmx and browsers, or one of the typed replies (html, redirect, file, stream, no content).
+// htmx and browsers, or one of the typed replies (html, text, redirect, file, stream, no content).
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { extname } from 'node:path'
@@ -44,6 +44,9 @@ export function send(ctx: RequestContext, target: SendTarget, result: unknown): 
       return false
     case 'html':
       answer(ctx as CoreContext, result.status ?? target.status, HTML_TYPE, result.markup)
+      return false
+    case 'text':
+      answer(ctx as CoreContext, result.status ?? target.status, result.type, result.body)
       return false
     case 'view':
       return sendView(ctx, target, result.view, result.data, result.status ?? target.status)
