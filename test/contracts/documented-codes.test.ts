@@ -1,7 +1,7 @@
 // The example's OpenAPI document tells the truth about status codes: every (method, route, status)
 // the app answers while a client runs the usual API flows (successes, 401, 403, 404, 409, 422,
-// 204) is documented for that operation, exactly or by its range (4XX). An undocumented code is
-// a surprise for a client generated from the document.
+// 204, a password change) is documented for that operation, exactly or by its range (4XX). An
+// undocumented code is a surprise for a client generated from the document.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { App } from 'trefoil'
@@ -60,6 +60,12 @@ test('every status the API flows observe is documented for its operation', async
   assert.is((await call(app, 'PUT', `/v1/projects/${id}/members/${member.id}`, pm, { role: 'mapper' })).status, 200)
   assert.is((await call(app, 'DELETE', `/v1/projects/${id}/members/${member.id}`, pm)).status, 204)
   assert.is((await call(app, 'DELETE', `/v1/projects/${id}`, pm)).status, 204)
+  // a password change: 422 for a wrong current password, 200 with the new token, 401 without a session
+  const changer = await signUp(app, 'Docs Changer')
+  const change = { currentPassword: 'correct horse battery', newPassword: 'a new passphrase' }
+  assert.is((await call(app, 'POST', '/v1/users/me/password', changer, { ...change, currentPassword: 'wrong one!' })).status, 422)
+  assert.is((await call(app, 'POST', '/v1/users/me/password', changer, change)).status, 200)
+  assert.is((await call(app, 'POST', '/v1/users/me/password', undefined, change)).status, 401)
 
   const doc = (await app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, Record<string, Operation>> }
   const templates = Object.keys(doc.paths).map((template) => ({ template, match: new RegExp(`^${template.replaceAll(/\{\w+\}/g, '[^/]+')}$`) }))

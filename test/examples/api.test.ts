@@ -305,7 +305,9 @@ test('a private project is read by its members and admins only; to anyone else i
   const id = made.expect(201).id
   await api(fw.app, admin).post('/v1/projects/:projectId/tasks', { params: { projectId: id }, body: { cellMetres: 1000 } })
   await api(fw.app, admin).put('/v1/projects/:projectId/members/:userId', { params: { projectId: id, userId: member.id }, body: { role: 'mapper' } })
-  for (const path of [`/v1/projects/${id}`, `/v1/projects/${id}/tasks`, `/v1/projects/${id}/tasks/1`, `/v1/projects/${id}/members`]) {
+  // a comment in the task's history: what an outsider must not read either
+  assert.is((await api(fw.app, member).post('/v1/projects/:projectId/tasks/:taskId/events', { params: { projectId: id, taskId: 1 }, body: { event: 'comment', comment: 'the clinic moved' } })).status, 201)
+  for (const path of [`/v1/projects/${id}`, `/v1/projects/${id}/tasks`, `/v1/projects/${id}/tasks?format=geojson`, `/v1/projects/${id}/tasks/1`, `/v1/projects/${id}/tasks/1/events`, `/v1/projects/${id}/members`, `/v1/projects/${id}/progress`, `/v1/projects/${id}/tasks/1/submissions`]) {
     assert.is((await fw.app.inject({ url: path, headers: member.headers })).status, 200, `a member reads ${path}`)
     const hidden = await fw.app.inject({ url: path, headers: outsider.headers })
     assert.is(hidden.status, 404, `an outsider does not find ${path}`)

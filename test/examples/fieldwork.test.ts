@@ -100,6 +100,21 @@ test('npm start serves the JSON API: sign up, token, the demo admin creates, rea
   assert.is((await fetch(`${base}/v1/projects/99999`, { headers: auth })).status, 404)
 })
 
+test('no published key signs tokens: an admin token forged with the old development default is a 401; the same claims signed with the key made in DATA_DIR pass', async () => {
+  const { SignJWT } = await import('jose')
+  const { readFile, stat } = await import('node:fs/promises')
+  // the demo admin is the first account made
+  const token = (key: string) => new SignJWT({ name: 'Ada Admin', ver: 0 }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject('1').setAudience('fieldwork').setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(key))
+  const forged = await token('development-only-key-of-the-fieldwork-example-never-use-in-production')
+  assert.is((await fetch(`${base}/v1/users/me`, { headers: { authorization: `Bearer ${forged}` } })).status, 401)
+  const file = `${dataDir}/secret-key`
+  assert.is((await stat(file)).mode & 0o777, 0o600)
+  const made = await token((await readFile(file, 'utf8')).trim())
+  const me = await fetch(`${base}/v1/users/me`, { headers: { authorization: `Bearer ${made}` } })
+  assert.is(me.status, 200)
+  assert.is(((await me.json()) as { isAdmin: boolean }).isAdmin, true)
+})
+
 test('npm start serves the hypermedia site: sign-in redirect, pages, local htmx and script', async () => {
   const home = await fetch(`${base}/`, { redirect: 'manual' })
   assert.is(home.status, 303)

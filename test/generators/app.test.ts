@@ -46,6 +46,10 @@ test('yo trefoil <name> --yes writes a service in the guide\'s layout into ./<na
   assert.match(manifest.scripts.start, /src\/main\.ts/)
   assert.match(read(service, 'src/main.ts'), /plugins: \[\n {4}databasePlugin,\n {4}openapi\(\{ title: "field-notes", version: '0\.1\.0' \}\),\n {4}tasks,\n {2}\],/)
   assert.match(read(service, 'src/main.ts'), /^import tasks from '\.\/tasks\/routes\.js'$/m)
+  // it stops through the runtime (drain with a deadline, exit 0 or 1), with no signal handler of its own
+  assert.match(read(service, 'src/main.ts'), /await app\.listen\(\)\n(?: {2}\/\/.*\n)* {2}closeOnSignals\(app\)\n/)
+  assert.not.match(read(service, 'src/main.ts'), /process\.on\(|\.close\(\)/)
+  assert.match(read(service, 'src/config.ts'), /^ {4}\.\.\.SERVER_SETTINGS,$/m)
   assert.match(read(service, 'src/db/database.ts'), /defineDatabase\(\{\n {2}migrations: new URL\('\.\/migrations', import\.meta\.url\),/)
   assert.match(read(service, 'src/config.ts'), /PORT: t\.Integer\(\{ minimum: 0, maximum: 65535, default: 8000 \}\)/)
   assert.match(read(service, 'README.md'), /npm install && npm start/)

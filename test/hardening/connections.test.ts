@@ -1,6 +1,6 @@
 // Waiting for a worker holds no database connection: 32 project creations at once, each with a
 // 10,000-position area checked on a worker thread, while a mapper reads the project list. No
-// request is a 500 and every read is a 200.
+// request is a 500 and every read is a 200. And a pool with no free connection is a quick 503.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { bearerOf, serveFieldwork, timed, type Served } from './client.js'
@@ -50,6 +50,25 @@ test('32 concurrent creations with 10,000-position areas: none is a 500, and a m
   }
   assert.ok(reads.length > 0)
   assert.ok(reads.every((s) => s === 200), JSON.stringify(reads))
+})
+
+test('every pooled connection taken: a read is a 503 with Retry-After after the 2 s connection wait, never a 500 or a longer wait; /health still answers, and reads come back once connections are free', async () => {
+  const mapper = await bearerOf(fw.app)
+  const { databasePlugin } = await import('../../examples/fieldwork/src/db/database.js')
+  const handle = fw.app.plugin(databasePlugin)
+  // what long transactions elsewhere would do: hold every connection of the pool
+  const held = await Promise.all(Array.from({ length: handle.poolSize }, () => handle.db.connect()))
+  try {
+    const starved = await timed(`${fw.base}/v1/projects`, { headers: mapper })
+    console.log(`pool of ${handle.poolSize} exhausted: ${starved.status} in ${starved.ms.toFixed(0)} ms, Retry-After ${String(starved.headers['retry-after'])}`)
+    assert.is(starved.status, 503, starved.body)
+    assert.ok(Number(starved.headers['retry-after']) > 0)
+    assert.ok(starved.ms < 4_500, `answered after ${starved.ms.toFixed(0)} ms`)
+    assert.is((await timed(`${fw.base}/health`)).status, 200, 'liveness needs no connection')
+  } finally {
+    for (const connection of held) connection.done()
+  }
+  assert.is((await timed(`${fw.base}/v1/projects`, { headers: mapper })).status, 200)
 })
 
 test.run()

@@ -1,8 +1,8 @@
 // SIGTERM to real processes with real connections on 127.0.0.1: a half-sent request and an idle
 // keep-alive connection do not hold the stop; an in-flight request finishes before the exit
-// (exit 0); a request sent on its connection meanwhile is told 503; a request longer than the
-// deadline is cut, logged by name, and the exit is 1. Then the example itself, as `npm start`
-// runs it.
+// (exit 0), and so do requests pipelined behind it before the stop; a request sent on its
+// connection meanwhile is told 503; a request longer than the deadline is cut, logged by name,
+// and the exit is 1. Then the example itself, as `npm start` runs it.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { connect, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
@@ -117,6 +117,25 @@ test('SIGTERM: an in-flight request finishes first, with Connection: close; a re
   assert.not.match(app.output(), '"msg":"slow ran","ms":2}', 'the pipelined request never ran')
   assert.is(code, 0, app.output())
   assert.ok(ms >= 1000 && ms < 8000, `exited ${ms.toFixed(0)} ms after SIGTERM`)
+})
+
+test('SIGTERM: two requests pipelined before the stop are both answered in full, then the connection closes', async () => {
+  const app = await run([fixture], { cwd: root, env: {} })
+  const busy = await open(app.url)
+  busy.socket.write(get('/slow?ms=1500') + get('/slow?ms=4'))
+  await until('both to run', () => app.output().includes('"msg":"slow ran","ms":4}'))
+  app.since.at = performance.now()
+  app.child.kill('SIGTERM')
+  await busy.closed
+  const { code } = await app.exited
+  const answers = busy.received().split(/(?=HTTP\/1\.1 )/)
+  // the second has run: its answer is not dropped behind a Connection: close on the first
+  assert.is(answers.length, 2, busy.received())
+  assert.match(answers[0]!, /^HTTP\/1\.1 200 /)
+  assert.match(answers[0]!, '{"waited":1500}')
+  assert.match(answers[1]!, /^HTTP\/1\.1 200 /)
+  assert.match(answers[1]!, '{"waited":4}')
+  assert.is(code, 0, app.output())
 })
 
 test('SIGTERM: a request sent behind a streamed answer already under way is answered 503 with Retry-After, then the connection closes', async () => {

@@ -198,6 +198,39 @@ test('the defaults are the documented ones: headers 20 s, keep-alive 5 s, no tot
   }
 })
 
+test('with the default limits a body sent at 1 byte/s is answered 408 within its 15 s window (and a little), not Node’s 300 s', async () => {
+  const echo = defineUnit('echo-only', (r) => {
+    r.post('/echo', { body: t.Object({ text: t.String() }) }, ({ body }) => ({ length: body.text.length }))
+  })
+  const other = createApp({ plugins: [echo], logger: false })
+  await other.listen({ port: 0, host: '127.0.0.1' })
+  try {
+    const socket = connect(Number(new URL(other.url!).port), '127.0.0.1')
+    socket.on('error', () => undefined)
+    let text = ''
+    socket.setEncoding('utf8')
+    socket.on('data', (chunk: string) => (text += chunk))
+    const started = performance.now()
+    socket.write(head('/echo', 200) + '{"text":"')
+    const trickle = setInterval(() => socket.write('x'), 1000)
+    // bounded: past 30 s the body counts as never cut
+    const ms = await new Promise<number>((resolve) => {
+      const timer = setTimeout(() => resolve(Infinity), 30_000)
+      socket.once('close', () => {
+        clearTimeout(timer)
+        resolve(performance.now() - started)
+      })
+    })
+    clearInterval(trickle)
+    socket.destroy()
+    assert.match(text, /^HTTP\/1\.1 408 /)
+    assert.match(text, 'at least 3600 bytes are expected every 15 s')
+    assert.ok(ms < 15_000 + 5_000, `cut after ${ms.toFixed(0)} ms`)
+  } finally {
+    await other.close()
+  }
+})
+
 test('limits come from the settings when listen() leaves them out, and bad ones are refused', async () => {
   const other = createApp({ plugins: [], logger: false, settings: { HEADERS_TIMEOUT_MS: 7000, KEEP_ALIVE_TIMEOUT_MS: 65_000 } })
   const listening = await other.listen({ port: 0, host: '127.0.0.1' })

@@ -2,8 +2,8 @@
 // work (a request being answered) from one that is not (an idle keep-alive connection, or one
 // whose request has not fully arrived, such as half a request line). Stopping closes the second
 // kind at once — Node stops enforcing its header timeout once `server.close()` runs, so nothing
-// else would — lets in-flight requests finish up to a deadline, closes each connection as its
-// last answer goes out, answers requests that arrive meanwhile 503, and cuts what is left at the
+// else would — lets in-flight requests finish up to a deadline (pipelined ones included), closes
+// each connection as its last answer goes out, answers requests that arrive meanwhile 503, and cuts what is left at the
 // deadline, saying what it cut.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
@@ -84,8 +84,13 @@ export class ConnectionTracker {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()))
     for (const [socket, open] of this.#sockets) {
       if (open.size === 0) socket.destroy()
-      // each connection closes once its answer is out, so no new request can start on it
-      else for (const res of open.keys()) if (!res.headersSent) res.shouldKeepAlive = false
+      else {
+        // each connection closes once its answers are out, so no new request can start on it.
+        // Its last answer says so: a request pipelined behind another has already run, and an
+        // earlier `Connection: close` would make Node drop its answer unsent
+        const last = [...open.keys()].at(-1)!
+        if (!last.headersSent) last.shouldKeepAlive = false
+      }
     }
     let timer: NodeJS.Timeout | undefined
     const inTime = await Promise.race([closed.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(resolve, deadlineMs, false)))])

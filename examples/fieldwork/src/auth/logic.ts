@@ -1,13 +1,13 @@
 // Accounts and sign-in: scrypt password hashes (async, off the event loop in libuv's pool), JWTs
 // signed with SECRET_KEY, and the auth dependencies every other unit uses.
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
-import { Conflict, defineAuth, depends, NotFound, t, Unauthorized, type Db } from 'trefoil'
+import { Conflict, defineAuth, depends, NotFound, t, Unauthorized, ValidationError, type Attempts, type Db } from 'trefoil'
 import { secretKey, settings } from '../config.js'
 import { database } from '../db/database.js'
 import { PROJECT_ROLES } from '../db/enums.js'
 import { members, users, type User } from '../db/models.js'
 import { renderMarkdown } from '../projects/markdown.js'
-import type { LoginIn, SignUpIn, TokenOut } from './schemas.js'
+import type { LoginIn, PasswordChangeIn, SignUpIn, TokenOut } from './schemas.js'
 
 /**
  * Authentication for the API (bearer tokens) and the pages (the same token in a cookie, with a
@@ -113,6 +113,28 @@ export async function authenticate(db: Db, input: LoginIn): Promise<User & { tok
 }
 
 /**
+ * Changes a signed-in user's password when `currentPassword` is theirs (else a 422 on that field)
+ * and ends every session and token of the account in the same statement; resolves to the account
+ * with its new token version, for the token that replaces the caller's. Each check of the current
+ * password counts as an attempt on the account (`attempts`, the sign-in limiter): a stolen
+ * session gets no budget of its own for guessing the password.
+ */
+export async function changePassword(db: Db, user: User, input: PasswordChangeIn, attempts: Attempts): Promise<User & { tokenVersion: number }> {
+  if (input.newPassword === input.currentPassword) throw new ValidationError([{ loc: ['body', 'newPassword'], msg: 'The new password is the same as the current one', type: 'value_error' }])
+  await attempts.account(user.email)
+  const found = await users.withPassword(db, user.email)
+  if (!found || !(await verifyPassword(input.currentPassword, found.passwordHash))) {
+    throw new ValidationError([{ loc: ['body', 'currentPassword'], msg: 'This is not your current password', type: 'invalid_password' }])
+  }
+  await attempts.succeeded(user.email)
+  const passwordHash = await hashPassword(input.newPassword)
+  // only over the hash just checked: of two changes at once, the second finds it gone
+  const tokenVersion = await users.changePassword(db, user.id, { expectedHash: found.passwordHash, passwordHash })
+  if (tokenVersion === null) throw new Conflict('The password was changed by another request meanwhile: sign in again with the new one', { code: 'password_changed' })
+  return { ...user, tokenVersion }
+}
+
+/**
  * A signed token for a user: for the API's `Authorization: Bearer`, or a session cookie. It carries
  * the account's token version (`ver`; 0 for a new account), so that {@link revokeSessions} ends it.
  */
@@ -121,7 +143,7 @@ export async function issueToken(user: User & { tokenVersion?: number }): Promis
   return { access_token, token_type: 'bearer', expires_in: settings.TOKEN_TTL_SECONDS }
 }
 
-/** Ends every session and token of an account at once, in every process (logout, a password change). */
+/** Ends every session and token of an account at once, in every process (logout; a password change does it with its new hash, see {@link changePassword}). */
 export async function revokeSessions(db: Db, userId: number): Promise<void> {
   await users.revokeTokens(db, userId)
 }

@@ -5,9 +5,9 @@ import { created, defineUnit, type Attempts, type Db, html, isHttpError, noConte
 import { database } from '../db/database.js'
 import type { User } from '../db/models.js'
 import { isHtmx } from '../pages.js'
-import { auth, authenticate, issueToken, revokeSessions, signedIn, signUp } from './logic.js'
+import { auth, authenticate, changePassword, issueToken, revokeSessions, signedIn, signUp } from './logic.js'
 import { signInAttempts, signUpAttempts } from './limits.js'
-import { LoginIn, SignUpIn, TokenOut, UserOut } from './schemas.js'
+import { LoginIn, PasswordChangeIn, SignUpIn, TokenOut, UserOut } from './schemas.js'
 
 const HOME = '/v1/projects'
 const LoginQuery = t.Object({ next: t.Optional(t.String({ maxLength: 2048 })) })
@@ -67,6 +67,23 @@ export default defineUnit('auth', { tags: ['auth'], description: 'Accounts, bear
   }),
 
   r.get('/v1/users/me', { use: { user: signedIn }, response: UserOut, view: 'auth/me', summary: 'The signed-in account' }, ({ user }) => user),
+
+  // Wrong current passwords count against the account's sign-in limit. The change ends every
+  // session and token of the account (the version they carry goes up) and the caller's is
+  // replaced: a bearer client gets a new token in the answer, a browser a new session cookie and
+  // the account page again (its old CSRF token went with the old session).
+  r.post(
+    '/v1/users/me/password',
+    { body: PasswordChangeIn, use: { user: auth.currentUser, db: database, attempts: signInAttempts }, response: { 200: TokenOut, 204: t.Null() }, errors: [409], summary: 'Change your password: ends every other session and token of the account', description: 'The current password is checked (a wrong one is a 422 on `currentPassword` and counts against the sign-in limit of the account); the new one follows the sign-up rules. Every token and session cookie issued before stops working at once, the one used here included: a bearer client gets its replacement in the answer (200), a browser session a new session cookie and CSRF token (204, with `HX-Redirect` back to the account page).' },
+    async ({ body, user, db, attempts, ctx }) => {
+      const changed = await changePassword(db, user, body, attempts)
+      const token = await issueToken(changed)
+      // the header wins over the cookie when both come (as the auth dependency reads them)
+      if (ctx.get('Authorization') !== '') return token
+      auth.login(ctx, token.access_token)
+      return noContent({ headers: { 'HX-Redirect': '/v1/users/me?changed=password' } })
+    },
+  ),
 
   r.post('/v1/auth/tokens', { body: LoginIn, use: { db: database, attempts: signInAttempts }, response: TokenOut, errors: [401], summary: 'Log in: a bearer token for the API' }, async ({ body, db, attempts }) =>
     issueToken(await limitedAuthenticate(db, body, attempts)),

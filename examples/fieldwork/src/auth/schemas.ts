@@ -2,6 +2,8 @@
 import { named, t, type Static } from 'trefoil'
 
 const Email = t.String({ format: 'email', maxLength: 254, transform: ['trim', 'toLowerCase'] })
+// what a new password must be, at sign-up and when it changes
+const NewPassword = t.String({ minLength: 8, maxLength: 256 })
 
 /** What a client sends to create an account. */
 export const SignUpIn = named(
@@ -9,7 +11,7 @@ export const SignUpIn = named(
   t.Object({
     email: Email,
     name: t.String({ minLength: 1, maxLength: 128, transform: ['trim'] }),
-    password: t.String({ minLength: 8, maxLength: 256 }),
+    password: NewPassword,
   }),
 )
 export type SignUpIn = Static<typeof SignUpIn>
@@ -17,6 +19,13 @@ export type SignUpIn = Static<typeof SignUpIn>
 /** What a client sends to log in (for a token, or a cookie session). */
 export const LoginIn = named('LoginIn', t.Object({ email: Email, password: t.String({ minLength: 1, maxLength: 256 }) }))
 export type LoginIn = Static<typeof LoginIn>
+
+/** What the signed-in user sends to change their password: the current one, and the new one (checked as at sign-up). */
+export const PasswordChangeIn = named(
+  'PasswordChangeIn',
+  t.Object({ currentPassword: t.String({ minLength: 1, maxLength: 256 }), newPassword: NewPassword }),
+)
+export type PasswordChangeIn = Static<typeof PasswordChangeIn>
 
 /** An account as clients see it (never its password hash). */
 export const UserOut = named(

@@ -85,6 +85,15 @@ export const users = {
   /** Raises an account's token version, ending every token issued before; the new version. */
   revokeTokens: (db: Db, id: number): Promise<number> =>
     db.one<{ v: number }>('UPDATE users SET token_version = token_version + 1 WHERE id = $1 RETURNING token_version AS v', [id]).then((row) => row.v),
+  /**
+   * Sets a new password hash and raises the token version in one statement, when the stored hash
+   * is still `expectedHash` (the one the current password was checked against); the new version,
+   * or null when another change came first.
+   */
+  changePassword: (db: Db, id: number, change: { expectedHash: string; passwordHash: string }): Promise<number | null> =>
+    db
+      .oneOrNone<{ v: number }>('UPDATE users SET password_hash = $<passwordHash>, token_version = token_version + 1 WHERE id = $<id> AND password_hash = $<expectedHash> RETURNING token_version AS v', { id, ...change })
+      .then((row) => row?.v ?? null),
   byEmail: (db: Db, email: string): Promise<User | null> => db.oneOrNone<User>(`SELECT ${USER} FROM users WHERE email = $1`, [email]),
   /** The account of an email, with its password hash, for logging in. */
   withPassword: (db: Db, email: string): Promise<(User & { passwordHash: string; tokenVersion: number }) | null> =>
