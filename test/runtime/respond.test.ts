@@ -2,6 +2,8 @@
 // hooks add headers to every kind of answer, and Koa middleware sees and rewrites the same
 // answers without a second path.
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
@@ -152,6 +154,23 @@ test('aroundRequest hooks run the rest of the request in their scope, the first 
   assert.is(missing.status, 404, 'routing runs inside the hooks, and its errors are answered as before')
   assert.is(logs.lines.find((line) => line.msg === 'Started')?.path, 'core', 'the hooks keep the core path')
   await app.close()
+})
+
+test('an answer given outside a route goes out the same way: a request before start-up is a 503 in JSON with its length and Retry-After', async () => {
+  const app = createApp({ plugins: [unit], logger: false })
+  const server = createServer(app.callback())
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  try {
+    const { port } = server.address() as AddressInfo
+    const res = await rawRequest(`http://127.0.0.1:${port}/json`)
+    assert.is(res.status, 503)
+    assert.is(res.headers['content-type'], 'application/json; charset=utf-8')
+    assert.is(res.headers['retry-after'], '1')
+    assert.is(Number(res.headers['content-length']), res.bytes.length, 'a length, not a chunked body')
+    assert.equal(JSON.parse(res.body), { detail: 'The app is starting' })
+  } finally {
+    await new Promise((resolve) => server.close(resolve))
+  }
 })
 
 test('an app says at start-up which path its answers take: the core alone, or through the Koa middleware it names', async () => {

@@ -10,6 +10,7 @@ import type { TrefoilState } from './context.js'
 import { createDispatch } from './dispatch.js'
 import { createRequestHandler, type ErrorMapper, type RequestHandler } from './entry.js'
 import { HookSet } from './hooks.js'
+import { respondBare } from './respond.js'
 import { closeHttp, listenHttp } from './http-server.js'
 import { compileRoute, type CompiledRoute, type RouteEnvironment } from './route-runner.js'
 import { DependencyGraph } from './solver.js'
@@ -154,8 +155,7 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
   const handler = (): RequestHandler => requestHandler
   const requestHandler: RequestHandler = (req, res) => {
     if (serveRequest) return serveRequest(req, res)
-    res.writeHead(503, ['Content-Type', 'application/json; charset=utf-8', 'Retry-After', '1'])
-    res.end('{"detail":"The app is starting"}')
+    respondBare(res, 503, '{"detail":"The app is starting"}', ['Retry-After', '1'])
   }
 
   function replanAll(): void {

@@ -14,7 +14,7 @@ import { ANSWER, type CoreContext, type RequestContext, type TrefoilState } from
 import type { Dispatch } from './dispatch.js'
 import { renderError, type ErrorRendering } from './error-response.js'
 import type { AroundRequestHook, HookSet } from './hooks.js'
-import { dropAnswer, exposeAnswer, respond } from './respond.js'
+import { dropAnswer, exposeAnswer, respond, respondBare } from './respond.js'
 import { isReply } from './responses.js'
 import { send } from './send.js'
 
@@ -69,8 +69,7 @@ export function createRequestHandler(options: EntryOptions): RequestHandler {
       } catch (error) {
         log.error({ err: error, requestId }, 'Response failed')
         if (!res.headersSent) {
-          res.writeHead(500, ['X-Request-Id', requestId, 'Content-Type', 'application/json; charset=utf-8'])
-          res.end('{"detail":"Internal Server Error"}')
+          respondBare(res, 500, '{"detail":"Internal Server Error"}', ['X-Request-Id', requestId])
         } else res.destroy()
       }
       if (logRequests || onResponse.length > 0) after(ctx, requestId, started)
