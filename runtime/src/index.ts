@@ -8,8 +8,6 @@ export { definePlugin, type Plugin, type PluginOptions } from './core/plugin.js'
 export type { AppView, Awaitable, PluginRef, SetupResult } from './core/app-view.js'
 export {
   type UnitOptions,
-  type UnitRouter,
-  type RouteMethod,
   type RouteOptions,
   type RouteDefinition,
   type HandlerInput,
@@ -22,7 +20,8 @@ export {
 } from './core/routing.js'
 export { withDefault, type TDefault } from './core/defaults.js'
 export { model, type Model, type ModelOptions, type ModelInput, type ModelOutput, type ComputedField, type FieldSerializers } from './core/model.js'
-export { defineUnit, type Unit, type UnitRoutes, type RouteContract, type RouteIo, type ContractRouter, type ContractRouteMethod } from './core/route-types.js'
+export { defineUnit } from './core/unit.js'
+export type { Unit, UnitRouter, UnitRoutes, RouteMethod, RouteContract, RouteIo } from './core/route-types.js'
 export { depends, isDependency, type Dependency, type DependencyBase, type DependsOptions, type Cleanup, type UseMap, type UseValues, type RawQuery } from './core/depends.js'
 export {
   HttpError,

@@ -63,6 +63,17 @@ async function post(path: string, body: unknown, headers: Record<string, string>
   return fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
 }
 
+test('the example needs no Koa middleware: its security headers, sign-in redirect, id checks and logs are hooks, so its answers take the core path the benchmark measures', () => {
+  const line = output.split('\n').find((entry) => entry.includes('"msg":"Started"'))
+  assert.ok(line, `a start-up line says which path answers take:\n${output}`)
+  const started = JSON.parse(line!) as { path: string; middleware: string[]; hooks: { onRequest: number; onSend: number }; routes: number }
+  assert.equal(started.middleware, [])
+  assert.is(started.path, 'core')
+  assert.ok(started.hooks.onSend >= 1, 'security() adds its headers as an onSend hook')
+  assert.ok(started.hooks.onRequest >= 2, 'the id check and the session hint are onRequest hooks')
+  assert.ok(started.routes > 20, `${started.routes} routes`)
+})
+
 test('npm start serves the JSON API: sign up, token, the demo admin creates, reads, splits, locks, submits; 401, 403, 422, 404', async () => {
   assert.is((await fetch(`${base}/v1/projects`)).status, 401)
   assert.is((await post('/v1/users', { email: 'ann@example.org', name: 'Ann', password: 'correct horse' })).status, 201)

@@ -193,8 +193,11 @@ function openPathToRepo(): () => void {
   }
 }
 
-/** `npm start` of the service in `cwd` on a free port; resolves with its URL and a stop function once it listens. */
-export async function start(space: Workspace, cwd: string): Promise<{ base: string; stop: () => Promise<void> }> {
+/**
+ * `npm start` of the service in `cwd` on a free port; resolves once it listens, with its URL, a
+ * stop function and the app's start-up line (`Started`: its routes, hooks and answer path).
+ */
+export async function start(space: Workspace, cwd: string): Promise<{ base: string; stop: () => Promise<void>; started: Record<string, unknown> | undefined }> {
   const child = spawn('npm', ['start'], { cwd, env: { ...space.env, PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
   let output = ''
   const stop = async (): Promise<void> => {
@@ -222,7 +225,8 @@ export async function start(space: Workspace, cwd: string): Promise<{ base: stri
       child.stderr.on('data', read)
       child.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)))
     })
-    return { base, stop }
+    const line = output.split('\n').find((entry) => entry.includes('"msg":"Started"'))
+    return { base, stop, started: line ? (JSON.parse(line) as Record<string, unknown>) : undefined }
   } catch (error) {
     await stop()
     throw error

@@ -9,7 +9,7 @@ let sign: (claims: Record<string, unknown>) => Promise<string>
 
 test.before(async () => {
   fw = await serveFieldwork()
-  const { auth } = await import('../../examples/fieldwork/src/auth/logic.js')
+  const { auth } = await import('../../examples/fieldwork/src/deps.js')
   sign = (claims) => auth.sign(claims)
 })
 test.after(async () => {

@@ -1,5 +1,6 @@
 // String formats belong to the app that declares them: two apps in one process validate the same
-// schema each with its own formats, and a plugin can add one while the app starts.
+// schema each with its own formats, in what they read and in the responses they check, and a
+// plugin can add one while the app starts.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createApp, definePlugin, defineUnit, t } from 'trefoil'
@@ -16,6 +17,18 @@ test("an app's formats are its own: another app in the process does not get them
   assert.is((await strict.inject({ url: '/surveys/HOT-2024' })).status, 200)
   // the same schema in an app that declared no such format
   assert.is((await lenient.inject({ url: '/surveys/hot-24' })).status, 200)
+  await Promise.all([strict.close(), lenient.close()])
+})
+
+test("an app's formats check its responses too: a value its response model's format refuses is the server's error, in that app only", async () => {
+  const CodeOut = t.Object({ code: t.String({ format: 'survey-code' }) })
+  const echo = () => defineUnit('echo', (r) => r.get('/echo/:code', { response: CodeOut }, ({ params }) => ({ code: params.code })))
+  const strict = createApp({ formats: { 'survey-code': /^[A-Z]{3}-\d{4}$/ }, plugins: [echo()], checkResponses: true, logger: false })
+  const lenient = createApp({ plugins: [echo()], checkResponses: true, logger: false })
+  assert.equal((await strict.inject({ url: '/echo/HOT-2024' })).json(), { code: 'HOT-2024' })
+  assert.is((await strict.inject({ url: '/echo/hot-24' })).status, 500, 'the development check knows the app’s format')
+  // the same schema in an app that declared no such format: its check is its own
+  assert.equal((await lenient.inject({ url: '/echo/hot-24' })).json(), { code: 'hot-24' })
   await Promise.all([strict.close(), lenient.close()])
 })
 

@@ -1,12 +1,16 @@
 // Every answer goes out through the core's one respond: browsers navigating get error pages,
 // hooks add headers to every kind of answer, and Koa middleware sees and rewrites the same
 // answers without a second path.
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createApp, definePlugin, defineUnit, depends, file, html, json, noContent, NotFound, redirect, stream, t, Unauthorized } from 'trefoil'
 import { rawRequest } from '../helpers/http.js'
+import { captureLogs } from '../helpers/logs.js'
 
 const views = fileURLToPath(new URL('./fixtures/error-views', import.meta.url))
 const browser = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' }
@@ -112,6 +116,85 @@ test('hooks: onSend adds headers to every kind of answer, onRequest can answer e
     assert.type(res.headers['x-request-id'], 'string', `${method} ${url}: one request id`)
   }
   assert.equal(seen, cases.map(([, , status]) => status))
+})
+
+test('aroundRequest hooks run the rest of the request in their scope, the first outermost, and a rejection is answered as the error', async () => {
+  const store = new AsyncLocalStorage<string[]>()
+  const order: string[] = []
+  const scoped = defineUnit('scoped', (r) => {
+    r.get('/scope', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5)) // the store survives an await
+      return { scope: store.getStore() }
+    })
+  })
+  const scopes = definePlugin({
+    name: 'scopes',
+    setup(app) {
+      app.addHook('aroundRequest', (ctx, run) => {
+        order.push('outer')
+        if (ctx.path === '/refused') return Promise.reject(new Unauthorized('No entry'))
+        return store.run(['outer'], run)
+      })
+      app.addHook('aroundRequest', async (_ctx, run) => {
+        order.push('inner')
+        await store.run([...(store.getStore() ?? []), 'inner'], run)
+      })
+      app.addHook('onRequest', () => void order.push('onRequest'))
+    },
+  })
+  const logs = captureLogs()
+  const app = createApp({ plugins: [scopes, scoped, unit], logger: logs.logger })
+  const res = await app.inject({ url: '/scope' })
+  assert.equal(res.json(), { scope: ['outer', 'inner'] })
+  assert.equal(order, ['outer', 'inner', 'onRequest'])
+  const refused = await app.inject({ url: '/refused' })
+  assert.is(refused.status, 401)
+  assert.equal(refused.json(), { detail: 'No entry' })
+  const missing = await app.inject({ url: '/nowhere' })
+  assert.is(missing.status, 404, 'routing runs inside the hooks, and its errors are answered as before')
+  assert.is(logs.lines.find((line) => line.msg === 'Started')?.path, 'core', 'the hooks keep the core path')
+  await app.close()
+})
+
+test('an answer given outside a route goes out the same way: a request before start-up is a 503 in JSON with its length and Retry-After', async () => {
+  const app = createApp({ plugins: [unit], logger: false })
+  const server = createServer(app.callback())
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  try {
+    const { port } = server.address() as AddressInfo
+    const res = await rawRequest(`http://127.0.0.1:${port}/json`)
+    assert.is(res.status, 503)
+    assert.is(res.headers['content-type'], 'application/json; charset=utf-8')
+    assert.is(res.headers['retry-after'], '1')
+    assert.is(Number(res.headers['content-length']), res.bytes.length, 'a length, not a chunked body')
+    assert.equal(JSON.parse(res.body), { detail: 'The app is starting' })
+  } finally {
+    await new Promise((resolve) => server.close(resolve))
+  }
+})
+
+test('an app says at start-up which path its answers take: the core alone, or through the Koa middleware it names', async () => {
+  const plain = captureLogs()
+  const alone = createApp({ plugins: [unit], logger: plain.logger })
+  await alone.start()
+  const said = plain.lines.find((line) => line.msg === 'Started')
+  assert.equal([said?.path, said?.middleware, said?.routes], ['core', [], 10])
+  await alone.close()
+
+  const wrapped = captureLogs()
+  const timing = definePlugin({
+    name: 'timing',
+    setup(app) {
+      app.use(async function timeRequests(_ctx, next) {
+        await next()
+      })
+    },
+  })
+  const withMiddleware = createApp({ plugins: [timing, unit], logger: wrapped.logger })
+  await withMiddleware.start()
+  const told = wrapped.lines.find((line) => line.msg === 'Started')
+  assert.equal([told?.path, told?.middleware], ['koa-middleware', ['timeRequests']])
+  await withMiddleware.close()
 })
 
 test('Koa middleware reads and rewrites the answer, on the same path, with one request id', async () => {

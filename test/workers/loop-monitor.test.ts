@@ -61,6 +61,19 @@ test('a request that waits on I/O as long does not warn', async () => {
   }
 })
 
+test('the monitor adds no Koa middleware: an app that lists it keeps the core answer path', async () => {
+  const lines: { msg: string; path?: string; middleware?: string[]; hooks?: { aroundRequest: number } }[] = []
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) })
+  const app = createApp({ plugins: [defineLoopMonitor({ thresholdMs: 250 })], logger })
+  try {
+    await app.start()
+    const started = lines.find((line) => line.msg === 'Started')
+    assert.equal([started?.path, started?.middleware, started?.hooks?.aroundRequest], ['core', [], 1])
+  } finally {
+    await app.close()
+  }
+})
+
 test('the threshold comes from the settings (LOOP_BLOCK_THRESHOLD_MS)', async () => {
   const settings = defineSettings(t.Object({ LOOP_BLOCK_THRESHOLD_MS: t.Integer({ default: 1000 }) }), { env: {}, envFile: false })
   const { app, monitor, warnings } = setup({}, settings)

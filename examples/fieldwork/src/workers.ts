@@ -2,7 +2,7 @@
 // an area), never on the event loop, tracked background tasks whose status clients poll, and
 // durable jobs that any instance may run.
 import { defineBackground, defineJobs, defineWorkers } from 'trefoil'
-import { currentUser } from './auth/logic.js'
+import { currentUser } from './deps.js'
 import { databasePlugin } from './db/database.js'
 import { deleteFiles } from './submissions/jobs.js'
 

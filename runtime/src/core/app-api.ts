@@ -86,8 +86,9 @@ export interface App<S = unknown> {
    */
   use(middleware: Middleware<TrefoilState>): void
   /**
-   * Adds a hook (during a plugin's setup): `onRequest` before routing (may answer early),
-   * `onSend` to add headers to every answer, `onResponse` once it is handed to Node.
+   * Adds a hook (during a plugin's setup): `aroundRequest` to run the rest of the request in a
+   * scope, `onRequest` before routing (may answer early), `onSend` to add headers to every
+   * answer, `onResponse` once it is handed to Node.
    * @example app.addHook('onSend', (ctx, answer, headers) => headers.push('X-Served-By', 'a'))
    */
   addHook<K extends keyof HookName>(name: K, hook: HookName[K]): void

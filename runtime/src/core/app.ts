@@ -10,6 +10,7 @@ import type { TrefoilState } from './context.js'
 import { createDispatch } from './dispatch.js'
 import { createRequestHandler, type ErrorMapper, type RequestHandler } from './entry.js'
 import { HookSet } from './hooks.js'
+import { respondBare } from './respond.js'
 import { closeHttp, listenHttp } from './http-server.js'
 import { compileRoute, type CompiledRoute, type RouteEnvironment } from './route-runner.js'
 import { DependencyGraph } from './solver.js'
@@ -154,8 +155,7 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
   const handler = (): RequestHandler => requestHandler
   const requestHandler: RequestHandler = (req, res) => {
     if (serveRequest) return serveRequest(req, res)
-    res.writeHead(503, ['Content-Type', 'application/json; charset=utf-8', 'Retry-After', '1'])
-    res.end('{"detail":"The app is starting"}')
+    respondBare(res, 503, '{"detail":"The app is starting"}', ['Retry-After', '1'])
   }
 
   function replanAll(): void {
@@ -185,6 +185,7 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
       }
       mountRoutes()
       for (const hook of readyHooks.splice(0)) await hook()
+      logAnswerPath()
     } catch (error) {
       settingUp = false
       await runTeardowns().catch((teardownError: unknown) => log.error({ err: teardownError }, 'Teardown after a failed start failed'))
@@ -208,6 +209,15 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
     compiled = definitions.map((definition) => compileRoute(definition, env, graph))
     const dispatch = createDispatch(compiled.map((route) => ({ method: route.definition.method, path: route.definition.path, serve: route.serve })))
     serveRequest = createRequestHandler({ koa, log, hooks, middleware, dispatch, errorMappers, errors: { log, views, pages: options.errorPages ?? {} } })
+  }
+
+  // Said once, at start-up: which path answers take. With Koa middleware, each answer is handed to
+  // Koa's response fields for the middleware to read and back (see entry.ts); the middleware is
+  // named, so that whoever reads the log knows which plugin put it there.
+  function logAnswerPath(): void {
+    const names = middleware.map((fn) => fn.name || 'anonymous')
+    const hookCounts = { aroundRequest: hooks.aroundRequest.length, onRequest: hooks.onRequest.length, onSend: hooks.onSend.length, onResponse: hooks.onResponse.length }
+    log.info({ routes: compiled.length, hooks: hookCounts, middleware: names, path: names.length === 0 ? 'core' : 'koa-middleware' }, 'Started')
   }
 
   async function runTeardowns(): Promise<void> {

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Logger } from 'pino'
+import { respondBare } from './respond.js'
 
 /** How fast a request body must arrive. */
 export interface BodyProgressRule {
@@ -90,8 +91,7 @@ export function watchBodyProgress(rule: BodyProgressRule, log: Logger): BodyProg
     // the app's own answer is not written since this one went first
     res.shouldKeepAlive = false
     const body = JSON.stringify({ detail: stalledDetail(minBytes, rule.windowMs) })
-    res.writeHead(408, ['Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body))])
-    res.end(body, abort)
+    respondBare(res, 408, body, [], abort)
     // a client that reads nothing may never take the answer: the request ends anyway
     setTimeout(abort, 1000).unref()
   }

@@ -1,8 +1,8 @@
 // The app's Node request handler: one request from arrival to its answer. It gives the request
-// its id, runs the `onRequest` hooks, finds and runs the route (through the app's Koa middleware
-// when a plugin added some), renders what failed, and hands the answer to `respond`, which
-// writes every byte. Koa provides the context objects and middleware composition; its own
-// request handling and `respond` are not used.
+// its id, runs the `aroundRequest` and `onRequest` hooks, finds and runs the route (through the
+// app's Koa middleware when a plugin added some), renders what failed, and hands the answer to
+// `respond`, which writes every byte. Koa provides the context objects and middleware
+// composition; its own request handling and `respond` are not used.
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type Koa from 'koa'
@@ -13,8 +13,8 @@ import { HttpError, NotFound } from './errors.js'
 import { ANSWER, type CoreContext, type RequestContext, type TrefoilState } from './context.js'
 import type { Dispatch } from './dispatch.js'
 import { renderError, type ErrorRendering } from './error-response.js'
-import type { HookSet } from './hooks.js'
-import { dropAnswer, exposeAnswer, respond } from './respond.js'
+import type { AroundRequestHook, HookSet } from './hooks.js'
+import { dropAnswer, exposeAnswer, respond, respondBare } from './respond.js'
 import { isReply } from './responses.js'
 import { send } from './send.js'
 
@@ -52,6 +52,7 @@ export function createRequestHandler(options: EntryOptions): RequestHandler {
   // with Koa middleware, the routes run as its innermost layer, and their answer is handed to
   // Koa's response fields on the way out, where the middleware can read or rewrite it
   const routes = options.middleware.length === 0 ? dispatch : withMiddleware(options.middleware, dispatch)
+  const serve = around(hooks.aroundRequest, onRequest.length > 0 ? runHooks : routes)
   const noTarget = { name: 'onRequest', status: 200, responseFor: () => undefined, view: undefined, views: undefined, checkResponses: false }
 
   return function handleRequest(req, res) {
@@ -68,8 +69,7 @@ export function createRequestHandler(options: EntryOptions): RequestHandler {
       } catch (error) {
         log.error({ err: error, requestId }, 'Response failed')
         if (!res.headersSent) {
-          res.writeHead(500, ['X-Request-Id', requestId, 'Content-Type', 'application/json; charset=utf-8'])
-          res.end('{"detail":"Internal Server Error"}')
+          respondBare(res, 500, '{"detail":"Internal Server Error"}', ['X-Request-Id', requestId])
         } else res.destroy()
       }
       if (logRequests || onResponse.length > 0) after(ctx, requestId, started)
@@ -85,7 +85,7 @@ export function createRequestHandler(options: EntryOptions): RequestHandler {
     }
     let served: Promise<void> | undefined
     try {
-      served = onRequest.length > 0 ? runHooks(ctx) : routes(ctx)
+      served = serve(ctx)
     } catch (error) {
       return fail(error)
     }
@@ -124,6 +124,17 @@ export function createRequestHandler(options: EntryOptions): RequestHandler {
       }
     }
   }
+}
+
+// each aroundRequest hook runs the rest of the request, the first registered outermost
+function around(hooks: readonly AroundRequestHook[], inner: Dispatch): Dispatch {
+  let serve = inner
+  for (let i = hooks.length - 1; i >= 0; i--) {
+    const hook = hooks[i]!
+    const rest = serve
+    serve = (ctx) => hook(ctx, () => rest(ctx))
+  }
+  return serve
 }
 
 function withMiddleware(middleware: readonly Middleware<TrefoilState>[], dispatch: Dispatch): Dispatch {

@@ -1,5 +1,7 @@
 // Hooks: how plugins take part in every request without Koa middleware, so every answer keeps
-// the core's one path (see entry.ts and respond.ts). The names are Fastify's.
+// the core's one path (see entry.ts and respond.ts). `onRequest`, `onSend` and `onResponse` are
+// Fastify's names; `aroundRequest` does what Fastify's callback-style hooks allow by calling
+// `done` inside a scope.
 import type { Reply } from './responses.js'
 import type { RequestContext } from './context.js'
 import { TrefoilError } from './trefoil-error.js'
@@ -23,6 +25,15 @@ export interface SentAnswer {
  */
 export type OnSendHook = (ctx: RequestContext, answer: SentAnswer, headers: string[]) => void
 
+/**
+ * Runs the rest of the request inside it: the `onRequest` hooks, routing and the route, as `run`.
+ * For code that needs the request's work in a scope of its own (an `AsyncLocalStorage` store, a
+ * timer around it); the answer is still written by the core once every such hook has resolved.
+ * Hooks registered first are outermost. A rejection answers with the error.
+ * @example app.addHook('aroundRequest', (ctx, run) => store.run(new Map(), run))
+ */
+export type AroundRequestHook = (ctx: RequestContext, run: () => Promise<void>) => Promise<void>
+
 /** What `onResponse` hooks learn once the answer is handed to Node. */
 export interface ResponseInfo {
   readonly status: number
@@ -35,6 +46,7 @@ export type OnResponseHook = (ctx: RequestContext, info: ResponseInfo) => void
 
 /** The hooks an app runs, by name. */
 export interface HookName {
+  aroundRequest: AroundRequestHook
   onRequest: OnRequestHook
   onSend: OnSendHook
   onResponse: OnResponseHook
@@ -42,13 +54,14 @@ export interface HookName {
 
 /** One app's hooks, in registration order. */
 export class HookSet {
+  readonly aroundRequest: AroundRequestHook[] = []
   readonly onRequest: OnRequestHook[] = []
   readonly onSend: OnSendHook[] = []
   readonly onResponse: OnResponseHook[] = []
 
   add<K extends keyof HookName>(name: K, hook: HookName[K]): void {
     const list = this[name] as HookName[K][] | undefined
-    if (!Array.isArray(list)) throw new TrefoilError('TREFOIL_HOOK_UNKNOWN', `Cannot add hook "${String(name)}": the hooks are onRequest, onSend and onResponse`)
+    if (!Array.isArray(list)) throw new TrefoilError('TREFOIL_HOOK_UNKNOWN', `Cannot add hook "${String(name)}": the hooks are aroundRequest, onRequest, onSend and onResponse`)
     list.push(hook)
   }
 }

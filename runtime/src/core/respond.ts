@@ -1,7 +1,9 @@
 // Writes every answer: the one place where status, headers (the request id among them) and body
 // reach Node's response, for JSON, HTML, views, files, streams, redirects, empty answers and
-// errors alike, with or without Koa middleware in front of the routes. Koa's own `respond` is
-// never used.
+// errors alike, with or without Koa middleware in front of the routes, and for the few answers
+// given outside a route (the app starting, the server shutting down, a body too slow). Koa's own
+// `respond` is never used.
+import type { ServerResponse } from 'node:http'
 import { pipeline, Readable } from 'node:stream'
 import type { Logger } from 'pino'
 import { ANSWER, type Answer, type CoreContext } from './context.js'
@@ -109,6 +111,18 @@ export function respond(ctx: CoreContext, options: RespondOptions): void {
       res.destroy()
     }
   })
+}
+
+/**
+ * Writes a JSON answer straight to Node's response, for the answers given before or outside a
+ * route: the app still starting, the server shutting down, a request body too slow, `respond`
+ * itself failing. No hooks run (the plugins that add them may not be set up); `done` runs once
+ * the body is handed to the socket.
+ */
+export function respondBare(res: ServerResponse, status: number, body: string, headers: readonly string[] = [], done?: () => void): void {
+  res.writeHead(status, [...headers, 'Content-Type', JSON_TYPE, 'Content-Length', String(Buffer.byteLength(body))])
+  if (done) res.end(body, done)
+  else res.end(body)
 }
 
 /** The answer Koa middleware left: its `ctx.body` and `ctx.status`, as Koa would have sent them. */

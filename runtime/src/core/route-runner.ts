@@ -116,10 +116,11 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
     views: env.views,
     checkResponses: env.checkResponses,
     reportDropped: env.checkResponses ? reportOnce(env.app, name) : undefined,
+    compiler,
   }
   if (options.view && !env.views?.has(options.view)) fail(`its view "${options.view}" does not exist`, 'TREFOIL_VIEW_MISSING')
   // compiled now, so a first request pays nothing and a schema that cannot compile stops the start
-  if (options.response) for (const schema of schemasOf(options.response)) primeResponse(schema, env.checkResponses, fail)
+  if (options.response) for (const schema of schemasOf(options.response)) primeResponse(schema, env.checkResponses ? compiler : undefined, fail)
 
   const handler = definition.handler as (input: Record<string, unknown>) => unknown
   const { app } = env
@@ -245,10 +246,11 @@ function schemasOf(spec: ResponseSpec): TSchema[] {
   return Object.values(spec) as TSchema[]
 }
 
-function primeResponse(schema: TSchema, checked: boolean, fail: RouteFailure): void {
+// `checker`: the app's compiler when responses are checked
+function primeResponse(schema: TSchema, checker: SchemaCompiler | undefined, fail: RouteFailure): void {
   try {
     serializerFor(schema)
-    if (checked) checkFor(schema)
+    if (checker) checkFor(schema, checker)
   } catch (error) {
     fail((error as Error).message, codeOf(error, 'TREFOIL_SCHEMA_INVALID'), error)
   }

@@ -1,13 +1,11 @@
-// Units whose routes keep their types: `r.get(...)` answers a contract of the route (method,
-// path, schemas) and a unit that returns its routes' contracts carries them in its type, which
-// the typed client reads (as Hono's `hc` reads an app's type) without generating any code.
+// The types of a unit's routes as the typed client reads them: `r.get(...)` in a unit (unit.ts)
+// answers a contract of the route (method, path, schemas), and a unit that returns its routes'
+// contracts carries them in its type (as Hono's `hc` reads an app's type), with no code generated.
 import type { TSchema } from 'typebox'
 import type { UseMap } from './depends.js'
 import type { Plugin } from './plugin.js'
-import type { Handler, HandlerInput, HttpMethod, ResponseSpec, RouteOptions, UnitOptions, UnitRouter } from './routing.js'
-import { defineUnit as declareUnit } from './unit.js'
+import type { Handler, HandlerInput, HttpMethod, ResponseSpec, RouteOptions } from './routing.js'
 import type { MultipartSpec, UploadSpec } from '../uploads/types.js'
-import { TrefoilError } from './trefoil-error.js'
 
 type OptionalSchema = TSchema | undefined
 
@@ -35,8 +33,8 @@ export interface RouteContract<M extends HttpMethod = HttpMethod, Path extends s
   readonly io?: Io
 }
 
-/** Declares a route for one method, like {@link RouteMethod}, and answers its contract. */
-export interface ContractRouteMethod<GU extends UseMap, M extends HttpMethod> {
+/** Declares a route for one method, typed from its options, and answers its contract. */
+export interface RouteMethod<GU extends UseMap, M extends HttpMethod = HttpMethod> {
   <
     Path extends string,
     P extends OptionalSchema = undefined,
@@ -60,13 +58,13 @@ export interface ContractRouteMethod<GU extends UseMap, M extends HttpMethod> {
 }
 
 /** The router a unit's build function receives: each method declares a route and answers its contract. */
-export interface ContractRouter<GU extends UseMap> {
-  get: ContractRouteMethod<GU, 'GET'>
-  post: ContractRouteMethod<GU, 'POST'>
-  put: ContractRouteMethod<GU, 'PUT'>
-  patch: ContractRouteMethod<GU, 'PATCH'>
-  delete: ContractRouteMethod<GU, 'DELETE'>
-  options: ContractRouteMethod<GU, 'OPTIONS'>
+export interface UnitRouter<GU extends UseMap> {
+  get: RouteMethod<GU, 'GET'>
+  post: RouteMethod<GU, 'POST'>
+  put: RouteMethod<GU, 'PUT'>
+  patch: RouteMethod<GU, 'PATCH'>
+  delete: RouteMethod<GU, 'DELETE'>
+  options: RouteMethod<GU, 'OPTIONS'>
 }
 
 // Only the method and path: a constraint naming the schemas would become the inferred schemas of
@@ -83,46 +81,4 @@ export type UnitRoutes = readonly DeclaredRoute[] | DeclaredRoute | void
 export type Unit<Prefix extends string = string, Routes extends UnitRoutes = UnitRoutes> = Plugin & {
   /** Phantom: the unit's prefix and routes, for inference only. */
   readonly contract?: { readonly prefix: Prefix; readonly routes: Routes }
-}
-
-/**
- * Declares a unit of routes; the result is a plugin to list in `createApp({ plugins })`. Return
- * the routes (`(r) => [r.get(...), r.post(...)]`) and the unit's type describes them for the
- * typed client; a build function that returns nothing declares the same routes, untyped.
- * @example
- * export default defineUnit('projects', { prefix: '/v1/projects' }, (r) => [
- *   r.get('/:projectId', { use: { project }, response: ProjectOut }, ({ project }) => project),
- * ])
- */
-export function defineUnit<GU extends UseMap = {}, const Prefix extends string = '', const Routes extends UnitRoutes = void>(
-  name: string,
-  options: UnitOptions<GU> & { prefix?: Prefix },
-  build: (router: ContractRouter<GU>) => Routes,
-): Unit<Prefix, Routes>
-export function defineUnit<const Routes extends UnitRoutes = void>(name: string, build: (router: ContractRouter<{}>) => Routes): Unit<'', Routes>
-export function defineUnit(name: string, optionsOrBuild: UnitOptions<UseMap> | ((router: ContractRouter<UseMap>) => UnitRoutes), maybeBuild?: (router: ContractRouter<UseMap>) => UnitRoutes): Plugin {
-  const options = typeof optionsOrBuild === 'function' ? {} : optionsOrBuild
-  const build = typeof optionsOrBuild === 'function' ? optionsOrBuild : maybeBuild
-  if (typeof build !== 'function') throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `defineUnit("${name}") needs a function that declares its routes`)
-  return declareUnit(name, options, (router) => {
-    build(contractRouter(router))
-  })
-}
-
-/** Wraps the unit's router so that each declaration answers its route's contract. */
-function contractRouter(router: UnitRouter<UseMap>): ContractRouter<UseMap> {
-  const method =
-    (verb: HttpMethod, declare: UnitRouter<UseMap>['get']) =>
-    (path: string, options: unknown, handler?: unknown): RouteContract => {
-      ;(declare as (path: string, options: unknown, handler?: unknown) => void)(path, options, handler)
-      return { method: verb, path }
-    }
-  return {
-    get: method('GET', router.get),
-    post: method('POST', router.post),
-    put: method('PUT', router.put),
-    patch: method('PATCH', router.patch),
-    delete: method('DELETE', router.delete),
-    options: method('OPTIONS', router.options),
-  } as unknown as ContractRouter<UseMap>
 }

@@ -122,36 +122,6 @@ export type Handler<In, R> = (input: In) => Awaitable<ResponseValue<R> | ModelRe
 
 type OptionalSchema = TSchema | undefined
 
-/** Declares a route for one method; typed from its options. */
-export interface RouteMethod<GU extends UseMap> {
-  <
-    Path extends string,
-    P extends OptionalSchema = undefined,
-    Q extends OptionalSchema = undefined,
-    H extends OptionalSchema = undefined,
-    B extends OptionalSchema = undefined,
-    U extends UseMap = {},
-    R extends ResponseSpec | undefined = undefined,
-    M extends MultipartSpec | undefined = undefined,
-    UP extends UploadSpec | undefined = undefined,
-  >(
-    path: Path,
-    options: RouteOptions<P, Q, H, B, U, R, M, UP>,
-    handler: Handler<HandlerInput<Path, P, Q, H, B, U, GU, M, UP>, R>,
-  ): void
-  <Path extends string>(path: Path, handler: Handler<HandlerInput<Path, undefined, undefined, undefined, undefined, {}, GU>, undefined>): void
-}
-
-/** The router a unit's build function receives. */
-export interface UnitRouter<GU extends UseMap> {
-  get: RouteMethod<GU>
-  post: RouteMethod<GU>
-  put: RouteMethod<GU>
-  patch: RouteMethod<GU>
-  delete: RouteMethod<GU>
-  options: RouteMethod<GU>
-}
-
 /** A route as registered: what the runner compiles and the docs describe. */
 export interface RouteDefinition {
   readonly method: HttpMethod

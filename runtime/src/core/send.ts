@@ -15,6 +15,7 @@ import { parseRange, rangeStillValid } from './ranges.js'
 import { droppedFields, plainJson, responseMismatch, serializerFor } from './serialize.js'
 import { shaperFor } from './shape.js'
 import { TrefoilError } from './trefoil-error.js'
+import type { SchemaCompiler } from './validation.js'
 
 /** What sending needs to know about the route. */
 export interface SendTarget {
@@ -30,6 +31,8 @@ export interface SendTarget {
   readonly checkResponses: boolean
   /** Told each field a response model left out (development and tests). */
   readonly reportDropped?: (field: string) => void
+  /** The app's compiler, whose formats the output checks know (the process-wide one if not given). */
+  readonly compiler?: SchemaCompiler
 }
 
 /** Chooses the answer for `result`; resolves to whether the body is streamed (cleanups wait for it). */
@@ -89,7 +92,7 @@ function modelText(target: SendTarget, schema: TSchema, value: unknown): string 
   const shape = shaperFor(schema)
   const shaped = shape ? shape(value) : value
   if (target.checkResponses) {
-    const mismatch = responseMismatch(schema, shaped)
+    const mismatch = responseMismatch(schema, shaped, target.compiler)
     if (mismatch) throw new TrefoilError('TREFOIL_RESPONSE_MISMATCH', `Response of ${target.name} does not match its schema: ${mismatch}`)
     if (target.reportDropped) for (const field of droppedFields(schema, shaped)) target.reportDropped(field)
   }

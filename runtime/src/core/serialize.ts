@@ -2,7 +2,7 @@
 // fields (private ones never leave), and in development the output is checked against it.
 import build from 'fast-json-stringify'
 import type { TSchema } from 'typebox'
-import { compileCheck, toIssues, type Validator } from './validation.js'
+import { sharedCompiler, toIssues, type SchemaCompiler, type Validator } from './validation.js'
 import { compileExactFit } from './exact-fit.js'
 import { shaperFor } from './shape.js'
 import { TrefoilError } from './trefoil-error.js'
@@ -11,12 +11,13 @@ import { TrefoilError } from './trefoil-error.js'
 export type Serializer = (value: unknown) => string
 
 const serializers = new WeakMap<object, Serializer>()
-const checks = new WeakMap<object, Validator>()
 // Schemas built inside a handler (`t.Array(TaskOut)` per request) are new objects each time: a
 // second cache keyed by the schema's JSON text lets them share one compiled serializer instead of
 // compiling (slow, and growing memory) on every request.
 const serializersByShape = new Map<string, Serializer>()
-const checksByShape = new Map<string, Validator>()
+// Output checks belong to a compiler, as the formats they check do: an app's own formats check its
+// responses, and another app's schema of the same structure gets its own check.
+const checksOf = new WeakMap<SchemaCompiler, { bySchema: WeakMap<object, Validator>; byShape: Map<string, Validator> }>()
 
 /** The schema's JSON text: equal for schemas of the same structure, whatever their identity. */
 function shapeOf(schema: TSchema): string {
@@ -60,8 +61,8 @@ export const plainJson: Serializer = (value) => JSON.stringify(value) ?? 'null'
  * Checks a response value against its schema as a client would read it (dates as strings, no
  * `undefined`); returns a description of the first mismatch, or undefined when it fits.
  */
-export function responseMismatch(schema: TSchema, value: unknown): string | undefined {
-  const check = checkFor(schema)
+export function responseMismatch(schema: TSchema, value: unknown, compiler: SchemaCompiler = sharedCompiler): string | undefined {
+  const check = checkFor(schema, compiler)
   const asSent = value === undefined ? null : JSON.parse(JSON.stringify(value))
   if (check(asSent)) return undefined
   const [issue] = toIssues(check.errors, 'response')
@@ -71,16 +72,18 @@ export function responseMismatch(schema: TSchema, value: unknown): string | unde
 }
 
 /**
- * The output check compiled from `schema`: compiled once (routes prime it at start-up), then shared
- * by every schema of the same structure.
+ * The output check compiled from `schema` by `compiler` (the app's, with its formats): compiled
+ * once (routes prime it at start-up), then shared by every schema of the same structure.
  */
-export function checkFor(schema: TSchema): Validator {
-  let check = checks.get(schema)
+export function checkFor(schema: TSchema, compiler: SchemaCompiler = sharedCompiler): Validator {
+  let cache = checksOf.get(compiler)
+  if (!cache) checksOf.set(compiler, (cache = { bySchema: new WeakMap(), byShape: new Map() }))
+  let check = cache.bySchema.get(schema)
   if (!check) {
     const shape = shapeOf(schema)
-    check = checksByShape.get(shape) ?? compileCheck(schema)
-    checksByShape.set(shape, check)
-    checks.set(schema, check)
+    check = cache.byShape.get(shape) ?? compiler.compileCheck(schema)
+    cache.byShape.set(shape, check)
+    cache.bySchema.set(schema, check)
   }
   return check
 }

@@ -8,6 +8,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Logger } from 'pino'
+import { respondBare } from './respond.js'
 
 /** A request that was still being answered when the deadline passed. */
 export interface CutRequest {
@@ -69,8 +70,7 @@ export class ConnectionTracker {
     // server stops is told to retry (elsewhere, or once this instance is back)
     const body = '{"detail":"The server is shutting down: retry"}'
     res.shouldKeepAlive = false
-    res.writeHead(503, ['Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(body.length), 'Retry-After', '1'])
-    res.end(body)
+    respondBare(res, 503, body, ['Retry-After', '1'])
     return false
   }
 

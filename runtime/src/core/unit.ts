@@ -1,30 +1,40 @@
-// Units: a named group of routes under one prefix, sharing dependencies and tags; each unit is a
-// plugin whose setup registers its routes on the app.
-import { definePlugin, type Plugin } from './plugin.js'
+// Units: a named group of routes under one prefix, sharing dependencies and tags. Each unit is a
+// plugin whose setup registers its routes on the app; each `r.get(...)` answers the route's
+// contract, so a unit that returns them is typed for the client (route-types.ts).
 import type { UseMap } from './depends.js'
-import type { HttpMethod, RouteDefinition, RouteMethod, RouteOptions, UnitOptions, UnitRouter } from './routing.js'
+import { definePlugin, type Plugin } from './plugin.js'
+import type { RouteContract, Unit, UnitRouter, UnitRoutes } from './route-types.js'
+import type { HttpMethod, RouteDefinition, RouteOptions, UnitOptions } from './routing.js'
 import { TrefoilError } from './trefoil-error.js'
 
 /**
- * Declares a unit of routes; the result is a plugin to list in `createApp({ plugins })`.
+ * Declares a unit of routes; the result is a plugin to list in `createApp({ plugins })`. Return
+ * the routes (`(r) => [r.get(...), r.post(...)]`) and the unit's type describes them for the
+ * typed client; a build function that returns nothing declares the same routes, untyped.
  * @example
- * export default defineUnit('projects', { prefix: '/v1/projects' }, (r) => {
- *   r.get('/:projectId', { use: { project }, response: ProjectOut }, ({ project }) => project)
- * })
+ * export default defineUnit('projects', { prefix: '/v1/projects' }, (r) => [
+ *   r.get('/:projectId', { use: { project }, response: ProjectOut }, ({ project }) => project),
+ * ])
  */
-export function defineUnit<GU extends UseMap = {}>(name: string, options: UnitOptions<GU>, build: (router: UnitRouter<GU>) => void): Plugin
-export function defineUnit(name: string, build: (router: UnitRouter<{}>) => void): Plugin
-export function defineUnit(name: string, optionsOrBuild: UnitOptions<UseMap> | ((router: UnitRouter<UseMap>) => void), maybeBuild?: (router: UnitRouter<UseMap>) => void): Plugin {
+export function defineUnit<GU extends UseMap = {}, const Prefix extends string = '', const Routes extends UnitRoutes = void>(
+  name: string,
+  options: UnitOptions<GU> & { prefix?: Prefix },
+  build: (router: UnitRouter<GU>) => Routes,
+): Unit<Prefix, Routes>
+export function defineUnit<const Routes extends UnitRoutes = void>(name: string, build: (router: UnitRouter<{}>) => Routes): Unit<'', Routes>
+export function defineUnit(name: string, optionsOrBuild: UnitOptions<UseMap> | ((router: UnitRouter<UseMap>) => UnitRoutes), maybeBuild?: (router: UnitRouter<UseMap>) => UnitRoutes): Plugin {
   const options = typeof optionsOrBuild === 'function' ? {} : optionsOrBuild
   const build = typeof optionsOrBuild === 'function' ? optionsOrBuild : maybeBuild
-  if (!build) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `defineUnit("${name}") needs a function that declares its routes`)
+  if (typeof build !== 'function') throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `defineUnit("${name}") needs a function that declares its routes`)
   const prefix = normalisePrefix(options.prefix ?? '')
   return definePlugin({
     name,
     label: 'unit',
     setup(app) {
-      const declare = (method: HttpMethod) =>
-        ((path: string, routeOptions: unknown, handler?: unknown) => {
+      // one declaration per method: registers the route, answers its contract
+      const declare =
+        (method: HttpMethod) =>
+        (path: string, routeOptions: unknown, handler?: unknown): RouteContract => {
           const [opts, fn] = typeof routeOptions === 'function' ? [{}, routeOptions] : [routeOptions, handler]
           const tags = (opts as RouteOptions).tags ?? options.tags ?? [name]
           app.addRoute({
@@ -36,8 +46,10 @@ export function defineUnit(name: string, optionsOrBuild: UnitOptions<UseMap> | (
             handler: fn as RouteDefinition['handler'],
             ...(options.description ? { tagDescription: options.description } : {}),
           })
-        }) as RouteMethod<UseMap>
-      build({ get: declare('GET'), post: declare('POST'), put: declare('PUT'), patch: declare('PATCH'), delete: declare('DELETE'), options: declare('OPTIONS') })
+          return { method, path }
+        }
+      const router = { get: declare('GET'), post: declare('POST'), put: declare('PUT'), patch: declare('PATCH'), delete: declare('DELETE'), options: declare('OPTIONS') }
+      build(router as unknown as UnitRouter<UseMap>)
     },
   })
 }

@@ -128,11 +128,6 @@ export function compileBodyFirstError(schema: TSchema): Validator {
   return sharedCompiler.compileBodyFirstError(schema)
 }
 
-/** Compiles a schema that checks output without changing it (response models in development). */
-export function compileCheck(schema: TSchema): Validator {
-  return sharedCompiler.compileCheck(schema)
-}
-
 /**
  * Adds a string format for the whole process: to schemas compiled outside an app (settings, jobs)
  * and to every app created after the call. `t.String({ format: name })` then accepts only what

@@ -4,8 +4,6 @@
 // only waited (on a timer, a socket, the database) while another blocked is not blamed.
 import { AsyncLocalStorage, createHook } from 'node:async_hooks'
 import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks'
-import type { Middleware } from 'koa'
-import type { TrefoilState } from '../core/context.js'
 import { definePlugin, type Plugin } from '../core/plugin.js'
 
 /** Options of {@link defineLoopMonitor}. */
@@ -46,8 +44,9 @@ interface Running {
 }
 
 /**
- * Monitors the event loop (plugin name `loop-monitor`). List it first among the plugins that
- * add middleware, so that it measures whole requests.
+ * Monitors the event loop (plugin name `loop-monitor`). It measures whole requests wherever it is
+ * listed: its hook runs around every `onRequest` hook and the route (and around Koa middleware,
+ * if an app adds some).
  * @example
  * export const loopMonitor = defineLoopMonitor({ thresholdMs: 50 })
  * // logs: {"level":40,"route":"POST /v1/projects/:projectId/split","blockedMs":212,"msg":"Event loop blocked during a request"}
@@ -90,11 +89,13 @@ export function defineLoopMonitor(options: LoopMonitorOptions = {}): Plugin<Loop
       })
       hook.enable()
 
-      const measure: Middleware<TrefoilState> = async function loopMonitor(ctx, next) {
+      // a hook around the rest of the request (its other hooks, routing, the route) rather than
+      // Koa middleware, so that an app with the monitor keeps the core's answer path
+      app.addHook('aroundRequest', async function loopMonitor(ctx, run) {
         const running: Running = { longest: 0 }
         // the first stretch runs here, synchronously, before the request awaits anything
         const started = performance.now()
-        const pending = requests.run(running, next)
+        const pending = requests.run(running, run)
         running.longest = Math.max(running.longest, performance.now() - started)
         try {
           await pending
@@ -108,8 +109,7 @@ export function defineLoopMonitor(options: LoopMonitorOptions = {}): Plugin<Loop
             app.log.warn({ route, blockedMs, thresholdMs, requestId: ctx.state.requestId }, 'Event loop blocked during a request')
           }
         }
-      }
-      app.use(measure)
+      })
 
       const ms = (ns: number): number => Math.round(ns / 1e4) / 100
       const monitor: LoopMonitor = {

@@ -1,66 +1,11 @@
-// Accounts and sign-in: scrypt password hashes (async, off the event loop in libuv's pool), JWTs
-// signed with SECRET_KEY, and the auth dependencies every other unit uses.
+// Accounts and sign-in: scrypt password hashes (async, off the event loop in libuv's pool) and
+// JWTs signed with SECRET_KEY (the auth dependencies every unit uses are in deps.ts).
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
-import { Conflict, defineAuth, depends, NotFound, t, Unauthorized, ValidationError, type Attempts, type Db } from 'trefoil'
-import { secretKey, settings } from '../config.js'
-import { database } from '../db/database.js'
-import { PROJECT_ROLES } from '../db/enums.js'
-import { members, users, type User } from '../db/models.js'
-import { renderMarkdown } from '../projects/markdown.js'
+import { Conflict, Unauthorized, ValidationError, type Attempts, type Db } from 'trefoil'
+import { settings } from '../config.js'
+import { users, type User } from '../db/models.js'
+import { auth } from '../deps.js'
 import type { LoginIn, PasswordChangeIn, SignUpIn, TokenOut } from './schemas.js'
-
-/**
- * Authentication for the API (bearer tokens) and the pages (the same token in a cookie, with a
- * CSRF token on unsafe methods). `requireRole` answers 404 for a missing project before any 403.
- */
-export const auth = defineAuth({
-  secret: secretKey,
-  audience: 'fieldwork',
-  // a signed token whose sub is not a user id is a 401 before any query
-  claims: t.Object({ sub: t.String({ pattern: '^[1-9][0-9]{0,14}$' }) }),
-  use: { db: database },
-  roles: PROJECT_ROLES,
-  // the account's token version is read with the account: a token from before the last logout
-  // (or "sign out everywhere") is refused by every process at once, for no extra query
-  loadUser: async (claims, { db }) => {
-    const found = await users.withTokenVersion(db, Number(claims.sub))
-    if (!found || claims.ver !== found.tokenVersion) return undefined
-    const { tokenVersion: _version, ...user } = found
-    return user
-  },
-  roleIn: async (user, projectId, { db }) => {
-    const role = await members.roleIn(db, projectId, user.id)
-    if (role === undefined) throw new NotFound(`Project ${projectId} not found`)
-    return role
-  },
-  isAdmin: (user) => user.isAdmin,
-  session: true,
-})
-
-/** The signed-in user (401 otherwise). */
-export const currentUser = auth.currentUser
-
-/** The user's grant in the route's project when they hold at least `min` (404 / 403 otherwise). */
-export const requireRole = auth.requireRole
-
-/**
- * The signed-in user, also put where the pages' layout finds it (`ctx.state.viewer`: a name no
- * view's data uses, as data wins over state), with the CSRF token htmx sends back on unsafe
- * requests and the raw query (`ctx.state.query`: a search box keeps its text, a pager its
- * place), the maps' basemap (`ctx.state.map`) and `markdown(text)` for the views. Units with
- * pages use this instead of `currentUser`.
- */
-export const signedIn = depends({ name: 'signedIn', use: { user: currentUser } }, function signedIn({ user, ctx }): User {
-  ctx.state.viewer = user
-  ctx.state.csrfToken = auth.csrfToken(ctx)
-  ctx.state.query = ctx.query
-  ctx.state.map = MAP
-  ctx.state.markdown = renderMarkdown
-  return user
-})
-
-// what the layout tells the maps' script: the basemap's tiles and their attribution
-const MAP = { tiles: settings.MAP_TILE_URL, attribution: settings.MAP_ATTRIBUTION }
 
 // scrypt's cost: N = 2^15 takes ~50 ms here and 32 MiB, past OWASP's minimum (N = 2^17 with r = 8
 // is their first choice; 2^15 keeps a test suite of many sign-ups fast while staying above 2^14)

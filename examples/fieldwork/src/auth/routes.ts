@@ -5,7 +5,8 @@ import { created, defineUnit, type Attempts, type Db, html, isHttpError, noConte
 import { database } from '../db/database.js'
 import type { User } from '../db/models.js'
 import { isHtmx } from '../pages.js'
-import { auth, authenticate, changePassword, issueToken, revokeSessions, signedIn, signUp } from './logic.js'
+import { auth, signedIn } from '../deps.js'
+import { authenticate, changePassword, issueToken, revokeSessions, signUp } from './logic.js'
 import { signInAttempts, signUpAttempts } from './limits.js'
 import { LoginIn, PasswordChangeIn, SignUpIn, TokenOut, UserOut } from './schemas.js'
 

@@ -2,9 +2,8 @@
 // streamed from the database as the client reads (field managers and above).
 import { Readable } from 'node:stream'
 import { defineUnit, stream } from 'trefoil'
-import { requireRole, signedIn } from '../auth/logic.js'
 import { database } from '../db/database.js'
-import { project } from '../projects/logic.js'
+import { project, requireRole, signedIn } from '../deps.js'
 import { submissionsCsv, submissionsGeoJson } from './logic.js'
 
 function download(name: string): Record<string, string> {

@@ -1,14 +1,12 @@
-// Projects logic: plain functions over the database, the area's checks, and the unit's
-// existence-check dependency.
+// Projects logic: plain functions over the database and the area's checks (the project a path
+// names, and the viewer's role in it, are dependencies in deps.ts).
 import { area as surface } from '@turf/area'
-import { Conflict, defineTask, depends, Forbidden, NotFound, runInWorker, ValidationError, type Db, type JobQueue, type ValidationIssue, type WorkerPool } from 'trefoil'
-import { currentUser } from '../auth/logic.js'
-import { database } from '../db/database.js'
+import { Conflict, defineTask, Forbidden, NotFound, runInWorker, ValidationError, type Db, type JobQueue, type ValidationIssue, type WorkerPool } from 'trefoil'
 import { members, projects, tasks, users, type Member, type Project, type ProjectSummary, type User } from '../db/models.js'
 import type { ProjectRole } from '../db/enums.js'
 import { deleteFiles } from '../submissions/jobs.js'
 import { toArea } from './area-input.js'
-import { MAX_VERTICES, ProjectParams, type Area, type AreaInput, type Outline, type ProjectIn, type ProjectOut, type ProjectQuery, type ProjectUpdate } from './schemas.js'
+import { MAX_VERTICES, type Area, type AreaInput, type Outline, type ProjectIn, type ProjectOut, type ProjectQuery, type ProjectUpdate } from './schemas.js'
 
 /** The worker task that checks an area for self-crossings and size (see check-area.ts). */
 export const checkAreaTask = defineTask<typeof import('./check-area.js')>(new URL('./check-area.js', import.meta.url))
@@ -84,28 +82,6 @@ export async function removeMember(db: Db, input: { projectId: number; userId: n
   }
   await members.remove(db, input.projectId, input.userId)
 }
-
-/**
- * The project named by `:projectId` if the signed-in user may read it, or 404 (a private project
- * is not found by those who are not its members, rather than forbidden: its name stays unknown).
- * Cached for the rest of the request.
- */
-export const project = depends({ params: ProjectParams, use: { db: database, user: currentUser }, errors: [404] }, async function project({ params, db, user }): Promise<Project> {
-  const row = await projects.readableBy(db, params.projectId, user)
-  if (!row) throw new NotFound(`Project ${params.projectId} not found`)
-  return row
-})
-
-/**
- * The viewer's role in the route's project (`admin` for an organisation admin, null for someone
- * who is not a member), also put where views find it (`ctx.state.role`): pages show only the
- * buttons it allows. The routes check the role again; this is a courtesy, not the rule.
- */
-export const viewerRole = depends({ name: 'viewerRole', use: { user: currentUser, project, db: database } }, async function viewerRole({ user, project, db, ctx }): Promise<ProjectRole | 'admin' | null> {
-  const role = user.isAdmin ? 'admin' : ((await members.roleIn(db, project.id, user.id)) ?? null)
-  ctx.state.role = role
-  return role
-})
 
 /**
  * The area to keep from the one sent (see area-input.ts), after the rules the schema cannot say,

@@ -1,9 +1,8 @@
 // A project's progress over time, for the small chart on its page: the share of its tasks mapped
 // and validated after each change of a task's status, replayed from the tasks' history.
 import { defineUnit, t, type Db, type Static } from 'trefoil'
-import { signedIn } from '../auth/logic.js'
 import { database } from '../db/database.js'
-import { project, viewerRole } from './logic.js'
+import { project, signedIn, viewerRole } from '../deps.js'
 
 // a chart of a few hundred pixels shows no more than this many points
 const MAX_POINTS = 120

@@ -1,9 +1,9 @@
 // Projects: JSON for API clients, HTML (full pages or htmx fragments) for browsers, same routes.
 import { defineUnit, html, jobs, noContent, t, workers } from 'trefoil'
-import { requireRole, signedIn } from '../auth/logic.js'
 import { database, transaction } from '../db/database.js'
+import { project, requireRole, signedIn, viewerRole } from '../deps.js'
 import { isHtmx } from '../pages.js'
-import { createProject, viewerRole, deleteProject, removeMember, setMemberByEmail, listMembers, listProjects, project, setMember, updateProject, withOutline } from './logic.js'
+import { createProject, deleteProject, removeMember, setMemberByEmail, listMembers, listProjects, setMember, updateProject, withOutline } from './logic.js'
 import { MemberByEmailIn, MemberIn, MemberOut, MemberParams, ProjectIn, ProjectOut, ProjectQuery, ProjectSummary, ProjectUpdate } from './schemas.js'
 
 /** The projects unit: `/v1/projects` (signed-in users; changes by project managers). */

@@ -3,11 +3,9 @@
 // reviews by validators; downloads by id. The storage is the uploads folder by default, or object
 // storage (STORAGE_URL=s3://…) when several instances must see the same files.
 import { defineTask, depends, NotFound, runInWorker, ValidationError, type Db, type UploadedFile, type WorkerPool } from 'trefoil'
-import { requireRole } from '../auth/logic.js'
-import { PROJECT_ROLES } from '../db/enums.js'
 import { database } from '../db/database.js'
 import type { Task, User } from '../db/models.js'
-import { task } from '../tasks/logic.js'
+import { task } from '../deps.js'
 import checkXml, { type XmlProblem } from './check-xml.js'
 import { formFields } from './form-fields.js'
 import { attachmentStorage } from './storage.js'
@@ -76,16 +74,6 @@ function withUrls(forTask: Task, row: Submission): SubmissionOut {
   const base = `/v1/projects/${forTask.projectId}/tasks/${forTask.id}/submissions/${row.id}`
   return { ...row, url: base, fields: formFields(row.xml), attachments: row.attachments.map((a) => ({ ...a, url: `${base}/attachments/${a.id}` })) }
 }
-
-/**
- * The mapper-or-above grant every submissions route needs, also telling the views whether the
- * viewer may review (`ctx.state.canReview`), so that the review buttons show only to those who
- * may press them. The route checks the role again: the buttons are a courtesy, not the rule.
- */
-export const memberGrant = depends({ name: 'memberGrant', use: { grant: requireRole('mapper') } }, function memberGrant({ grant, ctx }) {
-  ctx.state.canReview = grant.role === 'admin' || PROJECT_ROLES.indexOf(grant.role) >= PROJECT_ROLES.indexOf('validator')
-  return grant
-})
 
 /** The submission named by `:submissionId` in the route's task, or 404. */
 export const submission = depends({ params: SubmissionParams, use: { db: database, task }, errors: [404] }, async function submission({ params, db, task }): Promise<SubmissionOut> {

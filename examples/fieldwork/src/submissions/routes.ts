@@ -1,12 +1,22 @@
 // Submissions from the field for a task: form fields and attachments in one multipart request
 // (the guide's FormData endpoint), listed per task, attachments downloaded by id (resumable),
 // reviewed by validators. JSON for API clients, fragments and pages for browsers.
-import { defineUnit, storedFile, t, workers } from 'trefoil'
-import { requireRole, signedIn } from '../auth/logic.js'
+import { defineUnit, depends, storedFile, t, workers } from 'trefoil'
 import { database } from '../db/database.js'
-import { task } from '../tasks/logic.js'
-import { attachment, attachmentFile, attachmentStorage, createSubmission, listSubmissions, memberGrant, reviewSubmission, submission } from './logic.js'
+import { PROJECT_ROLES } from '../db/enums.js'
+import { requireRole, signedIn, task } from '../deps.js'
+import { attachment, attachmentFile, attachmentStorage, createSubmission, listSubmissions, reviewSubmission, submission } from './logic.js'
 import { AttachmentQuery, ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_XML_BYTES, ReviewIn, SubmissionFields, SubmissionOut } from './schemas.js'
+
+/**
+ * The mapper-or-above grant every submissions route needs, also telling the views whether the
+ * viewer may review (`ctx.state.canReview`), so that the review buttons show only to those who
+ * may press them. The route checks the role again: the buttons are a courtesy, not the rule.
+ */
+const memberGrant = depends({ name: 'memberGrant', use: { grant: requireRole('mapper') } }, function memberGrant({ grant, ctx }) {
+  ctx.state.canReview = grant.role === 'admin' || PROJECT_ROLES.indexOf(grant.role) >= PROJECT_ROLES.indexOf('validator')
+  return grant
+})
 
 /** The submissions unit: `/v1/projects/:projectId/tasks/:taskId/submissions` (mappers and up; reviews by validators). */
 export default defineUnit('submissions', { prefix: '/v1/projects/:projectId/tasks/:taskId/submissions', use: { user: signedIn, task, grant: memberGrant }, description: 'What mappers collected in the field for a task, with photos, and its review' }, (r) => {

@@ -1,11 +1,9 @@
 // Tasks logic: splitting an area on the worker pool, and the map → validate cycle with its locks.
-import { Conflict, defineTask, depends, Forbidden, NotFound, runInWorker, ValidationError, type Db, type WorkerPool } from 'trefoil'
-import { database } from '../db/database.js'
+import { Conflict, defineTask, Forbidden, NotFound, runInWorker, ValidationError, type Db, type WorkerPool } from 'trefoil'
 import { PROJECT_ROLES, type ProjectRole, type TaskEvent, type TaskStatus } from '../db/enums.js'
 import { taskEvents, tasks, type Project, type Task, type TaskHistoryEntry, type User } from '../db/models.js'
-import { project } from '../projects/logic.js'
 import type { Area } from '../projects/schemas.js'
-import { MAX_SPLIT_COST, MAX_TASKS, TaskParams, type SplitIn, type TaskCollection } from './schemas.js'
+import { MAX_SPLIT_COST, MAX_TASKS, type SplitIn, type TaskCollection } from './schemas.js'
 import { cellMetresFor, gridOf, type Cell, type Grid } from './split-area.js'
 
 /** The worker task that cuts rows of an area's grid (see split-area.ts). */
@@ -194,13 +192,6 @@ function lockedBy(task: Task): Conflict {
 function words(identifier: string): string {
   return identifier.replaceAll('_', ' ')
 }
-
-/** The task whose number in the route's project is `:taskId`, or 404. Cached for the rest of the request. */
-export const task = depends({ params: TaskParams, use: { db: database, project }, errors: [404] }, async function task({ params, db, project }): Promise<Task> {
-  const row = await tasks.get(db, project.id, params.taskId)
-  if (!row) throw new NotFound(`Task ${params.taskId} not found in project ${project.id}`)
-  return row
-})
 
 // within the cost cap a split should finish well within its budget; past it, the outline was too
 // intricate for the cells asked, which the client can change

@@ -3,10 +3,9 @@
 // map → validate cycle with events. JSON for API clients, fragments for htmx.
 import { Readable } from 'node:stream'
 import { background, defineUnit, json, stream, t, workers } from 'trefoil'
-import { requireRole, signedIn } from '../auth/logic.js'
 import { database, transaction } from '../db/database.js'
-import { project, viewerRole } from '../projects/logic.js'
-import { applyTaskEvent, listTasks, planSplit, runSplit, task, taskCollection, taskHistory } from './logic.js'
+import { project, requireRole, signedIn, task, viewerRole } from '../deps.js'
+import { applyTaskEvent, listTasks, planSplit, runSplit, taskCollection, taskHistory } from './logic.js'
 import { MAX_TASKS, SplitAccepted, SplitIn, TaskEventIn, TaskHistoryOut, TaskListQuery, TaskOut, TASKS_PER_PAGE } from './schemas.js'
 
 const GEOJSON = 'application/geo+json'
