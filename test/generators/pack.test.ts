@@ -26,7 +26,7 @@ test('npm pack gives a publishable generator-trefoil with its compiled generator
   const [entry] = JSON.parse(packed.output.slice(packed.output.search(/^\[/m))) as { filename: string; files: { path: string }[] }[]
   assert.ok(entry, 'npm pack reported a tarball')
   const paths = entry.files.map((file) => file.path)
-  for (const path of ['generators/app/index.js', 'generators/unit/index.js', 'generators/task/index.js', 'generators/job/index.js', 'generators/plugin/index.js', 'templates/task/src', 'templates/job/src', 'templates/plugin/src', 'generators/lib/runtime.js', 'generators/versions.json', 'templates/app/package.json.ejs', 'templates/unit/src']) {
+  for (const path of ['generators/app/index.js', 'generators/unit/index.js', 'generators/task/index.js', 'generators/job/index.js', 'generators/plugin/index.js', 'templates/task/src', 'templates/job/src', 'templates/plugin/src', 'generators/lib/runtime.js', 'generators/versions.json', 'templates/app/package.json.ejs', 'templates/unit/src', 'generators/lib/pages.js', 'templates/app/pages/views', 'templates/unit/pages/views']) {
     assert.ok(paths.some((p) => p === path || p.startsWith(`${path}/`)), `${path} in the tarball`)
   }
   assert.ok(paths.some((p) => /^generators\/vendor\/trefoil-.+\.tgz$/.test(p)), 'the packed runtime in the tarball')

@@ -10,6 +10,7 @@ import { FIELD_TYPES } from '../lib/fields.js'
 import { NameError, refuse } from '../lib/names.js'
 import { pinnedVersions, templatesOf } from '../lib/paths.js'
 import { parseRuntime, RUNTIME_CHOICES, runtimeDependency, type RuntimeSource } from '../lib/runtime.js'
+import { writeShell } from '../lib/pages.js'
 import { CONFIG_NAME, planUnit, recordOf, writeUnit, type UnitPlan } from '../lib/unit.js'
 
 /** The flags of `yo trefoil`. */
@@ -24,6 +25,7 @@ export type AppOptions = BaseOptions & {
   runtime?: string
   git?: boolean
   storage?: string
+  pages?: boolean
   yes?: boolean
   force?: boolean
 }
@@ -117,6 +119,7 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     this.option('crud', { type: Boolean, default: true, description: 'CRUD routes, logic and a table for the first unit (--no-crud: an empty triple)' })
     this.option('runtime', { type: String, description: `Where trefoil comes from: ${RUNTIME_CHOICES}` })
     this.option('storage', { type: String, description: 'File storage (src/storage.ts, STORAGE_URL): local (a folder) or s3 (a bucket; S3_* settings in .env.example); default none' })
+    this.option('pages', { type: Boolean, description: 'Pages for browsers and htmx: a layout, error pages and htmx served by the app; its units answer HTML on the same routes as their JSON (default: JSON only)' })
     this.option('git', { type: Boolean, default: true, description: 'Make the folder a git repository with a first commit (--no-git: leave git alone)' })
     this.option('yes', { type: Boolean, alias: 'y', description: 'Take the default of every question not given as a flag' })
   }
@@ -143,7 +146,7 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
       }
       this.runtime = parseRuntime(this.options.runtime)
       // a bad unit name or field list fails now, not after the questions
-      planUnit(this.options.unit ?? DEFAULT_UNIT, { fields: this.options.fields, crud: this.options.crud })
+      planUnit(this.options.unit ?? DEFAULT_UNIT, { fields: this.options.fields, crud: this.options.crud, pages: this.options.pages })
     } catch (error) {
       refuse(error)
     }
@@ -175,7 +178,7 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     const problem = packageNameProblem(this.answers.name)
     if (problem) refuse(new NameError(`Cannot name the service "${this.answers.name}": not a valid npm package name (${problem}); give one as \`yo trefoil <name>\``))
     try {
-      this.plan = planUnit(this.answers.unit, { fields: this.options.fields, crud: this.options.crud })
+      this.plan = planUnit(this.answers.unit, { fields: this.options.fields, crud: this.options.crud, pages: this.options.pages })
     } catch (error) {
       refuse(error)
     }
@@ -199,7 +202,7 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     const runtime = await runtimeDependency(this.runtime)
     const { name, description, port, database } = this.answers
     const storage = this.options.storage as StorageChoice | undefined
-    const data = { name, description, port, database, storage, runtime: runtime.spec, versions: pinnedVersions(), fieldTypes: FIELD_TYPES.join(', ') }
+    const data = { name, description, port, database, storage, pages: this.options.pages === true, runtime: runtime.spec, versions: pinnedVersions(), fieldTypes: FIELD_TYPES.join(', ') }
     const templates = templatesOf('app')
     const copy = (from: string, to: string = from.replace(/\.ejs$/, '')): void => this.fs.copyTpl(join(templates, from), this.destinationPath(to), data)
     copy('package.json.ejs')
@@ -222,6 +225,8 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     if (runtime.vendor) this.fs.write(this.destinationPath('vendor', runtime.vendor.name), runtime.vendor.contents)
     try {
       writeUnit(this.fs, this.destinationPath(), this.plan)
+      // the layout, error page and htmx, also when the first unit has no pages (--no-crud)
+      if (this.options.pages) writeShell(this.fs, this.destinationPath())
     } catch (error) {
       refuse(error)
     }
@@ -234,14 +239,15 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     // than through yo's storage, which announces a new .yo-rc.json as "force"
     const rc = join(folder, '.yo-rc.json')
     const stored = existsSync(rc) ? (JSON.parse(readFileSync(rc, 'utf8')) as Record<string, unknown>) : {}
-    const record = { runtime: this.runtime.kind === 'tarball' ? 'pack' : this.runtime.kind, units: { [this.plan.names.kebab]: recordOf(this.plan) } }
+    // `pages`: the units yo trefoil:unit adds get pages too
+    const record = { runtime: this.runtime.kind === 'tarball' ? 'pack' : this.runtime.kind, ...(this.options.pages ? { pages: true } : {}), units: { [this.plan.names.kebab]: recordOf(this.plan) } }
     writeFileSync(rc, `${JSON.stringify({ ...stored, [CONFIG_NAME]: record }, null, 2)}\n`)
     if (this.options.git !== false) this.log(firstCommit(folder))
     const cd = folder === process.cwd() ? '' : `cd ${basename(folder)} && `
     this.log(`\nService "${this.answers.name}" written to ${folder}: ${this.plan.names.route} is its first unit.`)
     // yo ran `npm install` already, unless told not to
     const install = this.options.skipInstall ? 'npm install && ' : ''
-    this.log(`Next: ${cd}${install}npm start   (then open http://127.0.0.1:${this.answers.port}/docs)`)
+    this.log(`Next: ${cd}${install}npm start   (then open http://127.0.0.1:${this.answers.port}/${this.options.pages ? '' : 'docs'})`)
     this.log(`Tests: npm test   Another unit: yo trefoil:unit <name> --fields "title:string, done:boolean"`)
     this.log(`Work off the request: yo trefoil:task <name> (worker pool), yo trefoil:job <name> (durable job); shared values: yo trefoil:plugin <name>`)
   }

@@ -7,6 +7,7 @@ import ejs from 'ejs'
 import { DEFAULT_FIELDS, parseFields, type EnumSpec, type Field } from './fields.js'
 import type { Alteration } from './migration.js'
 import { NameError, unitNames, type UnitNames } from './names.js'
+import { pageHelpers, renderPage, writeShell } from './pages.js'
 import { templatesOf } from './paths.js'
 import { addImport, importedNames, wireUnit } from './wiring.js'
 
@@ -21,12 +22,15 @@ export interface UnitPlan {
   /** False for `--no-crud`: an empty triple, no table. */
   crud: boolean
   enums: EnumSpec[]
+  /** `--pages`: the routes also answer browsers and htmx with views (a CRUD unit only). */
+  pages: boolean
 }
 
 /** How .yo-rc.json remembers a unit the generator wrote: enough to plan it again. */
 export interface UnitRecord {
   fields: string
   crud: boolean
+  pages?: boolean
 }
 
 /**
@@ -49,6 +53,8 @@ export interface UnitOutcome {
   changed: string[]
   /** The new migration, when the unit's table changed. */
   migration?: string
+  /** Whether package.json gained dependencies (the pages' htmx): `npm install` is due. */
+  dependencies?: boolean
 }
 
 /** How {@link writeUnit} treats what is there already. */
@@ -65,24 +71,24 @@ export interface WriteOptions {
  * Plans a unit from its name and options; throws a {@link NameError} for a bad name or field list.
  * @example planUnit('task-event', { fields: 'title:string, done:boolean' }).names.route // '/v1/task-events'
  */
-export function planUnit(name: string, options: { fields?: string | undefined; crud?: boolean | undefined } = {}): UnitPlan {
+export function planUnit(name: string, options: { fields?: string | undefined; crud?: boolean | undefined; pages?: boolean | undefined } = {}): UnitPlan {
   const names = unitNames(name)
   const crud = options.crud ?? true
-  if (!crud) return { names, spec: '', fields: [], crud, enums: [] }
+  if (!crud) return { names, spec: '', fields: [], crud, enums: [], pages: false }
   const spec = options.fields ?? DEFAULT_FIELDS
   const fields = parseFields(spec, names)
-  return { names, spec, fields, crud, enums: fields.flatMap((field) => (field.enum ? [field.enum] : [])) }
+  return { names, spec, fields, crud, enums: fields.flatMap((field) => (field.enum ? [field.enum] : [])), pages: options.pages ?? false }
 }
 
 /** What .yo-rc.json keeps of a plan. */
 export function recordOf(plan: UnitPlan): UnitRecord {
-  return { fields: plan.spec, crud: plan.crud }
+  return { fields: plan.spec, crud: plan.crud, ...(plan.pages ? { pages: true } : {}) }
 }
 
 const capital = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1)
 
 function render(template: string, plan: UnitPlan): string {
-  return ejs.render(readFileSync(join(templatesOf('unit'), template), 'utf8'), { ...plan, capital }, { filename: template })
+  return ejs.render(readFileSync(join(templatesOf('unit'), template), 'utf8'), { ...plan, capital, page: pageHelpers }, { filename: template })
 }
 
 const MIGRATIONS = join('src', 'db', 'migrations')
@@ -111,12 +117,20 @@ function creatingMigration(root: string, table: string): string | undefined {
 /** The files of a unit's triple and test, by path in the service. */
 function unitFiles(plan: UnitPlan): Map<string, string> {
   const { names } = plan
-  return new Map<string, string>([
-    [`src/${names.kebab}/routes.ts`, render('src/unit/routes.ts.ejs', plan)],
+  const files = new Map<string, string>([
+    [`src/${names.kebab}/routes.ts`, render(plan.pages ? 'pages/routes.ts.ejs' : 'src/unit/routes.ts.ejs', plan)],
     [`src/${names.kebab}/schemas.ts`, render('src/unit/schemas.ts.ejs', plan)],
     [`src/${names.kebab}/logic.ts`, render('src/unit/logic.ts.ejs', plan)],
     [`tests/${names.kebab}.test.ts`, render('tests/unit.test.ts.ejs', plan)],
   ])
+  if (plan.pages) {
+    // the views are EJS themselves: their templates use `<$ $>` for the generator's tags
+    const data = { ...plan, capital, page: pageHelpers }
+    for (const view of ['list', 'show', 'form', 'new', 'edit']) files.set(`views/${names.kebab}/${view}.ejs`, renderPage(`unit/pages/views/${view}.ejs`, data))
+    files.set(`tests/${names.kebab}-pages.test.ts`, render('pages/tests/pages.test.ts.ejs', plan))
+    files.set(`tests/${names.kebab}-browser.test.ts`, render('pages/tests/browser.test.ts.ejs', plan))
+  }
+  return files
 }
 
 /**
@@ -198,7 +212,10 @@ export function writeUnit(fs: UnitFs, root: string, plan: UnitPlan, options: Wri
     }
     if (plan.enums.length > 0 || previous?.enums.length) put(enumsPath, addEnums(enums, plan), true)
   }
-  return { changed, ...(migration ? { migration: migration[0] } : {}) }
+  // the layout, error page and htmx the views need, once per service, and the unit's link
+  const shell = plan.pages ? writeShell(fs, root, names) : undefined
+  if (shell) changed.push(...shell.changed.filter((path) => !changed.includes(path)))
+  return { changed, ...(migration ? { migration: migration[0] } : {}), ...(shell?.dependencies ? { dependencies: true } : {}) }
 }
 
 /** The unit's block in models.ts as it stands, or undefined when it cannot be found. */

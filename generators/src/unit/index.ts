@@ -18,6 +18,7 @@ export type UnitOptions = BaseOptions & {
   rename?: string
   fill?: string
   allowDrop?: boolean
+  pages?: boolean
   yes?: boolean
   force?: boolean
 }
@@ -29,6 +30,7 @@ export default class UnitGenerator extends Generator<Record<string, unknown>, Un
   private alteration: Alteration | undefined
   private changed: string[] = []
   private migration: string | undefined
+  private dependencies = false
 
   constructor(args?: string[], options?: UnitOptions) {
     // a unit never changes package.json: no install step, and none of yo's words about one
@@ -39,6 +41,7 @@ export default class UnitGenerator extends Generator<Record<string, unknown>, Un
     this.option('rename', { type: String, description: 'On a unit that exists: fields renamed, old:new (its column is renamed, its data kept), e.g. --rename "title:name"' })
     this.option('fill', { type: String, description: 'On a unit that exists: the value rows already there get for a field made required, e.g. --fill "status=open"' })
     this.option('allowDrop', { type: Boolean, description: 'On a unit that exists: allow changes that lose data (a dropped field, a narrowed type)' })
+    this.option('pages', { type: Boolean, description: 'Pages: its routes also answer browsers and htmx (list with search, detail, forms), with browser tests (default: as the service was made, or as the unit was; --no-pages: JSON only)' })
     this.option('yes', { type: Boolean, alias: 'y', description: 'Ask nothing' })
   }
 
@@ -57,10 +60,13 @@ export default class UnitGenerator extends Generator<Record<string, unknown>, Un
     try {
       if (name === undefined) throw new NameError('A unit needs a name: yo trefoil:unit <name>, e.g. yo trefoil:unit task-events')
       const kebab = planUnit(name, { crud: false }).names.kebab
-      const record = (this.createStorage('.yo-rc.json', CONFIG_NAME).get('units') as Record<string, UnitRecord> | undefined)?.[kebab]
+      const config = this.createStorage('.yo-rc.json', CONFIG_NAME)
+      const record = (config.get('units') as Record<string, UnitRecord> | undefined)?.[kebab]
       this.previous = record ? planUnit(name, record) : undefined
-      // a unit that exists keeps its fields unless --fields says otherwise
-      this.plan = planUnit(name, { fields: this.options.fields ?? record?.fields, crud: this.options.crud ?? record?.crud })
+      // a unit that exists keeps its fields and pages unless the flags say otherwise; a new one
+      // has pages when the service was made with them
+      const pages = this.options.pages ?? (record ? record.pages === true : config.get('pages') === true)
+      this.plan = planUnit(name, { fields: this.options.fields ?? record?.fields, crud: this.options.crud ?? record?.crud, pages })
       if (this.previous?.crud && this.plan.crud) {
         this.alteration = alterTable(this.plan.names.table, this.previous.fields, this.plan.fields, { renames: parseRenames(this.options.rename), fills: parseFills(this.options.fill) })
       } else if (this.options.rename || this.options.fill) {
@@ -84,8 +90,10 @@ export default class UnitGenerator extends Generator<Record<string, unknown>, Un
       const outcome = writeUnit(this.fs, this.destinationPath(), this.plan, { force: this.options.force === true, ...(this.previous ? { previous: this.previous } : {}), ...(this.alteration ? { alteration: this.alteration } : {}) })
       this.changed = outcome.changed
       this.migration = outcome.migration
+      this.dependencies = outcome.dependencies === true
       const config = this.createStorage('.yo-rc.json', CONFIG_NAME)
       if (this.changed.length > 0) config.set('units', { ...(config.get('units') as Record<string, UnitRecord> | undefined), [this.plan.names.kebab]: recordOf(this.plan) })
+      if (this.plan.pages && config.get('pages') !== true) config.set('pages', true)
     } catch (error) {
       refuse(error)
     }
@@ -94,6 +102,8 @@ export default class UnitGenerator extends Generator<Record<string, unknown>, Un
   /** Says what changed. */
   end(): void {
     const { names } = this.plan
+    // the pages' first unit in a service made without them: htmx and playwright-core to install
+    if (this.dependencies) this.log('package.json gained htmx.org and playwright-core for the pages: run npm install.')
     if (this.changed.length === 0) {
       this.log(`Unit "${names.kebab}" is already there as this command writes it: nothing changed.`)
       return
