@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import ejs from 'ejs'
 import { DEFAULT_FIELDS, parseFields, type EnumSpec, type Field } from './fields.js'
+import { accessRecord, type UnitAccess } from './auth.js'
 import type { Alteration } from './migration.js'
 import { NameError, unitNames, type UnitNames } from './names.js'
 import { templatesOf } from './paths.js'
@@ -21,12 +22,18 @@ export interface UnitPlan {
   /** False for `--no-crud`: an empty triple, no table. */
   crud: boolean
   enums: EnumSpec[]
+  /** Who may call its routes: anyone (undefined), or a signed-in user (`--auth`), with a role (`--role`). */
+  access: UnitAccess | undefined
 }
 
 /** How .yo-rc.json remembers a unit the generator wrote: enough to plan it again. */
 export interface UnitRecord {
   fields: string
   crud: boolean
+  /** Its routes need a signed-in user (`--auth`)… */
+  auth?: true
+  /** …holding at least this role (`--role`). */
+  role?: string
 }
 
 /**
@@ -40,6 +47,7 @@ export interface UnitFs {
   read(path: string, options: { defaults: string }): string | null
   write(path: string, contents: string): string
   exists(path: string): boolean
+  delete(path: string): void
   store: { get(path: string): object }
 }
 
@@ -65,24 +73,27 @@ export interface WriteOptions {
  * Plans a unit from its name and options; throws a {@link NameError} for a bad name or field list.
  * @example planUnit('task-event', { fields: 'title:string, done:boolean' }).names.route // '/v1/task-events'
  */
-export function planUnit(name: string, options: { fields?: string | undefined; crud?: boolean | undefined } = {}): UnitPlan {
+export function planUnit(name: string, options: { fields?: string | undefined; crud?: boolean | undefined; access?: UnitAccess | undefined } = {}): UnitPlan {
   const names = unitNames(name)
   const crud = options.crud ?? true
-  if (!crud) return { names, spec: '', fields: [], crud, enums: [] }
+  const access = options.access
+  if (!crud) return { names, spec: '', fields: [], crud, enums: [], access }
   const spec = options.fields ?? DEFAULT_FIELDS
   const fields = parseFields(spec, names)
-  return { names, spec, fields, crud, enums: fields.flatMap((field) => (field.enum ? [field.enum] : [])) }
+  return { names, spec, fields, crud, enums: fields.flatMap((field) => (field.enum ? [field.enum] : [])), access }
 }
 
 /** What .yo-rc.json keeps of a plan. */
 export function recordOf(plan: UnitPlan): UnitRecord {
-  return { fields: plan.spec, crud: plan.crud }
+  return { fields: plan.spec, crud: plan.crud, ...accessRecord(plan.access) }
 }
 
 const capital = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1)
 
 function render(template: string, plan: UnitPlan): string {
-  return ejs.render(readFileSync(join(templatesOf('unit'), template), 'utf8'), { ...plan, capital }, { filename: template })
+  // the full path: a template's includes are found beside it
+  const path = join(templatesOf('unit'), template)
+  return ejs.render(readFileSync(path, 'utf8'), { ...plan, capital }, { filename: path })
 }
 
 const MIGRATIONS = join('src', 'db', 'migrations')
@@ -111,12 +122,15 @@ function creatingMigration(root: string, table: string): string | undefined {
 /** The files of a unit's triple and test, by path in the service. */
 function unitFiles(plan: UnitPlan): Map<string, string> {
   const { names } = plan
-  return new Map<string, string>([
+  const files = new Map<string, string>([
     [`src/${names.kebab}/routes.ts`, render('src/unit/routes.ts.ejs', plan)],
     [`src/${names.kebab}/schemas.ts`, render('src/unit/schemas.ts.ejs', plan)],
     [`src/${names.kebab}/logic.ts`, render('src/unit/logic.ts.ejs', plan)],
     [`tests/${names.kebab}.test.ts`, render('tests/unit.test.ts.ejs', plan)],
   ])
+  // who may and who may not call the routes, signing in for real
+  if (plan.crud && plan.access) files.set(`tests/${names.kebab}-access.test.ts`, render('tests/auth-access.test.ts.ejs', plan))
+  return files
 }
 
 /**
@@ -186,6 +200,13 @@ export function writeUnit(fs: UnitFs, root: string, plan: UnitPlan, options: Wri
     changed.push(path)
   }
   for (const [path, contents] of files) put(path, contents, true)
+  // a file the unit no longer has (its access test, once it is public again) goes, unless edited since
+  for (const [path, contents] of before) {
+    if (!files.has(path) && read(path) === contents) {
+      fs.delete(join(root, path))
+      changed.push(path)
+    }
+  }
   if (migration) put(migration[0], migration[1], false)
   put('src/main.ts', wireUnit(main, names), true)
   if (plan.crud) {

@@ -4,6 +4,7 @@
 // are never rewritten). Run again with the same options, it changes nothing; a name that collides
 // with another unit or a reserved word is refused.
 import Generator, { type BaseOptions } from 'yeoman-generator'
+import { unitAccess, type AuthRecord } from '../lib/auth.js'
 import { FIELD_TYPES } from '../lib/fields.js'
 import { serviceRoot } from '../lib/kind-generator.js'
 import { NameError, refuse } from '../lib/names.js'
@@ -18,6 +19,8 @@ export type UnitOptions = BaseOptions & {
   rename?: string
   fill?: string
   allowDrop?: boolean
+  auth?: boolean
+  role?: string
   yes?: boolean
   force?: boolean
 }
@@ -39,6 +42,8 @@ export default class UnitGenerator extends Generator<Record<string, unknown>, Un
     this.option('rename', { type: String, description: 'On a unit that exists: fields renamed, old:new (its column is renamed, its data kept), e.g. --rename "title:name"' })
     this.option('fill', { type: String, description: 'On a unit that exists: the value rows already there get for a field made required, e.g. --fill "status=open"' })
     this.option('allowDrop', { type: Boolean, description: 'On a unit that exists: allow changes that lose data (a dropped field, a narrowed type)' })
+    this.option('auth', { type: Boolean, description: 'Its routes need a signed-in user (a service made with yo trefoil --auth); --no-auth: anyone may call them again' })
+    this.option('role', { type: String, description: 'Its routes need a signed-in user holding this role or a higher one (implies --auth)' })
     this.option('yes', { type: Boolean, alias: 'y', description: 'Ask nothing' })
   }
 
@@ -57,10 +62,13 @@ export default class UnitGenerator extends Generator<Record<string, unknown>, Un
     try {
       if (name === undefined) throw new NameError('A unit needs a name: yo trefoil:unit <name>, e.g. yo trefoil:unit task-events')
       const kebab = planUnit(name, { crud: false }).names.kebab
-      const record = (this.createStorage('.yo-rc.json', CONFIG_NAME).get('units') as Record<string, UnitRecord> | undefined)?.[kebab]
-      this.previous = record ? planUnit(name, record) : undefined
-      // a unit that exists keeps its fields unless --fields says otherwise
-      this.plan = planUnit(name, { fields: this.options.fields ?? record?.fields, crud: this.options.crud ?? record?.crud })
+      const config = this.createStorage('.yo-rc.json', CONFIG_NAME)
+      const record = (config.get('units') as Record<string, UnitRecord> | undefined)?.[kebab]
+      const service = config.get('auth') as AuthRecord | undefined
+      this.previous = record ? planUnit(name, { ...record, access: unitAccess(kebab, {}, record, service) }) : undefined
+      // a unit that exists keeps its fields and who may call it unless the flags say otherwise
+      const access = unitAccess(kebab, { auth: this.options.auth, role: this.options.role }, record, service)
+      this.plan = planUnit(name, { fields: this.options.fields ?? record?.fields, crud: this.options.crud ?? record?.crud, access })
       if (this.previous?.crud && this.plan.crud) {
         this.alteration = alterTable(this.plan.names.table, this.previous.fields, this.plan.fields, { renames: parseRenames(this.options.rename), fills: parseFills(this.options.fill) })
       } else if (this.options.rename || this.options.fill) {
@@ -103,6 +111,8 @@ export default class UnitGenerator extends Generator<Record<string, unknown>, Un
       this.log(`\nUnit "${names.kebab}" changed: ${this.changed.filter((path) => path !== this.migration).join(', ')}${what}.`)
       return
     }
-    this.log(`\nUnit "${names.kebab}" added: ${names.route}, listed in src/main.ts. Its table is created by the migration at the next start; \`npm test\` runs its tests.`)
+    const access = this.plan.access
+    const who = access ? ` Its routes need a signed-in user${access.role ? ` holding ${access.role} or a higher role` : ''}.` : ''
+    this.log(`\nUnit "${names.kebab}" added: ${names.route}, listed in src/main.ts.${who} Its table is created by the migration at the next start; \`npm test\` runs its tests.`)
   }
 }
