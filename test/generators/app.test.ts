@@ -44,7 +44,7 @@ test('yo trefoil <name> --yes writes a service in the guide\'s layout into ./<na
   assert.is(manifest.scripts.test, 'node --env-file=tests/test.env --import tsx tests/run.ts')
   for (const script of Object.values(manifest.scripts as Record<string, string>)) assert.not.match(script, /[*?]/)
   assert.match(manifest.scripts.start, /src\/main\.ts/)
-  assert.match(read(service, 'src/main.ts'), /plugins: \[\n {4}databasePlugin,\n {4}openapi\(\{ title: "field-notes", version: '0\.1\.0', license: \{ name: 'UNLICENSED' \} \}\),\n {4}tasks,\n {2}\],/)
+  assert.match(read(service, 'src/main.ts'), /plugins: \[\n {4}databasePlugin,\n {4}openapi\(\{ title: "field-notes", version: '0\.1\.0', license: \{ name: 'Proprietary', identifier: 'LicenseRef-Proprietary' \} \}\),\n {4}tasks,\n {2}\],/)
   assert.match(read(service, 'src/main.ts'), /^import tasks from '\.\/tasks\/routes\.js'$/m)
   assert.match(read(service, 'src/db/database.ts'), /defineDatabase\(\{\n {2}migrations: new URL\('\.\/migrations', import\.meta\.url\),/)
   assert.match(read(service, 'src/config.ts'), /PORT: t\.Integer\(\{ minimum: 0, maximum: 65535, default: 8000 \}\)/)

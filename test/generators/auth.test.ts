@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { parseRoles } from '../../generators/src/lib/auth.js'
-import { failure, filesOf, read, removeFolders, runApp, runUnit, snapshot, tempFolder } from './generate.js'
+import { failure, filesOf, read, removeFolders, runApp, runUnit, snapshot, tempFolder, type Flags } from './generate.js'
 
 test.after(() => removeFolders())
 
@@ -27,7 +27,7 @@ test('yo trefoil --auth writes the auth unit, its test and its migration, and li
   const migration = read(dir, 'src/db/migrations/002_users.sql')
   assert.match(migration, /role text NOT NULL DEFAULT 'member' CONSTRAINT users_role_check CHECK \(role IN \('member', 'editor', 'admin'\)\)/)
   for (const table of ['users', 'auth_sessions', 'auth_attempts']) assert.match(migration, new RegExp(`^CREATE TABLE ${table} \\(`, 'm'))
-  assert.match(read(dir, 'src/main.ts'), /plugins: \[\n {4}databasePlugin,\n {4}openapi\(\{ title: "guarded", version: '0\.1\.0', license: \{ name: 'UNLICENSED' \} \}\),\n {4}auth,\n {4}tasks,\n {2}\],/)
+  assert.match(read(dir, 'src/main.ts'), /plugins: \[\n {4}databasePlugin,\n {4}openapi\(\{ title: "guarded", version: '0\.1\.0', license: \{ name: 'Proprietary', identifier: 'LicenseRef-Proprietary' \} \}\),\n {4}auth,\n {4}tasks,\n {2}\],/)
   assert.match(read(dir, 'src/main.ts'), /^import auth from '\.\/auth\/routes\.js'$/m)
   const models = read(dir, 'src/db/models.ts')
   assert.match(models, /^import type \{ Role, UserOut \} from '\.\.\/auth\/schemas\.js'$/m)
@@ -135,7 +135,8 @@ test('a unit with --auth or --role in a service without sign-in, or with a role 
   await runApp(dir, ['open'], { yes: true, runtime: 'registry' })
   const open = join(dir, 'open')
   const before = snapshot(open)
-  for (const flags of [{ auth: true }, { role: 'admin' }]) {
+  const asking: Flags[] = [{ auth: true }, { role: 'admin' }]
+  for (const flags of asking) {
     const message = await failure(runUnit(open, ['report'], flags))
     assert.is(message, 'Cannot make unit "reports" need a signed-in user: this service has no sign-in (it was not made with yo trefoil --auth)')
   }
