@@ -1,41 +1,12 @@
 // The OpenAPI documents judged by a linter nobody here wrote: Redocly's `recommended` rules give
 // 0 errors and 0 warnings on the example's document and on a generated service's. And what the
 // routes really send (204 with no body, Location, X-Total-Count, Retry-After, CSV) is documented.
-import { execFile } from 'node:child_process'
 import { Readable } from 'node:stream'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { created, createApp, defineUnit, depends, named, noContent, NotFound, openapi, ServiceUnavailable, stream, t, type OpenApiDocument } from 'trefoil'
 import { startFieldwork } from '../examples/fixtures/fieldwork.js'
-
-const run = promisify(execFile)
-const REDOCLY = new URL('../../node_modules/.bin/redocly', import.meta.url).pathname
-
-interface LintResult {
-  totals: { errors: number; warnings: number }
-  problems: { ruleId: string; message: string; location: { pointer: string }[] }[]
-}
-
-async function lint(document: unknown): Promise<LintResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'trefoil-lint-'))
-  try {
-    const file = join(dir, 'openapi.json')
-    await writeFile(file, JSON.stringify(document))
-    // exits non-zero on errors: the JSON report is what counts
-    const { stdout } = await run(REDOCLY, ['lint', file, '--extends', 'recommended', '--format', 'json'], { maxBuffer: 16 * 1024 * 1024 }).catch((error: { stdout: string }) => ({ stdout: error.stdout }))
-    return JSON.parse(stdout) as LintResult
-  } finally {
-    await rm(dir, { recursive: true, force: true })
-  }
-}
-
-function problems(result: LintResult): string {
-  return result.problems.map((p) => `${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`).join('\n')
-}
+import { lint, problems } from '../helpers/redocly.js'
 
 // A service as `yo trefoil` + `yo trefoil:unit task` write it: a CRUD unit behind a database dependency.
 const TaskIn = named('TaskIn', t.Object({ name: t.String({ minLength: 1 }), done: t.Boolean({ default: false }), area: t.Optional(t.Tuple([t.Number(), t.Number()])) }))

@@ -44,7 +44,7 @@ test('yo trefoil <name> --yes writes a service in the guide\'s layout into ./<na
   assert.is(manifest.scripts.test, 'node --env-file=tests/test.env --import tsx tests/run.ts')
   for (const script of Object.values(manifest.scripts as Record<string, string>)) assert.not.match(script, /[*?]/)
   assert.match(manifest.scripts.start, /src\/main\.ts/)
-  assert.match(read(service, 'src/main.ts'), /plugins: \[\n {4}databasePlugin,\n {4}openapi\(\{ title: "field-notes", version: '0\.1\.0' \}\),\n {4}tasks,\n {2}\],/)
+  assert.match(read(service, 'src/main.ts'), /plugins: \[\n {4}databasePlugin,\n {4}openapi\(\{ title: "field-notes", version: '0\.1\.0', license: \{ name: 'Proprietary', identifier: 'LicenseRef-Proprietary' \} \}\),\n {4}tasks,\n {2}\],/)
   assert.match(read(service, 'src/main.ts'), /^import tasks from '\.\/tasks\/routes\.js'$/m)
   // it stops through the runtime (drain with a deadline, exit 0 or 1), with no signal handler of its own
   assert.match(read(service, 'src/main.ts'), /await app\.listen\(\)\n(?: {2}\/\/.*\n)* {2}closeOnSignals\(app\)\n/)
@@ -99,7 +99,7 @@ test('every prompt is also a flag: description, port, database, first unit and i
   assert.is(read(service, '.env').match(/^DATABASE_URL=(.*)$/m)?.[1], 'postgresql://maps:s3cret@db.example.org:5432/maps')
   assert.ok(!read(service, '.env.example').includes('s3cret'), 'the password stays out of the committed example')
   assert.ok(existsSync(join(service, 'src/task-events/routes.ts')))
-  assert.match(read(service, 'src/task-events/routes.ts'), /defineUnit\('task-events', \{ prefix: '\/v1\/task-events' \}/)
+  assert.match(read(service, 'src/task-events/routes.ts'), /defineUnit\('task-events', \{ prefix: '\/v1\/task-events', description: 'Task events: list, create, read, change and delete' \}/)
   assert.match(read(service, 'src/task-events/schemas.ts'), /export const TaskEventIn = /)
   assert.match(read(service, 'src/task-events/schemas.ts'), /export const TaskEventOut = /)
   assert.match(read(service, 'src/main.ts'), /^import taskEvents from '\.\/task-events\/routes\.js'$/m)
@@ -214,7 +214,7 @@ test('--no-crud gives the first unit an empty triple: no table, no model', async
   const service = join(dir, 'bare')
   assert.equal(filesOf(join(service, 'src/tasks')), ['logic.ts', 'routes.ts', 'schemas.ts'])
   assert.equal(filesOf(join(service, 'src/db')), ['database.ts', 'enums.ts', 'models.ts'])
-  assert.match(read(service, 'src/tasks/routes.ts'), /defineUnit\('tasks', \{ prefix: '\/v1\/tasks' \}, \(\) => \{\}\)/)
+  assert.match(read(service, 'src/tasks/routes.ts'), /defineUnit\('tasks', \{ prefix: '\/v1\/tasks', description: 'Tasks' \}, \(\) => \{\}\)/)
   assert.not.match(read(service, 'src/db/models.ts'), /export const/)
 })
 

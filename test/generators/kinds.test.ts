@@ -34,7 +34,7 @@ test('yo trefoil:task writes the task module, its schemas, logic, route and test
   assert.match(read(dir, 'src/workers.ts'), /export const workersPlugin = defineWorkers\(\{ database: databasePlugin \}\)/)
   const testFile = read(dir, 'tests/split-area.test.ts')
   for (const layer of ["describe('the task alone, in this thread'", "describe('the route, in process (app.inject)'", "describe('over a real socket'"]) assert.ok(testFile.includes(layer), layer)
-  assert.equal(plugins(dir), ['databasePlugin', 'openapi({ title: "svc", version: \'0.1.0\' })', 'workersPlugin', 'tasks', 'splitArea'])
+  assert.equal(plugins(dir), ['databasePlugin', 'openapi({ title: "svc", version: \'0.1.0\', license: { name: \'Proprietary\', identifier: \'LicenseRef-Proprietary\' } })', 'workersPlugin', 'tasks', 'splitArea'])
   assert.match(read(dir, 'src/main.ts'), /^import \{ workersPlugin \} from '\.\/workers\.js'\nimport splitArea from '\.\/split-area\/routes\.js'$/m)
 })
 
@@ -44,7 +44,7 @@ test('a second task shares the pool: its route is listed last, the pool once', a
   const workers = read(dir, 'src/workers.ts')
   await runKind('task', dir, ['word-count'])
   assert.is(read(dir, 'src/workers.ts'), workers)
-  assert.equal(plugins(dir), ['databasePlugin', 'openapi({ title: "svc", version: \'0.1.0\' })', 'workersPlugin', 'tasks', 'splitArea', 'wordCount'])
+  assert.equal(plugins(dir), ['databasePlugin', 'openapi({ title: "svc", version: \'0.1.0\', license: { name: \'Proprietary\', identifier: \'LicenseRef-Proprietary\' } })', 'workersPlugin', 'tasks', 'splitArea', 'wordCount'])
 })
 
 test('yo trefoil:job writes the job and its test; the first makes src/jobs.ts and lists the queue in main.ts, the next joins its list', async () => {
@@ -54,12 +54,12 @@ test('yo trefoil:job writes the job and its test; the first makes src/jobs.ts an
   assert.match(read(dir, 'src/send-report/job.ts'), /export const sendReport = defineJob\(\n {2}'send-report',\n {2}SendReportPayload,/)
   assert.match(read(dir, 'src/jobs.ts'), /export const jobsPlugin = defineJobs\(\{\n {2}database: databasePlugin,\n {2}jobs: \[sendReport\],\n\}\)/)
   assert.match(read(dir, 'tests/send-report.test.ts'), /app\.plugin\(jobsPlugin\)\.send\(sendReport, payload\)/)
-  assert.equal(plugins(dir), ['databasePlugin', 'openapi({ title: "svc", version: \'0.1.0\' })', 'jobsPlugin', 'tasks'])
+  assert.equal(plugins(dir), ['databasePlugin', 'openapi({ title: "svc", version: \'0.1.0\', license: { name: \'Proprietary\', identifier: \'LicenseRef-Proprietary\' } })', 'jobsPlugin', 'tasks'])
   await runUnit(dir, ['site'])
   await runKind('job', dir, ['tidy-up'])
   assert.match(read(dir, 'src/jobs.ts'), /^import \{ sendReport \} from '\.\/send-report\/job\.js'\nimport \{ tidyUp \} from '\.\/tidy-up\/job\.js'$/m)
   assert.match(read(dir, 'src/jobs.ts'), /jobs: \[sendReport, tidyUp\],/)
-  assert.equal(plugins(dir), ['databasePlugin', 'openapi({ title: "svc", version: \'0.1.0\' })', 'jobsPlugin', 'tasks', 'sites'])
+  assert.equal(plugins(dir), ['databasePlugin', 'openapi({ title: "svc", version: \'0.1.0\', license: { name: \'Proprietary\', identifier: \'LicenseRef-Proprietary\' } })', 'jobsPlugin', 'tasks', 'sites'])
 })
 
 test('yo trefoil:plugin writes the plugin, its dependency and its test, listed before the units', async () => {
@@ -70,7 +70,7 @@ test('yo trefoil:plugin writes the plugin, its dependency and its test, listed b
   assert.match(plugin, /export const requestCounterPlugin: Plugin<RequestCounter> = definePlugin<RequestCounter>\(\{\n {2}name: 'request-counter',/)
   assert.match(plugin, /export const requestCounter: Dependency<RequestCounter> = depends\(\{ name: 'request-counter' \}, \(\{ app \}\) => app\.plugin\(requestCounterPlugin\)\)/)
   assert.match(read(dir, 'tests/request-counter.test.ts'), /app\.plugin\(requestCounterPlugin\)/)
-  assert.equal(plugins(dir), ['databasePlugin', 'openapi({ title: "svc", version: \'0.1.0\' })', 'workersPlugin', 'requestCounterPlugin', 'tasks', 'splitArea'])
+  assert.equal(plugins(dir), ['databasePlugin', 'openapi({ title: "svc", version: \'0.1.0\', license: { name: \'Proprietary\', identifier: \'LicenseRef-Proprietary\' } })', 'workersPlugin', 'requestCounterPlugin', 'tasks', 'splitArea'])
 })
 
 test('run again with the same name (any spelling), each changes nothing', async () => {

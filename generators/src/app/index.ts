@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import Generator, { type BaseOptions } from 'yeoman-generator'
 import validateName from 'validate-npm-package-name'
+import { parseRoles, writeAuth } from '../lib/auth.js'
 import { FIELD_TYPES } from '../lib/fields.js'
 import { NameError, refuse } from '../lib/names.js'
 import { pinnedVersions, templatesOf } from '../lib/paths.js'
@@ -26,6 +27,8 @@ export type AppOptions = BaseOptions & {
   git?: boolean
   storage?: string
   pages?: boolean
+  auth?: boolean
+  roles?: string
   yes?: boolean
   force?: boolean
 }
@@ -43,6 +46,8 @@ interface Answers {
 type StorageChoice = 'local' | 's3'
 
 const DEFAULT_UNIT = 'tasks'
+/** The tables of `--auth` (src/auth/), which no unit may take. */
+const AUTH_TABLES = ['users', 'auth_sessions', 'auth_attempts']
 const DEFAULT_PORT = 8000
 
 /** Why a package name is refused, or undefined when npm accepts it for a new package. */
@@ -102,6 +107,8 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
   private answers!: Answers
   private plan!: UnitPlan
   private runtime!: RuntimeSource
+  /** The roles, lowest first, with `--auth`. */
+  private roles: string[] | undefined
   private installTarget: { folder: string }
 
   constructor(args?: string[], options?: AppOptions) {
@@ -120,6 +127,8 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     this.option('runtime', { type: String, description: `Where trefoil comes from: ${RUNTIME_CHOICES}` })
     this.option('storage', { type: String, description: 'File storage (src/storage.ts, STORAGE_URL): local (a folder) or s3 (a bucket; S3_* settings in .env.example); default none' })
     this.option('pages', { type: Boolean, description: 'Pages for browsers and htmx: a layout, error pages and htmx served by the app; its units answer HTML on the same routes as their JSON (default: JSON only)' })
+    this.option('auth', { type: Boolean, description: 'Sign-in: accounts, bearer tokens and cookie sessions with CSRF, sign-in limits and roles (src/auth/); then yo trefoil:unit <name> --auth' })
+    this.option('roles', { type: String, description: 'With --auth: the roles, lowest first (default "member, editor, admin")' })
     this.option('git', { type: Boolean, default: true, description: 'Make the folder a git repository with a first commit (--no-git: leave git alone)' })
     this.option('yes', { type: Boolean, alias: 'y', description: 'Take the default of every question not given as a flag' })
   }
@@ -144,6 +153,8 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
         const problem = storageProblem(this.options.storage)
         if (problem) throw new NameError(problem)
       }
+      if (this.options.roles !== undefined && !this.options.auth) throw new NameError('Cannot use --roles without --auth: roles belong to signed-in users')
+      this.roles = this.options.auth ? parseRoles(this.options.roles) : undefined
       this.runtime = parseRuntime(this.options.runtime)
       // a bad unit name or field list fails now, not after the questions
       planUnit(this.options.unit ?? DEFAULT_UNIT, { fields: this.options.fields, crud: this.options.crud, pages: this.options.pages })
@@ -179,6 +190,7 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     if (problem) refuse(new NameError(`Cannot name the service "${this.answers.name}": not a valid npm package name (${problem}); give one as \`yo trefoil <name>\``))
     try {
       this.plan = planUnit(this.answers.unit, { fields: this.options.fields, crud: this.options.crud, pages: this.options.pages })
+      if (this.roles && AUTH_TABLES.includes(this.plan.names.table)) throw new NameError(`Cannot name the first unit "${this.answers.unit}" with --auth: the table ${this.plan.names.table} holds the sign-in's data; pick another name`)
     } catch (error) {
       refuse(error)
     }
@@ -202,7 +214,8 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     const runtime = await runtimeDependency(this.runtime)
     const { name, description, port, database } = this.answers
     const storage = this.options.storage as StorageChoice | undefined
-    const data = { name, description, port, database, storage, pages: this.options.pages === true, runtime: runtime.spec, versions: pinnedVersions(), fieldTypes: FIELD_TYPES.join(', ') }
+    const auth = this.roles ? { roles: this.roles } : undefined
+    const data = { name, description, port, database, storage, auth, pages: this.options.pages === true, runtime: runtime.spec, versions: pinnedVersions(), fieldTypes: FIELD_TYPES.join(', ') }
     const templates = templatesOf('app')
     const copy = (from: string, to: string = from.replace(/\.ejs$/, '')): void => this.fs.copyTpl(join(templates, from), this.destinationPath(to), data)
     copy('package.json.ejs')
@@ -224,6 +237,8 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     }
     if (runtime.vendor) this.fs.write(this.destinationPath('vendor', runtime.vendor.name), runtime.vendor.contents)
     try {
+      // listed in main.ts before the first unit; its migration after the unit's (numbered from the disk, where nothing is yet)
+      if (this.roles) writeAuth(this.fs, this.destinationPath(), this.roles, `${this.plan.crud ? '002' : '001'}_users.sql`)
       writeUnit(this.fs, this.destinationPath(), this.plan)
       // the layout, error page and htmx, also when the first unit has no pages (--no-crud)
       if (this.options.pages) writeShell(this.fs, this.destinationPath())
@@ -240,7 +255,7 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     const rc = join(folder, '.yo-rc.json')
     const stored = existsSync(rc) ? (JSON.parse(readFileSync(rc, 'utf8')) as Record<string, unknown>) : {}
     // `pages`: the units yo trefoil:unit adds get pages too
-    const record = { runtime: this.runtime.kind === 'tarball' ? 'pack' : this.runtime.kind, ...(this.options.pages ? { pages: true } : {}), units: { [this.plan.names.kebab]: recordOf(this.plan) } }
+    const record = { runtime: this.runtime.kind === 'tarball' ? 'pack' : this.runtime.kind, ...(this.options.pages ? { pages: true } : {}), units: { [this.plan.names.kebab]: recordOf(this.plan) }, ...(this.roles ? { auth: { roles: this.roles } } : {}) }
     writeFileSync(rc, `${JSON.stringify({ ...stored, [CONFIG_NAME]: record }, null, 2)}\n`)
     if (this.options.git !== false) this.log(firstCommit(folder))
     const cd = folder === process.cwd() ? '' : `cd ${basename(folder)} && `
@@ -248,6 +263,7 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     // yo ran `npm install` already, unless told not to
     const install = this.options.skipInstall ? 'npm install && ' : ''
     this.log(`Next: ${cd}${install}npm start   (then open http://127.0.0.1:${this.answers.port}/${this.options.pages ? '' : 'docs'})`)
+    if (this.roles) this.log(`Sign-in: /v1/auth (README.md, "Sign-in"); routes that need it: yo trefoil:unit <name> --auth, or --role ${this.roles[this.roles.length - 1]}`)
     this.log(`Tests: npm test   Another unit: yo trefoil:unit <name> --fields "title:string, done:boolean"`)
     this.log(`Work off the request: yo trefoil:task <name> (worker pool), yo trefoil:job <name> (durable job); shared values: yo trefoil:plugin <name>`)
   }

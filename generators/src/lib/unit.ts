@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import ejs from 'ejs'
 import { DEFAULT_FIELDS, parseFields, type EnumSpec, type Field } from './fields.js'
+import { accessRecord, type UnitAccess } from './auth.js'
 import type { Alteration } from './migration.js'
 import { NameError, unitNames, type UnitNames } from './names.js'
 import { pageHelpers, renderPage, writeShell } from './pages.js'
@@ -24,6 +25,8 @@ export interface UnitPlan {
   enums: EnumSpec[]
   /** `--pages`: the routes also answer browsers and htmx with views (a CRUD unit only). */
   pages: boolean
+  /** Who may call its routes: anyone (undefined), or a signed-in user (`--auth`), with a role (`--role`). */
+  access: UnitAccess | undefined
 }
 
 /** How .yo-rc.json remembers a unit the generator wrote: enough to plan it again. */
@@ -31,6 +34,10 @@ export interface UnitRecord {
   fields: string
   crud: boolean
   pages?: boolean
+  /** Its routes need a signed-in user (`--auth`)… */
+  auth?: true
+  /** …holding at least this role (`--role`). */
+  role?: string
 }
 
 /**
@@ -44,6 +51,7 @@ export interface UnitFs {
   read(path: string, options: { defaults: string }): string | null
   write(path: string, contents: string): string
   exists(path: string): boolean
+  delete(path: string): void
   store: { get(path: string): object }
 }
 
@@ -71,24 +79,27 @@ export interface WriteOptions {
  * Plans a unit from its name and options; throws a {@link NameError} for a bad name or field list.
  * @example planUnit('task-event', { fields: 'title:string, done:boolean' }).names.route // '/v1/task-events'
  */
-export function planUnit(name: string, options: { fields?: string | undefined; crud?: boolean | undefined; pages?: boolean | undefined } = {}): UnitPlan {
+export function planUnit(name: string, options: { fields?: string | undefined; crud?: boolean | undefined; pages?: boolean | undefined; access?: UnitAccess | undefined } = {}): UnitPlan {
   const names = unitNames(name)
   const crud = options.crud ?? true
-  if (!crud) return { names, spec: '', fields: [], crud, enums: [], pages: false }
+  const access = options.access
+  if (!crud) return { names, spec: '', fields: [], crud, enums: [], pages: false, access }
   const spec = options.fields ?? DEFAULT_FIELDS
   const fields = parseFields(spec, names)
-  return { names, spec, fields, crud, enums: fields.flatMap((field) => (field.enum ? [field.enum] : [])), pages: options.pages ?? false }
+  return { names, spec, fields, crud, enums: fields.flatMap((field) => (field.enum ? [field.enum] : [])), pages: options.pages ?? false, access }
 }
 
 /** What .yo-rc.json keeps of a plan. */
 export function recordOf(plan: UnitPlan): UnitRecord {
-  return { fields: plan.spec, crud: plan.crud, ...(plan.pages ? { pages: true } : {}) }
+  return { fields: plan.spec, crud: plan.crud, ...(plan.pages ? { pages: true } : {}), ...accessRecord(plan.access) }
 }
 
 const capital = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1)
 
 function render(template: string, plan: UnitPlan): string {
-  return ejs.render(readFileSync(join(templatesOf('unit'), template), 'utf8'), { ...plan, capital, page: pageHelpers }, { filename: template })
+  // the full path: a template's includes are found beside it
+  const path = join(templatesOf('unit'), template)
+  return ejs.render(readFileSync(path, 'utf8'), { ...plan, capital, page: pageHelpers }, { filename: path })
 }
 
 const MIGRATIONS = join('src', 'db', 'migrations')
@@ -130,6 +141,8 @@ function unitFiles(plan: UnitPlan): Map<string, string> {
     files.set(`tests/${names.kebab}-pages.test.ts`, render('pages/tests/pages.test.ts.ejs', plan))
     files.set(`tests/${names.kebab}-browser.test.ts`, render('pages/tests/browser.test.ts.ejs', plan))
   }
+  // who may and who may not call the routes, signing in for real
+  if (plan.crud && plan.access) files.set(`tests/${names.kebab}-access.test.ts`, render('tests/auth-access.test.ts.ejs', plan))
   return files
 }
 
@@ -200,6 +213,13 @@ export function writeUnit(fs: UnitFs, root: string, plan: UnitPlan, options: Wri
     changed.push(path)
   }
   for (const [path, contents] of files) put(path, contents, true)
+  // a file the unit no longer has (its access test, once it is public again) goes, unless edited since
+  for (const [path, contents] of before) {
+    if (!files.has(path) && read(path) === contents) {
+      fs.delete(join(root, path))
+      changed.push(path)
+    }
+  }
   if (migration) put(migration[0], migration[1], false)
   put('src/main.ts', wireUnit(main, names), true)
   if (plan.crud) {

@@ -4,6 +4,7 @@
 // are never rewritten). Run again with the same options, it changes nothing; a name that collides
 // with another unit or a reserved word is refused.
 import Generator, { type BaseOptions } from 'yeoman-generator'
+import { unitAccess, type AuthRecord } from '../lib/auth.js'
 import { FIELD_TYPES } from '../lib/fields.js'
 import { serviceRoot } from '../lib/kind-generator.js'
 import { NameError, refuse } from '../lib/names.js'
@@ -19,6 +20,8 @@ export type UnitOptions = BaseOptions & {
   fill?: string
   allowDrop?: boolean
   pages?: boolean
+  auth?: boolean
+  role?: string
   yes?: boolean
   force?: boolean
 }
@@ -42,6 +45,8 @@ export default class UnitGenerator extends Generator<Record<string, unknown>, Un
     this.option('fill', { type: String, description: 'On a unit that exists: the value rows already there get for a field made required, e.g. --fill "status=open"' })
     this.option('allowDrop', { type: Boolean, description: 'On a unit that exists: allow changes that lose data (a dropped field, a narrowed type)' })
     this.option('pages', { type: Boolean, description: 'Pages: its routes also answer browsers and htmx (list with search, detail, forms), with browser tests (default: as the service was made, or as the unit was; --no-pages: JSON only)' })
+    this.option('auth', { type: Boolean, description: 'Its routes need a signed-in user (a service made with yo trefoil --auth); --no-auth: anyone may call them again' })
+    this.option('role', { type: String, description: 'Its routes need a signed-in user holding this role or a higher one (implies --auth)' })
     this.option('yes', { type: Boolean, alias: 'y', description: 'Ask nothing' })
   }
 
@@ -62,11 +67,15 @@ export default class UnitGenerator extends Generator<Record<string, unknown>, Un
       const kebab = planUnit(name, { crud: false }).names.kebab
       const config = this.createStorage('.yo-rc.json', CONFIG_NAME)
       const record = (config.get('units') as Record<string, UnitRecord> | undefined)?.[kebab]
-      this.previous = record ? planUnit(name, record) : undefined
-      // a unit that exists keeps its fields and pages unless the flags say otherwise; a new one
-      // has pages when the service was made with them
+      const service = config.get('auth') as AuthRecord | undefined
+      this.previous = record ? planUnit(name, { ...record, access: unitAccess(kebab, {}, record, service) }) : undefined
+      // a unit that exists keeps its fields, pages and who may call it unless the flags say
+      // otherwise; a new one has pages when the service was made with them
       const pages = this.options.pages ?? (record ? record.pages === true : config.get('pages') === true)
-      this.plan = planUnit(name, { fields: this.options.fields ?? record?.fields, crud: this.options.crud ?? record?.crud, pages })
+      const access = unitAccess(kebab, { auth: this.options.auth, role: this.options.role }, record, service)
+      this.plan = planUnit(name, { fields: this.options.fields ?? record?.fields, crud: this.options.crud ?? record?.crud, pages, access })
+      // the pages' forms and browser tests have no sign-in page to go through yet
+      if (this.plan.pages && this.plan.access) throw new NameError(`Cannot give unit "${kebab}" both pages and a sign-in: its pages have no sign-in page yet; add it with --no-pages (JSON only) or --no-auth`)
       if (this.previous?.crud && this.plan.crud) {
         this.alteration = alterTable(this.plan.names.table, this.previous.fields, this.plan.fields, { renames: parseRenames(this.options.rename), fills: parseFills(this.options.fill) })
       } else if (this.options.rename || this.options.fill) {
@@ -113,6 +122,8 @@ export default class UnitGenerator extends Generator<Record<string, unknown>, Un
       this.log(`\nUnit "${names.kebab}" changed: ${this.changed.filter((path) => path !== this.migration).join(', ')}${what}.`)
       return
     }
-    this.log(`\nUnit "${names.kebab}" added: ${names.route}, listed in src/main.ts. Its table is created by the migration at the next start; \`npm test\` runs its tests.`)
+    const access = this.plan.access
+    const who = access ? ` Its routes need a signed-in user${access.role ? ` holding ${access.role} or a higher role` : ''}.` : ''
+    this.log(`\nUnit "${names.kebab}" added: ${names.route}, listed in src/main.ts.${who} Its table is created by the migration at the next start; \`npm test\` runs its tests.`)
   }
 }
