@@ -148,4 +148,14 @@ test('a unit with --auth or --role in a service without sign-in, or with a role 
   assert.equal(snapshot(guarded), kept)
 })
 
+test('a unit cannot have pages and a sign-in together (its pages have no sign-in page yet): refused in one line, nothing written', async () => {
+  const dir = await service({ pages: true })
+  const before = snapshot(dir)
+  assert.is(await failure(runUnit(dir, ['report'], { auth: true })), 'Cannot give unit "reports" both pages and a sign-in: its pages have no sign-in page yet; add it with --no-pages (JSON only) or --no-auth')
+  assert.equal(snapshot(dir), before)
+  // JSON only, the same unit is let through with its sign-in
+  await runUnit(dir, ['report'], { auth: true, pages: false })
+  assert.ok(existsSync(join(dir, 'tests/reports-access.test.ts')))
+})
+
 test.run()
