@@ -171,9 +171,14 @@ test('submissions: answers shown as fields, photos as thumbnails that open in th
     await img.decode()
     return img.naturalWidth
   })
-  assert.is(width, 320, 'the thumbnail is the photo, loaded inline')
+  assert.is(width, 320, 'the thumbnail fits 320 px (the photo is no wider, so it is not enlarged)')
+  const cookie = { cookie: (await b.context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ') }
   const thumb = new URL((await item.locator('img.thumb').getAttribute('src'))!, page.url()).href
-  const inline = await page.request.get(thumb, { headers: { cookie: (await b.context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ') } })
+  assert.match(thumb, /\/attachments\/\d+\/thumbnail$/)
+  assert.is((await page.request.get(thumb, { headers: cookie })).headers()['content-type'], 'image/jpeg', 'a thumbnail made on the server')
+  // a click on it shows the photo itself in the browser
+  const viewer = new URL((await item.locator('a.photo').getAttribute('href'))!, page.url()).href
+  const inline = await page.request.get(viewer, { headers: cookie })
   assert.is(inline.headers()['content-disposition'], 'inline', 'shown, not downloaded')
   assert.is(inline.headers()['content-type'], 'image/png')
   await item.locator('input[name=comment]').fill('The photo shows the back of the building')

@@ -241,3 +241,17 @@ document.addEventListener('click', (event) => {
   rows[rows.length - 1].after(row)
   row.querySelector('input').focus()
 })
+
+// <img data-fallback="…">: when the image cannot be had (a photo no thumbnail can be made of), the
+// fallback's address once instead. Errors of images do not bubble: listened for on the way down.
+document.addEventListener(
+  'error',
+  (event) => {
+    const img = event.target
+    if (!(img instanceof HTMLImageElement) || !img.dataset.fallback) return
+    const fallback = img.dataset.fallback
+    delete img.dataset.fallback
+    img.src = fallback
+  },
+  true,
+)
