@@ -101,10 +101,19 @@ document.addEventListener('htmx:afterRequest', (event) => {
     bar.value = xhr && xhr.status < 400 ? 100 : 0
     bar.dataset.done = xhr && xhr.status < 400 ? 'ok' : 'failed'
   }
-  // [data-refresh="#task-grid"]: after a change succeeds, what shows it elsewhere reloads itself
+  // [data-refresh="#task-grid"]: after a change succeeds, what shows it elsewhere reloads itself;
+  // after a 409 too, for the change was someone else's (a task locked meanwhile)
   const refresher = elt.closest('[data-refresh]')
-  if (refresher && xhr && xhr.status < 400) {
+  if (refresher && xhr && (xhr.status < 400 || xhr.status === 409)) {
     for (const target of document.querySelectorAll(refresher.dataset.refresh)) htmx.trigger(target, 'refresh')
+  }
+  // a 409 says the page is out of date: what the request would have replaced is read again from
+  // its [data-current] address, so that it shows the state it is in now, and only the buttons
+  // that still apply
+  const targetSelector = elt.getAttribute('hx-target')
+  const stale = xhr && xhr.status === 409 && targetSelector ? document.querySelector(targetSelector) : null
+  if (stale && stale.id && stale.dataset.current) {
+    htmx.ajax('GET', stale.dataset.current, { target: stale, swap: 'outerHTML', select: `#${stale.id}` })
   }
 })
 
