@@ -80,14 +80,16 @@ test('a new project from its page: name, Markdown instructions, the area loaded 
   assert.match(await page.locator('#instructions').innerText(), 'water point')
 })
 
-test('the admin splits the area into tasks from the project page and sees them on the map', async () => {
+test('the admin splits the area into tasks from the project page and sees them on the map, the progress with them', async () => {
   const page = b.page
+  assert.match(await page.locator('#progress-chart').innerText(), 'No tasks yet')
   await page.locator('#split-form input[name=cellMetres]').fill('250')
   await page.locator('#split-form button').click()
   await page.locator('#task-list table tbody tr').first().waitFor()
   await page.locator('#project-map path.map-task').first().waitFor()
   const tasks = await page.locator('#task-list tbody tr').count()
   assert.ok(tasks >= 16 && tasks <= 36, `${tasks} tasks`)
+  await page.locator('#progress-chart figcaption', { hasText: `0% mapped · 0% validated (of ${tasks} tasks)` }).waitFor()
   await b.screenshot('walkthrough-3-split')
 })
 

@@ -117,6 +117,14 @@ document.addEventListener('htmx:afterRequest', (event) => {
   }
 })
 
+// the task grid (re)loads once a split is done and after every change to a task: what sums the
+// tasks up elsewhere on the page ([data-follows-tasks]: the progress) reloads with it
+document.addEventListener('htmx:load', (event) => {
+  const target = event.target
+  if (!(target instanceof Element) || !(target.matches('#task-grid') || target.querySelector('#task-grid'))) return
+  for (const element of document.querySelectorAll('[data-follows-tasks]')) htmx.trigger(element, 'refresh')
+})
+
 // hx-put="/v1/projects/1/members/{userId}": the path takes the form's field of that name
 document.addEventListener('htmx:configRequest', (event) => {
   if (!event.detail.path.includes('{')) return
@@ -233,8 +241,24 @@ document.addEventListener('htmx:configRequest', (event) => {
   parameters.delete('answer_name')
   parameters.delete('answer_value')
   if (typed && typed.open) return
+  // an answer typed without its field's name would be lost: refused on that field instead
+  for (const row of builder.querySelectorAll('.answer')) {
+    const [nameInput, valueInput] = row.querySelectorAll('input')
+    if (nameInput && valueInput && nameInput.value.trim() === '' && valueInput.value.trim() !== '') {
+      nameInput.setCustomValidity('Name the field this answer is for, e.g. clinic/name')
+      nameInput.reportValidity()
+      event.preventDefault()
+      return
+    }
+  }
   const pairs = names.map((name, i) => [String(name).trim(), String(values[i] ?? '')]).filter(([name]) => name !== '')
   parameters.set(builder.dataset.xmlBuilder, answersXml(pairs))
+})
+
+// a field name given clears the refusal above
+document.addEventListener('input', (event) => {
+  const input = event.target
+  if (input instanceof HTMLInputElement && input.name === 'answer_name') input.setCustomValidity('')
 })
 
 // a button [data-action="add-answer"] adds an empty row to its answers (a copy of the first one)
