@@ -116,6 +116,29 @@ test('a task someone else locked meanwhile: the click answers in words who holds
   await b.screenshot('error-conflict')
 })
 
+test('without JavaScript a form that conflicts is a 409 page in the layout: signing up with a taken email shows the form again, the reason above it', async () => {
+  const bare = await openBrowser(base, { javaScript: false })
+  try {
+    const page = bare.page
+    await page.goto(`${base}/login`)
+    await page.locator('#signup input[name=name]').fill('Baraka again')
+    await page.locator('#signup input[name=email]').fill(mapper.email)
+    await page.locator('#signup input[name=password]').fill('another long one')
+    const [res] = await Promise.all([page.waitForResponse((r) => r.url() === `${base}/v1/users`), page.locator('#signup button').click()])
+    assert.is(res.status(), 409)
+    assert.match(res.headers()['content-type']!, 'text/html')
+    await page.locator('main .trefoil-error[role=alert]').waitFor()
+    assert.is(await page.locator('main .trefoil-error[role=alert]').innerText(), 'An account with this email already exists')
+    assert.is(await page.locator('header a', { hasText: 'Fieldwork' }).count(), 1, 'in the layout')
+    assert.is(await page.locator('#signup').count(), 1, 'the form, to try another email or sign in')
+    assert.not.match(await page.locator('body').innerText(), '{"detail"')
+    await bare.screenshot('error-conflict-page')
+    assert.equal(bare.problems, [])
+  } finally {
+    await bare.close()
+  }
+})
+
 test('"Go back" on an error page returns to the page before it', async () => {
   const page = b.page
   await page.goto(`${base}/v1/projects`)
