@@ -170,6 +170,8 @@ test('a task page sends a submission with a photo: the progress bar fills, the i
   await item.waitFor()
   assert.match(await item.innerText(), 'clinic.png (image/png, 586 KiB)')
   assert.match(await item.innerText(), 'not reviewed')
+  // its bytes only look like a PNG: no thumbnail can be made (422), and the page falls back to the photo's own address
+  await item.locator('img.thumb[src$="?inline=true"]').waitFor({ state: 'attached' })
   await page.locator('#upload-progress[data-done="ok"]').waitFor({ state: 'attached' })
   assert.is(await page.locator('#upload-progress').evaluate((bar) => (bar as unknown as { value: number }).value), 100)
   await item.locator('button', { hasText: 'Approve' }).click()

@@ -156,9 +156,14 @@ test('submissions: answers shown as fields, photos as thumbnails that open in th
   const photo = await page.screenshot({ type: 'png', clip: { x: 0, y: 0, width: 320, height: 240 } })
   await page.goto(`${projectUrl}/tasks/1`)
   await page.locator('#new-submission').waitFor()
-  // the answers are typed into fields, not as XML
-  await page.locator('#new-submission .answer').nth(0).locator('input[name=answer_value]').fill('Amana')
-  await page.locator('#new-submission .answer').nth(1).locator('input[name=answer_value]').fill('12')
+  // the answers are typed into fields, not as XML; a task without submissions asks no project's questions but shows examples
+  const rows = page.locator('#new-submission .answer')
+  assert.is(await rows.nth(0).locator('input[name=answer_name]').inputValue(), '')
+  assert.is(await rows.nth(0).locator('input[name=answer_name]').getAttribute('placeholder'), 'e.g. clinic/name')
+  await rows.nth(0).locator('input[name=answer_name]').fill('clinic/name')
+  await rows.nth(0).locator('input[name=answer_value]').fill('Amana')
+  await rows.nth(1).locator('input[name=answer_name]').fill('clinic/beds')
+  await rows.nth(1).locator('input[name=answer_value]').fill('12')
   await page.locator('#new-submission input[name=attachments]').setInputFiles([{ name: 'front.png', mimeType: 'image/png', buffer: photo }])
   await page.locator('#new-submission button', { hasText: 'Send the submission' }).click()
   const item = page.locator('#submission-items li.submission').first()
@@ -171,9 +176,14 @@ test('submissions: answers shown as fields, photos as thumbnails that open in th
     await img.decode()
     return img.naturalWidth
   })
-  assert.is(width, 320, 'the thumbnail is the photo, loaded inline')
+  assert.is(width, 320, 'the thumbnail fits 320 px (the photo is no wider, so it is not enlarged)')
+  const cookie = { cookie: (await b.context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ') }
   const thumb = new URL((await item.locator('img.thumb').getAttribute('src'))!, page.url()).href
-  const inline = await page.request.get(thumb, { headers: { cookie: (await b.context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ') } })
+  assert.match(thumb, /\/attachments\/\d+\/thumbnail$/)
+  assert.is((await page.request.get(thumb, { headers: cookie })).headers()['content-type'], 'image/jpeg', 'a thumbnail made on the server')
+  // a click on it shows the photo itself in the browser
+  const viewer = new URL((await item.locator('a.photo').getAttribute('href'))!, page.url()).href
+  const inline = await page.request.get(viewer, { headers: cookie })
   assert.is(inline.headers()['content-disposition'], 'inline', 'shown, not downloaded')
   assert.is(inline.headers()['content-type'], 'image/png')
   await item.locator('input[name=comment]').fill('The photo shows the back of the building')
@@ -189,7 +199,13 @@ test('the answers form builds the XML: fields added with a button, grouped by th
   await page.goto(`${projectUrl}/tasks/2`)
   await page.locator('#new-submission').waitFor()
   const answers = page.locator('#new-submission .answer')
+  // an answer without the name of its field is refused on that field, not dropped
   await answers.nth(0).locator('input[name=answer_value]').fill('Afya <Bora> & Sons')
+  await page.locator('#new-submission button', { hasText: 'Send the submission' }).click()
+  assert.match(await answers.nth(0).locator('input[name=answer_name]').evaluate((input) => (input as unknown as { validationMessage: string }).validationMessage), 'Name the field this answer is for')
+  assert.is((await call(fw.app, 'GET', `${new URL(projectUrl).pathname}/tasks/2/submissions`, admin)).json().length, 0, 'nothing was sent')
+  await answers.nth(0).locator('input[name=answer_name]').fill('clinic/name')
+  await answers.nth(1).locator('input[name=answer_name]').fill('clinic/beds')
   await answers.nth(1).locator('input[name=answer_value]').fill('4')
   await answers.nth(2).locator('input[name=answer_name]').fill('clinic/open')
   await answers.nth(2).locator('input[name=answer_value]').fill('yes')
@@ -211,6 +227,11 @@ test('the answers form builds the XML: fields added with a button, grouped by th
   await page.locator('#new-submission button', { hasText: 'Send the submission' }).click()
   assert.is(await answers.nth(2).locator('input[name=answer_name]').evaluate((input) => (input as unknown as { validity: { patternMismatch: boolean } }).validity.patternMismatch), true)
   assert.is((await call(fw.app, 'GET', `${new URL(projectUrl).pathname}/tasks/2/submissions`, admin)).json().length, 1, 'nothing more was sent')
+  // the next visit asks the same questions as the latest submission
+  await page.reload()
+  await page.locator('#new-submission').waitFor()
+  assert.equal(await page.locator('#new-submission .answer input[name=answer_name]').evaluateAll((inputs) => inputs.map((input) => (input as unknown as { value: string }).value)), ['clinic/name', 'clinic/beds', 'clinic/open', 'surveyor', ''])
+  assert.is(await answers.nth(2).locator('input[name=answer_value]').getAttribute('placeholder'), 'last: yes')
 })
 
 test('the project page links the exports for field managers and up; the CSV downloads with the submission in it', async () => {

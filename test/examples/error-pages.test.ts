@@ -1,6 +1,7 @@
 // What a person sees in Chromium when something goes wrong while navigating: a page in the app's
 // layout (its header, who is signed in), what happened in words, and a way back — never a JSON
-// body. Screenshots go to test/artifacts/error-*.png.
+// body; a click that comes too late (a task someone else locked meanwhile) says who has it and
+// shows the task as it is now. Screenshots go to test/artifacts/error-*.png.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { openBrowser, type Browser } from './fixtures/browser.js'
@@ -9,6 +10,7 @@ import { call, signUp, signUpAdmin, square, startFieldwork, type Account, type F
 let fw: Fieldwork
 let base: string
 let b: Browser
+let admin: Account
 let mapper: Account
 let projectId: number
 
@@ -17,7 +19,7 @@ test.before(async () => {
   await fw.app.listen({ port: 0, host: '127.0.0.1' })
   base = fw.app.url!
   b = await openBrowser(base)
-  const admin = await signUpAdmin(fw.app, 'Amina')
+  admin = await signUpAdmin(fw.app, 'Amina')
   mapper = await signUp(fw.app, 'Baraka')
   const made = await call(fw.app, 'POST', '/v1/projects', admin, { name: 'Wells of Mbeya', area: square(33.45, -8.9, 0.01) })
   assert.is(made.status, 201, made.body)
@@ -88,6 +90,53 @@ test('an address with a malformed id is a 422 page saying what is wrong with it'
   const shown = await errorPage()
   assert.match(shown.text, 'projectId')
   await b.screenshot('error-bad-id')
+})
+
+test('a task someone else locked meanwhile: the click answers in words who holds it (409), and its row shows the task as it is now', async () => {
+  const page = b.page
+  const split = await call(fw.app, 'POST', `/v1/projects/${projectId}/tasks`, admin, { cellMetres: 500 })
+  assert.is(split.status, 201, split.body)
+  await page.goto(`${base}/v1/projects/${projectId}`)
+  const lock = page.locator('#task-2 button', { hasText: 'Lock for mapping' })
+  await lock.waitFor()
+  // Amina takes task 2 from her own screen while Baraka's page still offers it
+  const taken = await call(fw.app, 'POST', `/v1/projects/${projectId}/tasks/2/events`, admin, { event: 'map' })
+  assert.is(taken.status, 201, taken.body)
+  await lock.click()
+  const message = page.locator('#task-errors .trefoil-error[data-status="409"]')
+  await message.waitFor()
+  assert.is(await message.innerText(), 'Task 2 is locked by Amina')
+  await page.locator('#task-2 .status', { hasText: 'locked for mapping' }).waitFor()
+  assert.match(await page.locator('#task-2').innerText(), 'Amina')
+  assert.is(await page.locator('#task-2 button').count(), 0, 'nothing left that Baraka could press on it')
+  // the map and the legend show it too
+  await page.locator('#project-map path.map-task.s-locked_for_mapping').waitFor()
+  assert.match(await page.locator('.legend li[data-state="locked_for_mapping"]').innerText(), 'Being mapped: 1')
+  assert.match(await message.innerText(), 'Amina', 'the message stays until the next action')
+  await b.screenshot('error-conflict')
+})
+
+test('without JavaScript a form that conflicts is a 409 page in the layout: signing up with a taken email shows the form again, the reason above it', async () => {
+  const bare = await openBrowser(base, { javaScript: false })
+  try {
+    const page = bare.page
+    await page.goto(`${base}/login`)
+    await page.locator('#signup input[name=name]').fill('Baraka again')
+    await page.locator('#signup input[name=email]').fill(mapper.email)
+    await page.locator('#signup input[name=password]').fill('another long one')
+    const [res] = await Promise.all([page.waitForResponse((r) => r.url() === `${base}/v1/users`), page.locator('#signup button').click()])
+    assert.is(res.status(), 409)
+    assert.match(res.headers()['content-type']!, 'text/html')
+    await page.locator('main .trefoil-error[role=alert]').waitFor()
+    assert.is(await page.locator('main .trefoil-error[role=alert]').innerText(), 'An account with this email already exists')
+    assert.is(await page.locator('header a', { hasText: 'Fieldwork' }).count(), 1, 'in the layout')
+    assert.is(await page.locator('#signup').count(), 1, 'the form, to try another email or sign in')
+    assert.not.match(await page.locator('body').innerText(), '{"detail"')
+    await bare.screenshot('error-conflict-page')
+    assert.equal(bare.problems, [])
+  } finally {
+    await bare.close()
+  }
 })
 
 test('"Go back" on an error page returns to the page before it', async () => {

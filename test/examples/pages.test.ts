@@ -207,7 +207,7 @@ test('the task grid is an SVG drawn on the server: a cell per task coloured by s
   const taskId = cells[0]![1]!
   const locked = await fw.app.inject({ method: 'POST', url: `/v1/projects/${id}/tasks/${taskId}/events`, headers: admin.hx, body: { event: 'map' } })
   assert.is(locked.status, 201, locked.body)
-  assert.match(locked.body, `<tr id="task-${taskId}" class="s-locked_for_mapping">`)
+  assert.match(locked.body, `<tr id="task-${taskId}" class="s-locked_for_mapping" data-current="/v1/projects/${id}/tasks/${taskId}">`)
   assert.match(locked.body, '<td>Tom</td>')
   assert.match(locked.body, /<button hx-post="[^"]+\/events" hx-vals='{&#34;event&#34;:&#34;finish&#34;}' hx-target="#task-\d+" hx-swap="outerHTML" data-errors="#task-errors" data-refresh="#task-grid, #history">Mark mapped<\/button>/)
   const redrawn = await fw.app.inject({ url: `/v1/projects/${id}/tasks`, headers: admin.hx })

@@ -192,6 +192,7 @@ async function browserCookie(name: string): Promise<string> {
 test('a browser navigating (links, the address bar, forms posted without JavaScript) never gets a JSON error: a page, or a redirect to sign in', async () => {
   const cookie = await browserCookie('Nav')
   const statuses = new Map<number, number>()
+  let sentToSignIn = 0
   // the pages outside the API document, and addresses no route has
   const extra: Operation[] = ['/', '/login', '/v1/projects/new', '/v1/projects/{projectId}/task-splits/{id}'].map((path) => ({ method: 'GET', path, params: path.match(/\{(\w+)\}/g)?.map((p) => p.slice(1, -1)) ?? [], query: ['next'], fields: [], multipart: false }))
   const strays = fc.oneof(fc.webPath(), fc.constantFrom('/v1', '/v1/nothing', '/static/none.js', '/v1/projects/1/nowhere', '/%E0%A4%A', '/v1/projects/%ZZ')).map((path) => ({ path: path.startsWith('/') ? path : `/${path}`, query: '', body: undefined, contentType: undefined, who: 'pm' as const }))
@@ -208,12 +209,19 @@ test('a browser navigating (links, the address bar, forms posted without JavaScr
     const label = `${method} ${url} (${signedIn ? 'session' : 'no session'})`
     if (res.status >= 500) throw new Error(`${label} → ${res.status}: ${res.body.slice(0, 300)}`)
     if (res.status >= 300 && res.status < 400) {
-      if (!res.headers.location) throw new Error(`${label} → ${res.status} without a Location`)
+      const location = String(res.headers.location ?? '')
+      if (!location) throw new Error(`${label} → ${res.status} without a Location`)
+      // sent to sign in: back to the very page after (as the request reached the server: a `..` segment resolved)
+      if (location.startsWith('/login')) {
+        const asked = new URL(`http://app${url}`)
+        const wanted = `${asked.pathname}${asked.search}`
+        if (location !== `/login?next=${encodeURIComponent(wanted)}`) throw new Error(`${label} → ${res.status} to ${location}, which does not come back to ${wanted}`)
+        sentToSignIn++
+      }
       return
     }
     if (res.status < 400) return
-    if (!String(res.headers['content-type']).startsWith('text/html')) throw new Error(`${label} → ${res.status} is ${res.headers['content-type']}, not a page: ${res.body.slice(0, 200)}`)
-    if (!/^<!doctype html>/i.test(res.body) || !res.body.includes('error-page')) throw new Error(`${label} → ${res.status} is not an error page in the layout: ${res.body.slice(0, 200)}`)
+    assertErrorPage(res, label)
   }
   for (const op of [...operations, ...extra]) {
     if (op.path.startsWith('/health') || !['GET', 'POST'].includes(op.method)) continue
@@ -226,6 +234,46 @@ test('a browser navigating (links, the address bar, forms posted without JavaScr
   const total = [...statuses.values()].reduce((a, b) => a + b, 0)
   console.log(`${total} generated navigations: ${[...statuses].sort(([a], [b]) => a - b).map(([status, n]) => `${status}×${n}`).join(' ')}`)
   assert.ok(statuses.has(404) && statuses.has(422) && statuses.has(403), 'the pages of a 404, a 422 and a 403 were seen')
+  assert.ok(sentToSignIn > 0, 'navigations without a session were sent to sign in')
+})
+
+/**
+ * What a browser may be shown for a 4xx: a whole HTML page in the layout (its header), saying
+ * what went wrong: the error page, or the form that was posted with the error above it.
+ */
+function assertErrorPage(res: InjectResponse, label: string): void {
+  if (!String(res.headers['content-type']).startsWith('text/html')) throw new Error(`${label} → ${res.status} is ${res.headers['content-type']}, not a page: ${res.body.slice(0, 200)}`)
+  if (!/^<!doctype html>/i.test(res.body) || !/<header[\s>]/.test(res.body)) throw new Error(`${label} → ${res.status} is not a page in the layout: ${res.body.slice(0, 200)}`)
+  if (!res.body.includes('error-page') && !res.body.includes('class="trefoil-error" role="alert"')) throw new Error(`${label} → ${res.status} does not say what went wrong: ${res.body.slice(0, 300)}`)
+}
+
+test('each kind of error a browser can navigate into is a page in the layout: 404, a malformed id, 403, 401 (to sign in and back), 409', async () => {
+  const cookie = await browserCookie('Kinds')
+  const project = known.projectId![0]!
+  const navigate = (url: string, options: { cookie?: string; form?: Record<string, string> } = {}) =>
+    fw.app.inject({
+      method: options.form ? 'POST' : 'GET',
+      url,
+      headers: { accept: NAVIGATION, 'sec-fetch-mode': 'navigate', ...(options.cookie ? { cookie: options.cookie } : {}), ...(options.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      ...(options.form ? { body: new URLSearchParams(options.form).toString() } : {}),
+    })
+  const cases: { what: string; res: InjectResponse; status: number; says: string | RegExp }[] = [
+    { what: 'an unknown URL', res: await navigate('/no/such/page', { cookie }), status: 404, says: 'Not found' },
+    { what: 'a project that does not exist', res: await navigate('/v1/projects/2147483647', { cookie }), status: 404, says: 'Project 2147483647 not found' },
+    { what: 'a malformed id', res: await navigate('/v1/projects/abc', { cookie }), status: 422, says: 'projectId' },
+    { what: 'a project of which the viewer is no member', res: await navigate(`/v1/projects/${project}/submissions.csv`, { cookie }), status: 403, says: /role/i },
+    // a plain form (no JavaScript): the sign-up form again, the conflict above it
+    { what: 'signing up with a taken email', res: await navigate('/v1/users', { form: { name: 'Again', email: accounts.mapper.email, password: 'long enough' } }), status: 409, says: 'An account with this email already exists' },
+  ]
+  for (const { what, res, status, says } of cases) {
+    assert.is(res.status, status, `${what}: ${res.body.slice(0, 200)}`)
+    assertErrorPage(res, what)
+    assert.match(res.body, says, what)
+    assert.not.match(res.body, '{"detail"', `${what}: no JSON on the page`)
+  }
+  const signedOut = await navigate(`/v1/projects/${project}/tasks?offset=5`)
+  assert.is(signedOut.status, 303, 'a 401 on a page is a trip to sign in')
+  assert.is(signedOut.headers.location, `/login?next=${encodeURIComponent(`/v1/projects/${project}/tasks?offset=5`)}`)
 })
 
 test('a valid token still gets a 4xx body for every route with an unknown id or a wrong method', async () => {

@@ -1,6 +1,7 @@
 // The example's submission photos in object storage: with STORAGE_URL=s3://… the upload goes to
 // a real S3 server (s3rver, over the wire) and nothing lands in the app's uploads folder, and the
-// downloads (whole, resumed, revalidated, inline) are read back from it.
+// downloads (whole, resumed, revalidated, inline) are read back from it; photos' thumbnails are
+// kept in the bucket too.
 import { createHash } from 'node:crypto'
 import { request } from 'node:http'
 import { readdir } from 'node:fs/promises'
@@ -9,6 +10,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createStorage, type Storage } from '../../runtime/src/index.js'
 import { call, signUp, signUpAdmin, square, startFieldwork, type Account, type Fieldwork } from '../examples/fixtures/fieldwork.js'
+import { photoJpeg } from '../examples/fixtures/photos.js'
 import { startS3Server, type S3Server } from '../helpers/s3-server.js'
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]), Buffer.alloc(300_000, 7)])
@@ -98,6 +100,27 @@ test('a photo downloads from the bucket whole, resumed with Range, revalidated w
   assert.is(inline.status, 200)
   assert.is(inline.headers.get('content-disposition'), 'inline', 'a browser shows it in the page')
   assert.equal(Buffer.from(await inline.arrayBuffer()), PNG)
+})
+
+test('a photo’s thumbnail is made once, kept in the bucket under the photo’s hash and size, and read from there after', async () => {
+  const bytes = await photoJpeg(2000, 1500)
+  const [photo] = await submit([{ name: 'borehole.jpg', bytes, type: 'image/jpeg' }])
+  const { workersPlugin } = await import('../../examples/fieldwork/src/workers.js')
+  const pool = fw.app.plugin(workersPlugin)
+  const tasksBefore = pool.stats().completed
+  const first = await fetch(`${base}${photo!.url}/thumbnail`, { headers: mapper.headers })
+  assert.is(first.status, 200, await first.clone().text())
+  assert.is(first.headers.get('content-type'), 'image/jpeg')
+  const kept = await bucket.head(`thumbnails/${sha256(bytes)}-320.jpg`)
+  assert.ok(kept, 'the thumbnail is an object in the bucket')
+  assert.is(first.headers.get('etag'), kept!.etag)
+  assert.equal(Buffer.from(await first.arrayBuffer()).length, kept!.size)
+  const again = await fetch(`${base}${photo!.url}/thumbnail`, { headers: mapper.headers })
+  assert.is(again.headers.get('etag'), kept!.etag)
+  await again.arrayBuffer()
+  assert.is(await statusOf(`${base}${photo!.url}/thumbnail`, { ...mapper.headers, 'if-none-match': kept!.etag }), 304)
+  assert.is(pool.stats().completed, tasksBefore + 1, 'one worker task: the later requests were served from the bucket')
+  assert.equal(await readdir(join(fw.dataDir, 'uploads')).catch(() => [] as string[]), [], 'nothing in the local uploads folder')
 })
 
 function statusOf(target: string, headers: Record<string, string>): Promise<number> {

@@ -101,11 +101,28 @@ document.addEventListener('htmx:afterRequest', (event) => {
     bar.value = xhr && xhr.status < 400 ? 100 : 0
     bar.dataset.done = xhr && xhr.status < 400 ? 'ok' : 'failed'
   }
-  // [data-refresh="#task-grid"]: after a change succeeds, what shows it elsewhere reloads itself
+  // [data-refresh="#task-grid"]: after a change succeeds, what shows it elsewhere reloads itself;
+  // after a 409 too, for the change was someone else's (a task locked meanwhile)
   const refresher = elt.closest('[data-refresh]')
-  if (refresher && xhr && xhr.status < 400) {
+  if (refresher && xhr && (xhr.status < 400 || xhr.status === 409)) {
     for (const target of document.querySelectorAll(refresher.dataset.refresh)) htmx.trigger(target, 'refresh')
   }
+  // a 409 says the page is out of date: what the request would have replaced is read again from
+  // its [data-current] address, so that it shows the state it is in now, and only the buttons
+  // that still apply
+  const targetSelector = elt.getAttribute('hx-target')
+  const stale = xhr && xhr.status === 409 && targetSelector ? document.querySelector(targetSelector) : null
+  if (stale && stale.id && stale.dataset.current) {
+    htmx.ajax('GET', stale.dataset.current, { target: stale, swap: 'outerHTML', select: `#${stale.id}` })
+  }
+})
+
+// the task grid (re)loads once a split is done and after every change to a task: what sums the
+// tasks up elsewhere on the page ([data-follows-tasks]: the progress) reloads with it
+document.addEventListener('htmx:load', (event) => {
+  const target = event.target
+  if (!(target instanceof Element) || !(target.matches('#task-grid') || target.querySelector('#task-grid'))) return
+  for (const element of document.querySelectorAll('[data-follows-tasks]')) htmx.trigger(element, 'refresh')
 })
 
 // hx-put="/v1/projects/1/members/{userId}": the path takes the form's field of that name
@@ -224,8 +241,24 @@ document.addEventListener('htmx:configRequest', (event) => {
   parameters.delete('answer_name')
   parameters.delete('answer_value')
   if (typed && typed.open) return
+  // an answer typed without its field's name would be lost: refused on that field instead
+  for (const row of builder.querySelectorAll('.answer')) {
+    const [nameInput, valueInput] = row.querySelectorAll('input')
+    if (nameInput && valueInput && nameInput.value.trim() === '' && valueInput.value.trim() !== '') {
+      nameInput.setCustomValidity('Name the field this answer is for, e.g. clinic/name')
+      nameInput.reportValidity()
+      event.preventDefault()
+      return
+    }
+  }
   const pairs = names.map((name, i) => [String(name).trim(), String(values[i] ?? '')]).filter(([name]) => name !== '')
   parameters.set(builder.dataset.xmlBuilder, answersXml(pairs))
+})
+
+// a field name given clears the refusal above
+document.addEventListener('input', (event) => {
+  const input = event.target
+  if (input instanceof HTMLInputElement && input.name === 'answer_name') input.setCustomValidity('')
 })
 
 // a button [data-action="add-answer"] adds an empty row to its answers (a copy of the first one)
@@ -241,3 +274,17 @@ document.addEventListener('click', (event) => {
   rows[rows.length - 1].after(row)
   row.querySelector('input').focus()
 })
+
+// <img data-fallback="…">: when the image cannot be had (a photo no thumbnail can be made of), the
+// fallback's address once instead. Errors of images do not bubble: listened for on the way down.
+document.addEventListener(
+  'error',
+  (event) => {
+    const img = event.target
+    if (!(img instanceof HTMLImageElement) || !img.dataset.fallback) return
+    const fallback = img.dataset.fallback
+    delete img.dataset.fallback
+    img.src = fallback
+  },
+  true,
+)

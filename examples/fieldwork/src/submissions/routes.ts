@@ -1,10 +1,12 @@
 // Submissions from the field for a task: form fields and attachments in one multipart request
 // (the guide's FormData endpoint), listed per task, attachments downloaded by id (resumable),
-// reviewed by validators. JSON for API clients, fragments and pages for browsers.
+// reviewed by validators, photos' thumbnails made on the worker pool and kept. JSON for API
+// clients, fragments and pages for browsers.
 import { defineUnit, depends, storedFile, t, workers } from 'trefoil'
 import { database } from '../db/database.js'
 import { PROJECT_ROLES } from '../db/enums.js'
 import { requireRole, signedIn, task } from '../deps.js'
+import { cachedThumbnail, THUMBNAIL_BOX } from './images/thumbnails.js'
 import { attachment, attachmentFile, attachmentStorage, createSubmission, listSubmissions, reviewSubmission, submission } from './logic.js'
 import { AttachmentQuery, ATTACHMENT_TYPES, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, MAX_XML_BYTES, ReviewIn, SubmissionFields, SubmissionOut } from './schemas.js'
 
@@ -59,6 +61,20 @@ export default defineUnit('submissions', { prefix: '/v1/projects/:projectId/task
       const { key, download, type } = attachmentFile(attachment)
       // photos only (their types were read from their bytes): a browser shows them, it runs nothing
       return query.inline ? storedFile(ctx, attachmentStorage, key, { type, inline: true, cacheControl: 'private, max-age=3600' }) : storedFile(ctx, attachmentStorage, key, { download, type })
+    },
+  )
+
+  r.get(
+    '/:submissionId/attachments/:attachmentId/thumbnail',
+    {
+      use: { attachment, pool: workers },
+      errors: [422],
+      summary: `A photo's thumbnail: a JPEG within ${THUMBNAIL_BOX} × ${THUMBNAIL_BOX} px, turned as the photo was taken, made on the worker pool the first time it is asked for and kept (ETag: 304 when the browser has it); 422 for a photo that cannot be read`,
+    },
+    async ({ attachment, pool, ctx }) => {
+      const key = await cachedThumbnail(attachmentStorage, pool, { key: attachment.storedName, sha256: attachment.sha256, mediaType: attachment.mediaType })
+      // an attachment never changes, and its thumbnail's key follows its bytes: a day in the browser, then its ETag
+      return storedFile(ctx, attachmentStorage, key, { type: 'image/jpeg', inline: true, cacheControl: 'private, max-age=86400' })
     },
   )
 })
