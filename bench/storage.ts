@@ -7,31 +7,30 @@
 //     `storage.put` (S3 driver): SHA-256 on the event loop (the default), and the same with the
 //     hash given (`sha256` option: not computed), to measure what hashing costs;
 // For trefoil, the app server's RSS growth during the upload (peak RSS sampled every 5 ms, from
-// the RSS just before it; target < 64 MiB) and its CPU seconds per GiB.
+// the RSS just before it; target < 64 MiB) and its CPU seconds per GiB. Each trefoil upload gets
+// an app server of its own, its SDK loaded by a 1 KiB put before the measure: the S3 server and
+// the bench are other processes, and no earlier upload's freed memory hides this one's growth.
 // `--size` in MiB (default 1024), `--rounds` (default 2); `--serve` is the app server's own mode.
 // The machine is shared: the load average is printed with the numbers.
 //
-// Last run (2026-12-04, 2 cores shared with up to 7 other sessions, load average 23.8–30.5,
-// 2 rounds; under such load every number below is slow and noisy, s3rver itself being one Node
-// process that checks signatures, hashes and writes each part, then copies them into the object):
-//   sdk direct           10 MB/s (8–10)
-//   trefoil               6 MB/s (5–6)   64% of sdk direct, server RSS growth max 82.4 MiB, 16.8 CPU s/GiB
-//   trefoil, hash given   8 MB/s (7–8)   78% of sdk direct, server RSS growth max 18.5 MiB, 12.8 CPU s/GiB
-// An earlier 1-round run (load 21.7–33.8): trefoil 114% of sdk direct at 68.7 MiB and
-// 14.8 CPU s/GiB, hash given 163% at 16.7 MiB and 12.0 CPU s/GiB.
-// Runs of 2026-12-05 (256 MiB, 1 round each; load average 24.4–28.1, then 23.3–27.7, 13.4–14.2):
-//   hash on the event loop:     trefoil 102% of sdk direct, RSS growth 75.2 MiB, 19.37 CPU s/GiB;
-//                               hash given 144%, 10.6 MiB, 16.74 CPU s/GiB
-//   hash on a thread fed copies (tried, not kept): trefoil 133% / 105%, RSS growth 90.3 / 98.8 MiB,
-//                               16.74 / 16.40 CPU s/GiB; hash given 128% / 129%, 14.1 / 25.8 MiB,
-//                               11.56 / 9.82 CPU s/GiB
-// The thread cost more over the hash-given run than the event loop's hash did (+5-6.6 against
-// +2.6 CPU s/GiB) and raised the RSS peak, so the hash stays on the event loop (see meter.ts).
-// Reading: neither target is met with the SHA-256 on the event loop (the default): it costs
-// ~3-4 CPU s/GiB on this loaded machine and goes with the RSS peak over 64 MiB (the part buffers
-// are the same in both runs: the extra is garbage the slower loop collects later). Without the
-// hash the RSS stays ~18 MiB (5 MiB parts × 4 in flight). Moving the hash off the event loop onto
-// a hashing thread fed with copies was measured and is no better (above).
+// Runs of 2026-12-05, 1 GiB, 1 round each, 2 cores shared with up to 7 other sessions (every
+// MB/s here is slow and noisy; s3rver itself is one Node process that checks signatures, hashes
+// and writes each part, then copies them into the object):
+//   before, lib-storage's Upload in the driver (load average 16.3–23.9):
+//     sdk direct 6 MB/s; trefoil 12 MB/s (178%), RSS growth 82.7 MiB, 11.28 CPU s/GiB;
+//     hash given 12 MB/s (180%), RSS growth 104.4 MiB, 11.12 CPU s/GiB
+//   after, parts through reused buffers (s3-parts.ts; load average 19.8–25.5):
+//     sdk direct 14 MB/s; trefoil 19 MB/s (139%), RSS growth 56.3 MiB, 5.95 CPU s/GiB;
+//     hash given 16 MB/s (115%), RSS growth 52.4 MiB, 4.20 CPU s/GiB
+// Reading: the SHA-256 was never what grew the RSS (with a fresh server per upload, the hash-given
+// run grew more than the hashed one). lib-storage makes every part with Buffer.concat, and a part
+// lives long enough (seconds, while it is sent) to reach V8's old generation, where dead parts
+// wait for a full collection that V8 forces only after external memory grew by about 64 MiB. The
+// driver now copies the bytes into at most 5 buffers of 5 MiB, each filled again once its part is
+// stored: 25 MiB held, no part-sized garbage. The rest of the growth is the request's own 64 KiB
+// socket chunks awaiting collection and the SDK's per-request state. Earlier runs of this bench
+// (one server for every upload, the first one loading the SDK) put the hash at fault; they
+// measured one upload's growth into memory an earlier one had freed.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createReadStream, createWriteStream } from 'node:fs'
@@ -62,6 +61,10 @@ interface ServerStats {
 /** The app server: one PUT route into the S3 driver, and /reset + /stats for the bench. */
 async function serve(endpoint: string): Promise<void> {
   const storage = createStorage({ STORAGE_URL: 's3://test/bench/', S3_ENDPOINT: endpoint, S3_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, S3_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey }, { partSize: PART, queueSize: QUEUE })
+  // the SDK is loaded on the first put: load it (and open the client) before measuring, with a
+  // put too small to leave part-sized memory behind for the measured upload to reuse
+  await storage.put('objects/warm-up', Buffer.alloc(1024))
+  await storage.delete('objects/warm-up')
   let base = process.memoryUsage.rss()
   let peak = base
   let cpu = process.cpuUsage()
@@ -140,8 +143,6 @@ async function main(): Promise<void> {
   const here = fileURLToPath(import.meta.url)
   const s3 = await startChild([fileURLToPath(new URL('../test/helpers/s3-server.ts', import.meta.url))])
   const endpoint = s3.info.endpoint!
-  const app = await startChild([here, '--serve', endpoint])
-  const url = app.info.url!
   const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: CREDENTIALS, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' })
   const results: Record<string, { mbps: number[]; rss: number[]; cpu: number[] }> = {}
   const record = (name: string, seconds: number, stats?: ServerStats): void => {
@@ -164,10 +165,19 @@ async function main(): Promise<void> {
           await new Upload({ client, params: { Bucket: 'test', Key: `bench/objects/${key}`, Body: createReadStream(file, { highWaterMark: MiB }) }, partSize: PART, queueSize: QUEUE }).done()
           record(kind, (performance.now() - started) / 1000)
         } else {
-          await ask(`${url}/reset`, 'POST')
-          await putFile(`${url}/objects/${kind === 'trefoil' ? 'hashed' : 'unhashed'}/${key}`, file, size)
-          const seconds = (performance.now() - started) / 1000
-          record(kind, seconds, await ask<ServerStats>(`${url}/stats`))
+          // a fresh app server for each upload: memory a previous upload freed stays in the
+          // process (the allocator keeps it), and the next one would grow into it unmeasured
+          const app = await startChild([here, '--serve', endpoint])
+          try {
+            const url = app.info.url!
+            await ask(`${url}/reset`, 'POST')
+            const began = performance.now()
+            await putFile(`${url}/objects/${kind === 'trefoil' ? 'hashed' : 'unhashed'}/${key}`, file, size)
+            const seconds = (performance.now() - began) / 1000
+            record(kind, seconds, await ask<ServerStats>(`${url}/stats`))
+          } finally {
+            app.child.kill('SIGTERM')
+          }
         }
         await client.send(new DeleteObjectCommand({ Bucket: 'test', Key: `bench/objects/${key}` }))
         load.push(loadavg()[0]!)
@@ -176,7 +186,6 @@ async function main(): Promise<void> {
     }
   } finally {
     client.destroy()
-    app.child.kill('SIGTERM')
     s3.child.kill('SIGTERM')
     await rm(work, { recursive: true, force: true })
   }

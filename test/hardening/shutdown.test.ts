@@ -1,8 +1,10 @@
 // SIGTERM to real processes with real connections on 127.0.0.1: a half-sent request and an idle
 // keep-alive connection do not hold the stop; an in-flight request finishes before the exit
-// (exit 0), and so do requests pipelined behind it before the stop; a request sent on its
-// connection meanwhile is told 503; a request longer than the deadline is cut, logged by name,
-// and the exit is 1. Then the example itself, as `npm start` runs it.
+// (exit 0), and so do requests pipelined behind it before the stop; a request sent on its connection meanwhile is told 503; a request longer than the
+// deadline is cut, logged by name, and the exit is 1. While the stop waits for a request, the
+// port still answers: readiness 503, liveness 200, anything else 503, each closing its
+// connection; with SHUTDOWN_DRAIN_MS every request is first served as usual while readiness
+// says 503. Then the example itself, as `npm start` runs it.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { connect, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
@@ -12,6 +14,7 @@ import { tempDataDir } from '../examples/fixtures/fieldwork.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const fixture = fileURLToPath(new URL('./fixtures/stop-app.ts', import.meta.url))
+const drainFixture = fileURLToPath(new URL('./fixtures/drain-app.ts', import.meta.url))
 const started: ChildProcess[] = []
 
 interface Running {
@@ -81,6 +84,99 @@ async function until(what: string, check: () => boolean, ms = 10_000): Promise<v
 }
 
 const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`
+
+/**
+ * One keep-alive request on a new connection; resolves with what came back once the server
+ * closed the connection (so only an answer that says `Connection: close` and means it resolves).
+ */
+async function exchange(url: URL, path: string): Promise<string> {
+  const connection = await open(url)
+  connection.socket.write(get(path))
+  const timer = setTimeout(() => connection.socket.destroy(), 20_000)
+  await connection.closed
+  clearTimeout(timer)
+  return connection.received()
+}
+
+test('SIGTERM with a request in flight: the port still answers, /health/ready 503 and /health 200, others 503, each closing its connection; then exit 0 and the port is shut', async () => {
+  const data = await tempDataDir()
+  try {
+    const app = await run([drainFixture, data.dir], { cwd: root, env: {} })
+    const before = await open(app.url)
+    before.socket.write(get('/health/ready'))
+    await until('the readiness answer', () => before.received().includes('}'), 30_000)
+    assert.match(before.received(), /^HTTP\/1\.1 200 /, 'ready before the stop')
+    before.socket.destroy()
+
+    const busy = await open(app.url)
+    busy.socket.write(get('/slow?ms=6000'))
+    await until('the slow request to start', () => app.output().includes('"msg":"slow ran","ms":6000'))
+    app.since.at = performance.now()
+    app.child.kill('SIGTERM')
+    await until('the stop to begin', () => app.output().includes('Stopping'))
+
+    const ready = await exchange(app.url, '/health/ready')
+    const live = await exchange(app.url, '/health')
+    const other = await exchange(app.url, '/slow?ms=1')
+    const stillBusy = app.child.exitCode === null && !busy.received().includes('waited')
+    await busy.closed
+    const { code, ms } = await app.exited
+    console.log(`draining: readiness ${ready.slice(9, 12)}, liveness ${live.slice(9, 12)}, other ${other.slice(9, 12)} while a 6 s request finished; exit ${code} ${ms.toFixed(0)} ms after SIGTERM`)
+    assert.ok(stillBusy, 'the three answers came while the slow request was still in flight')
+    assert.match(ready, /^HTTP\/1\.1 503 /)
+    assert.match(ready, /Connection: close/i)
+    assert.match(ready, /Retry-After: \d+/i)
+    assert.match(ready, '"status":"stopping"')
+    assert.match(live, /^HTTP\/1\.1 200 /)
+    assert.match(live, /Connection: close/i)
+    assert.match(other, /^HTTP\/1\.1 503 /)
+    assert.match(other, 'The server is shutting down: retry')
+    assert.not.match(app.output(), '"msg":"slow ran","ms":1}', 'the request that came during the stop never ran')
+    assert.match(busy.received(), /^HTTP\/1\.1 200 /)
+    assert.match(busy.received(), '{"waited":6000}')
+    assert.is(code, 0, app.output())
+    const refused = await open(app.url).then(
+      (late) => (late.socket.destroy(), false),
+      () => true,
+    )
+    assert.ok(refused, 'the port is shut once the process is gone')
+  } finally {
+    await data.remove()
+  }
+})
+
+test('SIGTERM with SHUTDOWN_DRAIN_MS: requests are served as usual (Connection: close) while /health/ready answers 503, then the stop proceeds and exits 0', async () => {
+  const data = await tempDataDir()
+  try {
+    const app = await run([drainFixture, data.dir], { cwd: root, env: { SHUTDOWN_DRAIN_MS: '3000' } })
+    const idle = await open(app.url)
+    idle.socket.write(get('/slow?ms=1'))
+    await until('the keep-alive answer', () => idle.received().includes('{"waited":1}'))
+    app.since.at = performance.now()
+    app.child.kill('SIGTERM')
+    await until('the stop to begin', () => app.output().includes('Stopping'))
+    const ready = await exchange(app.url, '/health/ready')
+    const served = await exchange(app.url, '/slow?ms=2')
+    // the connection kept alive from before the stop is still served during the drain, once
+    idle.socket.write(get('/slow?ms=3'))
+    await idle.closed
+    const { code, ms } = await app.exited
+    console.log(`drain of 3 s: readiness ${ready.slice(9, 12)}, a new request ${served.slice(9, 12)}, exit ${code} ${ms.toFixed(0)} ms after SIGTERM`)
+    assert.match(ready, /^HTTP\/1\.1 503 /)
+    assert.match(ready, '"status":"stopping"')
+    assert.match(served, /^HTTP\/1\.1 200 /)
+    assert.match(served, /Connection: close/i)
+    assert.match(served, '{"waited":2}')
+    const again = idle.received().split(/(?=HTTP\/1\.1 )/)
+    assert.is(again.length, 2, idle.received())
+    assert.match(again[1]!, /^HTTP\/1\.1 200 /)
+    assert.match(again[1]!, /Connection: close/i)
+    assert.is(code, 0, app.output())
+    assert.ok(ms >= 2900, `the drain lasted its 3 s (exit ${ms.toFixed(0)} ms after SIGTERM)`)
+  } finally {
+    await data.remove()
+  }
+})
 
 test('SIGTERM: a half-sent request and an idle keep-alive connection do not hold the stop; exit 0 at once', async () => {
   const app = await run([fixture], { cwd: root, env: {} })

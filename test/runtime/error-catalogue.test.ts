@@ -503,9 +503,11 @@ const ALLOWED_RAW_THROWS: Record<string, number> = {
   'workers/batch.ts': 1,
   // the typed client's expect(): the caller's own assertion about an answer, not a mistake in an app
   'client/index.ts': 1,
+  // an S3-compatible server that breaks the protocol: a range ignored, no upload id, no part ETag
+  'storage/s3.ts': 1,
+  'storage/s3-parts.ts': 2,
   // being edited in other branches (storage settings, serving processes): coded once they land
   'storage/create.ts': 5,
-  'storage/s3.ts': 1,
   'workers/process.ts': 1,
   'workers/serve.ts': 2,
 }

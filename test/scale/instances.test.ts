@@ -1,8 +1,9 @@
 // Two fieldwork processes behind Debian's HAProxy, sharing one PostgreSQL and one S3 server
 // (s3rver) and nothing else: what one instance stored or started, the other serves; sessions,
-// CSRF tokens and the sign-in limits hold whichever answers; a job sent by one runs once, on either; and a rolling restart (SIGTERM to
-// one, start it again, then the other) under load loses no request HAProxy could retry and no
-// upload that completed. Every process is real and talks over sockets on 127.0.0.1.
+// CSRF tokens and the sign-in limits hold whichever answers; a job sent by one runs once, on
+// either; and a rolling restart (SIGTERM to one, start it again, then the other) under load
+// drains through HAProxy's readiness check: no request fails, not even an upload, and every
+// upload that completed is there. Every process is real and talks over sockets on 127.0.0.1.
 import { createHash, randomBytes } from 'node:crypto'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -264,7 +265,7 @@ function tally(messages: string[]): Record<string, number> {
   return counts
 }
 
-test('a rolling restart under load loses no retriable request and no completed upload', async () => {
+test('a rolling restart under load drains through the readiness check: no request fails, and every completed upload is whole', async () => {
   const stop = new AbortController()
   const running = load(stop.signal, 3)
   const counts: number[] = []
@@ -287,7 +288,10 @@ test('a rolling restart under load loses no retriable request and no completed u
   if (process.env.SCALE_REPORT) console.log(JSON.stringify({ gets: report.gets, uploads: report.uploads.length, failedUploads: tally(report.failedUploads), counts }))
   assert.equal(tally(report.failedGets), {}, `every GET was answered 200 (${report.gets} were)`)
   assert.ok(report.gets > 50, `the load ran throughout (${report.gets} GETs)`)
-  assert.ok(report.uploads.length >= 3, `uploads went on (${report.uploads.length}, failed: ${JSON.stringify(tally(report.failedUploads))})`)
+  assert.ok(report.uploads.length >= 3, `uploads went on (${report.uploads.length})`)
+  // a stopping instance answers its readiness check 503 and goes on serving while HAProxy takes
+  // it out, so not even an upload (too large for HAProxy to hold and retry) fails
+  assert.equal(tally(report.failedUploads), {}, `every upload was answered 201 (${report.uploads.length} were)`)
   for (let i = 1; i < counts.length; i++) assert.ok(counts[i]! >= counts[i - 1]!, `submissions kept arriving: ${counts.join(', ')}`)
   // every upload that was answered 201 is there, whole, from either instance
   for (const [i, stored] of report.uploads.entries()) {

@@ -1,8 +1,10 @@
 // Several fieldwork instances behind a load balancer, on one machine, as they would run on
 // several: one PostgreSQL, one S3-compatible object store, N app processes that share nothing
 // else (each its own DATA_DIR temp folder; the same SECRET_KEY, DATABASE_URL and STORAGE_URL),
-// and Debian's HAProxy in front, checking `/health/ready` and retrying on the other instance
-// what a stopping one could not answer. Everything listens on 127.0.0.1 on free ports.
+// and Debian's HAProxy in front, checking `/health/ready` (which a stopping instance answers 503
+// while it still serves for SHUTDOWN_DRAIN_MS, so HAProxy takes it out first) and retrying on
+// the other instance a request that found no connection or no answer. Everything listens on
+// 127.0.0.1 on free ports.
 //
 // Run it from the repository root to try a rolling restart by hand:
 //   node --import tsx --conditions=source examples/fieldwork/scripts/instances.ts [N]
@@ -22,6 +24,14 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const FIELDWORK_DIR = fileURLToPath(new URL('..', import.meta.url))
+/** HAProxy's health check interval. */
+const CHECK_INTERVAL_MS = 500
+/**
+ * How long a stopping instance goes on serving while its readiness check answers 503: HAProxy
+ * needs up to one interval, then 250 ms, to see two failed checks; the rest is margin for a
+ * loaded machine.
+ */
+const DRAIN_MS = 2500
 const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin'
 
 /** Options of {@link startInstances}. */
@@ -196,9 +206,9 @@ export function haproxyConfig(options: { port: number; servers: readonly { name:
     '  timeout server 60s',
     '  timeout http-request 10s',
     // a request whose connection failed, or that got no answer at all, is sent again (up to 3
-    // times), to another server: a stopping instance refuses new connections, and may close an
-    // idle kept-alive one just as a request is sent on it. HAProxy retries such a request only
-    // when nothing of an answer came back and it still holds the whole request.
+    // times), to another server: an instance may close an idle kept-alive connection just as a
+    // request is sent on it, and one that crashed refuses connections. HAProxy retries such a
+    // request only when nothing of an answer came back and it still holds the whole request.
     '  retries 3',
     '  option redispatch 1',
     '  retry-on conn-failure empty-response response-timeout',
@@ -208,13 +218,15 @@ export function haproxyConfig(options: { port: number; servers: readonly { name:
     '  default_backend app',
     'backend app',
     '  balance roundrobin',
-    // ready means the database answers. A stopping instance refuses connections at once, which
-    // the retries above cover until the check takes it out; a busy one may answer a check
-    // slowly, and is not taken out for that alone (fall 3, and a check waits up to 3 s).
+    // ready means the database answers and the instance is not stopping. On SIGTERM an instance
+    // answers the check 503 at once and goes on serving for SHUTDOWN_DRAIN_MS (DRAIN_MS above)
+    // before it refuses anything: 2 failed checks, the second 250 ms after the first (fastinter),
+    // take it out well within that. A check unanswered within 3 s (a very busy instance) is one
+    // failure, and one alone takes nothing out.
     '  option httpchk GET /health/ready',
     '  http-check expect status 200',
     '  timeout check 3s',
-    '  default-server inter 500ms fall 3 rise 2',
+    `  default-server inter ${CHECK_INTERVAL_MS}ms fastinter 250ms fall 2 rise 2`,
     // which instance answered, for tests and for people trying it out
     '  http-response set-header X-Served-By %s',
     ...options.servers.map((server) => `  server ${server.name} 127.0.0.1:${server.port} check`),
@@ -247,6 +259,7 @@ export async function startInstances(options: InstancesOptions = {}): Promise<In
       TRUST_PROXY: 'true',
       WORKER_THREADS: '1',
       LOG_LEVEL: 'info',
+      SHUTDOWN_DRAIN_MS: String(DRAIN_MS),
       ...store.env,
       ...options.env,
     }

@@ -32,7 +32,7 @@ export const settings = defineSettings(
     MAP_ATTRIBUTION: t.String({ default: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors' }),
     /** Where photos are stored: the uploads folder in DATA_DIR by default, or `s3://bucket/prefix` with the S3_* settings (several instances share it). */
     ...STORAGE_SETTINGS,
-    /** Slow clients and the stop: SHUTDOWN_TIMEOUT_MS, HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, BODY_TIMEOUT_MS, MIN_BODY_RATE (README, "Limits and timeouts"). */
+    /** Slow clients and the stop: SHUTDOWN_TIMEOUT_MS, SHUTDOWN_DRAIN_MS, HEADERS_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS, BODY_TIMEOUT_MS, MIN_BODY_RATE (README, "Limits and timeouts"). */
     ...SERVER_SETTINGS,
   }),
 )

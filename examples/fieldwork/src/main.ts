@@ -65,7 +65,8 @@ export const app = createApp({
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (usesDevelopmentSecret) app.log.warn('SECRET_KEY is not set: tokens are signed with a random development key kept in DATA_DIR/secret-key (refused when NODE_ENV=production)')
   await app.listen()
-  // SIGTERM / SIGINT: idle and half-sent connections close at once, in-flight requests get
-  // SHUTDOWN_TIMEOUT_MS, then the plugins close and the process exits (1 if requests were cut)
+  // SIGTERM / SIGINT: /health/ready answers 503 from then on (SHUTDOWN_DRAIN_MS of serving as
+  // usual first, when set), idle and half-sent connections close, in-flight requests get the rest
+  // of SHUTDOWN_TIMEOUT_MS, then the plugins close and the process exits (1 if requests were cut)
   closeOnSignals(app)
 }

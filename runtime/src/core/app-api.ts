@@ -81,6 +81,11 @@ export interface App<S = unknown> {
   /** The address `listen()` bound, e.g. `http://127.0.0.1:8000`. */
   readonly url: string | undefined
   /**
+   * True once `close()` has begun (on SIGTERM, through `closeOnSignals`): the server is draining
+   * or stopping, and a readiness check answers 503 so that load balancers send nothing more here.
+   */
+  readonly closing: boolean
+  /**
    * Adds Koa middleware around the routes (during a plugin's setup). Hooks ({@link App.addHook})
    * do the same jobs at less cost per request.
    */

@@ -1,6 +1,6 @@
 // The app: wires plugins together. `start()` runs their setups in order and compiles every
 // route; `close()` runs teardowns in reverse. Requests are served by entry.ts.
-import type { Server } from 'node:http'
+import type { IncomingMessage, Server } from 'node:http'
 import Koa, { type Middleware } from 'koa'
 import type { App, AppOptions, Plugin } from './app-api.js'
 import type { Awaitable, PluginRef, SetupResult } from './app-view.js'
@@ -69,6 +69,9 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
     get url() {
       return url
     },
+    get closing() {
+      return closing !== undefined
+    },
     use(fn) {
       whileSettingUp('add middleware')
       middleware.push(fn)
@@ -113,7 +116,7 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
       const fromSettings = (options.settings ?? {}) as { PORT?: number; HOST?: string }
       const port = listenOptions.port ?? fromSettings.PORT ?? 8000
       const host = listenOptions.host ?? fromSettings.HOST ?? '127.0.0.1'
-      const listening = await listenHttp(app, handler(), { ...listenOptions, port, host }, options.settings, log)
+      const listening = await listenHttp(app, handler(), { ...listenOptions, port, host }, options.settings, log, servedWhileStopping(definitions))
       server = listening
       const address = listening.address()
       const shown = typeof address === 'object' && address ? `${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : String(address)
@@ -246,6 +249,20 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
 
   return app
 }
+
+/** Whether a request is for a route served while the server stops (the health checks). */
+function servedWhileStopping(definitions: readonly RouteDefinition[]): (req: IncomingMessage) => boolean {
+  const paths = new Set(definitions.filter((d) => d.servedWhileStopping && d.method === 'GET').map((d) => trimSlash(d.path)))
+  return (req) => {
+    if (paths.size === 0 || (req.method !== 'GET' && req.method !== 'HEAD')) return false
+    const url = req.url ?? ''
+    const query = url.indexOf('?')
+    return paths.has(trimSlash(query === -1 ? url : url.slice(0, query)))
+  }
+}
+
+// the router ignores a trailing slash: so does this
+const trimSlash = (path: string): string => (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path)
 
 function checkPluginList(plugins: readonly Plugin<unknown>[]): void {
   const seen = new Map<string, Plugin<unknown>>()

@@ -2,7 +2,7 @@
 // within seconds (headers, body progress, keep-alive) and a stop with a deadline. Defaults come
 // from the listen options, else the app's settings (SERVER_SETTINGS), else the table in README's
 // "Limits and timeouts".
-import { createServer, type RequestListener, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http'
 import { Type as t } from 'typebox'
 import type { Logger } from 'pino'
 import { watchBodyProgress, type BodyProgressWatch } from './body-progress.js'
@@ -36,6 +36,13 @@ export interface ServerLimits {
    * are cut (idle and half-sent connections close at once). Default 10 000 ms.
    */
   shutdownTimeoutMs?: number
+  /**
+   * On `app.close()`, how long to go on serving every request (each answer with
+   * `Connection: close`) while the readiness check answers 503, before the stop proper: long
+   * enough for a load balancer's health check to take the instance out (its interval × the
+   * failures it needs). Counted within `shutdownTimeoutMs`. Default 0.
+   */
+  drainMs?: number
 }
 
 /**
@@ -46,6 +53,8 @@ export interface ServerLimits {
 export const SERVER_SETTINGS = {
   /** In-flight requests' time to finish on SIGTERM before they are cut, in ms (default 10 000). */
   SHUTDOWN_TIMEOUT_MS: t.Optional(t.Integer({ minimum: 0 })),
+  /** On SIGTERM, time to go on serving while readiness answers 503, within SHUTDOWN_TIMEOUT_MS, in ms (default 0; behind a load balancer, its check interval × fall). */
+  SHUTDOWN_DRAIN_MS: t.Optional(t.Integer({ minimum: 0 })),
   /** Time to receive a request's headers, in ms (default 20 000). */
   HEADERS_TIMEOUT_MS: t.Optional(t.Integer({ minimum: 1 })),
   /** Idle time of a keep-alive connection, in ms (default 5 000; behind a load balancer, more than its idle timeout). */
@@ -63,10 +72,12 @@ const DEFAULTS: Required<ServerLimits> = {
   minBodyRate: 240,
   requestTimeoutMs: 0,
   shutdownTimeoutMs: 10_000,
+  drainMs: 0,
 }
 
 const FROM_SETTINGS: Record<string, keyof ServerLimits> = {
   SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',
+  SHUTDOWN_DRAIN_MS: 'drainMs',
   HEADERS_TIMEOUT_MS: 'headersTimeoutMs',
   KEEP_ALIVE_TIMEOUT_MS: 'keepAliveTimeoutMs',
   BODY_TIMEOUT_MS: 'bodyTimeoutMs',
@@ -112,12 +123,14 @@ export function serverLimits(options: ServerLimits, settings: unknown): Required
 
 /**
  * Creates the server for `handler` with the limits, and resolves once it listens. `owner` (the
- * app) is what {@link shutdownOutcome} is asked about later.
+ * app) is what {@link shutdownOutcome} is asked about later; `servesWhileStopping` picks the
+ * requests still handed to `handler` once a stop has begun (health checks), the rest being
+ * answered 503.
  */
-export async function listenHttp(owner: object, handler: RequestListener, options: HttpListenOptions, settings: unknown, log: Logger): Promise<Server> {
+export async function listenHttp(owner: object, handler: RequestListener, options: HttpListenOptions, settings: unknown, log: Logger, servesWhileStopping?: (req: IncomingMessage) => boolean): Promise<Server> {
   const limits = serverLimits(options, settings)
   const bodies = watchBodyProgress({ windowMs: limits.bodyTimeoutMs, minBytesPerSecond: limits.minBodyRate }, log)
-  const tracker = new ConnectionTracker()
+  const tracker = new ConnectionTracker(servesWhileStopping)
   const server = createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -151,8 +164,9 @@ export async function listenHttp(owner: object, handler: RequestListener, option
 }
 
 /**
- * Stops a server made by {@link listenHttp}: no new connections, idle and half-sent ones closed at
- * once, in-flight requests given the shutdown deadline, then cut (and logged).
+ * Stops a server made by {@link listenHttp}: drains first when `drainMs` says so, then closes idle
+ * and half-sent connections at once, gives in-flight requests the rest of the shutdown deadline
+ * (answering new requests 503 meanwhile, but for the health checks), then cuts them (and logs it).
  */
 export async function closeHttp(server: Server): Promise<ShutdownOutcome> {
   const serving = servings.get(server)
@@ -161,7 +175,7 @@ export async function closeHttp(server: Server): Promise<ShutdownOutcome> {
     return { cut: [], ms: 0 }
   }
   try {
-    const outcome = await serving.tracker.stop(server, serving.limits.shutdownTimeoutMs, serving.log)
+    const outcome = await serving.tracker.stop(server, serving.limits.shutdownTimeoutMs, serving.log, { drainMs: serving.limits.drainMs })
     outcomes.set(serving.owner, outcome)
     return outcome
   } finally {

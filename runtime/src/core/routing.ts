@@ -135,6 +135,12 @@ export interface RouteDefinition {
   readonly handler: (input: never) => unknown
   /** The declaring unit's description, which the docs give the unit's tags. */
   readonly tagDescription?: string
+  /**
+   * Still served once the server has begun to stop, when every other request is answered 503:
+   * for health checks, which a load balancer must find answering (readiness "no", liveness
+   * "yes") rather than find the port shut. A static path only.
+   */
+  readonly servedWhileStopping?: boolean
 }
 
 /** Options of a unit. */

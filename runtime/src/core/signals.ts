@@ -55,7 +55,7 @@ export function closeOnSignals(app: Closable, options: CloseOnSignalsOptions = {
       app.log.info({ reason }, 'Already stopping: in-flight requests keep their deadline')
       return stopping
     }
-    app.log.info({ reason, shutdownTimeoutMs: shutdownDeadline(app) }, 'Stopping: no new connections, finishing in-flight requests')
+    app.log.info({ reason, shutdownTimeoutMs: shutdownDeadline(app) }, 'Stopping: readiness answers 503, finishing in-flight requests')
     stopping = app.close().then(
       () => {
         const cut = shutdownOutcome(app)?.cut.length ?? 0

@@ -3,6 +3,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Type as t, type Static } from 'typebox'
+import { TrefoilError } from '../core/trefoil-error.js'
 import type { Storage } from './types.js'
 import { LocalStorage } from './local.js'
 import { S3Storage } from './s3.js'
@@ -36,7 +37,7 @@ function storageSettingsSchema() {
 export interface CreateStorageOptions {
   /** The folder used when `STORAGE_URL` is not set (default `./storage` in the working folder). */
   defaultDir?: string
-  /** S3 part size in bytes (default 5 MiB, S3's minimum): memory per upload is about partSize × (queueSize + 1). */
+  /** S3 part size in bytes (default 5 MiB, S3's minimum): memory per upload is partSize × (queueSize + 1). */
   partSize?: number
   /** S3 parts sent at once per upload (default 4). */
   queueSize?: number
@@ -69,6 +70,8 @@ export function createStorage(settings: StorageSettings = {}, options: CreateSto
     if (hasId !== hasSecret) throw new TypeError('Invalid S3 settings: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together')
     const partSize = options.partSize ?? MIN_PART
     if (partSize < MIN_PART) throw new TypeError(`Invalid partSize ${partSize}: S3 parts are at least ${MIN_PART} bytes`)
+    const queueSize = options.queueSize ?? 4
+    if (!Number.isInteger(queueSize) || queueSize < 1) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Invalid queueSize ${String(queueSize)}: give a whole number of parts of at least 1`)
     const endpoint = settings.S3_ENDPOINT?.trim() || undefined
     return new S3Storage({
       bucket: parsed.hostname,
@@ -78,7 +81,7 @@ export function createStorage(settings: StorageSettings = {}, options: CreateSto
       credentials: hasId ? { accessKeyId: settings.S3_ACCESS_KEY_ID!, secretAccessKey: settings.S3_SECRET_ACCESS_KEY! } : undefined,
       forcePathStyle: settings.S3_FORCE_PATH_STYLE ?? endpoint !== undefined,
       partSize,
-      queueSize: options.queueSize ?? 4,
+      queueSize,
     })
   }
   if (url.startsWith('file://')) return new LocalStorage(fileURLToPath(url))

@@ -1,8 +1,8 @@
 // The S3 driver, for any server that speaks the S3 protocol (AWS, MinIO, Ceph, s3rver): a put
-// is a multipart upload whose parts are sent while the bytes arrive (partSize × queueSize in
-// memory at most, never the whole file, never a temp file), and a failed, aborted or over-limit
-// put aborts its multipart upload, so no object and no parts are left. The AWS SDK is loaded on
-// first use, so apps on the local driver never pay for it.
+// is a multipart upload whose parts are sent while the bytes arrive ((queueSize + 1) × partSize
+// in memory, reused part after part, see s3-parts.ts; never the whole file, never a temp file),
+// and a failed, aborted or over-limit put aborts its multipart upload, so no object and no parts
+// are left. The AWS SDK is loaded on first use, so apps on the local driver never pay for it.
 import type { Readable } from 'node:stream'
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
 import { NotFound } from '../core/errors.js'
@@ -11,6 +11,7 @@ import { checkKey, checkPrefix } from './keys.js'
 import { changed, fileExists } from './errors.js'
 import { contentDisposition } from './download.js'
 import { meteredStream } from './meter.js'
+import { sendInParts } from './s3-parts.js'
 
 /** Where and how the S3 driver stores. */
 export interface S3Config {
@@ -32,7 +33,6 @@ export interface S3Config {
 
 interface Sdk {
   s3: typeof import('@aws-sdk/client-s3')
-  Upload: typeof import('@aws-sdk/lib-storage').Upload
   client: S3Client
 }
 
@@ -52,32 +52,24 @@ export class S3Storage implements Storage {
 
   async put(key: string, source: PutSource, options: PutOptions = {}): Promise<PutResult> {
     const Key = this.#key(key)
-    const { client, Upload } = await this.#load()
+    const { s3, client } = await this.#load()
     // servers that ignore If-None-Match (s3rver) still get this check
     if (options.overwrite === false && (await this.head(key))) throw fileExists(key)
     const { stream, meter } = meteredStream(source, { maxBytes: options.maxBytes, signal: options.signal, sha256: options.sha256 || undefined })
-    // the source's own failure (413, abort, a client gone) is the one to report, not whatever
-    // the SDK makes of the stream ending early
-    let sourceError: unknown
-    stream.once('error', (error) => (sourceError = error))
-    const upload = new Upload({
-      client,
-      params: { Bucket: this.#config.bucket, Key, Body: stream, ContentType: options.contentType ?? 'application/octet-stream', ...(options.overwrite === false ? { IfNoneMatch: '*' } : {}) },
-      partSize: this.#config.partSize,
-      queueSize: this.#config.queueSize,
-      leavePartsOnError: false,
-    })
-    let result
+    let sent: string | undefined
     try {
-      result = await upload.done()
+      sent = await sendInParts(
+        { s3, client, bucket: this.#config.bucket, key: Key, contentType: options.contentType ?? 'application/octet-stream', ifNoneMatch: options.overwrite === false },
+        stream,
+        { partSize: this.#config.partSize, queueSize: this.#config.queueSize },
+      )
     } catch (error) {
       stream.destroy()
-      if (sourceError !== undefined) throw sourceError
       const status = statusOf(error)
       if (status === 412 || status === 409) throw fileExists(key)
       throw error
     }
-    const etag = result.ETag ?? (await this.head(key))?.etag ?? ''
+    const etag = sent ?? (await this.head(key))?.etag ?? ''
     return { key, size: meter.size, sha256: meter.sha256, etag }
   }
 
@@ -169,7 +161,7 @@ export class S3Storage implements Storage {
 
   #load(): Promise<Sdk> {
     this.#sdk ??= (async () => {
-      const [s3, { Upload }] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')])
+      const s3 = await import('@aws-sdk/client-s3')
       const config: S3ClientConfig = {
         region: this.#config.region,
         forcePathStyle: this.#config.forcePathStyle,
@@ -180,7 +172,7 @@ export class S3Storage implements Storage {
         ...(this.#config.endpoint === undefined ? {} : { endpoint: this.#config.endpoint }),
         ...(this.#config.credentials === undefined ? {} : { credentials: this.#config.credentials }),
       }
-      return { s3, Upload, client: new s3.S3Client(config) }
+      return { s3, client: new s3.S3Client(config) }
     })()
     return this.#sdk
   }
