@@ -1,13 +1,9 @@
 // What both drivers do to the bytes on their way in: count them against the limit, hash them,
-// and stop at once when the caller aborts. The hash runs on the event loop, and it costs: in
-// bench/storage.ts (1 GiB through the S3 driver, on a heavily loaded machine) the app server spent
-// 16.8 CPU s/GiB with it against 12.8 with the hash given, and reached 64% of the SDK's own
-// upload against 78%. A hashing thread fed with a copy of each chunk (transferred, with the put
-// waiting when the thread fell behind) was tried and measured worse on this 2-core machine: over
-// the hash-given run it cost +6.6 CPU s/GiB against +2.6 for the hash here, and the RSS peak
-// grew to 90-99 MiB against 75 (256 MiB rounds, load average 13-28). Copying and messaging every
-// chunk cost more than the hash saved; the uploads' thread avoids both by reading back from disk,
-// which a streamed put does not have.
+// and stop at once when the caller aborts. The hash runs on the event loop: a hashing thread fed
+// with a copy of each chunk was tried (bench/storage.ts, 1 GiB through the S3 driver) and cost
+// more than it saved on this 2-core machine, +6.6 CPU s/GiB over the hash-given run against +2.6
+// for the hash here. Copying and messaging every chunk cost more than the hash; the uploads'
+// thread avoids both by reading back from disk, which a streamed put does not have.
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { PayloadTooLarge } from '../core/errors.js'
