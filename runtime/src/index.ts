@@ -1,6 +1,6 @@
 // The public API of trefoil: exactly what is listed here.
 export { default as t, type Static, type TSchema } from 'typebox'
-export { createApp, type App, type AppOptions, type ListenOptions, type ErrorMapper } from './core/app.js'
+export { createApp, type App, type AppContract, type AppOptions, type ListenOptions, type ErrorMapper } from './core/app.js'
 export { SERVER_SETTINGS, type ServerLimits } from './core/http-server.js'
 export type { ShutdownOutcome, CutRequest } from './core/shutdown.js'
 export { closeOnSignals, type Closable, type CloseOnSignalsOptions, type SignalStop } from './core/signals.js'
