@@ -1,6 +1,6 @@
 // The public API of trefoil: exactly what is listed here.
 export { default as t, type Static, type TSchema } from 'typebox'
-export { createApp, type App, type AppOptions, type ListenOptions, type ErrorMapper } from './core/app.js'
+export { createApp, type App, type AppContract, type AppOptions, type ListenOptions, type ErrorMapper } from './core/app.js'
 export { SERVER_SETTINGS, type ServerLimits } from './core/http-server.js'
 export type { ShutdownOutcome, CutRequest } from './core/shutdown.js'
 export { closeOnSignals, type Closable, type CloseOnSignalsOptions, type SignalStop } from './core/signals.js'
@@ -77,7 +77,7 @@ export { defineLoopMonitor, type LoopMonitor, type LoopMonitorOptions, type Loop
 export { serve, type ServeOptions, type Serving } from './workers/index.js'
 
 // API surface: OpenAPI and docs, auth, CSRF, security headers and CORS
-export { openapi, named, buildOpenApi, type OpenApiOptions, type OpenApiDocument } from './openapi/index.js'
+export { openapi, named, buildOpenApi, openApiClientSource, type OpenApiOptions, type OpenApiDocument, type OpenApiClientOptions } from './openapi/index.js'
 export { defineAuth, DEFAULT_ROLES, type Auth, type AuthOptions, type AuthInput, type SessionOptions, type ProjectGrant, type LoginOptions, type SignOptions, type JWTPayload } from './auth/index.js'
 export { createCsrf, SAFE_METHODS, type Csrf, type CsrfOptions } from './auth/index.js'
 export { security, cors, safeEqual, DEFAULT_CSP, type SecurityOptions, type CorsOptions } from './security/index.js'

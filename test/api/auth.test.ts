@@ -4,7 +4,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWTPayload } from 'jose'
-import { createApp, defineAuth, defineUnit, openapi, t } from 'trefoil'
+import { createApp, defineAuth, defineUnit, openapi, t, type App } from 'trefoil'
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256'
 const ISSUER = 'https://login.example.org'
@@ -49,7 +49,7 @@ async function token(claims: JWTPayload = {}, edit: (jwt: SignJWT) => SignJWT = 
   return edit(jwt).sign(new TextEncoder().encode(secret))
 }
 
-async function get(url: string, authorization?: string, target = app) {
+async function get(url: string, authorization?: string, target: App = app) {
   return target.inject({ url, headers: authorization === undefined ? {} : { authorization } })
 }
 

@@ -153,7 +153,7 @@ const expected = {
       HTTPError: { type: 'object', required: ['detail'], properties: { detail: { type: 'string' }, code: { type: 'string', description: 'A stable machine-readable code, when the error has one' } } },
       HTTPValidationError: { type: 'object', required: ['detail'], properties: { detail: { type: 'array', items: { $ref: '#/components/schemas/ValidationError' }, title: 'Detail' } } },
       PatchV1ProjectsByProjectIdTasksByTaskIdBody: { type: 'object', required: ['status'], properties: { status: { anyOf: [{ type: 'string', const: 'ready' }, { type: 'string', const: 'mapped' }] } } },
-      ProjectIn: { type: 'object', required: ['name', 'priority'], properties: { name: { type: 'string', minLength: 1, maxLength: 128 }, priority: { type: 'integer', minimum: 0, maximum: 10, default: 5 } } },
+      ProjectIn: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 128 }, priority: { type: 'integer', minimum: 0, maximum: 10, default: 5 } } },
       ProjectOut: { type: 'object', required: ['id', 'name', 'priority'], properties: { id: { type: 'integer' }, name: { type: 'string' }, priority: { type: 'integer' } } },
       ValidationError: {
         type: 'object',

@@ -73,6 +73,14 @@ for (const transport of ['in process', 'over HTTP'] as const) {
   })
 }
 
+test("client(app): the routes are read from the app's own type, with no type argument", async () => {
+  const api = client(app, { headers: { authorization: 'Bearer ok' } })
+  assert.equal((await api.get('/v1/items/:itemId', { params: { itemId: 'from the app' } })).expect(200), { id: 2, name: 'from the app', tags: [] })
+  assert.is((await api.post('/v1/items', { body: { name: 'Pump', tags: [] } })).status, 201)
+  const overHttp = client<typeof app>(baseUrl)
+  assert.equal((await overHttp.get('/v1/items', { query: { limit: 3 } })).expect(200), [{ id: 3, name: 'listed', tags: [] }])
+})
+
 test('a missing path param is refused before anything is sent', async () => {
   const api = client<typeof items>(app) as unknown as { get(path: string, request: object): Promise<unknown> }
   const refused = await api.get('/v1/items/:itemId', { params: {} }).then(

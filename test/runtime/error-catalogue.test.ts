@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createApp, definePlugin, defineSettings, defineUnit, depends, ERROR_CODES, isTrefoilError, SettingsError, t, TrefoilError, type App, type TrefoilErrorCode, type UnitRouter } from 'trefoil'
-import { applyMigrations, background, createCsrf, createStorage, createWorkerPool, defineAuth, defineBackground, defineDatabase, defineJob, defineJobs, named, sqlFile, startEmbeddedDatabase, TaskError } from 'trefoil'
+import { applyMigrations, background, createCsrf, openApiClientSource, createStorage, createWorkerPool, defineAuth, defineBackground, defineDatabase, defineJob, defineJobs, named, sqlFile, startEmbeddedDatabase, TaskError } from 'trefoil'
 import { pino } from 'pino'
 import { captureLogs } from '../helpers/logs.js'
 
@@ -414,6 +414,12 @@ const cases: Case[] = [
       named('ProjectOut', Project)
     }),
     names: ['"ProjectOut"', '"Project"'],
+  },
+  {
+    code: 'TREFOIL_OPENAPI_CLIENT_FAILED',
+    what: 'a typed client asked of a file that is not an OpenAPI document',
+    run: thrown(() => openApiClientSource({ source: join(folderWith('not-openapi', { 'openapi.json': '{"swagger": "2.0"}' }), 'openapi.json') })),
+    names: ['not-openapi/openapi.json', 'not an OpenAPI 3 document'],
   },
   {
     code: 'TREFOIL_UPLOAD_ALREADY_SAVED',

@@ -1,6 +1,6 @@
 // Type tests of the typed client: calls are checked against the routes' schemas, and each status's
 // body is the model of that status (each `@ts-expect-error` fails the check if its line compiles).
-import { client, created, defineUnit, noContent, t, withDefault, type App } from 'trefoil'
+import { client, created, createApp, defineUnit, noContent, openapi, t, withDefault, type App } from 'trefoil'
 
 const ProjectIn = t.Object({ name: t.String(), priority: t.Integer() })
 const ProjectOut = t.Object({ id: t.Integer(), name: t.String(), priority: t.Integer(), note: t.Optional(t.String()) })
@@ -77,4 +77,43 @@ export async function calls(): Promise<void> {
   // @ts-expect-error a status the route never answers with a body of its own
   made.expect(299)
   await api.with({ headers: { authorization: 'Bearer x' } }).get('/health')
+}
+
+// ---- typed from the app, as Hono's `hc` is: the units listed in `createApp({ plugins })` are the
+// routes; other plugins and units whose build function returns nothing add none
+
+const typedApp = createApp({ plugins: [openapi({ title: 'Types', version: '1.0.0' }), projects, searches, health, legacy] })
+const fromApp = client(typedApp)
+const fromAppType = client<typeof typedApp>('http://127.0.0.1:8000', { headers: { authorization: 'Bearer x' } })
+// still an App wherever one is expected, and explicit settings types still compile
+export const asApp: App = typedApp
+export const withSettings: App<{ PORT: number }> = createApp<{ PORT: number }>({ settings: { PORT: 8000 }, plugins: [projects] })
+
+export async function appCalls(): Promise<void> {
+  const one = await fromApp.get('/v1/projects/:projectId', { params: { projectId: 7 } })
+  one.expect(200).priority satisfies number
+  const listed = await fromAppType.get('/v1/projects', { query: { limit: 5 } })
+  if (listed.status === 200) listed.json()[0]?.name satisfies string | undefined
+  await fromApp.get('/search', { query: { q: 'roads' } })
+  // @ts-expect-error a path no unit of the app declares
+  await fromApp.get('/v1/nowhere')
+  // @ts-expect-error a body of the wrong shape (priority is an integer)
+  await fromApp.post('/v1/projects', { body: { name: 'Roads', priority: 'high' } })
+  // @ts-expect-error a path param of the wrong type (the params schema says integer)
+  await fromApp.get('/v1/projects/:projectId', { params: { projectId: 'seven' } })
+  // @ts-expect-error a wrong path over HTTP too
+  await fromAppType.delete('/v1/projects')
+
+  const made = await fromAppType.post('/v1/projects', { body: { name: 'Roads', priority: 2 } })
+  // @ts-expect-error the 201's model has no `field`: that is the 409's body
+  void made.expect(201).field
+  made.expect(409).field satisfies string
+  if (made.status === 201) {
+    // @ts-expect-error a 201 is the project, not a validation error list
+    void made.json().detail
+  }
+  // @ts-expect-error the openapi plugin is not a unit: its routes are not the client's
+  await fromApp.get('/openapi.json')
+  // @ts-expect-error a unit that returns nothing declares routes the client does not know
+  await fromApp.get('/legacy')
 }

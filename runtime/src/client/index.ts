@@ -2,6 +2,7 @@
 // in process (`app.inject`, no port), with no code generated. The path names the route; params,
 // query, body and each status's body are typed from the route's schemas.
 import type { HttpMethod } from '../core/routing.js'
+import type { AppContract } from '../core/app-api.js'
 import type { InjectRequest, InjectResponse } from '../core/inject.js'
 import type { Endpoint, EndpointsOf, MethodCall } from './types.js'
 import { TrefoilError } from '../core/trefoil-error.js'
@@ -50,12 +51,21 @@ interface Received {
 }
 
 /**
- * A typed client of the routes of `Units` (a unit's type, a union or a tuple of them), calling
- * `target`: a base URL, or an app to call in process.
+ * A typed client of an app, called in process: its routes are read from the app's type (the
+ * units listed in `createApp({ plugins })`), as Hono's `hc` reads an app's; no code is generated.
  * @example
- * const api = client<typeof projects>(app, { headers: { authorization: `Bearer ${token}` } })
+ * const api = client(app, { headers: { authorization: `Bearer ${token}` } })
  * const project = (await api.get('/v1/projects/:projectId', { params: { projectId: 1 } })).expect(200)
  */
+export function client<A extends Injectable & { readonly contract?: AppContract }>(app: A, options?: ClientOptions): Client<EndpointsOf<A>>
+/**
+ * A typed client of the routes of `Units` (an app's type, a unit's type, a union or a tuple of
+ * units), calling `target`: a base URL, or an app to call in process.
+ * @example
+ * const api = client<typeof app>(process.env.API_URL!)
+ * const units = client<typeof projects>(app)
+ */
+export function client<Units>(target: string | URL | Injectable, options?: ClientOptions): Client<EndpointsOf<Units>>
 export function client<Units>(target: string | URL | Injectable, options: ClientOptions = {}): Client<EndpointsOf<Units>> {
   const transport = typeof target === 'string' || target instanceof URL ? overHttp(new URL(target), options.fetch ?? fetch) : inProcess(target)
   const make = (headers: Record<string, string>): Client<EndpointsOf<Units>> => {

@@ -30,11 +30,20 @@ type UnitEndpoints<U> = U extends { readonly contract?: { readonly prefix: infer
 
 type EndpointOf<Prefix extends string, C> = C extends RouteContract<infer M, infer Path, infer Io> ? Endpoint<M, JoinPath<Prefix, Path>, Io> : never
 
+// An app's type keeps its plugins (`AppContract`); a unit's keeps a prefix and routes instead, so
+// the two never match each other's shape.
+type AppPlugins<A> = A extends { readonly contract?: infer C } ? (Exclude<C, undefined> extends { readonly plugins: infer Plugins } ? Plugins : never) : never
+
 /**
- * The routes of units: a unit's type (`typeof projects`), a union of them or a tuple of them.
- * Units whose build function returns nothing add no routes.
+ * The routes of an app or of units: an app's type (`typeof app`, the units listed in its
+ * `plugins`), a unit's type (`typeof projects`), a union of them or a tuple of them. Units whose
+ * build function returns nothing, and plugins that are not units, add no routes.
  */
-export type EndpointsOf<Units> = Units extends readonly unknown[] ? UnitEndpoints<Units[number]> : UnitEndpoints<Units>
+export type EndpointsOf<Units> = Units extends readonly unknown[]
+  ? UnitEndpoints<Units[number]>
+  : [AppPlugins<Units>] extends [never]
+    ? UnitEndpoints<Units>
+    : EndpointsOf<AppPlugins<Units>>
 
 // ---- requests
 

@@ -40,11 +40,14 @@ export interface PluginOptions<T> {
 }
 
 /** Options of {@link createApp}. */
-export interface AppOptions<S> {
+export interface AppOptions<S, Plugins extends readonly Plugin<unknown>[] = readonly Plugin<unknown>[]> {
   /** The app's settings (from `defineSettings`); plugins read them as `app.settings`. */
   settings?: S
-  /** Everything the app is made of, set up in this order. */
-  plugins?: readonly Plugin<any>[] // eslint-disable-line @typescript-eslint/no-explicit-any -- plugins of any value type
+  /**
+   * Everything the app is made of, set up in this order. Their types stay in the app's type, so
+   * the typed client knows the routes of the units listed here (`client(app)`).
+   */
+  plugins?: Plugins
   /** EJS views: a folder, or `{ dir, layout }`. */
   views?: string | ViewsOptions
   /** A pino logger or options; `false` for none. Default: JSON at the settings' or the environment's `LOG_LEVEL`, silent in tests. */
@@ -70,9 +73,22 @@ export interface ListenOptions extends ServerLimits {
   host?: string
 }
 
-/** An app made by {@link createApp}. */
-export interface App<S = unknown> {
+/**
+ * What an app's type keeps of its options for the typed client: the plugins it was made of, as
+ * a tuple of their types. Nothing of it exists at run time.
+ */
+export interface AppContract<Plugins extends readonly unknown[] = readonly unknown[]> {
+  readonly plugins: Plugins
+}
+
+/**
+ * An app made by {@link createApp}. `Plugins` is the list it was made of, as types: `client(app)`
+ * and `client<typeof app>(url)` read the routes of its units from it.
+ */
+export interface App<S = unknown, Plugins extends readonly unknown[] = readonly unknown[]> {
   readonly settings: S
+  /** Phantom: the app's plugins, for the typed client's inference only (always undefined). */
+  readonly contract?: AppContract<Plugins>
   readonly log: Logger
   /** The underlying Koa app (for Koa middleware written for it). */
   readonly koa: Koa<TrefoilState>

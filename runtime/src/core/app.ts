@@ -20,16 +20,17 @@ import { sharedCompiler, SchemaCompiler } from './validation.js'
 import { loadViews, type Views } from './views.js'
 import { codeOf, TrefoilError } from './trefoil-error.js'
 
-export type { App, AppOptions, ListenOptions } from './app-api.js'
+export type { App, AppContract, AppOptions, ListenOptions } from './app-api.js'
 export type { ErrorMapper }
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024
 
 /**
- * Creates an app from settings and plugins.
+ * Creates an app from settings and plugins. The app's type keeps the list of plugins, so a typed
+ * client of it (`client(app)`) knows every route of the units listed.
  * @example export const app = createApp({ settings, plugins: [databasePlugin, projects] })
  */
-export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
+export function createApp<S = undefined, const Plugins extends readonly Plugin<unknown>[] = readonly Plugin<unknown>[]>(options: AppOptions<S, Plugins> = {}): App<S, Plugins> {
   // a LOG_LEVEL in the settings (and so in .env) counts, not only one in the environment
   const settingsLevel = (options.settings as { LOG_LEVEL?: unknown } | undefined)?.LOG_LEVEL
   const log = createLogger(options.logger ?? (typeof settingsLevel === 'string' ? { level: settingsLevel } : undefined))
@@ -61,7 +62,7 @@ export function createApp<S = undefined>(options: AppOptions<S> = {}): App<S> {
     if (!settingUp) throw new TrefoilError('TREFOIL_SETUP_ONLY', `Cannot ${what} now: only a plugin's setup may, while the app starts`)
   }
 
-  const app: App<S> = {
+  const app: App<S, Plugins> = {
     settings: options.settings as S,
     log,
     koa,

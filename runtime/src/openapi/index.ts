@@ -149,3 +149,4 @@ function docsPageHtml(title: string, base: string): string {
 }
 
 export { markSecurity, securityOf, type SecurityAlternative, type SecurityScheme } from './security.js'
+export { openApiClientSource, type OpenApiClientOptions } from './client-file.js'

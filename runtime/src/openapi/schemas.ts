@@ -101,6 +101,15 @@ export class SchemaRegistry {
         out[key] = map
       } else out[key] = jsonCopy(value)
     }
+    // a property with a default may be left out (the server fills it in), as pydantic documents a
+    // field with a default: `required` would make clients send what they need not, and generated
+    // clients refuse calls the server accepts. In an answer the field is still always there.
+    if (Array.isArray(out.required)) {
+      const properties = (schema as { properties?: Record<string, { default?: unknown } | undefined> }).properties ?? {}
+      const required = (out.required as unknown[]).filter((name) => typeof name !== 'string' || properties[name]?.default === undefined)
+      if (required.length > 0) out.required = required
+      else delete out.required
+    }
     return out
   }
 }
