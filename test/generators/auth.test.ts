@@ -48,7 +48,7 @@ test('yo trefoil --auth writes the auth unit, its test and its migration, and li
   assert.match(read(dir, 'README.md'), /## Sign-in/)
   assert.equal(JSON.parse(read(dir, '.yo-rc.json'))['generator-trefoil'].auth, { roles: ['member', 'editor', 'admin'] })
   // the first unit is public: --auth on a unit asks for sign-in
-  assert.match(read(dir, 'src/tasks/routes.ts'), /defineUnit\('tasks', \{ prefix: '\/v1\/tasks', description: 'Tasks: list, create, read, change and delete' \}, \(r\) => \{/)
+  assert.match(read(dir, 'src/tasks/routes.ts'), /defineUnit\('tasks', \{ prefix: '\/v1\/tasks', description: 'Tasks: list, create, read, change and delete' \}, \(r\) => \[/)
 })
 
 test('without --auth a service has no sign-in: no auth files, settings or record', async () => {
@@ -90,7 +90,7 @@ test('yo trefoil:unit <name> --auth: every route needs a signed-in user; its tes
   await runUnit(dir, ['report'], { fields: 'title:string, done:boolean', auth: true })
   const routes = read(dir, 'src/reports/routes.ts')
   assert.match(routes, /^import \{ currentUser \} from '\.\.\/auth\/logic\.js'$/m)
-  assert.match(routes, /defineUnit\('reports', \{ prefix: '\/v1\/reports', description: 'Reports: list, create, read, change and delete', use: \{ signedIn: currentUser \} \}, \(r\) => \{/)
+  assert.match(routes, /defineUnit\('reports', \{ prefix: '\/v1\/reports', description: 'Reports: list, create, read, change and delete', use: \{ signedIn: currentUser \} \}, \(r\) => \[/)
   const unitTest = read(dir, 'tests/reports.test.ts')
   assert.match(unitTest, /^import \{ after, before, beforeEach, describe, test \} from 'node:test'$/m)
   assert.match(unitTest, /^beforeEach\(\(\) => app\.overrideDependency\(currentUser, tester\)\)$/m)
@@ -124,7 +124,7 @@ test('run again, a unit keeps who may call it; --no-auth opens it and takes its 
   await runUnit(dir, ['budget'], {})
   assert.equal(snapshot(dir), before)
   await runUnit(dir, ['budget'], { auth: false })
-  assert.match(read(dir, 'src/budgets/routes.ts'), /defineUnit\('budgets', \{ prefix: '\/v1\/budgets', description: 'Budgets: list, create, read, change and delete' \}, \(r\) => \{/)
+  assert.match(read(dir, 'src/budgets/routes.ts'), /defineUnit\('budgets', \{ prefix: '\/v1\/budgets', description: 'Budgets: list, create, read, change and delete' \}, \(r\) => \[/)
   assert.not.ok(existsSync(join(dir, 'tests/budgets-access.test.ts')))
   assert.not.match(read(dir, 'tests/budgets.test.ts'), /currentUser/)
   assert.equal(JSON.parse(read(dir, '.yo-rc.json'))['generator-trefoil'].units.budgets, { fields: 'title:string', crud: true })
