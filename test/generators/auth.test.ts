@@ -148,13 +148,52 @@ test('a unit with --auth or --role in a service without sign-in, or with a role 
   assert.equal(snapshot(guarded), kept)
 })
 
-test('a unit cannot have pages and a sign-in together (its pages have no sign-in page yet): refused in one line, nothing written', async () => {
+test('yo trefoil --pages --auth writes the sign-in page and signing out, lists them before the units and sends browsers that must sign in there', async () => {
   const dir = await service({ pages: true })
+  assert.equal(filesOf(join(dir, 'src/auth')), ['limits.ts', 'logic.ts', 'pages.ts', 'passwords.ts', 'routes.ts', 'schemas.ts', 'secret.ts', 'set-role.ts'])
+  assert.match(read(dir, 'views/sign-in.ejs'), /<form id="sign-in" class="record" method="post" action="<%= action %>" hx-post="<%= action %>"/)
+  const main = read(dir, 'src/main.ts')
+  assert.match(main, /^import \{ sessionHint, signInPages \} from '\.\/auth\/pages\.js'$/m)
+  assert.match(main, /\n {4}sessionHint,\n {4}signInPages,\n {4}auth,\n {4}tasks,\n {2}\],/)
+  assert.match(main, /views: \{ dir: fileURLToPath\(new URL\('\.\.\/views', import\.meta\.url\)\), layout: 'layout' \},\n.*\n {2}errorPages: \{ signIn: '\/sign-in' \},/)
+  // the layout names who is signed in, with the sign-out button, and gives htmx the CSRF token
+  const layout = read(dir, 'views/layout.ejs')
+  assert.ok(layout.includes(`hx-headers='<%= JSON.stringify({ 'X-CSRF-Token': csrfToken }) %>'`))
+  assert.ok(layout.includes('<button type="button" id="sign-out" hx-post="/sign-out">Sign out</button>'))
+  // the first unit stays public: its routes ask for no one
+  assert.not.match(read(dir, 'src/tasks/routes.ts'), /viewer|requireRole|currentUser/)
+})
+
+test('a unit with pages and --role editor: its page routes need editor, name the viewer first, and its page, browser and access tests sign in', async () => {
+  const dir = await service({ pages: true })
+  await runUnit(dir, ['report'], { role: 'editor', fields: 'title:string, score:integer?' })
+  const routes = read(dir, 'src/reports/routes.ts')
+  assert.match(routes, /defineUnit\('reports', \{ prefix: '\/v1\/reports', use: \{ viewer, signedIn: requireRole\('editor'\) \} \}/)
+  assert.match(routes, /^import \{ viewer \} from '\.\.\/auth\/pages\.js'$/m)
+  assert.match(routes, /view: 'reports\/list'/)
+  const pages = read(dir, 'tests/reports-pages.test.ts')
+  assert.match(pages, /signedInHeaders = \(await signedIn\('editor'\)\)\.headers/)
+  assert.not.match(pages, /app\.inject\(\{ (url|method)/)
+  const browser = read(dir, 'tests/reports-browser.test.ts')
+  assert.match(browser, /account = await signedIn\('editor'\)/)
+  assert.match(browser, /#sign-out/)
+  const access = read(dir, 'tests/reports-access.test.ts')
+  assert.match(access, /a browser asking for a page is sent to the sign-in page/)
+  assert.match(access, /signed in as member, a browser gets the 403 page in the layout/)
+  // nothing else changes on a second run
   const before = snapshot(dir)
-  assert.is(await failure(runUnit(dir, ['report'], { auth: true })), 'Cannot give unit "reports" both pages and a sign-in: its pages have no sign-in page yet; add it with --no-pages (JSON only) or --no-auth')
+  await runUnit(dir, ['report'], {})
   assert.equal(snapshot(dir), before)
-  // JSON only, the same unit is let through with its sign-in
-  await runUnit(dir, ['report'], { auth: true, pages: false })
+})
+
+test('a unit with --pages --auth in a service made with --auth alone brings the site shell and the sign-in page', async () => {
+  const dir = await service()
+  await runUnit(dir, ['report'], { auth: true, pages: true })
+  assert.ok(existsSync(join(dir, 'src/auth/pages.ts')))
+  assert.ok(existsSync(join(dir, 'views/sign-in.ejs')))
+  assert.ok(existsSync(join(dir, 'views/layout.ejs')))
+  assert.match(read(dir, 'src/main.ts'), /errorPages: \{ signIn: '\/sign-in' \}/)
+  assert.match(read(dir, 'src/reports/routes.ts'), /use: \{ viewer, signedIn: currentUser \}/)
   assert.ok(existsSync(join(dir, 'tests/reports-access.test.ts')))
 })
 

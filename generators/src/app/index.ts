@@ -12,6 +12,7 @@ import { NameError, refuse } from '../lib/names.js'
 import { pinnedVersions, templatesOf } from '../lib/paths.js'
 import { parseRuntime, RUNTIME_CHOICES, runtimeDependency, type RuntimeSource } from '../lib/runtime.js'
 import { writeShell } from '../lib/pages.js'
+import { writeSignInPages } from '../lib/sign-in-pages.js'
 import { CONFIG_NAME, planUnit, recordOf, writeUnit, type UnitPlan } from '../lib/unit.js'
 
 /** The flags of `yo trefoil`. */
@@ -242,6 +243,8 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
       writeUnit(this.fs, this.destinationPath(), this.plan)
       // the layout, error page and htmx, also when the first unit has no pages (--no-crud)
       if (this.options.pages) writeShell(this.fs, this.destinationPath())
+      // with both: the sign-in page, signing out, and who is signed in in the layout
+      if (this.options.pages && this.roles) writeSignInPages(this.fs, this.destinationPath())
     } catch (error) {
       refuse(error)
     }

@@ -9,6 +9,7 @@ import { accessRecord, type UnitAccess } from './auth.js'
 import type { Alteration } from './migration.js'
 import { NameError, unitNames, type UnitNames } from './names.js'
 import { pageHelpers, renderPage, writeShell } from './pages.js'
+import { writeSignInPages } from './sign-in-pages.js'
 import { templatesOf } from './paths.js'
 import { addImport, importedNames, wireUnit } from './wiring.js'
 
@@ -235,6 +236,8 @@ export function writeUnit(fs: UnitFs, root: string, plan: UnitPlan, options: Wri
   // the layout, error page and htmx the views need, once per service, and the unit's link
   const shell = plan.pages ? writeShell(fs, root, names) : undefined
   if (shell) changed.push(...shell.changed.filter((path) => !changed.includes(path)))
+  // pages that need a sign-in need the page to sign in on
+  if (plan.pages && plan.access) changed.push(...writeSignInPages(fs, root).filter((path) => !changed.includes(path)))
   return { changed, ...(migration ? { migration: migration[0] } : {}), ...(shell?.dependencies ? { dependencies: true } : {}) }
 }
 

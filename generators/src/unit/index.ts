@@ -74,8 +74,6 @@ export default class UnitGenerator extends Generator<Record<string, unknown>, Un
       const pages = this.options.pages ?? (record ? record.pages === true : config.get('pages') === true)
       const access = unitAccess(kebab, { auth: this.options.auth, role: this.options.role }, record, service)
       this.plan = planUnit(name, { fields: this.options.fields ?? record?.fields, crud: this.options.crud ?? record?.crud, pages, access })
-      // the pages' forms and browser tests have no sign-in page to go through yet
-      if (this.plan.pages && this.plan.access) throw new NameError(`Cannot give unit "${kebab}" both pages and a sign-in: its pages have no sign-in page yet; add it with --no-pages (JSON only) or --no-auth`)
       if (this.previous?.crud && this.plan.crud) {
         this.alteration = alterTable(this.plan.names.table, this.previous.fields, this.plan.fields, { renames: parseRenames(this.options.rename), fills: parseFills(this.options.fill) })
       } else if (this.options.rename || this.options.fill) {
