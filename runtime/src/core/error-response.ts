@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import { HttpError } from './errors.js'
 import type { CoreContext, RequestContext } from './context.js'
 import { answer, HTML_TYPE, JSON_TYPE } from './respond.js'
-import type { Views } from './views.js'
+import { viewLocals, type Views } from './views.js'
 
 // Headers that describe the request, the route or the site's policy rather than the failed
 // answer, kept on errors.
@@ -116,13 +116,15 @@ function errorPage(ctx: RequestContext, status: number, detail: unknown, renderi
   const title = STATUS_CODES[status] ?? 'Error'
   const errors = Array.isArray(detail) ? (detail as { loc?: unknown[]; msg?: unknown }[]) : undefined
   const message = errors ? 'Some fields need correcting' : String(detail)
-  const data = { ...ctx.state, status, title, detail: message, errors, htmx: false, path: ctx.path }
+  const data = viewLocals(ctx.state, { status, title, detail: message, errors, htmx: false, path: ctx.path })
   const views = rendering.views
   const view = rendering.pages.view ?? 'error'
   if (views?.has(view)) {
     try {
       const page = views.render(view, data)
-      return views.layout ? views.render(views.layout, { ...data, body: page }) : page
+      if (!views.layout) return page
+      data.body = page
+      return views.render(views.layout, data)
     } catch (failure) {
       // the error page itself failed (a layout reading state the failed request never set): the
       // plain page still tells the person what happened

@@ -8,7 +8,7 @@ import { contentType as mimeTypeFor } from 'mime-types'
 import type { TSchema } from 'typebox'
 import { HttpError, NotFound } from './errors.js'
 import { isReply, type Reply } from './responses.js'
-import type { Views } from './views.js'
+import { viewLocals, type Views } from './views.js'
 import type { CoreContext, RequestContext } from './context.js'
 import { answer, HTML_TYPE, JSON_TYPE } from './respond.js'
 import { parseRange, rangeStillValid } from './ranges.js'
@@ -108,22 +108,30 @@ export function wantsHtml(ctx: RequestContext): boolean {
 }
 
 function viewData(value: unknown): object {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) return { ...value, data: value }
-  return { data: value }
+  const locals = typeof value === 'object' && value !== null && !Array.isArray(value) ? viewLocals(value) : viewLocals()
+  locals.data = value
+  return locals
 }
 
 function sendView(ctx: RequestContext, target: SendTarget, view: string, data: object, status: number): false {
   if (!target.views) throw new TrefoilError('TREFOIL_VIEW_MISSING', `Route ${target.name} names view "${view}", but the app has no views folder`)
   // like koa-views: what dependencies put on `ctx.state` (the signed-in user, a CSRF token) reaches
   // every view and the layout, under the handler's data
-  const locals = { ...ctx.state, ...data, htmx: ctx.get('HX-Request') === 'true', path: ctx.path }
+  const htmx = ctx.get('HX-Request') === 'true'
+  const locals = viewLocals(ctx.state, data)
+  locals.htmx = htmx
+  locals.path = ctx.path
   const fragment = target.views.render(view, locals)
   const layout = target.views.layout
-  const page = ctx.get('HX-Request') === 'true' || !layout ? fragment : target.views.render(layout, { ...locals, body: fragment })
+  if (htmx || !layout) return sendPage(ctx, status, fragment)
+  locals.body = fragment
+  return sendPage(ctx, status, target.views.render(layout, locals))
+}
+
+function sendPage(ctx: RequestContext, status: number, page: string): false {
   answer(ctx as CoreContext, status, HTML_TYPE, page)
   // the same URL answers HTML or JSON: caches must keep them apart
-  ctx.vary('Accept')
-  ctx.vary('HX-Request')
+  ctx.vary(['Accept', 'HX-Request'])
   return false
 }
 
