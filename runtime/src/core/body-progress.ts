@@ -99,7 +99,11 @@ export function watchBodyProgress(rule: BodyProgressRule, log: Logger): BodyProg
   return {
     track(req, res) {
       if (rule.windowMs <= 0 || !hasBody(req) || !req.socket) return
-      watched.add({ req, res, socket: req.socket, windowStart: performance.now(), bytesAtStart: req.socket.bytesRead })
+      const entry: Watched = { req, res, socket: req.socket, windowStart: performance.now(), bytesAtStart: req.socket.bytesRead }
+      watched.add(entry)
+      // let go of it with the answer, not at the next tick: held until then, every request of a
+      // busy second outlived the young generation and its collection cost more than the request
+      res.once('close', () => watched.delete(entry))
       if (!timer) {
         lastTick = performance.now()
         timer = setInterval(check, tickMs)
