@@ -100,7 +100,8 @@ export const users = {
     db.oneOrNone<User & { passwordHash: string; tokenVersion: number }>(`SELECT ${USER}, password_hash AS "passwordHash", token_version AS "tokenVersion" FROM users WHERE email = $1`, [email]),
 }
 
-const PROJECT = `id, name, description, instructions, priority, visibility, archived, area, created_by AS "createdBy", ${iso('created_at')} AS "createdAt", ${iso('updated_at')} AS "updatedAt"`
+const PROJECT_FIELDS = `id, name, description, instructions, priority, visibility, archived, created_by AS "createdBy", ${iso('created_at')} AS "createdAt", ${iso('updated_at')} AS "updatedAt"`
+const PROJECT = `${PROJECT_FIELDS}, area`
 
 const SUMMARY = `p.id, p.name, p.description, p.priority, p.visibility, p.archived, p.area IS NOT NULL AS "hasArea", ${iso('p.created_at')} AS "createdAt",
   c.total AS "taskCount",
@@ -150,12 +151,24 @@ export const projects = {
   /** A project if this viewer may read it (null when it does not exist or is private to others). */
   readableBy: (db: Db, id: number, viewer: { id: number; isAdmin: boolean }): Promise<Project | null> =>
     db.oneOrNone<Project>(`SELECT ${PROJECT} FROM projects p WHERE p.id = $<id> AND ${VISIBLE}`, { id, viewer: viewer.id, admin: viewer.isAdmin }),
-  insert: (db: Db, project: { name: string; description: string; instructions: string; priority: number; visibility: ProjectVisibility; area: Area | undefined; createdBy: number }): Promise<Project> =>
-    db.one<Project>(
-      `INSERT INTO projects (name, description, instructions, priority, visibility, area, created_by)
-       VALUES ($<name>, $<description>, $<instructions>, $<priority>, $<visibility>, $<area>::jsonb, $<createdBy>) RETURNING ${PROJECT}`,
+  /**
+   * Inserts a project and makes its creator its project manager, in one statement: both or
+   * neither without a transaction, so the connection is held for one round trip and not across
+   * turns of the event loop. The area is not read back (it can be large, and the caller has it).
+   */
+  create: async (db: Db, project: { name: string; description: string; instructions: string; priority: number; visibility: ProjectVisibility; area: Area | undefined; createdBy: number }): Promise<Project> => {
+    const row = await db.one<Omit<Project, 'area'>>(
+      `WITH p AS (
+         INSERT INTO projects (name, description, instructions, priority, visibility, area, created_by)
+         VALUES ($<name>, $<description>, $<instructions>, $<priority>, $<visibility>, $<area>::jsonb, $<createdBy>) RETURNING ${PROJECT_FIELDS}
+       ), m AS (
+         INSERT INTO project_members (project_id, user_id, role) SELECT id, "createdBy", 'project_manager' FROM p
+       )
+       SELECT * FROM p`,
       { ...project, area: jsonOrNull(project.area) },
-    ),
+    )
+    return { ...row, area: project.area ?? null }
+  },
   /** Changes the given fields (absent ones are kept); null when the project does not exist. */
   update: (db: Db, id: number, patch: { name?: string | undefined; description?: string | undefined; instructions?: string | undefined; archived?: boolean | undefined; priority?: number | undefined; visibility?: ProjectVisibility | undefined; area?: Area | undefined }): Promise<Project | null> =>
     db.oneOrNone<Project>(

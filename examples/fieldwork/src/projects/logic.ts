@@ -17,14 +17,14 @@ export function listProjects(db: Db, query: ProjectQuery & { viewer: User }): Pr
 }
 
 /**
- * Creates a project; only an organisation admin may, and becomes its project manager (both or
- * neither: pass a transaction).
+ * Creates a project; only an organisation admin may, and becomes its project manager. The area is
+ * checked on a worker first, with no connection taken; then one statement writes the project and
+ * the membership (both or neither), so pass the pool rather than a transaction.
  */
 export async function createProject(db: Db, input: ProjectIn & { creator: User; pool: WorkerPool }): Promise<ProjectOut> {
   if (!input.creator.isAdmin) throw new Forbidden('Only an organisation admin creates projects', { code: 'admin_required' })
   const area = input.area ? await checkArea(input.pool, input.area) : undefined
-  const row = await projects.insert(db, { name: input.name, description: input.description, instructions: input.instructions, priority: input.priority, visibility: input.visibility, area, createdBy: input.creator.id })
-  await members.set(db, { projectId: row.id, userId: input.creator.id, role: 'project_manager' })
+  const row = await projects.create(db, { name: input.name, description: input.description, instructions: input.instructions, priority: input.priority, visibility: input.visibility, area, createdBy: input.creator.id })
   return withOutline(row)
 }
 

@@ -1,6 +1,6 @@
 // Projects: JSON for API clients, HTML (full pages or htmx fragments) for browsers, same routes.
 import { defineUnit, html, jobs, noContent, t, workers } from 'trefoil'
-import { database, transaction } from '../db/database.js'
+import { database } from '../db/database.js'
 import { project, requireRole, signedIn, viewerRole } from '../deps.js'
 import { isHtmx } from '../pages.js'
 import { createProject, deleteProject, removeMember, setMemberByEmail, listMembers, listProjects, setMember, updateProject, withOutline } from './logic.js'
@@ -21,8 +21,8 @@ export default defineUnit('projects', { prefix: '/v1/projects', use: { user: sig
   r.get('/new', { summary: 'The new-project page', includeInSchema: false }, () => html({ view: 'projects/new', data: { title: 'New project' } })),
 
   // htmx posts the new-project page's form, then goes to the project's page
-  r.post('/', { body: ProjectIn, use: { tx: transaction, pool: workers }, status: 201, response: { 201: ProjectOut }, view: 'projects/row', errors: [403, 409], summary: 'Create a project (organisation admins; you become its project manager)' }, async ({ body, tx, pool, user, ctx }) => {
-    const made = await createProject(tx, { ...body, creator: user, pool })
+  r.post('/', { body: ProjectIn, use: { db: database, pool: workers }, status: 201, response: { 201: ProjectOut }, view: 'projects/row', errors: [403, 409], summary: 'Create a project (organisation admins; you become its project manager)' }, async ({ body, db, pool, user, ctx }) => {
+    const made = await createProject(db, { ...body, creator: user, pool })
     if (isHtmx(ctx)) ctx.set('HX-Redirect', `/v1/projects/${made.id}`)
     return made
   }),
