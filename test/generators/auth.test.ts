@@ -47,8 +47,37 @@ test('yo trefoil --auth writes the auth unit, its test and its migration, and li
   assert.match(read(dir, 'tests/test.env'), /^AUTH_ATTEMPTS_PER_ADDRESS=\d+$/m)
   assert.match(read(dir, 'README.md'), /## Sign-in/)
   assert.equal(JSON.parse(read(dir, '.yo-rc.json'))['generator-trefoil'].auth, { roles: ['member', 'editor', 'admin'] })
-  // the first unit is public: --auth on a unit asks for sign-in
+})
+
+test('yo trefoil --auth: the first unit needs a signed-in user as `yo trefoil:unit <name> --auth` writes it, recorded so; --no-auth opens it', async () => {
+  const dir = await service()
+  const routes = read(dir, 'src/tasks/routes.ts')
+  assert.match(routes, /^import \{ currentUser \} from '\.\.\/auth\/logic\.js'$/m)
+  assert.match(routes, /defineUnit\('tasks', \{ prefix: '\/v1\/tasks', description: 'Tasks: list, create, read, change and delete', use: \{ signedIn: currentUser \} \}, \(r\) => \[/)
+  // its tests stand a user in; its access test signs in for real
+  assert.match(read(dir, 'tests/tasks.test.ts'), /^beforeEach\(\(\) => app\.overrideDependency\(currentUser, tester\)\)$/m)
+  const access = read(dir, 'tests/tasks-access.test.ts')
+  assert.match(access, /test\('without a token every route answers 401 with a Bearer challenge'/)
+  assert.match(access, /test\('signed in as member, the routes create, read, list, change and delete'/)
+  assert.equal(JSON.parse(read(dir, '.yo-rc.json'))['generator-trefoil'].units.tasks, { fields: 'name:string, description:text?', crud: true, auth: true })
+  const readme = read(dir, 'README.md')
+  assert.match(readme, /The first unit's routes \(`\/v1\/tasks`\) need a signed-in user/)
+  assert.match(readme, /^yo trefoil:unit tasks --no-auth$/m)
+  // a second run of the unit generator keeps it as the app generator wrote it
+  const before = snapshot(dir)
+  await runUnit(dir, ['tasks'], {})
+  assert.equal(snapshot(dir), before)
+  await runUnit(dir, ['tasks'], { auth: false })
   assert.match(read(dir, 'src/tasks/routes.ts'), /defineUnit\('tasks', \{ prefix: '\/v1\/tasks', description: 'Tasks: list, create, read, change and delete' \}, \(r\) => \[/)
+  assert.not.ok(existsSync(join(dir, 'tests/tasks-access.test.ts')))
+  assert.equal(JSON.parse(read(dir, '.yo-rc.json'))['generator-trefoil'].units.tasks, { fields: 'name:string, description:text?', crud: true })
+})
+
+test('yo trefoil --auth --no-crud: the empty first unit needs a signed-in user for the routes it gets later', async () => {
+  const dir = await service({ crud: false })
+  assert.match(read(dir, 'src/tasks/routes.ts'), /use: \{ signedIn: currentUser \} \}, \(\) => \{\}\)/)
+  assert.not.ok(existsSync(join(dir, 'tests/tasks-access.test.ts')))
+  assert.equal(JSON.parse(read(dir, '.yo-rc.json'))['generator-trefoil'].units.tasks, { fields: '', crud: false, auth: true })
 })
 
 test('without --auth a service has no sign-in: no auth files, settings or record', async () => {
@@ -160,8 +189,10 @@ test('yo trefoil --pages --auth writes the sign-in page and signing out, lists t
   const layout = read(dir, 'views/layout.ejs')
   assert.ok(layout.includes(`hx-headers='<%= JSON.stringify({ 'X-CSRF-Token': csrfToken }) %>'`))
   assert.ok(layout.includes('<button type="button" id="sign-out" hx-post="/sign-out">Sign out</button>'))
-  // the first unit stays public: its routes ask for no one
-  assert.not.match(read(dir, 'src/tasks/routes.ts'), /viewer|requireRole|currentUser/)
+  // the first unit's pages need a signed-in user, and name them
+  assert.match(read(dir, 'src/tasks/routes.ts'), /defineUnit\('tasks', \{ prefix: '\/v1\/tasks', use: \{ viewer, signedIn: currentUser \} \}/)
+  assert.match(read(dir, 'tests/tasks-browser.test.ts'), /account = await signedIn\('member'\)/)
+  assert.match(read(dir, 'tests/tasks-access.test.ts'), /a browser asking for a page is sent to the sign-in page/)
 })
 
 test('a unit with pages and --role editor: its page routes need editor, name the viewer first, and its page, browser and access tests sign in', async () => {
