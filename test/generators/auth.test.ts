@@ -1,7 +1,7 @@
 // `yo trefoil --auth` and `yo trefoil:unit <name> --auth / --role <role>` run by yeoman-test: the
 // sign-in files, migration, models, settings and wiring they write, who a unit lets in, and what
 // they refuse (a unit needing sign-in in a service without it, a role the service does not have).
-import { existsSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -47,8 +47,37 @@ test('yo trefoil --auth writes the auth unit, its test and its migration, and li
   assert.match(read(dir, 'tests/test.env'), /^AUTH_ATTEMPTS_PER_ADDRESS=\d+$/m)
   assert.match(read(dir, 'README.md'), /## Sign-in/)
   assert.equal(JSON.parse(read(dir, '.yo-rc.json'))['generator-trefoil'].auth, { roles: ['member', 'editor', 'admin'] })
-  // the first unit is public: --auth on a unit asks for sign-in
+})
+
+test('yo trefoil --auth: the first unit needs a signed-in user as `yo trefoil:unit <name> --auth` writes it, recorded so; --no-auth opens it', async () => {
+  const dir = await service()
+  const routes = read(dir, 'src/tasks/routes.ts')
+  assert.match(routes, /^import \{ currentUser \} from '\.\.\/auth\/logic\.js'$/m)
+  assert.match(routes, /defineUnit\('tasks', \{ prefix: '\/v1\/tasks', description: 'Tasks: list, create, read, change and delete', use: \{ signedIn: currentUser \} \}, \(r\) => \[/)
+  // its tests stand a user in; its access test signs in for real
+  assert.match(read(dir, 'tests/tasks.test.ts'), /^beforeEach\(\(\) => app\.overrideDependency\(currentUser, tester\)\)$/m)
+  const access = read(dir, 'tests/tasks-access.test.ts')
+  assert.match(access, /test\('without a token every route answers 401 with a Bearer challenge'/)
+  assert.match(access, /test\('signed in as member, the routes create, read, list, change and delete'/)
+  assert.equal(JSON.parse(read(dir, '.yo-rc.json'))['generator-trefoil'].units.tasks, { fields: 'name:string, description:text?', crud: true, auth: true })
+  const readme = read(dir, 'README.md')
+  assert.match(readme, /The first unit's routes \(`\/v1\/tasks`\) need a signed-in user/)
+  assert.match(readme, /^yo trefoil:unit tasks --no-auth$/m)
+  // a second run of the unit generator keeps it as the app generator wrote it
+  const before = snapshot(dir)
+  await runUnit(dir, ['tasks'], {})
+  assert.equal(snapshot(dir), before)
+  await runUnit(dir, ['tasks'], { auth: false })
   assert.match(read(dir, 'src/tasks/routes.ts'), /defineUnit\('tasks', \{ prefix: '\/v1\/tasks', description: 'Tasks: list, create, read, change and delete' \}, \(r\) => \[/)
+  assert.not.ok(existsSync(join(dir, 'tests/tasks-access.test.ts')))
+  assert.equal(JSON.parse(read(dir, '.yo-rc.json'))['generator-trefoil'].units.tasks, { fields: 'name:string, description:text?', crud: true })
+})
+
+test('yo trefoil --auth --no-crud: the empty first unit needs a signed-in user for the routes it gets later', async () => {
+  const dir = await service({ crud: false })
+  assert.match(read(dir, 'src/tasks/routes.ts'), /use: \{ signedIn: currentUser \} \}, \(\) => \{\}\)/)
+  assert.not.ok(existsSync(join(dir, 'tests/tasks-access.test.ts')))
+  assert.equal(JSON.parse(read(dir, '.yo-rc.json'))['generator-trefoil'].units.tasks, { fields: '', crud: false, auth: true })
 })
 
 test('without --auth a service has no sign-in: no auth files, settings or record', async () => {
@@ -160,8 +189,25 @@ test('yo trefoil --pages --auth writes the sign-in page and signing out, lists t
   const layout = read(dir, 'views/layout.ejs')
   assert.ok(layout.includes(`hx-headers='<%= JSON.stringify({ 'X-CSRF-Token': csrfToken }) %>'`))
   assert.ok(layout.includes('<button type="button" id="sign-out" hx-post="/sign-out">Sign out</button>'))
-  // the first unit stays public: its routes ask for no one
-  assert.not.match(read(dir, 'src/tasks/routes.ts'), /viewer|requireRole|currentUser/)
+  // the sign-up page: the API's sign-up and limits, then a cookie session; linked from the sign-in page
+  const pages = read(dir, 'src/auth/pages.ts')
+  assert.match(pages, /^export const SIGN_UP = '\/sign-up'$/m)
+  assert.match(pages, /r\.get\(SIGN_UP, \{ query: NextQuery, summary: 'The sign-up page', includeInSchema: false \}, \(\{ query \}\) => html\(\{ view: 'sign-up'/)
+  assert.match(pages, /r\.post\(SIGN_UP, \{ query: NextQuery, body: SignUpIn, use: \{ db: database, attempts: signUpAttempts \}, status: 204, errors: \[409\]/)
+  assert.match(pages, /await attempts\.account\(body\.email\)\n {4}return signInAndGo\(ctx, db, await signUp\(db, body\), nextPage\(query\.next\)\)/)
+  assert.match(pages, /^import \{ auth, authenticate, currentUser, endSession, signUp, startSession \} from '\.\/logic\.js'$/m)
+  const signUp = read(dir, 'views/sign-up.ejs')
+  assert.match(signUp, /<form id="sign-up" class="record" method="post" action="<%= action %>" hx-post="<%= action %>" data-errors="#sign-up-errors" novalidate>/)
+  for (const field of ['name', 'email', 'password']) assert.match(signUp, new RegExp(`<input [^>]*id="sign-up-${field}" name="${field}"`))
+  assert.match(signUp, /<a id="sign-in-instead" href="<%= signIn %>">Sign in<\/a>/)
+  assert.match(read(dir, 'views/sign-in.ejs'), /<a id="sign-up-link" href="<%= signUp %>">Make one<\/a>/)
+  const signUpTest = read(dir, 'tests/sign-up-pages.test.ts')
+  for (const name of ['a taken email is a 409 the form shows', 'a bad email and a short password are one 422', "the page's sign-ups count with the API's", 'without scripts, the plain form makes the account']) assert.ok(signUpTest.includes(name), name)
+  assert.match(read(dir, 'README.md'), /`\/sign-up`/)
+  // the first unit's pages need a signed-in user, and name them
+  assert.match(read(dir, 'src/tasks/routes.ts'), /defineUnit\('tasks', \{ prefix: '\/v1\/tasks', use: \{ viewer, signedIn: currentUser \} \}/)
+  assert.match(read(dir, 'tests/tasks-browser.test.ts'), /account = await signedIn\('member'\)/)
+  assert.match(read(dir, 'tests/tasks-access.test.ts'), /a browser asking for a page is sent to the sign-in page/)
 })
 
 test('a unit with pages and --role editor: its page routes need editor, name the viewer first, and its page, browser and access tests sign in', async () => {
@@ -177,6 +223,11 @@ test('a unit with pages and --role editor: its page routes need editor, name the
   const browser = read(dir, 'tests/reports-browser.test.ts')
   assert.match(browser, /account = await signedIn\('editor'\)/)
   assert.match(browser, /#sign-out/)
+  // an account made on the sign-up page is a member: the layout names it on the 403 page
+  assert.match(browser, /page\.locator\('#sign-up-link'\)\.click\(\)/)
+  assert.match(browser, /Signed in as Grace Hopper \\\(member\\\)\$\/\)/)
+  assert.match(browser, /article\.error-page\[data-status="403"\]/)
+  assert.not.match(read(dir, 'tests/tasks-browser.test.ts'), /error-page/)
   const access = read(dir, 'tests/reports-access.test.ts')
   assert.match(access, /a browser asking for a page is sent to the sign-in page/)
   assert.match(access, /signed in as member, a browser gets the 403 page in the layout/)
@@ -186,15 +237,27 @@ test('a unit with pages and --role editor: its page routes need editor, name the
   assert.equal(snapshot(dir), before)
 })
 
-test('a unit with --pages --auth in a service made with --auth alone brings the site shell and the sign-in page', async () => {
+test('a unit with --pages --auth in a service made with --auth alone brings the site shell and the sign-in and sign-up pages', async () => {
   const dir = await service()
   await runUnit(dir, ['report'], { auth: true, pages: true })
   assert.ok(existsSync(join(dir, 'src/auth/pages.ts')))
   assert.ok(existsSync(join(dir, 'views/sign-in.ejs')))
+  assert.ok(existsSync(join(dir, 'views/sign-up.ejs')))
+  assert.ok(existsSync(join(dir, 'tests/sign-up-pages.test.ts')))
   assert.ok(existsSync(join(dir, 'views/layout.ejs')))
   assert.match(read(dir, 'src/main.ts'), /errorPages: \{ signIn: '\/sign-in' \}/)
   assert.match(read(dir, 'src/reports/routes.ts'), /use: \{ viewer, signedIn: currentUser \}/)
   assert.ok(existsSync(join(dir, 'tests/reports-access.test.ts')))
+})
+
+test('a service whose src/auth/pages.ts is there already gets no sign-up view or test from a new unit: its pages.ts may not serve them', async () => {
+  const dir = await service({ pages: true })
+  rmSync(join(dir, 'views/sign-up.ejs'))
+  rmSync(join(dir, 'tests/sign-up-pages.test.ts'))
+  await runUnit(dir, ['report'], { auth: true })
+  assert.ok(existsSync(join(dir, 'tests/reports-browser.test.ts')))
+  assert.not.ok(existsSync(join(dir, 'views/sign-up.ejs')))
+  assert.not.ok(existsSync(join(dir, 'tests/sign-up-pages.test.ts')))
 })
 
 test.run()

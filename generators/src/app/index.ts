@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import Generator, { type BaseOptions } from 'yeoman-generator'
 import validateName from 'validate-npm-package-name'
-import { parseRoles, writeAuth } from '../lib/auth.js'
+import { parseRoles, writeAuth, type UnitAccess } from '../lib/auth.js'
 import { FIELD_TYPES } from '../lib/fields.js'
 import { NameError, refuse } from '../lib/names.js'
 import { pinnedVersions, templatesOf } from '../lib/paths.js'
@@ -134,6 +134,15 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     this.option('yes', { type: Boolean, alias: 'y', description: 'Take the default of every question not given as a flag' })
   }
 
+  /**
+   * Who may call the first unit: with a sign-in, a signed-in user (as `yo trefoil:unit <name>
+   * --auth` writes it), since a service that has accounts is expected to guard its data;
+   * `yo trefoil:unit <name> --no-auth` opens it again.
+   */
+  private firstUnitAccess(): UnitAccess | undefined {
+    return this.roles ? { role: undefined, roles: this.roles } : undefined
+  }
+
   /** Checks every flag before anything is asked or written. */
   initializing(): void {
     try {
@@ -158,7 +167,7 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
       this.roles = this.options.auth ? parseRoles(this.options.roles) : undefined
       this.runtime = parseRuntime(this.options.runtime)
       // a bad unit name or field list fails now, not after the questions
-      planUnit(this.options.unit ?? DEFAULT_UNIT, { fields: this.options.fields, crud: this.options.crud, pages: this.options.pages })
+      planUnit(this.options.unit ?? DEFAULT_UNIT, { fields: this.options.fields, crud: this.options.crud, pages: this.options.pages, access: this.firstUnitAccess() })
     } catch (error) {
       refuse(error)
     }
@@ -190,7 +199,7 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     const problem = packageNameProblem(this.answers.name)
     if (problem) refuse(new NameError(`Cannot name the service "${this.answers.name}": not a valid npm package name (${problem}); give one as \`yo trefoil <name>\``))
     try {
-      this.plan = planUnit(this.answers.unit, { fields: this.options.fields, crud: this.options.crud, pages: this.options.pages })
+      this.plan = planUnit(this.answers.unit, { fields: this.options.fields, crud: this.options.crud, pages: this.options.pages, access: this.firstUnitAccess() })
       if (this.roles && AUTH_TABLES.includes(this.plan.names.table)) throw new NameError(`Cannot name the first unit "${this.answers.unit}" with --auth: the table ${this.plan.names.table} holds the sign-in's data; pick another name`)
     } catch (error) {
       refuse(error)
@@ -215,7 +224,8 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     const runtime = await runtimeDependency(this.runtime)
     const { name, description, port, database } = this.answers
     const storage = this.options.storage as StorageChoice | undefined
-    const auth = this.roles ? { roles: this.roles } : undefined
+    // the README names the first unit, which needs a signed-in user when there is a sign-in
+    const auth = this.roles ? { roles: this.roles, unit: { route: this.plan.names.route, kebab: this.plan.names.kebab } } : undefined
     const data = { name, description, port, database, storage, auth, pages: this.options.pages === true, runtime: runtime.spec, versions: pinnedVersions(), fieldTypes: FIELD_TYPES.join(', ') }
     const templates = templatesOf('app')
     const copy = (from: string, to: string = from.replace(/\.ejs$/, '')): void => this.fs.copyTpl(join(templates, from), this.destinationPath(to), data)
@@ -262,11 +272,15 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     writeFileSync(rc, `${JSON.stringify({ ...stored, [CONFIG_NAME]: record }, null, 2)}\n`)
     if (this.options.git !== false) this.log(firstCommit(folder))
     const cd = folder === process.cwd() ? '' : `cd ${basename(folder)} && `
-    this.log(`\nService "${this.answers.name}" written to ${folder}: ${this.plan.names.route} is its first unit.`)
+    const guarded = this.plan.access ? ', its routes need a signed-in user' : ''
+    this.log(`\nService "${this.answers.name}" written to ${folder}: ${this.plan.names.route} is its first unit${guarded}.`)
     // yo ran `npm install` already, unless told not to
     const install = this.options.skipInstall ? 'npm install && ' : ''
     this.log(`Next: ${cd}${install}npm start   (then open http://127.0.0.1:${this.answers.port}/${this.options.pages ? '' : 'docs'})`)
-    if (this.roles) this.log(`Sign-in: /v1/auth (README.md, "Sign-in"); routes that need it: yo trefoil:unit <name> --auth, or --role ${this.roles[this.roles.length - 1]}`)
+    if (this.roles) {
+      this.log(`Sign-in: /v1/auth (README.md, "Sign-in"); routes that need it: yo trefoil:unit <name> --auth, or --role ${this.roles[this.roles.length - 1]}`)
+      this.log(`Open ${this.plan.names.route} to anyone: yo trefoil:unit ${this.plan.names.kebab} --no-auth`)
+    }
     this.log(`Tests: npm test   Another unit: yo trefoil:unit <name> --fields "title:string, done:boolean"`)
     this.log(`Work off the request: yo trefoil:task <name> (worker pool), yo trefoil:job <name> (durable job); shared values: yo trefoil:plugin <name>`)
   }

@@ -1,7 +1,8 @@
 // The sign-in of a service that has both pages and a sign-in (`yo trefoil --pages --auth`, or
-// the first unit with pages and `--auth` / `--role`): the sign-in page and signing out
-// (src/auth/pages.ts, views/sign-in.ejs), listed in main.ts, with createApp sending browsers
-// that need to sign in to that page. Written once per service; running it again changes nothing.
+// the first unit with pages and `--auth` / `--role`): the sign-in and sign-up pages and signing
+// out (src/auth/pages.ts, views/sign-in.ejs, views/sign-up.ejs, with the sign-up page's test),
+// listed in main.ts, with createApp sending browsers that need to sign in to that page. Written
+// once per service; running it again changes nothing.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { NameError } from './names.js'
@@ -13,6 +14,13 @@ import { wirePlugin } from './wiring.js'
 const FILES: readonly [string, string][] = [
   ['src/pages.ts', 'src/auth/pages.ts'],
   ['views/sign-in.ejs', 'views/sign-in.ejs'],
+]
+
+// written only with src/auth/pages.ts: a service whose pages.ts came without the sign-up routes
+// would get a view nothing serves and a test that fails
+const SIGN_UP_FILES: readonly [string, string][] = [
+  ['views/sign-up.ejs', 'views/sign-up.ejs'],
+  ['tests/sign-up-pages.test.ts', 'tests/sign-up-pages.test.ts'],
 ]
 
 const IMPORT = "import { sessionHint, signInPages } from './auth/pages.js'"
@@ -30,9 +38,9 @@ export function wireSignIn(main: string): string {
 }
 
 /**
- * Writes the sign-in pages into the service at `root` (after the site shell: they need its
- * layout and src/site.ts): the files missing, and the wiring in main.ts. Answers the paths
- * written or changed.
+ * Writes the sign-in and sign-up pages into the service at `root` (after the site shell: they
+ * need its layout and src/site.ts): the files missing, and the wiring in main.ts. Answers the
+ * paths written or changed.
  */
 export function writeSignInPages(fs: ShellFs, root: string): string[] {
   if (!fs.exists(join(root, 'src', 'auth', 'logic.ts'))) throw new NameError('Cannot add a sign-in page here: the service has no src/auth/ (it was not made with yo trefoil --auth)')
@@ -46,7 +54,8 @@ export function writeSignInPages(fs: ShellFs, root: string): string[] {
     if (existing !== null && existsSync(absolute)) (fs.store.get(absolute) as { conflicter?: string }).conflicter = 'force'
     changed.push(path)
   }
-  for (const [template, path] of FILES) {
+  const withSignUp = !fs.exists(join(root, 'src', 'auth', 'pages.ts'))
+  for (const [template, path] of [...FILES, ...(withSignUp ? SIGN_UP_FILES : [])]) {
     if (!fs.exists(join(root, path))) put(path, readFileSync(join(templatesOf('app'), 'auth', 'pages', template), 'utf8'))
   }
   const mainPath = join(root, 'src', 'main.ts')
