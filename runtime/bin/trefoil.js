@@ -16,6 +16,25 @@ const SERVE_USAGE = 'trefoil serve <app module> [--workers N] [--port P] [--host
 const CLIENT_USAGE = 'trefoil openapi-client <document URL or file> [--out FILE] [--types-only]'
 const USAGE = `Usage: ${SERVE_USAGE}\n       ${CLIENT_USAGE}`
 
+/**
+ * A command's options and its one positional argument; anything else prints the command's usage
+ * and exits 2.
+ */
+function commandArgs(args, options, usage) {
+  let parsed
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options })
+  } catch (error) {
+    console.error(`${error.message}\nUsage: ${usage}`)
+    process.exit(2)
+  }
+  if (parsed.positionals.length !== 1) {
+    console.error(`Usage: ${usage}`)
+    process.exit(2)
+  }
+  return parsed
+}
+
 const [command, ...rest] = process.argv.slice(2)
 if (command !== 'serve' && command !== 'openapi-client') {
   console.error(command && !command.startsWith('-') ? `Unknown command "${command}"\n${USAGE}` : USAGE)
@@ -31,22 +50,7 @@ const hasTsx = process.execArgv.some((arg) => /\btsx\b/.test(arg))
 
 if (command === 'openapi-client') await openApiClient(rest)
 
-let parsed
-try {
-  parsed = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: { workers: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, grace: { type: 'string' }, export: { type: 'string' } },
-  })
-} catch (error) {
-  console.error(`${error.message}\nUsage: ${SERVE_USAGE}`)
-  process.exit(2)
-}
-const { values, positionals } = parsed
-if (positionals.length !== 1) {
-  console.error(`Usage: ${SERVE_USAGE}`)
-  process.exit(2)
-}
+const { values, positionals } = commandArgs(rest, { workers: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, grace: { type: 'string' }, export: { type: 'string' } }, SERVE_USAGE)
 const integer = (name) => {
   if (values[name] === undefined) return undefined
   const n = Number(values[name])
@@ -88,18 +92,7 @@ try {
 
 /** `trefoil openapi-client`: the client's source to --out (folders made) or to stdout; exits. */
 async function openApiClient(args) {
-  let parsed
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string', short: 'o' }, 'types-only': { type: 'boolean' } } })
-  } catch (error) {
-    console.error(`${error.message}\nUsage: ${CLIENT_USAGE}`)
-    process.exit(2)
-  }
-  const { values, positionals } = parsed
-  if (positionals.length !== 1) {
-    console.error(`Usage: ${CLIENT_USAGE}`)
-    process.exit(2)
-  }
+  const { values, positionals } = commandArgs(args, { out: { type: 'string', short: 'o' }, 'types-only': { type: 'boolean' } }, CLIENT_USAGE)
   if (fromSource && !hasTsx) {
     const { register } = await import('tsx/esm/api')
     register()
