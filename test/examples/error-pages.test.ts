@@ -111,7 +111,8 @@ test('a task someone else locked meanwhile: the click answers in words who holds
   assert.is(await page.locator('#task-2 button').count(), 0, 'nothing left that Baraka could press on it')
   // the map and the legend show it too
   await page.locator('#project-map path.map-task.s-locked_for_mapping').waitFor()
-  assert.match(await page.locator('.legend li[data-state="locked_for_mapping"]').innerText(), 'Being mapped: 1')
+  // the map and the legend reload in two requests of their own: wait for each
+  await page.locator('.legend li[data-state="locked_for_mapping"]', { hasText: 'Being mapped: 1' }).waitFor()
   assert.match(await message.innerText(), 'Amina', 'the message stays until the next action')
   await b.screenshot('error-conflict')
 })
