@@ -113,7 +113,7 @@ for (const kind of kinds()) {
 }
 
 for (const kind of kinds()) {
-  const it = suite<{ place: Prepared; app: App<unknown>; proxy: Proxy; server: EmbeddedServer | undefined }>(`database that hangs [${kind}]`)
+  const it = suite<{ place: Prepared; app: App<unknown>; proxy: Proxy; server: EmbeddedServer | undefined; handle: DatabaseHandle; pool: () => { totalCount: number } }>(`database that hangs [${kind}]`)
 
   it.before(loud(async (context) => {
     const place = (context.place = await prepare(kind))
@@ -126,12 +126,14 @@ for (const kind of kinds()) {
     context.proxy = new Proxy({ host: target.hostname, port: Number(target.port) })
     await context.proxy.up()
     target.port = String(context.proxy.port)
-    const { plugin, db: database } = defineDatabase({ dataDir: place.dataDir, connectTimeout: 300 })
+    const { plugin, db: database } = defineDatabase({ dataDir: place.dataDir, connectTimeout: 300, openTimeout: 1500 })
     const unit = defineUnit('probe', { prefix: '/v1' }, (r) => {
       r.get('/now', { use: { db: database } }, async ({ db }) => ({ ok: (await db.one<{ ok: number }>('SELECT 1 AS ok')).ok }))
     })
     context.app = createApp({ settings: { DATABASE_URL: target.toString() }, plugins: [plugin, unit], logger: false })
     await context.app.start()
+    const handle = (context.handle = context.app.plugin(plugin))
+    context.pool = () => handle.db.$pool
   }))
 
   it.after(async ({ app, proxy, server, place }) => {
@@ -141,17 +143,51 @@ for (const kind of kinds()) {
     await place?.cleanup()
   })
 
-  it('a connection that times out is a 503 with Retry-After, after connectTimeout', async ({ app, proxy }) => {
+  it('a connection that cannot open is a 503 with Retry-After, after openTimeout', async ({ app, proxy, pool }) => {
     proxy.hang(true)
+    // the pool's idle connections were cut and are dropped: the next query opens a new one
+    await eventually(async () => pool().totalCount === 0, 5_000, 'the idle connections to go')
     const started = performance.now()
     const res = await app.inject({ url: '/v1/now' })
     const ms = performance.now() - started
     assert.is(res.status, 503)
     assert.is(res.headers['retry-after'], '5')
-    assert.ok(ms < 2000, `answered in ${ms.toFixed(0)} ms`)
+    assert.ok(ms >= 1400 && ms < 3000, `answered in ${ms.toFixed(0)} ms`)
     assert.is((await app.inject({ url: '/health/ready' })).status, 503)
     proxy.hang(false)
     await eventually(async () => (await app.inject({ url: '/v1/now' })).status === 200, 10_000, 'the app to answer again')
+  })
+
+  it('a connection slow to open (longer than the wait for a free one) still serves its request', async ({ app, proxy, pool }) => {
+    // cut the pool's idle connections, so that the next query opens a new one
+    proxy.hang(true)
+    proxy.hang(false)
+    await eventually(async () => pool().totalCount === 0, 5_000, 'the idle connections to go')
+    proxy.openDelayMs = 800
+    try {
+      const started = performance.now()
+      const res = await app.inject({ url: '/v1/now' })
+      const ms = performance.now() - started
+      assert.is(res.status, 200, res.body)
+      assert.ok(ms >= 700, `a new connection was opened (${ms.toFixed(0)} ms)`)
+    } finally {
+      proxy.openDelayMs = 0
+    }
+  })
+
+  it('every connection taken: a request gives up after connectTimeout, not openTimeout', async ({ app, handle }) => {
+    const held = await Promise.all(Array.from({ length: handle.poolSize }, () => handle.db.connect()))
+    try {
+      const started = performance.now()
+      const res = await app.inject({ url: '/v1/now' })
+      const ms = performance.now() - started
+      assert.is(res.status, 503)
+      assert.is(res.headers['retry-after'], '5')
+      assert.ok(ms >= 250 && ms < 1200, `answered in ${ms.toFixed(0)} ms`)
+    } finally {
+      for (const connection of held) connection.done()
+    }
+    assert.is((await app.inject({ url: '/v1/now' })).status, 200, 'the connection freed after the waiter gave up serves the next')
   })
 
   it.run()

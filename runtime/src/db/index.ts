@@ -11,6 +11,7 @@ import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres.
 import { addHealthRoutes } from './health.js'
 import { isUnavailable, pgErrorMapper, type ConstraintMessage } from './pg-errors.js'
 export type { ConstraintMessage } from './pg-errors.js'
+import { boundPoolWait, type WaitablePool } from './pool-wait.js'
 import { applyMigrations, type MigrationResult } from './migrations.js'
 import { definePlugin, type Plugin } from '../core/plugin.js'
 import { databaseUrlFromParts, maskUrlPassword } from '../settings.js'
@@ -61,8 +62,14 @@ export interface DatabaseOptions {
    * @example { projects_name_key: 'A project with this name already exists' }
    */
   constraints?: Record<string, ConstraintMessage>
-  /** How long to wait for a connection (a new one, or a free one from a busy pool) before answering 503 with `Retry-After`, in ms (default 2000). */
+  /** How long a request waits for a free connection when every pooled one is taken, before a 503 with `Retry-After`, in ms (default 2000; at most `openTimeout`, which also bounds the pool's queue). */
   connectTimeout?: number
+  /**
+   * How long opening a new connection may take (TCP, authentication, PostgreSQL starting a
+   * backend) before a 503 with `Retry-After`, in ms (default 5000): longer than the wait for a
+   * free one, because a loaded machine opens connections slowly and the request is not queued.
+   */
+  openTimeout?: number
   /** Path of the liveness route (`/health`; readiness is `<path>/ready`), or `false` for none. */
   health?: string | false
 }
@@ -80,6 +87,8 @@ export interface DatabaseDefinition {
 const DEFAULT_DATA_DIR = '.trefoil/pgdata'
 /** A request waits this long for a pooled connection before its 503: long enough for a burst, short enough to answer. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 2000
+/** Opening a connection may take this long: PostgreSQL forks and authenticates, seconds on a starved machine. */
+const DEFAULT_OPEN_TIMEOUT_MS = 5000
 const DEFAULT_POOL_SIZE = 10
 const SETTING_KEYS = ['DATABASE_URL', 'DB_HOST', 'DB_PORT', 'DB_USER', 'DB_PASSWORD', 'DB_NAME', 'DB_POOL_SIZE'] as const
 
@@ -163,8 +172,10 @@ export function sqlFile(path: string | URL): QueryFile {
 export interface ConnectOptions {
   /** Connections in the pool (default 10). */
   poolSize?: number
-  /** How long to wait for a connection, new or free from the pool, in ms (default 2000). */
+  /** How long to wait for a free connection when every pooled one is taken, in ms (default 2000). */
   connectTimeout?: number
+  /** How long opening a new connection may take, in ms (default 5000). */
+  openTimeout?: number
   /** Where connection errors are reported (default: nowhere). */
   log?: Pick<Logger, 'warn' | 'debug'>
 }
@@ -186,7 +197,8 @@ export function connectDatabase(connectionString: string, options: ConnectOption
       if (!event.query) options.log?.warn({ err: error, database: masked }, 'Database connection error')
     },
   })
-  const db = pgp({ connectionString, max: options.poolSize ?? DEFAULT_POOL_SIZE, connectionTimeoutMillis: options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS, idleTimeoutMillis: 10_000, keepAlive: true, application_name: 'trefoil' })
+  const db = pgp({ connectionString, max: options.poolSize ?? DEFAULT_POOL_SIZE, connectionTimeoutMillis: options.openTimeout ?? DEFAULT_OPEN_TIMEOUT_MS, idleTimeoutMillis: 10_000, keepAlive: true, application_name: 'trefoil' })
+  boundPoolWait(db.$pool as unknown as WaitablePool, options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS)
   // pg-promise listens for pool errors only until the pool ends, but a client being closed can
   // still hear the server go away (an embedded server stopping): that must never crash
   db.$pool.on('error', (error: Error) => options.log?.debug({ err: error }, 'Database connection error'))
@@ -228,7 +240,7 @@ async function openDatabase(app: App, options: DatabaseOptions): Promise<{ handl
     url = server.url
   }
   const masked = maskUrlPassword(url)
-  const { db, pgp } = connectDatabase(url, { poolSize, connectTimeout: options.connectTimeout, log: app.log })
+  const { db, pgp } = connectDatabase(url, { poolSize, connectTimeout: options.connectTimeout, openTimeout: options.openTimeout, log: app.log })
   const close = async (): Promise<void> => {
     try {
       await db.$pool.end()
