@@ -1,0 +1,74 @@
+// The app's log as an operator reads it: every line arrives, whole and in order, shortly after it
+// was logged, and the last lines before a crash or an exit are not lost, although lines are
+// written in batches.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+
+const dir = mkdtempSync(join(tmpdir(), 'trefoil-logging-'))
+const runtime = new URL('../../runtime/src/logging.ts', import.meta.url).href
+
+/** Runs `body` in a process of its own with a logger `log` writing to a file; returns its lines. */
+async function logIn(body: string, wait?: (lines: () => Record<string, unknown>[]) => Promise<void>): Promise<{ lines: Record<string, unknown>[]; code: number | null }> {
+  const file = join(dir, `${Math.random().toString(36).slice(2)}.log`)
+  const script = join(dir, `${Math.random().toString(36).slice(2)}.mjs`)
+  writeFileSync(script, `const { createLogger } = await import(${JSON.stringify(runtime)})\nconst log = createLogger({ level: 'info' })\n${body}\n`)
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', script], { env: { ...process.env, LOG_FILE: file, LOG_LEVEL: 'info' }, stdio: 'ignore' })
+  const read = (): Record<string, unknown>[] => {
+    try {
+      return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>)
+    } catch {
+      return []
+    }
+  }
+  if (wait) await wait(read)
+  const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)))
+  return { lines: read(), code }
+}
+
+test.after(() => rmSync(dir, { recursive: true, force: true }))
+
+test('every line arrives whole and in order: many at once, text in any script, a line longer than a batch', async () => {
+  const { lines } = await logIn(`
+log.info({ name: 'Zoë ✓ 日本語' }, 'first')
+for (let i = 0; i < 2000; i++) log.info({ i, pad: 'x'.repeat(100) }, 'request')
+log.info({ big: 'é'.repeat(40000) }, 'big')
+log.info('last')`)
+  assert.is(lines.length, 2003)
+  assert.is(lines[0]!.name, 'Zoë ✓ 日本語')
+  assert.ok(lines.slice(1, 2001).every((line, i) => line.i === i), 'in order')
+  assert.is((lines[2001]!.big as string).length, 40000)
+  assert.is(lines[2002]!.msg, 'last')
+})
+
+test('a line logged on a quiet service is in the file within a fraction of a second, not held for a batch', async () => {
+  let seenAfter = Infinity
+  await logIn(
+    `log.info('alone'); setTimeout(() => process.exit(0), 3000)`,
+    async (read) => {
+      const started = performance.now()
+      while (performance.now() - started < 2500) {
+        if (read().some((line) => line.msg === 'alone')) {
+          seenAfter = performance.now() - started
+          break
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    },
+  )
+  assert.ok(seenAfter < 1500, `seen after ${seenAfter.toFixed(0)} ms`)
+})
+
+test('the lines just before a crash or process.exit() are written', async () => {
+  const crashed = await logIn(`setTimeout(() => { log.info('before'); log.error('about to fail'); throw new Error('boom') }, 100)`)
+  assert.is(crashed.code, 1)
+  assert.equal(crashed.lines.map((line) => line.msg), ['before', 'about to fail'])
+  const exited = await logIn(`setTimeout(() => { for (let i = 0; i < 50; i++) log.info({ i }, 'line'); process.exit(3) }, 100)`)
+  assert.is(exited.code, 3)
+  assert.is(exited.lines.length, 50)
+})
+
+test.run()
