@@ -15,7 +15,7 @@ import type { Dispatch } from './dispatch.js'
 import { renderError, type ErrorRendering } from './error-response.js'
 import type { AroundRequestHook, HookSet } from './hooks.js'
 import { dropAnswer, exposeAnswer, respond, respondBare } from './respond.js'
-import { isReply } from './responses.js'
+import { isReply, type Reply } from './responses.js'
 import { send } from './send.js'
 
 /** A Node request handler, as `http.createServer` takes it. */
@@ -100,16 +100,21 @@ export function createRequestHandler(options: EntryOptions): RequestHandler {
     }, fail)
   }
 
-  async function runHooks(ctx: CoreContext): Promise<void> {
-    for (const hook of onRequest) {
-      const early = await hook(ctx)
-      if (isReply(early)) {
-        const sent = send(ctx, noTarget, early)
-        if (sent !== false) await sent
-        return
+  // hooks that answer synchronously (most: a header check, a preflight) cost no promise
+  function runHooks(ctx: CoreContext, from = 0): Promise<void> {
+    for (let i = from; i < onRequest.length; i++) {
+      const early = onRequest[i]!(ctx)
+      if (early !== undefined && typeof (early as Promise<unknown>).then === 'function') {
+        return (early as Promise<Reply | undefined | void>).then((value) => (isReply(value) ? answerEarly(ctx, value) : runHooks(ctx, i + 1)))
       }
+      if (isReply(early)) return answerEarly(ctx, early)
     }
-    await routes(ctx)
+    return routes(ctx)
+  }
+
+  async function answerEarly(ctx: CoreContext, early: Reply): Promise<void> {
+    const sent = send(ctx, noTarget, early)
+    if (sent !== false) await sent
   }
 
   function after(ctx: CoreContext, requestId: string, started: number): void {

@@ -118,7 +118,8 @@ export function cors(options: CorsOptions): Plugin {
       // a preflight from an allowed origin is answered before routing; the allow-origin headers
       // themselves are added to it, as to every answer, on send
       app.addHook('onRequest', function corsPreflight(ctx) {
-        if (ctx.method !== 'OPTIONS') return undefined
+        // read from Node's request: Koa's getters go through delegates on every request
+        if (ctx.req.method !== 'OPTIONS') return undefined
         const origin = ctx.get('Origin')
         const method = ctx.get('Access-Control-Request-Method')
         if (origin === '' || method === '' || originFor(origin) === undefined) return undefined
@@ -130,8 +131,8 @@ export function cors(options: CorsOptions): Plugin {
       })
       app.addHook('onSend', function corsHeaders(ctx, _answer, headers) {
         headers.push('Vary', 'Origin')
-        const origin = ctx.get('Origin')
-        if (origin === '') return
+        const origin = ctx.req.headers.origin
+        if (origin === undefined || origin === '') return
         const allow = originFor(origin)
         if (allow === undefined) return
         headers.push('Access-Control-Allow-Origin', allow)
