@@ -7,6 +7,7 @@ import { cpus } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { backgroundLoad, buildTrefoil, endpointsFor, ENDPOINTS, load, loadWrk, median, pinSelf, ROOT, startServer, verify, type Endpoint, type Measurement, type RunningServer } from './harness.js'
+import { ensureWrk } from './wrk.js'
 import { PAYLOADS, payloadOf, SERVER_LABELS, SERVERS, type Payload, type ServerName } from './shared.js'
 
 const HARNESSES = ['autocannon', 'wrk'] as const
@@ -92,6 +93,7 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`)
 async function main(): Promise<void> {
   const pinned = pinSelf()
   if (args.trefoil !== 'dist' && args.trefoil !== 'source') throw new Error('--trefoil must be "dist" or "source"')
+  if (harnesses.includes('wrk')) await ensureWrk()
   const built = args.trefoil === 'dist' && servers.includes('trefoil') ? buildTrefoil() : undefined
   try {
     await measureAll(pinned, built?.entry)

@@ -1,7 +1,7 @@
 // wrk (Debian's package) as a load generator beside autocannon: a C client with its own event
 // loop, so a result that holds only under one client shows. Runs one wrk process (one thread),
 // reads its summary and latency distribution, and fails a run with errors or wrong statuses.
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -31,6 +31,18 @@ export interface WrkRequest {
 /** Whether wrk is installed. */
 export function hasWrk(): Promise<boolean> {
   return new Promise((resolve) => execFile('wrk', ['--version'], (error) => resolve(!error || (error as { code?: unknown }).code !== 'ENOENT')))
+}
+
+/**
+ * Makes sure wrk is there, installing Debian's package when it is missing (as root, the way CI
+ * installs its tools), so that a bench runs on a fresh machine with nothing installed by hand.
+ */
+export async function ensureWrk(): Promise<void> {
+  if (await hasWrk()) return
+  if (process.getuid?.() !== 0) throw new Error('wrk is not installed: install it (Debian: apt-get install wrk), or run with --harness autocannon')
+  console.log('bench: installing wrk (Debian package)')
+  execFileSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null'], { stdio: 'inherit' })
+  if (!(await hasWrk())) throw new Error('Could not install wrk')
 }
 
 /** Loads `request` for `seconds` with `connections` connections (one wrk thread); rejects on errors. */

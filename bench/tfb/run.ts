@@ -10,7 +10,7 @@ import { cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { buildTrefoil, coreBusySeconds, median, pinSelf, processCpuSeconds, ROOT, SERVER_CORE, LOAD_CORE } from '../harness.js'
-import { wrk, type WrkResult } from '../wrk.js'
+import { ensureWrk, wrk, type WrkResult } from '../wrk.js'
 import { freePort, startPostgres, type Postgres } from './postgres.js'
 import { verifyServer } from './verify.js'
 
@@ -208,6 +208,7 @@ async function main(): Promise<void> {
   const pinned = pinSelf()
   if (!pinned) log('bench:tfb: WARNING: not pinned (needs taskset and 2 cores): servers, wrk and PostgreSQL share the CPUs')
   if (servers.includes('fastapi')) ensureVenv()
+  await ensureWrk()
   const built = args.trefoil === 'dist' ? buildTrefoil() : undefined
   log('bench:tfb: starting PostgreSQL 15')
   const database = await startPostgres(pinned ? LOAD_CORE : undefined)
