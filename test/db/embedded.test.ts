@@ -1,4 +1,5 @@
 // The embedded default: no DATABASE_URL, no DB_HOST → a real PostgreSQL in a folder of the app.
+import { spawn } from 'node:child_process'
 import { cp, lstat, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { suite } from 'uvu'
@@ -160,6 +161,28 @@ it('a guest killed without closing does not hold the owner back', async ({ place
   const started = Date.now()
   await owner.app.close()
   assert.ok(Date.now() - started < 5_000, 'closed without waiting for the dead guest')
+})
+
+it('a process that came to join an owner which then stops and leaves takes the server over', async ({ place }) => {
+  const first = embeddedApp(place.dataDir)
+  await first.app.start()
+  await first.app.close()
+  // an owner still shutting down as a script starts on the same folder (`npm start` stopped,
+  // then set-role.ts): it holds the lock with no server ready, and exits a moment later
+  const leaving = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 1500)'], { stdio: 'ignore' })
+  await writeFile(join(place.dataDir, 'trefoil.owner'), String(leaving.pid))
+  const next = embeddedApp(place.dataDir)
+  const started = Date.now()
+  await next.app.start()
+  try {
+    const handle = next.app.plugin(next.plugin)
+    assert.is(handle.server!.owned, true)
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`)
+    assert.equal(await handle.db.one('SELECT 1 AS ok'), { ok: 1 })
+  } finally {
+    await next.app.close()
+    leaving.kill()
+  }
 })
 
 it('startEmbeddedDatabase runs the server for other processes to reach through DATABASE_URL', async ({ place }) => {

@@ -58,7 +58,10 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, option
     }
     const owner = await readOwner(dataDir)
     if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
-      const running = await waitForPostmaster(dataDir)
+      const running = await waitForPostmaster(dataDir, owner)
+      // the owner stopped its server and left (a service shutting down as a script starts):
+      // the lock is free again, so take it rather than wait for a server nobody will start
+      if (running === undefined) continue
       log.info({ dataDir, pid: running.pid, owner }, 'Joining the embedded PostgreSQL another process runs')
       await mkdir(join(dataDir, GUESTS_DIR), { recursive: true })
       const mark = join(dataDir, GUESTS_DIR, `${process.pid}-${++guestCount}`)
@@ -110,12 +113,16 @@ async function waitForGuests(dataDir: string, log: Logger): Promise<void> {
   }
 }
 
-/** The owner's postmaster once it accepts connections (it may still be starting). */
-async function waitForPostmaster(dataDir: string): Promise<{ pid: number; port: number }> {
+/**
+ * The owner's postmaster once it accepts connections (it may still be starting), or undefined
+ * once `owner` no longer holds the lock (it stopped the server, or died).
+ */
+async function waitForPostmaster(dataDir: string, owner: number): Promise<{ pid: number; port: number } | undefined> {
   for (const until = Date.now() + 20_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
     const lines = await readFile(join(dataDir, 'postmaster.pid'), 'utf8').then((text) => text.split('\n'), () => [])
-    // line 8 turns to "ready" once the server accepts connections
+    // line 8 turns to "ready" once the server accepts connections ("stopping" while it shuts down)
     if (lines[7]?.trim() === 'ready' && isAlive(Number(lines[0]))) return { pid: Number(lines[0]), port: Number(lines[3]) }
+    if ((await readOwner(dataDir)) !== owner || !isAlive(owner)) return undefined
   }
   throw new TrefoilError('TREFOIL_EMBEDDED_DATABASE_FAILED', `Cannot join the embedded PostgreSQL in "${dataDir}": the process that owns it did not get it ready within 20 s`)
 }
