@@ -40,7 +40,8 @@ export function serializerFor(schema: TSchema): Serializer {
     try {
       // unions are serialized by validating which branch fits: their validators are compiled here,
       // not by the first request that reaches one
-      compiled = build(schema as never, { compileValidators: true }) as Serializer
+      // (without ajv's optimising pass, as for every validator: see validation.ts)
+      compiled = build(schema as never, { compileValidators: true, ajv: { code: { optimize: false } } }) as Serializer
     } catch (error) {
       throw new TrefoilError('TREFOIL_SCHEMA_INVALID', `Cannot compile response schema: ${(error as Error).message}`, { cause: error })
     }
