@@ -85,6 +85,7 @@ test('on a terminal the logs read as lines (time, level, message), not JSON reco
   assert.equal([...firstPasswords.keys()], ['admin@example.org', 'manager@example.org', 'validator@example.org', 'mapper@example.org'])
   assert.match(screen, /^ {4}admin@example\.org {6}\S{12} {2}org admin$/m, 'one account a line, in columns')
   assert.match(screen, /^ {4}manager@example\.org {4}\S{12} {2}project manager$/m)
+  assert.not.match(screen, 'Sign in at http://127.0.0.1:8000', 'PORT=0 takes a free port: the block names no address it does not know')
   // a password is shown in the block only, never in a log line
   for (const password of firstPasswords.values()) assert.is(screen.split(password).length, 2, 'each password once')
   const health = await fetch(`${base}/health/ready`)
