@@ -26,8 +26,12 @@ export const settings = defineSettings(
     DATABASE_URL: t.Optional(t.String({ minLength: 1 })),
     /** Threads of the worker pool (default: cores − 1, at least 1, shared out among the processes of `trefoil serve --workers N`). */
     WORKER_THREADS: t.Optional(t.Integer({ minimum: 1, maximum: 64 })),
-    /** The maps' basemap: a tile URL template (`{z}/{x}/{y}`), or empty for none (the layers draw on a blank background). */
-    MAP_TILE_URL: t.String({ default: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png', pattern: '^(https?://[^\\s"\'<>]+)?$' }),
+    /**
+     * The maps' basemap: a tile URL template (`{z}/{x}/{y}`, `{s}` for subdomains), or `none` for
+     * no basemap (the layers draw on a blank background). `none`, not empty: an empty variable
+     * counts as unset, which is the default.
+     */
+    MAP_TILE_URL: t.String({ default: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png', pattern: '^(none|https?://[^\\s"\'<>]+)$' }),
     /** The basemap's attribution, as HTML (the tile provider's terms ask for it). */
     MAP_ATTRIBUTION: t.String({ default: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors' }),
     /** Where photos are stored: the uploads folder in DATA_DIR by default, or `s3://bucket/prefix` with the S3_* settings (several instances share it). */
@@ -40,6 +44,9 @@ export const settings = defineSettings(
 if (settings.NODE_ENV === 'production' && settings.SECRET_KEY === undefined) {
   throw new SettingsError([{ variable: 'SECRET_KEY', msg: 'Set a secret of your own: a generated development key is refused when NODE_ENV is production' }])
 }
+
+/** The basemap's tile URL template, or '' for none (`MAP_TILE_URL=none`): what the maps and the CSP use. */
+export const mapTiles: string = settings.MAP_TILE_URL === 'none' ? '' : settings.MAP_TILE_URL
 
 /** Whether the app signs tokens with a development key generated into DATA_DIR (logged as a warning at start). */
 export const usesDevelopmentSecret = settings.SECRET_KEY === undefined

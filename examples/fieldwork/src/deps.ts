@@ -4,7 +4,7 @@
 // token, the viewer's role) write request state here, so that the units' logic.ts files stay
 // plain functions over the database.
 import { defineAuth, depends, NotFound, t } from 'trefoil'
-import { secretKey, settings } from './config.js'
+import { mapTiles, secretKey, settings } from './config.js'
 import { database } from './db/database.js'
 import { PROJECT_ROLES, type ProjectRole } from './db/enums.js'
 import { members, projects, tasks, users, type Project, type Task, type User } from './db/models.js'
@@ -47,7 +47,7 @@ export const currentUser = auth.currentUser
 export const requireRole = auth.requireRole
 
 // what the layout tells the maps' script: the basemap's tiles and their attribution
-const MAP = { tiles: settings.MAP_TILE_URL, attribution: settings.MAP_ATTRIBUTION }
+const MAP = { tiles: mapTiles, attribution: settings.MAP_ATTRIBUTION }
 
 /**
  * The signed-in user, also put where the pages' layout finds it (`ctx.state.viewer`: a name no

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { closeOnSignals, createApp, DEFAULT_CSP, openapi, security } from 'trefoil'
 import { demoData } from './auth/demo.js'
 import auth from './auth/routes.js'
-import { settings, usesDevelopmentSecret } from './config.js'
+import { mapTiles, settings, usesDevelopmentSecret } from './config.js'
 import { databasePlugin } from './db/database.js'
 import exportsUnit from './exports/routes.js'
 import pages, { canonicalIds, sessionHint } from './pages.js'
@@ -26,7 +26,7 @@ function tileSource(template: string): string {
   return `${url.protocol}//${url.host.replace(/^subdomain\./, '*.')}`
 }
 
-const CSP = DEFAULT_CSP.replace("img-src 'self' data:", `img-src 'self' data: ${tileSource(settings.MAP_TILE_URL)}`.trimEnd())
+const CSP = DEFAULT_CSP.replace("img-src 'self' data:", `img-src 'self' data: ${tileSource(mapTiles)}`.trimEnd())
 
 // In development on a terminal, logs read as lines (pino-pretty, on its own thread); piped, or
 // in production, they stay JSON lines for whatever collects them.

@@ -106,7 +106,8 @@ export const demoData: Plugin = definePlugin({
     const made = await seedDemoData(app.plugin(databasePlugin).db)
     if (!made) return
     // on the console, not in the log: a password has no place in a log record that is kept
-    process.stdout.write(demoBlock(made, `http://${settings.HOST}:${settings.PORT || 8000}`))
+    // PORT=0 takes a free port, known only once listening (the Listening line names it): no address here then
+    process.stdout.write(demoBlock(made, settings.PORT ? `http://${settings.HOST}:${settings.PORT}` : undefined))
     app.log.info({ demoAccounts: made.map((account) => account.email) }, 'Demo accounts created: their sign-ins are printed above, this once')
   },
 })
