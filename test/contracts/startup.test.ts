@@ -70,4 +70,11 @@ test('a route naming a view that does not exist fails the start, naming route an
   assert.match(message, 'its view "no/such/view" does not exist')
 })
 
+test('an error view (errorPages.view) that does not exist fails the start, naming it', async () => {
+  const views = new URL('../runtime/fixtures/views', import.meta.url).pathname
+  const message = await startError(createApp({ views, errorPages: { view: 'no-such-error' } }))
+  assert.match(message, 'Cannot use error view "no-such-error" (errorPages.view)')
+  assert.match(await startError(createApp({ errorPages: { view: 'error' } })), 'the app has no views folder')
+})
+
 test.run()

@@ -201,6 +201,11 @@ export function createApp<S = undefined, const Plugins extends readonly Plugin<u
   }
 
   function mountRoutes(): void {
+    // an error view that is not there would only show at the first error, as the plain page
+    const errorView = options.errorPages?.view
+    if (errorView !== undefined && !views?.has(errorView)) {
+      throw new TrefoilError('TREFOIL_VIEW_MISSING', `Cannot use error view "${errorView}" (errorPages.view): ${views ? 'there is no such view in the views folder' : 'the app has no views folder'}`)
+    }
     const env: RouteEnvironment = {
       app: app as App<unknown>,
       views,

@@ -21,7 +21,8 @@ export interface ErrorPagesOptions {
   /**
    * The view that renders an error page, inside the layout. It receives `status`, `title`,
    * `detail` (the message), `errors` (a 422's issues) and `requestId`, besides `ctx.state`.
-   * Default: `error` when the views folder has it, else a plain page of the runtime's own.
+   * Default: `error` when the views folder has it, else a plain page of the runtime's own. A view
+   * named here that the views folder lacks fails the start (`TREFOIL_VIEW_MISSING`).
    */
   view?: string
   /**
