@@ -115,6 +115,8 @@ export function workspace(prefix: string): Workspace {
       const child = spawn('script', ['--quiet', '--return', '--command', line, '/dev/null'], { cwd, env: { ...env, HOME: home, NODE_PATH: generators, ...GIT_IDENTITY }, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
       let output = ''
       let answered = false
+      // a yo that ended before its question (a refusal) closes the pty: no answer to deliver
+      child.stdin.on('error', () => undefined)
       const read = (chunk: Buffer): void => {
         output += chunk
         // the confirm prompt ends its question with (y/N); typed once, as a user would

@@ -233,8 +233,8 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
   configuring(): void {
     const folder = this.options.name === undefined ? process.cwd() : resolve(this.answers.name.replace(/^@[^/]+\//, ''))
     // a service there already is never written over, not even with --force: its migrations may
-    // have run (the generator cannot see the database), and a new service would rewrite them,
-    // or number its own beside them, and take back main.ts and models.ts from its later units
+    // have run (the generator cannot see the database), so none may change or gain a twin of its
+    // number, and a new service's main.ts and models.ts would drop the units added since
     const living = existingService(folder)
     if (living) {
       refuse(new NameError(`Cannot write a new service into ${folder}: it holds one already (${living}), and migrations are never rewritten, not even with --force; change it with yo trefoil:unit <name>, or pick another folder`))

@@ -99,9 +99,9 @@ function authFiles(roles: readonly string[], migration: string): Map<string, str
  * routes in main.ts's plugins. Run by `yo trefoil --auth` before the first unit is listed.
  */
 export function writeAuth(fs: AuthFs, root: string, roles: readonly string[], migration: string): void {
-  // as writeUnit's: a migration may have run, so one that exists is never written again, nor
-  // another given its number (the database records a migration by its file name, and two of one
-  // number run in an order nobody chose)
+  // as writeUnit's: a migration may have run, so one that exists is never written again; nor is
+  // one given the number of another, which would run after the later ones on a database that has
+  // them, but in name order on a fresh one: two schemas from one folder
   const number = /^(\d+)_/.exec(migration)?.[1]
   const folder = join(root, 'src', 'db', 'migrations')
   if (fs.exists(join(folder, migration))) throw new Error(`Refusing to rewrite the migration src/db/migrations/${migration}`)
