@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { failure, filesOf, read, removeFolders, runApp, tempFolder } from './generate.js'
+import { failure, filesOf, read, removeFolders, runApp, runUnit, snapshot, tempFolder, type Flags } from './generate.js'
 
 test.after(() => removeFolders())
 
@@ -216,6 +216,56 @@ test('--no-crud gives the first unit an empty triple: no table, no model', async
   assert.equal(filesOf(join(service, 'src/db')), ['database.ts', 'enums.ts', 'models.ts'])
   assert.match(read(service, 'src/tasks/routes.ts'), /defineUnit\('tasks', \{ prefix: '\/v1\/tasks', description: 'Tasks' \}, \(\) => \{\}\)/)
   assert.not.match(read(service, 'src/db/models.ts'), /export const/)
+})
+
+// The generator cannot see whether a migration ran (the database may be anywhere): every migration
+// on disk counts as applied. (e2e-evolve.test.ts does the same on one that ran, with rows.)
+test('yo trefoil --force, with or without --auth, over a living service is refused in one line: no migration rewritten or added, nothing written', async () => {
+  const dir = tempFolder()
+  await runApp(dir, ['living'], { yes: true, runtime: 'registry' })
+  const service = join(dir, 'living')
+  // it has lived: a second unit, and the first one changed (003 alters the table 001 created)
+  await runUnit(service, ['task-event'], { fields: 'title:string' })
+  await runUnit(service, ['tasks'], { fields: 'name:string, description:text?, due:date?' })
+  assert.equal(filesOf(join(service, 'src/db/migrations')), ['001_tasks.sql', '002_task_events.sql', '003_alter_tasks.sql'])
+  const before = snapshot(service)
+  await new Promise((resolve) => setTimeout(resolve, 20)) // a rewrite would show in the mtimes
+  const runs: [string, string[], Flags][] = [
+    [dir, ['living'], { force: true }],
+    [dir, ['living'], { force: true, auth: true }],
+    [dir, ['living'], {}],
+    // `yo trefoil --force` in the service's own folder
+    [service, [], { force: true }],
+    [service, [], { force: true, auth: true }],
+  ]
+  for (const [cwd, args, flags] of runs) {
+    const message = await failure(runApp(cwd, args, { yes: true, runtime: 'registry', ...flags }))
+    assert.is(message, `Cannot write a new service into ${service}: it holds one already (migrations 001_tasks.sql, 002_task_events.sql, 003_alter_tasks.sql), and migrations are never rewritten, not even with --force; change it with yo trefoil:unit <name>, or pick another folder`, JSON.stringify(flags))
+  }
+  assert.equal(snapshot(service), before)
+})
+
+test('yo trefoil --auth --force over a service made with --auth leaves its users migration as it is, and writes nothing', async () => {
+  const dir = tempFolder()
+  await runApp(dir, ['guarded'], { yes: true, runtime: 'registry', auth: true })
+  const service = join(dir, 'guarded')
+  const migrations = snapshot(join(service, 'src/db/migrations'))
+  assert.equal(Object.keys(migrations), ['001_tasks.sql', '002_users.sql'])
+  const before = snapshot(service)
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  // other roles would render another 002_users.sql: the one that ran stays
+  assert.match(await failure(runApp(dir, ['guarded'], { yes: true, runtime: 'registry', auth: true, roles: 'reader, admin', force: true })), /^Cannot write a new service into .*guarded: it holds one already \(migrations 001_tasks\.sql, 002_users\.sql\), and migrations are never rewritten/)
+  assert.equal(snapshot(join(service, 'src/db/migrations')), migrations)
+  assert.equal(snapshot(service), before)
+})
+
+test('a service with no migration is still one: its .yo-rc.json record is named, even with --force', async () => {
+  const dir = tempFolder()
+  await runApp(dir, ['bare'], { yes: true, runtime: 'registry', crud: false })
+  const service = join(dir, 'bare')
+  const before = snapshot(service)
+  assert.is(await failure(runApp(dir, ['bare'], { yes: true, runtime: 'registry', force: true })), `Cannot write a new service into ${service}: it holds one already (.yo-rc.json records its units), and migrations are never rewritten, not even with --force; change it with yo trefoil:unit <name>, or pick another folder`)
+  assert.equal(snapshot(service), before)
 })
 
 test.run()

@@ -1,11 +1,11 @@
 // `yo trefoil --auth` and `yo trefoil:unit <name> --auth / --role <role>` run by yeoman-test: the
 // sign-in files, migration, models, settings and wiring they write, who a unit lets in, and what
 // they refuse (a unit needing sign-in in a service without it, a role the service does not have).
-import { existsSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { parseRoles } from '../../generators/src/lib/auth.js'
+import { parseRoles, writeAuth, type AuthFs } from '../../generators/src/lib/auth.js'
 import { failure, filesOf, read, removeFolders, runApp, runUnit, snapshot, tempFolder, type Flags } from './generate.js'
 
 test.after(() => removeFolders())
@@ -258,6 +258,29 @@ test('a service whose src/auth/pages.ts is there already gets no sign-up view or
   assert.ok(existsSync(join(dir, 'tests/reports-browser.test.ts')))
   assert.not.ok(existsSync(join(dir, 'views/sign-up.ejs')))
   assert.not.ok(existsSync(join(dir, 'tests/sign-up-pages.test.ts')))
+})
+
+test('writeAuth never rewrites a migration, nor writes one beside another of its number, and then writes nothing at all', () => {
+  const root = tempFolder()
+  const migrations = join(root, 'src/db/migrations')
+  mkdirSync(migrations, { recursive: true })
+  const written: string[] = []
+  // the disk as the generator's file system, recording what would be written
+  const fs: AuthFs = {
+    read: (path) => (existsSync(path) ? readFileSync(path, 'utf8') : null),
+    write: (path) => {
+      written.push(path)
+      return path
+    },
+    exists: (path) => existsSync(path),
+  }
+  writeFileSync(join(migrations, '002_users.sql'), '-- ran already\n')
+  assert.throws(() => writeAuth(fs, root, ['member', 'admin'], '002_users.sql'), /^Refusing to rewrite the migration src\/db\/migrations\/002_users\.sql$/)
+  rmSync(join(migrations, '002_users.sql'))
+  writeFileSync(join(migrations, '002_task_events.sql'), '-- ran already\n')
+  assert.throws(() => writeAuth(fs, root, ['member', 'admin'], '002_users.sql'), /^Refusing to write the migration src\/db\/migrations\/002_users\.sql beside 002_task_events\.sql, which has its number$/)
+  assert.equal(written, [])
+  assert.is(read(migrations, '002_task_events.sql'), '-- ran already\n')
 })
 
 test.run()

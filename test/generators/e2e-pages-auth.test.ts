@@ -38,6 +38,9 @@ test("the service's own npm test passes: access, page and browser tests sign up 
   const ran = await space.run('npm test', 'npm', ['test'], { cwd: service, env: { SCREENSHOTS_DIR: SCREENSHOTS }, timeoutMs: 600_000 })
   ok(ran, 'npm test')
   console.log(ran.output.split('\n').filter((line) => /^ℹ (tests|pass|fail|skipped|duration)/.test(line)).join('\n'))
+  // sign-in 14, sign-up pages 6, the site 3; tasks 35 and reports 37: each unit's three layers
+  // (13), access (7; reports, needing a role, 9), pages (6) and browser (9)
+  assert.match(ran.output, /ℹ pass 95\n/)
   assert.match(ran.output, /ℹ fail 0\n/)
   assert.match(ran.output, /ℹ skipped 0\n/)
   for (const name of ['a browser asking for a page is sent to the sign-in page', 'signed in as member, a browser gets the 403 page', 'comes back to the list, which names the account', 'the sign-out button ends the session', 'the account made there is signed in and back at the list, refused as member', 'a taken email is a 409 the form shows']) assert.ok(ran.output.includes(name), name)

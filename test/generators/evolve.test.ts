@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert'
 import { parseFields } from '../../generators/src/lib/fields.js'
 import { alterTable, parseFills, parseRenames } from '../../generators/src/lib/migration.js'
 import { unitNames } from '../../generators/src/lib/names.js'
-import { failure, filesOf, read, removeFolders, runApp, runUnit, snapshot, tempFolder } from './generate.js'
+import { failure, filesOf, read, removeFolders, runApp, runUnit, snapshot, tempFolder, type Asked } from './generate.js'
 
 test.after(() => removeFolders())
 
@@ -77,6 +77,43 @@ test('a dropped field is refused without --allow-drop, writing nothing; with it,
   await runUnit(dir, ['task-event'], { fields: 'title:string, priority:integer?, kind:incident|survey', allowDrop: true })
   assert.match(read(dir, 'src/db/migrations/003_alter_task_events.sql'), /\nALTER TABLE task_events DROP COLUMN done;\n$/)
   assert.not.match(read(dir, 'src/task-events/schemas.ts'), /done/)
+})
+
+/** Runs `fn` as if stdin were a terminal, where the generator asks before a change that loses data. */
+async function atTerminal<T>(fn: () => Promise<T>): Promise<T> {
+  const stdin = process.stdin as { isTTY?: boolean }
+  const was = stdin.isTTY
+  stdin.isTTY = true
+  try {
+    return await fn()
+  } finally {
+    stdin.isTTY = was
+  }
+}
+
+test('at a terminal a dropped field is asked about first: "no" writes nothing, "yes" writes the drop migration', async () => {
+  const dir = await service()
+  const fewer = 'title:string, priority:integer?, kind:incident|survey'
+  const question = { name: 'allow', message: 'Change unit "task-events"? Its migration drops the column task_events.done and its data' }
+  const before = snapshot(dir)
+  await new Promise((resolve) => setTimeout(resolve, 20)) // a rewrite would show in the mtimes
+  const declined: Asked[] = []
+  const message = await atTerminal(() => failure(runUnit(dir, ['task-event'], { fields: fewer }, { answers: { allow: false }, asked: declined })))
+  assert.equal(declined, [{ ...question, answer: false }])
+  assert.is(message, 'Unit "task-events" left as it was (answered no): its migration drops the column task_events.done and its data')
+  assert.equal(snapshot(dir), before)
+  // --yes at a terminal asks nothing, so it refuses as without one
+  const unasked: Asked[] = []
+  assert.is(await atTerminal(() => failure(runUnit(dir, ['task-event'], { fields: fewer, yes: true }, { answers: { allow: true }, asked: unasked }))), 'Cannot change unit "task-events" without --allow-drop: its migration drops the column task_events.done and its data')
+  assert.equal(unasked, [])
+  assert.equal(snapshot(dir), before)
+  const allowed: Asked[] = []
+  await atTerminal(() => runUnit(dir, ['task-event'], { fields: fewer }, { answers: { allow: true }, asked: allowed }))
+  assert.equal(allowed, [{ ...question, answer: true }])
+  assert.equal(migrations(dir), ['001_tasks.sql', '002_task_events.sql', '003_alter_task_events.sql'])
+  assert.match(read(dir, 'src/db/migrations/003_alter_task_events.sql'), /\nALTER TABLE task_events DROP COLUMN done;\n$/)
+  assert.not.match(read(dir, 'src/task-events/schemas.ts'), /done/)
+  for (const file of ['001_tasks.sql', '002_task_events.sql']) assert.is(snapshot(dir)[`src/db/migrations/${file}`], before[`src/db/migrations/${file}`], `${file} untouched`)
 })
 
 test('a new required field needs --fill for the rows already there', async () => {

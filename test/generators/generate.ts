@@ -35,9 +35,31 @@ export async function runApp(cwd: string, args: string[], flags: Flags = {}, ans
   return { asked: result.askedQuestions.map((q) => q.name) }
 }
 
-/** Runs `yo trefoil:unit [args]` in the service folder `cwd`. */
-export async function runUnit(cwd: string, args: string[], flags: Flags = {}): Promise<void> {
-  await helpers.run<UnitGenerator>(UnitGenerator, { namespace: 'trefoil:unit', tmpdir: false, cwd, autoCleanup: false }).withArguments(args).withOptions({ skipInstall: true, force: false, ...flags })
+/** A question yeoman-test's mocked prompt was asked, and the answer it gave. */
+export interface Asked {
+  name: string
+  message: string
+  answer: unknown
+}
+
+/** Answers for the mocked prompt, and where the questions it was asked go (kept also when the run fails). */
+export interface Prompts {
+  answers: Record<string, unknown>
+  asked: Asked[]
+}
+
+/** Runs `yo trefoil:unit [args]` in the service folder `cwd` (answering its questions from `prompts`, if given). */
+export async function runUnit(cwd: string, args: string[], flags: Flags = {}, prompts?: Prompts): Promise<void> {
+  let context = helpers.run<UnitGenerator>(UnitGenerator, { namespace: 'trefoil:unit', tmpdir: false, cwd, autoCleanup: false }).withArguments(args).withOptions({ skipInstall: true, force: false, ...flags })
+  if (prompts) {
+    context = context.withAnswers(prompts.answers, {
+      callback: (answer: unknown, { question }) => {
+        prompts.asked.push({ name: question.name, message: question.message, answer })
+        return answer
+      },
+    })
+  }
+  await context
 }
 
 const KINDS = { task: TaskGenerator, job: JobGenerator, plugin: PluginGenerator } as const

@@ -37,6 +37,11 @@ export interface Workspace {
   run(label: string, command: string, args: string[], options: RunOptions): Promise<Ran>
   /** The real `yo` CLI, finding generator-trefoil on NODE_PATH as after `npm link`. */
   yo(args: string[], cwd: string): Promise<Ran>
+  /**
+   * {@link Workspace.yo} at a real terminal (a pty made by util-linux's `script`): types `answer`
+   * and Enter at the first yes/no question; the output with the terminal's escapes taken out.
+   */
+  yoAtTerminal(args: string[], cwd: string, answer: 'y' | 'n'): Promise<Ran>
   /** Compiles the generators (yo loads the JS) and builds the runtime's dist/ (which the default `--runtime pack` then copies instead of compiling each time). */
   prepare(): Promise<void>
   /** Prints the timings, deletes the root, puts back folder modes it changed. */
@@ -101,6 +106,43 @@ export function workspace(prefix: string): Workspace {
     const cli = join(repo, 'node_modules', 'yo', 'lib', 'cli.js')
     return run(`yo ${args[0]!.split(' ')[0]}`, process.execPath, [cli, ...args], { cwd, env: { HOME: home, NODE_PATH: generators, ...GIT_IDENTITY } })
   }
+  const yoAtTerminal = (args: string[], cwd: string, answer: 'y' | 'n'): Promise<Ran> => {
+    const cli = join(repo, 'node_modules', 'yo', 'lib', 'cli.js')
+    // script runs one shell command line: every word quoted for sh
+    const line = [process.execPath, cli, ...args].map((word) => `'${word.replaceAll("'", `'\\''`)}'`).join(' ')
+    const started = performance.now()
+    return new Promise((resolve) => {
+      const child = spawn('script', ['--quiet', '--return', '--command', line, '/dev/null'], { cwd, env: { ...env, HOME: home, NODE_PATH: generators, ...GIT_IDENTITY }, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+      let output = ''
+      let answered = false
+      // a yo that ended before its question (a refusal) closes the pty: no answer to deliver
+      child.stdin.on('error', () => undefined)
+      const read = (chunk: Buffer): void => {
+        output += chunk
+        // the confirm prompt ends its question with (y/N); typed once, as a user would
+        if (!answered && output.includes('(y/N)')) {
+          answered = true
+          child.stdin.write(`${answer}\r`)
+        }
+      }
+      child.stdout.on('data', read)
+      child.stderr.on('data', read)
+      const timer = setTimeout(() => {
+        output += '\nStopped after 120 s'
+        process.kill(-child.pid!, 'SIGKILL')
+      }, 120_000)
+      child.on('error', (error) => {
+        clearTimeout(timer)
+        resolve({ code: -1, output: `${output}\nCannot run script (util-linux): ${error.message}` })
+      })
+      child.on('close', (code) => {
+        clearTimeout(timer)
+        timings[`yo ${args[0]} at a terminal`] = (timings[`yo ${args[0]} at a terminal`] ?? 0) + (performance.now() - started) / 1000
+        // the prompt's cursor moves and colours, and the pty's \r\n line ends, out
+        resolve({ code, output: output.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replaceAll('\r', '') })
+      })
+    })
+  }
   const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc')
   return {
     root,
@@ -109,6 +151,7 @@ export function workspace(prefix: string): Workspace {
     env,
     run,
     yo,
+    yoAtTerminal,
     async prepare() {
       // another test file may be compiling the same outputs, which yo may be reading: one at a
       // time, and only what is older than its sources

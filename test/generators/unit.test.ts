@@ -56,6 +56,21 @@ test('yo trefoil:unit task-event --fields writes the triple, its test and its mi
   assert.not.match(read(dir, 'src/task-events/routes.ts') + logic + schemas + models + test, /TODO|FIXME/)
 })
 
+test("the unit's test comes in the guide's three layers: logic.ts without HTTP, routes in process with a dependency overridden, one real socket", async () => {
+  const dir = await service()
+  await runUnit(dir, ['task-event'], { fields: FIELDS })
+  const test = read(dir, 'tests/task-events.test.ts')
+  // in this order: logic.ts alone, routes in process, one real socket
+  const titles = ["describe('logic, on the database without HTTP'", "describe('routes, in process (the typed client over app.inject)'", "describe('over a real socket'"]
+  const [logicLayer = -1, inProcess = -1, socket = -1] = titles.map((title) => test.indexOf(title))
+  assert.ok(logicLayer >= 0 && inProcess > logicLayer && socket > inProcess, `the three layers, in order, at ${[logicLayer, inProcess, socket].join(', ')}`)
+  assert.ok(test.slice(logicLayer, inProcess).includes('await createTaskEvent(db(), input)'), 'the first layer calls logic.ts itself')
+  // the in-process layer overrides the unit's dependency (no row needed) and clears it after
+  const override = test.indexOf('app.overrideDependency(taskEvent, () => stand)')
+  assert.ok(override > inProcess && override < socket, 'a dependency overridden in the in-process layer')
+  assert.match(test, /\} finally \{\n {6}app\.clearOverrides\(\)\n {4}\}/)
+})
+
 test('the unit is imported and listed last in the plugins of src/main.ts', async () => {
   const dir = await service()
   await runUnit(dir, ['task-event'], { fields: FIELDS })

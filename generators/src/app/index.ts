@@ -87,6 +87,26 @@ export function firstCommit(folder: string): string {
   return 'git: repository made, everything committed'
 }
 
+/**
+ * What shows that `folder` holds a service already, or undefined: its migrations (any, also ones
+ * written by hand), else the generator's record of its units in .yo-rc.json (a `--no-crud`
+ * service has no migration yet).
+ */
+export function existingService(folder: string): string | undefined {
+  const migrations = join(folder, 'src', 'db', 'migrations')
+  const files = existsSync(migrations) ? readdirSync(migrations).filter((name) => name.endsWith('.sql')).sort() : []
+  if (files.length > 0) return `migrations ${files.slice(0, 4).join(', ')}${files.length > 4 ? ', …' : ''}`
+  const rc = join(folder, '.yo-rc.json')
+  if (!existsSync(rc)) return undefined
+  try {
+    const stored = JSON.parse(readFileSync(rc, 'utf8')) as Record<string, { units?: unknown } | undefined>
+    return stored[CONFIG_NAME]?.units === undefined ? undefined : '.yo-rc.json records its units'
+  } catch {
+    // a .yo-rc.json yo itself could not read either: not a service's record
+    return undefined
+  }
+}
+
 /** `npm install` in `folder`, its output shown; a failure is reported, not thrown (the service is written). */
 function npmInstall(folder: string): Promise<void> {
   return new Promise((resolve) => {
@@ -206,9 +226,19 @@ export default class AppGenerator extends Generator<Record<string, unknown>, App
     }
   }
 
-  /** Picks the folder: `./<name>` when a name was given, else the current folder; it must be empty. */
+  /**
+   * Picks the folder: `./<name>` when a name was given, else the current folder; it must be empty
+   * (`--force`: any folder but a service's).
+   */
   configuring(): void {
     const folder = this.options.name === undefined ? process.cwd() : resolve(this.answers.name.replace(/^@[^/]+\//, ''))
+    // a service there already is never written over, not even with --force: its migrations may
+    // have run (the generator cannot see the database), so none may change or gain a twin of its
+    // number, and a new service's main.ts and models.ts would drop the units added since
+    const living = existingService(folder)
+    if (living) {
+      refuse(new NameError(`Cannot write a new service into ${folder}: it holds one already (${living}), and migrations are never rewritten, not even with --force; change it with yo trefoil:unit <name>, or pick another folder`))
+    }
     const present = existsSync(folder) ? readdirSync(folder).filter((entry) => entry !== '.git') : []
     if (present.length > 0 && !this.options.force) {
       refuse(new NameError(`Cannot write the service into ${folder}: the folder is not empty (${present.slice(0, 3).join(', ')}${present.length > 3 ? ', …' : ''}); pick another name or run with --force`))

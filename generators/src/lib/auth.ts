@@ -1,7 +1,7 @@
 // Sign-in for a service (`yo trefoil --auth`): its roles, the files of its auth module (accounts,
 // hashed passwords, bearer tokens and cookie sessions with CSRF, sign-in limits, roles) and who may
 // call a unit's routes (`yo trefoil:unit <name> --auth`, `--role <role>`).
-import { readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import ejs from 'ejs'
 import { NameError } from './names.js'
@@ -12,6 +12,7 @@ import { addImport, addToList } from './wiring.js'
 export interface AuthFs {
   read(path: string, options: { defaults: string }): string | null
   write(path: string, contents: string): string
+  exists(path: string): boolean
 }
 
 /** The roles of a service made with `--auth` and no `--roles`, lowest first. */
@@ -98,6 +99,14 @@ function authFiles(roles: readonly string[], migration: string): Map<string, str
  * routes in main.ts's plugins. Run by `yo trefoil --auth` before the first unit is listed.
  */
 export function writeAuth(fs: AuthFs, root: string, roles: readonly string[], migration: string): void {
+  // as writeUnit's: a migration may have run, so one that exists is never written again; nor is
+  // one given the number of another, which would run after the later ones on a database that has
+  // them, but in name order on a fresh one: two schemas from one folder
+  const number = /^(\d+)_/.exec(migration)?.[1]
+  const folder = join(root, 'src', 'db', 'migrations')
+  if (fs.exists(join(folder, migration))) throw new Error(`Refusing to rewrite the migration src/db/migrations/${migration}`)
+  const sameNumber = number !== undefined && existsSync(folder) ? readdirSync(folder).find((name) => name.endsWith('.sql') && name.startsWith(`${number}_`)) : undefined
+  if (sameNumber !== undefined) throw new Error(`Refusing to write the migration src/db/migrations/${migration} beside ${sameNumber}, which has its number`)
   for (const [path, contents] of authFiles(roles, migration)) fs.write(join(root, path), contents)
   const modelsPath = join(root, 'src', 'db', 'models.ts')
   const models = addImport(fs.read(modelsPath, { defaults: '' }) ?? '', "import type { Role, UserOut } from '../auth/schemas.js'")

@@ -86,8 +86,10 @@ export default class UnitGenerator extends Generator<Record<string, unknown>, Un
     if (losses.length > 0 && !this.options.allowDrop) {
       const question = `Change unit "${this.plan.names.kebab}"? Its migration ${losses.join('; ')}`
       const interactive = !this.options.yes && process.stdin.isTTY === true
-      const allowed = interactive && (await this.prompt<{ allow: boolean }>([{ type: 'confirm', name: 'allow', message: question, default: false }])).allow
-      if (!allowed) refuse(new NameError(`Cannot change unit "${this.plan.names.kebab}" without --allow-drop: its migration ${losses.join('; ')}`))
+      if (!interactive) refuse(new NameError(`Cannot change unit "${this.plan.names.kebab}" without --allow-drop: its migration ${losses.join('; ')}`))
+      const { allow } = await this.prompt<{ allow: boolean }>([{ type: 'confirm', name: 'allow', message: question, default: false }])
+      // the user said no: not a missing flag to point at, but a choice to confirm (nothing written)
+      if (!allow) refuse(new NameError(`Unit "${this.plan.names.kebab}" left as it was (answered no): its migration ${losses.join('; ')}`))
     }
   }
 
