@@ -1,13 +1,23 @@
 // Runs the README's TypeScript blocks exactly as written, the way FastAPI runs its tutorial code.
 // A block marked `continues` runs after the block before it, in the same module; in such a block
 // a line `expression // value` is also checked: the expression must equal the value.
+// Every code block of the README carries a marker right above it: `readme-example` (a ts block,
+// run here), `readme-session` (a shell session, run by test/generators/readme-session.test.ts) or
+// `readme-not-run` with the reason (a global install, system packages, a file tree). A block
+// without one fails here, so nothing in the README goes unrun without saying why.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 
 const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8')
-const fences = [...readme.matchAll(/(?:<!-- readme-example:([^>]*)-->\s*)?```(\w*)\n([\s\S]*?)```/g)].map((m) => ({ marker: m[1]?.trim(), lang: m[2], code: m[3]! }))
+const fences = [...readme.matchAll(/(?:<!-- readme-(example|session|not-run):([^>]*)-->\s*)?```(\w*)\n([\s\S]*?)```/g)].map((m) => ({
+  kind: m[1] as 'example' | 'session' | 'not-run' | undefined,
+  marker: m[2]?.trim(),
+  lang: m[3]!,
+  code: m[4]!,
+  line: readme.slice(0, m.index).split('\n').length,
+}))
 const tsBlocks = fences.filter((f) => f.lang === 'ts')
 
 /** The README's ts blocks as modules to run: a block that continues the one before joins it. */
@@ -25,9 +35,17 @@ function withChecks(code: string): string {
   return code.replace(/^(\s*)([\w.$[\]'"]+) \/\/ (\S.*)$/gm, (_line, indent: string, expression: string, value: string) => `${indent}if (JSON.stringify(${expression}) !== JSON.stringify(${value})) throw new Error(${JSON.stringify(`README: ${expression} is not ${value}`)} + ': ' + JSON.stringify(${expression}))`)
 }
 
-test('every TypeScript block in the README is marked to run, and the unit example is at most ~25 lines', () => {
+test('every block in the README is run by a test or says why not; the unit example is at most ~25 lines', () => {
   assert.ok(tsBlocks.length >= 2)
-  for (const block of tsBlocks) assert.ok(block.marker !== undefined, `a ts block without a readme-example marker:\n${block.code.slice(0, 200)}`)
+  for (const block of fences) {
+    const at = `README.md line ${block.line}:\n${block.code.slice(0, 200)}`
+    assert.ok(block.kind !== undefined, `a block without a readme-example, readme-session or readme-not-run marker right above it, ${at}`)
+    if (block.lang === 'ts') assert.is(block.kind, 'example', `a ts block runs here (readme-example), ${at}`)
+    if (block.kind === 'example') assert.is(block.lang, 'ts', `only ts blocks run here, ${at}`)
+    if (block.kind === 'session') assert.is(block.lang, 'sh', `a session is a sh block, ${at}`)
+    if (block.kind === 'not-run') assert.ok((block.marker ?? '').length >= 10, `readme-not-run says why, ${at}`)
+  }
+  assert.ok(fences.some((f) => f.kind === 'session'), 'the newcomer session is marked')
   assert.ok(tsBlocks[0]!.code.trim().split('\n').length <= 26)
   for (const fence of fences) assert.ok(fence.lang !== '', `every block names its language (ts, sh or text):\n${fence.code.slice(0, 120)}`)
 })

@@ -40,7 +40,7 @@ export {
 export { TrefoilError, ERROR_CODES, isTrefoilError, type TrefoilErrorCode, type TrefoilErrorOptions } from './core/trefoil-error.js'
 export { json, fastJson, created, html, text, redirect, file, stream, noContent, isReply, type Reply, type ReplyOptions, type FileOptions, type HtmlSource, type RedirectStatus } from './core/responses.js'
 export { defineSettings, databaseUrlFromParts, maskUrlPassword, SettingsError, type SettingsOptions } from './settings.js'
-export { addFormat, rules, toIssues, type FormatCheck, type ValidationIssue, type Location, type Rule, type RuleIssue } from './core/validation.js'
+export { rules, toIssues, type FormatCheck, type ValidationIssue, type Location, type Rule, type RuleIssue } from './core/validation.js'
 export { loadViews, type Views, type ViewsOptions } from './core/views.js'
 export { createLogger, type Logger, type LoggerSetting } from './logging.js'
 export type { InjectRequest, InjectResponse } from './core/inject.js'

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { inspect } from 'node:util'
 import { parse as parseDotenv } from 'dotenv'
 import type { Static, TSchema } from 'typebox'
-import { compileCoercing, toIssues } from './core/validation.js'
+import { SchemaCompiler, toIssues } from './core/validation.js'
 import { TrefoilError } from './core/trefoil-error.js'
 
 /** Options of {@link defineSettings}. */
@@ -25,6 +25,10 @@ export class SettingsError extends TrefoilError {
     this.problems = problems
   }
 }
+
+// Settings are read before any app exists, so they have a compiler of their own: private to this
+// module (nobody can add formats to it), knowing the standard formats only.
+const settingsCompiler = new SchemaCompiler()
 
 const SECRET_NAME = /(SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE|API_?KEY|CREDENTIAL)/i
 
@@ -48,7 +52,7 @@ export function defineSettings<S extends TSchema>(schema: S, options: SettingsOp
 
   const values: Record<string, unknown> = {}
   for (const key of Object.keys(properties)) if (env[key] !== undefined) values[key] = env[key]
-  const validate = compileCoercing(schema)
+  const validate = settingsCompiler.compileCoercing(schema)
   if (!validate(values)) {
     const problems = toIssues(validate.errors, 'body').map((issue) => ({ variable: String(issue.loc[1] ?? '(settings)'), msg: issue.msg }))
     throw new SettingsError(problems)

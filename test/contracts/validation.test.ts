@@ -2,7 +2,7 @@
 // field it is about; a refinement the runtime cannot place is refused at start-up, never ignored.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { addFormat, createApp, defineUnit, depends, rules, t } from 'trefoil'
+import { createApp, defineUnit, depends, rules, t } from 'trefoil'
 
 const Period = rules(
   t.Object({ start: t.String({ format: 'date' }), end: t.String({ format: 'date' }), name: t.String({ minLength: 1 }) }),
@@ -15,14 +15,12 @@ const Survey = t.Object({
   points: t.Array(t.Refine(t.Object({ lat: t.Number(), lon: t.Number() }), (p) => Math.abs(p.lat) <= 90, () => 'Latitude should be within ±90')),
 })
 
-addFormat('project-code', /^[A-Z]{3}-\d{4}$/)
-
 const unit = defineUnit('surveys', { prefix: '/v1/surveys' }, (r) => {
   r.post('/', { body: Survey }, ({ body }) => body)
   r.post('/period', { body: Period }, ({ body }) => body)
   r.get('/by-code/:code', { params: t.Object({ code: t.String({ format: 'project-code' }) }) }, ({ params }) => params)
 })
-const app = createApp({ plugins: [unit] })
+const app = createApp({ formats: { 'project-code': /^[A-Z]{3}-\d{4}$/ }, plugins: [unit] })
 
 const valid = { code: 'ABC', period: { start: '2024-01-01', end: '2024-02-01', name: 'winter' }, points: [{ lat: 10, lon: 20 }] }
 
@@ -54,7 +52,7 @@ test('rule and refinement issues join the schema issues in one list; a field wit
   assert.equal(found, ['body.code:value_error', 'body.period.name:string_too_short', 'body.points.1:value_error', 'body.points.2.lat:float_type'].sort())
 })
 
-test('addFormat: a custom format is enforced on coerced input with a 422 naming the format', async () => {
+test('createApp({ formats }): a custom format is enforced on coerced input with a 422 naming the format', async () => {
   assert.is((await app.inject({ url: '/v1/surveys/by-code/HOT-2024' })).status, 200)
   const res = await app.inject({ url: '/v1/surveys/by-code/hot-24' })
   assert.is(res.status, 422)

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { BadRequest, createApp, created, defineDatabase, defineJobs, defineUnit, jobs, t, type App, type DatabaseHandle, type JobQueue } from 'trefoil'
+import { BadRequest, createApp, created, defineDatabase, defineJob, defineJobs, defineUnit, jobs, t, ValidationError, type App, type DatabaseHandle, type JobQueue } from 'trefoil'
 import { countJob, flakyJob, slowJob, TABLES } from '../jobs/fixtures/jobs.js'
 import { eventually, kinds, loud, prepare, withDatabase, type Prepared } from './fixtures/harness.js'
 
@@ -105,6 +105,26 @@ for (const kind of kinds()) {
     assert.equal(bad.json().detail, [{ loc: ['body', 'n'], msg: 'Input should be a valid integer', type: 'int_type' }])
     const negative = await app.inject({ method: 'POST', url: '/v1/reports/unchecked', body: { n: -1 } })
     assert.is(negative.status, 422)
+  })
+
+  it("a job's payload is checked with the app's formats (createApp({ formats })), like a JSON body: defaults applied, unknown fields dropped", async ({ handle }) => {
+    const received: unknown[] = []
+    const coded = defineJob('coded', t.Object({ code: t.String({ format: 'survey-code' }), copies: t.Integer({ default: 1 }) }), (payload) => void received.push(payload))
+    const { plugin: database } = defineDatabase({ health: false })
+    const jobsPlugin = defineJobs({ database, jobs: [coded], pollingIntervalSeconds: 0.5 })
+    const app = createApp({ settings: { DATABASE_URL: handle.connectionString }, formats: { 'survey-code': /^[A-Z]{3}-\d{4}$/ }, plugins: [database, jobsPlugin], logger: false })
+    await app.start()
+    try {
+      const queue = app.plugin(jobsPlugin)
+      const refused = await queue.send(coded, { code: 'hot-24', copies: 1 }).catch((error: unknown) => error)
+      assert.instance(refused, ValidationError)
+      assert.equal((refused as ValidationError).detail, [{ loc: ['body', 'code'], msg: 'Input should be a valid survey-code', type: 'survey_code_format' }])
+      const id = (await queue.send(coded, { code: 'HOT-2024', extra: true } as never))!
+      await eventually(async () => (await queue.get(coded, id))?.state === 'completed', 15_000, 'the coded job to run')
+      assert.equal(received, [{ code: 'HOT-2024', copies: 1 }])
+    } finally {
+      await app.close()
+    }
   })
 
   it('a job enqueued in the request transaction exists only if the request succeeds', async ({ app, handle }) => {

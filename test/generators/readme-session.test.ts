@@ -1,24 +1,23 @@
-// The README's newcomer session, run as written: its shell block is read from README.md (never
-// retyped here) and each line is run in a temp folder with the real `yo`, npm and curl. A line that
-// starts the server (`npm start`) leaves it running for the lines after it that talk to it, with
-// the README's `127.0.0.1:8000` pointed at the port the server got. Takes a few minutes: yo
-// installs the new service as the README says it does.
-import { readFileSync } from 'node:fs'
+// The README's newcomer session, run as written: its shell blocks marked `readme-session` are read
+// from README.md (never retyped here), in order (the first one, then the unit changes that continue
+// it in the same service), and each line is run in a temp folder with the real `yo`, npm and curl.
+// A line that starts the server (`npm start`) leaves it running for the lines after it that talk to
+// it, with the README's `127.0.0.1:8000` pointed at the port the server got. Takes a few minutes:
+// yo installs the new service as the README says it does.
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ok, repo, start, workspace } from './real.js'
 
-const MARKER = '<!-- readme-session: test/generators/readme-session.test.ts runs this block as written -->'
+const MARKER = /<!-- readme-session:[^>]*-->\s*```sh\n([\s\S]*?)```/g
 
-/** The lines of the README's marked shell session, comments removed. */
+/** The lines of the README's marked shell sessions, in order, comments removed. */
 function sessionLines(): string[] {
   const readme = readFileSync(join(repo, 'README.md'), 'utf8')
-  const at = readme.indexOf(MARKER)
-  assert.ok(at >= 0, 'the README marks its newcomer session')
-  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(at))
-  assert.ok(block, 'a sh block follows the marker')
-  return block[1]!.split('\n').map((line) => line.replace(/\s+#.*$/, '').trim()).filter((line) => line !== '')
+  const blocks = [...readme.matchAll(MARKER)].map((m) => m[1]!)
+  assert.ok(blocks.length >= 2, 'the README marks its newcomer session and the unit changes that continue it')
+  return blocks.flatMap((block) => block.split('\n')).map((line) => line.replace(/\s+#.*$/, '').trim()).filter((line) => line !== '')
 }
 
 /** A command line's words, with "double" or 'single' quoted words kept whole. */
@@ -69,8 +68,13 @@ test("the README's newcomer session runs as written: a service, its server answe
   assert.ok(posted, 'the session posts a task')
   assert.match(posted.output, /"name":"Map the river"/)
   const tests = outputs.filter((o) => o.line === 'npm test')
-  assert.ok(tests.length >= 2, 'the session runs the tests before and after adding a unit')
+  assert.ok(tests.length >= 3, 'the session runs the tests before and after adding a unit, and after changing it')
   for (const run of tests) assert.match(run.output, /ℹ fail 0\n/)
+  // the unit changes: each a migration of its own, doing what the README's comments say
+  const migrations = readdirSync(join(cwd, 'src', 'db', 'migrations')).sort()
+  const sql = migrations.map((file) => readFileSync(join(cwd, 'src', 'db', 'migrations', file), 'utf8'))
+  const changes = sql.slice(-3).join('\n')
+  for (const statement of ['ADD COLUMN due', 'ADD COLUMN site', 'RENAME COLUMN title TO summary', "ADD VALUE 'audit'", 'DROP COLUMN done', 'USING']) assert.ok(changes.includes(statement), `a migration does ${statement}:\n${changes}`)
 })
 
 test.run()

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createApp, createStorage, defineUnit, storedFile, t, type Storage } from 'trefoil'
+import { createApp, createStorage, defineUnit, isTrefoilError, storedFile, t, type Storage } from 'trefoil'
 import { startS3Server, type S3Server } from '../helpers/s3-server.js'
 import { eventually, filesUnder, PNG, postMultipart } from '../uploads/fixtures/client.js'
 
@@ -43,7 +43,7 @@ for (const driver of ['local', 's3'] as const) {
         try {
           key = await files.file.saveTo(storage, { prefix: 'attachments/', ...(fields.name === undefined ? {} : { name: fields.name }) })
         } catch (error) {
-          if (error instanceof TypeError) return { error: error.message }
+          if (isTrefoilError(error) && error.code === 'TREFOIL_INVALID_ARGUMENT') return { error: error.message }
           throw error
         }
         return { key, fileKey: files.file.key, path: files.file.path, sha256: files.file.sha256, size: files.file.size }

@@ -1,7 +1,7 @@
 // mapConcurrent / settleConcurrent: bounded, ordered, every failure collected with its index.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { BatchError, mapConcurrent, settleConcurrent } from 'trefoil'
+import { BatchError, isTrefoilError, mapConcurrent, settleConcurrent } from 'trefoil'
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -72,11 +72,11 @@ test('an aborted signal stops new items from starting; they fail with its reason
   assert.equal(outcomes.slice(2).map((o) => (o.status === 'rejected' ? (o.reason as Error).message : 'ran')), ['Stopped', 'Stopped', 'Stopped'])
 })
 
-test('an empty batch resolves to an empty list; a bad limit is a RangeError', async () => {
+test('an empty batch resolves to an empty list; a bad limit is TREFOIL_INVALID_ARGUMENT', async () => {
   assert.equal(await mapConcurrent([], 3, (x) => x), [])
   for (const limit of [0, -1, 1.5, Number.NaN]) {
     const error = await mapConcurrent([1], limit, (x) => x).catch((e: unknown) => e)
-    assert.instance(error, RangeError)
+    assert.ok(isTrefoilError(error) && error.code === 'TREFOIL_INVALID_ARGUMENT', String(error))
   }
 })
 

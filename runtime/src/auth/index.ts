@@ -4,14 +4,15 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { SignJWT, type JWTPayload } from 'jose'
 import t, { type Static, type TSchema } from 'typebox'
-import { depends, type Dependency, type DependencyBase, type RawQuery, type UseMap, type UseValues } from '../core/depends.js'
+import { checksSchemas, depends, type Dependency, type DependencyBase, type RawQuery, type UseMap, type UseValues } from '../core/depends.js'
 import { Forbidden } from '../core/errors.js'
 import { createCsrf, SAFE_METHODS } from './csrf.js'
 import { createVerifier, findToken, tokenError, unauthorized } from './token.js'
 import type { RequestContext } from '../core/context.js'
 import { markSecurity, type SecurityAlternative } from '../openapi/index.js'
 import { TrefoilError } from '../core/trefoil-error.js'
-import { sharedCompiler } from '../core/validation.js'
+import { compilerOf } from '../core/validation.js'
+import { checkFor } from '../core/serialize.js'
 
 type Awaitable<T> = T | Promise<T>
 
@@ -148,11 +149,12 @@ export function defineAuth<User = JWTPayload, const Role extends string = (typeo
   if (session && csrfSecret === undefined) throw new TrefoilError('TREFOIL_AUTH_OPTIONS_INVALID', 'defineAuth() with a jwksUrl and sessions needs session.csrfSecret')
   const csrf = session ? createCsrf({ secret: csrfSecret!, ...(session.csrfHeader ? { header: session.csrfHeader } : {}) }) : undefined
 
-  // checked by the ajv that checks everything else, not TypeBox's own compiler: importing
-  // `typebox/compile` loads ~300 more modules (~150 ms of every start)
-  const claimsCheck = options.claims ? sharedCompiler.compileCheck(options.claims) : undefined
+  // checked by the app's compiler (its formats apply to claims), not TypeBox's own compiler:
+  // importing `typebox/compile` loads ~300 more modules (~150 ms of every start). Compiled at the
+  // app's start-up (checksSchemas below); the lookup per request is a cache hit.
+  const claimsSchema = options.claims
   const bearerErrors = [401, ...(csrf ? [403] : []), ...(verifier.remote ? [503] : [])]
-  const bearer = depends({ name: 'bearer', errors: bearerErrors }, async function bearer({ ctx }): Promise<JWTPayload> {
+  const bearer = depends({ name: 'bearer', errors: bearerErrors }, async function bearer({ ctx, app }): Promise<JWTPayload> {
     const found = findToken(ctx, cookieName)
     let claims: JWTPayload
     try {
@@ -160,7 +162,7 @@ export function defineAuth<User = JWTPayload, const Role extends string = (typeo
     } catch (error) {
       throw tokenError(error, verifier.remote)
     }
-    if (claimsCheck && !claimsCheck(claims)) throw unauthorized('Invalid token: its claims are not those of a user', 'invalid_token')
+    if (claimsSchema && !checkFor(claimsSchema, compilerOf(app))(claims)) throw unauthorized('Invalid token: its claims are not those of a user', 'invalid_token')
     // a cookie is sent by the browser on its own, so a cross-site form could ride on it; a header is not
     if (found.via === 'cookie' && csrf && !SAFE_METHODS.has(ctx.method)) csrf.check(ctx, found.token)
     return claims
@@ -168,6 +170,7 @@ export function defineAuth<User = JWTPayload, const Role extends string = (typeo
   const alternatives: SecurityAlternative[] = [{ name: 'bearerAuth', scheme: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }]
   if (cookieName) alternatives.push({ name: 'cookieAuth', scheme: { type: 'apiKey', in: 'cookie', name: cookieName, description: `Session cookie; unsafe methods also need the ${csrf!.header} header` } })
   markSecurity(bearer, alternatives)
+  if (claimsSchema) checksSchemas(bearer, [claimsSchema])
 
   const currentUser = depends({ name: 'currentUser', use: { ...use, claims: bearer }, errors: [401] }, async function currentUser(input): Promise<User> {
     const { claims } = input as unknown as { claims: JWTPayload }

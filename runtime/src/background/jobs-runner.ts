@@ -52,17 +52,19 @@ export interface BossJob {
 /** What running a job needs of its declaration (a `Job` of jobs.ts). */
 export interface RunnableJob {
   readonly name: string
-  readonly validate: Validator
   readonly options: { readonly retryLimit: number }
   readonly handler: (payload: never, job: { id: string; name: string; retryCount: number; signal: AbortSignal; db: Db; app: App }) => unknown
 }
 
-/** Runs one job: checks its payload, calls its handler, logs the outcome; a failure rethrows (pg-boss retries). */
-export async function runJob(app: App, db: Db, job: RunnableJob, run: BossJob, signal: AbortSignal): Promise<unknown> {
+/**
+ * Runs one job: checks its payload with `validate` (the job's schema, compiled by the app's
+ * compiler), calls its handler, logs the outcome; a failure rethrows (pg-boss retries).
+ */
+export async function runJob(app: App, db: Db, job: RunnableJob, validate: Validator, run: BossJob, signal: AbortSignal): Promise<unknown> {
   const payload = run.data
   // a job enqueued by an older release may not match today's schema: fail loudly, not subtly
-  if (!job.validate(payload)) {
-    const issues = toIssues(job.validate.errors, 'body')
+  if (!validate(payload)) {
+    const issues = toIssues(validate.errors, 'body')
     const error = new Error(`Invalid payload for job "${job.name}": ${issues.map((i) => `${i.loc.slice(1).join('.') || 'payload'}: ${i.msg}`).join('; ')}`)
     app.log.error({ err: error, job: job.name, id: run.id }, 'Job failed')
     throw error

@@ -11,7 +11,7 @@ import { depends, type Dependency } from '../core/depends.js'
 import { ValidationError } from '../core/errors.js'
 import { definePlugin, type Plugin } from '../core/plugin.js'
 import { inTransaction, runJob, startSerialised, type SqlExecutor } from './jobs-runner.js'
-import { compileBody, toIssues, type Validator } from '../core/validation.js'
+import { compilerOf, toIssues, type Validator } from '../core/validation.js'
 import { TrefoilError } from '../core/trefoil-error.js'
 
 /** How a job retries, and how long one run may take. */
@@ -55,8 +55,6 @@ export interface Job<P = unknown> {
   readonly schema: TSchema
   readonly handler: JobHandler<P>
   readonly options: Readonly<Required<JobOptions>>
-  /** Checks a payload (defaults applied, unknown fields dropped), like a JSON body. */
-  readonly validate: Validator
   /** Phantom: the payload type, for inference only (a parameter, so any job fits `Job<never>`). */
   readonly [PAYLOAD]?: (payload: P) => void
 }
@@ -65,7 +63,8 @@ const JOB_DEFAULTS: Required<JobOptions> = { retryLimit: 2, retryDelay: 5, retry
 const NAME = /^[\w.-]+$/
 
 /**
- * Declares a job. The schema is compiled once, here; a bad payload is refused when enqueued.
+ * Declares a job. Its payload schema is compiled when an app with the jobs plugin starts, by that
+ * app's compiler (its `createApp({ formats })` apply); a bad payload is refused when enqueued.
  * @example
  * export const sendReport = defineJob('send-report', t.Object({ projectId: t.Integer(), to: t.String({ format: 'email' }) }),
  *   async ({ projectId, to }, { db }) => mailer.send(to, await buildReport(db, projectId)),
@@ -74,15 +73,9 @@ const NAME = /^[\w.-]+$/
 export function defineJob<S extends TSchema>(name: string, schema: S, handler: JobHandler<Static<S>>, options: JobOptions = {}): Job<Static<S>> {
   if (!NAME.test(name)) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot define job "${name}": a name is letters, digits, "_", "-" and "."`)
   if (typeof handler !== 'function') throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot define job "${name}": it needs a handler function`)
-  let validate: Validator
-  try {
-    validate = compileBody(schema)
-  } catch (error) {
-    throw new TrefoilError('TREFOIL_SCHEMA_INVALID', `Cannot define job "${name}": its payload schema does not compile: ${(error as Error).message}`, { cause: error })
-  }
   const merged = { ...JOB_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) }
   if (!Number.isInteger(merged.concurrency) || merged.concurrency < 1) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot define job "${name}": concurrency must be an integer of at least 1`)
-  return Object.freeze({ kind: 'job' as const, name, schema, handler, options: Object.freeze(merged), validate })
+  return Object.freeze({ kind: 'job' as const, name, schema, handler, options: Object.freeze(merged) })
 }
 
 /** Options of one enqueue. */
@@ -173,6 +166,17 @@ export function defineJobs(options: JobsOptions): Plugin<JobQueue> {
     name: 'jobs',
     requires: [options.database.name],
     async setup(app) {
+      // payloads are checked (like a JSON body: defaults applied, unknown fields dropped) by the
+      // app's compiler, so its formats apply; compiled before anything touches the database
+      const validators = new Map<string, Validator>()
+      const compiler = compilerOf(app)
+      for (const job of byName.values()) {
+        try {
+          validators.set(job.name, compiler.compileBody(job.schema))
+        } catch (error) {
+          throw new TrefoilError('TREFOIL_SCHEMA_INVALID', `Cannot register job "${job.name}": its payload schema does not compile: ${(error as Error).message}`, { cause: error })
+        }
+      }
       // pg-promise's pool is a node-postgres Pool; its type there only lists what pg-promise uses
       const { db } = app.plugin(options.database)
       const pool = db.$pool as unknown as { query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> }
@@ -208,7 +212,7 @@ export function defineJobs(options: JobsOptions): Plugin<JobQueue> {
             let workerId: string | undefined
             workerId = await boss.work(name, { batchSize: 1, includeMetadata: true, ...(options.pollingIntervalSeconds === undefined ? {} : { pollingIntervalSeconds: options.pollingIntervalSeconds }) }, async ([run]) => {
               try {
-                return await runJob(app, db, job, run!, stopping.signal)
+                return await runJob(app, db, job, validators.get(name)!, run!, stopping.signal)
               } finally {
                 // pg-boss waits a polling interval after every fetch, even one that found a job:
                 // while there is work, ask again at once (an empty fetch still waits)
@@ -230,7 +234,8 @@ export function defineJobs(options: JobsOptions): Plugin<JobQueue> {
           if (!byName.has(job.name)) throw new TrefoilError('TREFOIL_JOB_NOT_REGISTERED', `Cannot send job "${job.name}": it is not in defineJobs({ jobs })`)
           // the caller's value stays untouched: defaults and dropped fields apply to the copy sent
           const data = structuredClone(payload) as unknown
-          if (!job.validate(data)) throw new ValidationError(toIssues(job.validate.errors, 'body'))
+          const validate = validators.get(job.name)!
+          if (!validate(data)) throw new ValidationError(toIssues(validate.errors, 'body'))
           const { startAfter, priority, singletonKey, db: within } = sendOptions
           return boss.send(job.name, data as object, {
             ...(within ? { db: inTransaction(within) } : {}),

@@ -61,8 +61,11 @@ export interface AppOptions<S, Plugins extends readonly Plugin<unknown>[] = read
   /** How browsers navigating to a page see errors: an error page in the layout, sign-in on 401. */
   errorPages?: ErrorPagesOptions
   /**
-   * String formats of this app's schemas (`t.String({ format: 'project-code' })`), beside the
-   * process-wide ones of `addFormat`; another app in the same process does not see them.
+   * String formats of this app's schemas (`t.String({ format: 'project-code' })`): its routes,
+   * dependencies, token claims (`defineAuth({ claims })`) and job payloads. Formats belong to the
+   * app (there are no process-wide ones): another app in the same process does not see them.
+   * A plugin adds one with `app.addFormat()` during its setup.
+   * @example createApp({ formats: { 'project-code': /^[A-Z]{3}-\d{4}$/ }, plugins })
    */
   formats?: Readonly<Record<string, FormatCheck>>
 }

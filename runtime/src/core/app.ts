@@ -16,7 +16,7 @@ import { compileRoute, type CompiledRoute, type RouteEnvironment } from './route
 import { DependencyGraph } from './solver.js'
 import { createLogger } from '../logging.js'
 import type { RouteDefinition } from './routing.js'
-import { sharedCompiler, SchemaCompiler } from './validation.js'
+import { bindCompiler, SchemaCompiler } from './validation.js'
 import { loadViews, type Views } from './views.js'
 import { codeOf, TrefoilError } from './trefoil-error.js'
 
@@ -39,9 +39,9 @@ export function createApp<S = undefined, const Plugins extends readonly Plugin<u
   const errorMappers: ErrorMapper[] = []
   const middleware: Middleware<TrefoilState>[] = []
   const hooks = new HookSet()
-  // the app's own validators: its formats stay its own (process-wide ones are copied in)
-  const compiler = new SchemaCompiler(sharedCompiler.formats)
-  for (const [name, format] of Object.entries(options.formats ?? {})) compiler.addFormat(name, format)
+  // the app's own validators: its formats stay its own, for its routes, dependencies (token
+  // claims) and plugins (job payloads) alike
+  const compiler = new SchemaCompiler(new Map(Object.entries(options.formats ?? {})))
 
   const plugins = options.plugins ?? []
   const definitions: RouteDefinition[] = []
@@ -253,6 +253,7 @@ export function createApp<S = undefined, const Plugins extends readonly Plugin<u
     await runTeardowns()
   }
 
+  bindCompiler(app, compiler)
   return app
 }
 

@@ -61,6 +61,21 @@ export interface DependencyBase<P = Record<string, string>, Q = RawQuery, H = In
   cleanup(fn: Cleanup): void
 }
 
+// Schemas a dependency checks values against itself (defineAuth's token claims), beside the
+// request parts it reads: compiled at start-up by the app's compiler, so the app's formats apply
+// and a schema that does not compile stops the start. Runtime-internal, not in the public list.
+const checkedSchemas = new WeakMap<Dependency, readonly TSchema[]>()
+
+/** Records that `dependency` checks values against `schemas` with its app's compiler (see checkFor in serialize.ts). */
+export function checksSchemas(dependency: Dependency, schemas: readonly TSchema[]): void {
+  checkedSchemas.set(dependency, schemas)
+}
+
+/** The schemas {@link checksSchemas} recorded for `dependency` (none for most). */
+export function schemasCheckedBy(dependency: Dependency): readonly TSchema[] {
+  return checkedSchemas.get(dependency) ?? []
+}
+
 /** Names a dependency's input already uses; a `use` key may not take them. */
 export const RESERVED_INPUT_NAMES: ReadonlySet<string> = new Set(['params', 'query', 'headers', 'body', 'ctx', 'app', 'cleanup'])
 

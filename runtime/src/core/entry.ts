@@ -53,7 +53,7 @@ export function createRequestHandler(options: EntryOptions): RequestHandler {
   // Koa's response fields on the way out, where the middleware can read or rewrite it
   const routes = options.middleware.length === 0 ? dispatch : withMiddleware(options.middleware, dispatch)
   const serve = around(hooks.aroundRequest, onRequest.length > 0 ? runHooks : routes)
-  const noTarget = { name: 'onRequest', status: 200, responseFor: () => undefined, view: undefined, views: undefined, checkResponses: false }
+  const noTarget = { name: 'onRequest', status: 200, responseFor: () => undefined, view: undefined, views: undefined, checkResponses: false, compiler: undefined }
 
   return function handleRequest(req, res) {
     const ctx = koa.createContext(req, res) as CoreContext

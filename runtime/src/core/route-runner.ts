@@ -6,7 +6,7 @@ import type { TSchema } from 'typebox'
 import { RESERVED_INPUT_NAMES } from './depends.js'
 import { ValidationError } from './errors.js'
 import { isSingleSchema, type ResponseSpec, type RouteDefinition } from './routing.js'
-import { boundIssues, sharedCompiler, toIssues, validateCoerced, type SchemaCompiler, type ValidationIssue, type Validator } from './validation.js'
+import { boundIssues, toIssues, validateCoerced, type SchemaCompiler, type ValidationIssue, type Validator } from './validation.js'
 import type { Views } from './views.js'
 import type { AppView } from './app-view.js'
 import { readBody } from './body.js'
@@ -23,8 +23,8 @@ export interface RouteEnvironment {
   readonly views: Views | undefined
   readonly bodyLimit: number
   readonly checkResponses: boolean
-  /** The app's own schema compiler (its formats); the shared one when not given. */
-  readonly compiler?: SchemaCompiler
+  /** The app's own schema compiler: every schema of the route is compiled with the app's formats. */
+  readonly compiler: SchemaCompiler
   /** Logs a failed cleanup (the response has gone out; nobody else can hear it). */
   readonly logCleanupFailure: (route: string, error: unknown) => void
 }
@@ -57,7 +57,7 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
     }
   }
   checkHeaderNames(options.headers, fail)
-  const compiler = env.compiler ?? sharedCompiler
+  const compiler = env.compiler
   const coercing = (schema: TSchema) => compiler.compileCoercing(schema)
   const pathNames = pathParamNames(definition.path)
   for (const key of requiredParams(options.params)) {

@@ -31,8 +31,11 @@ export interface SendTarget {
   readonly checkResponses: boolean
   /** Told each field a response model left out (development and tests). */
   readonly reportDropped?: (field: string) => void
-  /** The app's compiler, whose formats the output checks know (the process-wide one if not given). */
-  readonly compiler?: SchemaCompiler
+  /**
+   * The app's compiler, whose formats the output checks know; undefined only for answers outside
+   * a route (a hook's early answer), which have no model to check against.
+   */
+  readonly compiler: SchemaCompiler | undefined
 }
 
 /** Chooses the answer for `result`; resolves to whether the body is streamed (cleanups wait for it). */
@@ -91,7 +94,7 @@ function sendJson(ctx: RequestContext, target: SendTarget, value: unknown, statu
 function modelText(target: SendTarget, schema: TSchema, value: unknown): string {
   const shape = shaperFor(schema)
   const shaped = shape ? shape(value) : value
-  if (target.checkResponses) {
+  if (target.checkResponses && target.compiler) {
     const mismatch = responseMismatch(schema, shaped, target.compiler)
     if (mismatch) throw new TrefoilError('TREFOIL_RESPONSE_MISMATCH', `Response of ${target.name} does not match its schema: ${mismatch}`)
     if (target.reportDropped) for (const field of droppedFields(schema, shaped)) target.reportDropped(field)

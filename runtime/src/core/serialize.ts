@@ -2,7 +2,7 @@
 // fields (private ones never leave), and in development the output is checked against it.
 import build from 'fast-json-stringify'
 import type { TSchema } from 'typebox'
-import { sharedCompiler, toIssues, type SchemaCompiler, type Validator } from './validation.js'
+import { toIssues, type SchemaCompiler, type Validator } from './validation.js'
 import { compileExactFit } from './exact-fit.js'
 import { shaperFor } from './shape.js'
 import { TrefoilError } from './trefoil-error.js'
@@ -62,7 +62,7 @@ export const plainJson: Serializer = (value) => JSON.stringify(value) ?? 'null'
  * Checks a response value against its schema as a client would read it (dates as strings, no
  * `undefined`); returns a description of the first mismatch, or undefined when it fits.
  */
-export function responseMismatch(schema: TSchema, value: unknown, compiler: SchemaCompiler = sharedCompiler): string | undefined {
+export function responseMismatch(schema: TSchema, value: unknown, compiler: SchemaCompiler): string | undefined {
   const check = checkFor(schema, compiler)
   const asSent = value === undefined ? null : JSON.parse(JSON.stringify(value))
   if (check(asSent)) return undefined
@@ -76,7 +76,7 @@ export function responseMismatch(schema: TSchema, value: unknown, compiler: Sche
  * The output check compiled from `schema` by `compiler` (the app's, with its formats): compiled
  * once (routes prime it at start-up), then shared by every schema of the same structure.
  */
-export function checkFor(schema: TSchema, compiler: SchemaCompiler = sharedCompiler): Validator {
+export function checkFor(schema: TSchema, compiler: SchemaCompiler): Validator {
   let cache = checksOf.get(compiler)
   if (!cache) checksOf.set(compiler, (cache = { bySchema: new WeakMap(), byShape: new Map() }))
   let check = cache.bySchema.get(schema)

@@ -1,7 +1,8 @@
 // The dependency graph of an app (built at start-up, overrides applied, cycles rejected) and the
 // per-request solver: each dependency runs at most once, independent ones concurrently.
-import type { Cleanup, Dependency, DependencyInput } from './depends.js'
-import { sharedCompiler, validateCoerced, type SchemaCompiler, type ValidationIssue, type Validator } from './validation.js'
+import { schemasCheckedBy, type Cleanup, type Dependency, type DependencyInput } from './depends.js'
+import { checkFor } from './serialize.js'
+import { validateCoerced, type SchemaCompiler, type ValidationIssue, type Validator } from './validation.js'
 import type { AppView } from './app-view.js'
 import type { RequestContext } from './context.js'
 import { TrefoilError } from './trefoil-error.js'
@@ -23,7 +24,7 @@ export class DependencyGraph {
 
   constructor(
     private readonly overrides: ReadonlyMap<Dependency, Dependency>,
-    private readonly compiler: SchemaCompiler = sharedCompiler,
+    private readonly compiler: SchemaCompiler,
   ) {}
 
   /** The nodes for a `use` map, in declaration order; throws on a cycle, naming the chain. */
@@ -62,6 +63,14 @@ export class DependencyGraph {
       params: this.compile(dep.params),
       query: this.compile(dep.query),
       headers: this.compile(dep.headers),
+    }
+    // schemas the dependency checks values against itself: compiled now, with the app's formats
+    for (const schema of schemasCheckedBy(dep)) {
+      try {
+        checkFor(schema, this.compiler)
+      } catch (error) {
+        throw new TrefoilError('TREFOIL_SCHEMA_INVALID', `The schema dependency "${dep.name}" checks does not compile: ${(error as Error).message}`, { cause: error })
+      }
     }
     this.nodes.set(original, node)
     return node

@@ -1,6 +1,7 @@
 // Schema compilation and FastAPI-shaped validation errors. Every schema is compiled once, at
-// start-up, by one of three ajv instances that differ only in how they treat the input; then
-// its refinements and cross-field rules run on the values that fit.
+// start-up, by its app's SchemaCompiler (ajv instances that differ only in how they treat the
+// input, with the app's formats); then its refinements and cross-field rules run on the values
+// that fit. There is no process-wide compiler: two apps in one process never share formats.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats'
 import addKeywords from 'ajv-keywords'
@@ -69,8 +70,7 @@ export class SchemaCompiler {
   // (FastAPI's strict JSON), forms are (every form value is a string). Unknown input fields are
   // dropped. Output checks must not change the value they check.
   // Each instance is made on its first compile (~10 ms each, most of it compiling JSON Schema's
-  // meta-schema): a compiler that never checks output, or the process-wide one an app with its
-  // own never uses, costs nothing at start-up.
+  // meta-schema): a compiler that never checks output costs nothing for it at start-up.
   private coercingAjv: Ajv | undefined
   private strictJsonAjv: Ajv | undefined
   // the same, stopping at the first error: for bodies too large to list every issue of (ajv builds
@@ -79,7 +79,7 @@ export class SchemaCompiler {
   private checkingAjv: Ajv | undefined
   private readonly added = new Map<string, FormatCheck>()
 
-  /** A compiler that knows `formats` (e.g. the process-wide ones, copied into an app's own). */
+  /** A compiler that knows `formats` besides the standard ones (an app's `createApp({ formats })`). */
   constructor(formats: ReadonlyMap<string, FormatCheck> = new Map()) {
     for (const [name, format] of formats) this.addFormat(name, format)
   }
@@ -123,33 +123,20 @@ export class SchemaCompiler {
   }
 }
 
-/** The compiler used where no app passes its own (settings, jobs, uploads' fields). */
-export const sharedCompiler = new SchemaCompiler()
+// Which compiler is whose: code handed only the app (a dependency, a plugin's setup, a job
+// runner) compiles with that app's formats. createApp records each app's; nothing else does.
+const compilers = new WeakMap<object, SchemaCompiler>()
 
-/** Compiles a schema for input that arrives as strings (path, query, headers, form fields). */
-export function compileCoercing(schema: TSchema): Validator {
-  return sharedCompiler.compileCoercing(schema)
+/** Records `compiler` as the one of `app` (createApp does, once per app). */
+export function bindCompiler(app: object, compiler: SchemaCompiler): void {
+  compilers.set(app, compiler)
 }
 
-/** Compiles a schema for JSON bodies: no coercion, defaults applied, unknown fields dropped. */
-export function compileBody(schema: TSchema): Validator {
-  return sharedCompiler.compileBody(schema)
-}
-
-/** Compiles a JSON body schema like {@link compileBody}, stopping at the first error (cost bounded by where it is). */
-export function compileBodyFirstError(schema: TSchema): Validator {
-  return sharedCompiler.compileBodyFirstError(schema)
-}
-
-/**
- * Adds a string format for the whole process: to schemas compiled outside an app (settings, jobs)
- * and to every app created after the call. `t.String({ format: name })` then accepts only what
- * `format` accepts, and a 422 says `Input should be a valid <name>`. A format of one app only is
- * `createApp({ formats })` or `app.addFormat()`.
- * @example addFormat('project-code', /^[A-Z]{3}-\d{4}$/)
- */
-export function addFormat(name: string, format: FormatCheck): void {
-  sharedCompiler.addFormat(name, format)
+/** The compiler of `app`, whose formats its schemas use; throws for an object createApp did not make. */
+export function compilerOf(app: object): SchemaCompiler {
+  const found = compilers.get(app)
+  if (!found) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', 'Cannot compile a schema for this app: it was not made by createApp()')
+  return found
 }
 
 /** One issue a cross-field rule reports: the field it is about (a key, or a path), and why. */

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream'
 import type { TSchema } from 'typebox'
 import type { App } from '../core/app-api.js'
 import { NotFound } from '../core/errors.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 import { escapeHtml } from '../core/error-response.js'
 import { buildDocument, type DocumentInfo, type OpenApiDocument } from './document.js'
 import { nameSchema } from './schemas.js'
@@ -90,7 +91,7 @@ export function openapi(options: OpenApiOptions): Plugin<{ document(): OpenApiDo
         built = document
       })
       const document = (): OpenApiDocument => {
-        if (!built) throw new Error('The OpenAPI document is built when the app has started')
+        if (!built) throw new TrefoilError('TREFOIL_APP_NOT_STARTED', `Cannot read the OpenAPI document yet (plugin "openapi"): it is built once every plugin is set up, when the app has started (read it in an onReady hook, a handler or after start())`)
         return built
       }
       add(specPath, function openApiDocument(): Reply {

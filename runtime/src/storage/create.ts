@@ -60,16 +60,16 @@ export function createStorage(settings: StorageSettings = {}, options: CreateSto
     try {
       parsed = new URL(url)
     } catch {
-      throw new TypeError(`Invalid STORAGE_URL "${url}": expected s3://bucket/prefix`)
+      throw new TrefoilError('TREFOIL_SETTINGS_INVALID', `Invalid STORAGE_URL "${url}": expected s3://bucket/prefix`)
     }
-    if (parsed.hostname === '' || parsed.username !== '' || parsed.password !== '' || parsed.search !== '') throw new TypeError(`Invalid STORAGE_URL "${url}": expected s3://bucket/prefix, with credentials in S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY`)
+    if (parsed.hostname === '' || parsed.username !== '' || parsed.password !== '' || parsed.search !== '') throw new TrefoilError('TREFOIL_SETTINGS_INVALID', `Invalid STORAGE_URL "${url}": expected s3://bucket/prefix, with credentials in S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY`)
     const path = decodeURIComponent(parsed.pathname).replace(/^\/+/, '')
     const prefix = path === '' || path.endsWith('/') ? path : `${path}/`
     const hasId = settings.S3_ACCESS_KEY_ID !== undefined && settings.S3_ACCESS_KEY_ID !== ''
     const hasSecret = settings.S3_SECRET_ACCESS_KEY !== undefined && settings.S3_SECRET_ACCESS_KEY !== ''
-    if (hasId !== hasSecret) throw new TypeError('Invalid S3 settings: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together')
+    if (hasId !== hasSecret) throw new TrefoilError('TREFOIL_SETTINGS_INVALID', 'Invalid S3 settings: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together')
     const partSize = options.partSize ?? MIN_PART
-    if (partSize < MIN_PART) throw new TypeError(`Invalid partSize ${partSize}: S3 parts are at least ${MIN_PART} bytes`)
+    if (partSize < MIN_PART) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Invalid createStorage() partSize ${partSize}: S3 parts are at least ${MIN_PART} bytes`)
     const queueSize = options.queueSize ?? 4
     if (!Number.isInteger(queueSize) || queueSize < 1) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Invalid queueSize ${String(queueSize)}: give a whole number of parts of at least 1`)
     const endpoint = settings.S3_ENDPOINT?.trim() || undefined
@@ -86,6 +86,6 @@ export function createStorage(settings: StorageSettings = {}, options: CreateSto
   }
   if (url.startsWith('file://')) return new LocalStorage(fileURLToPath(url))
   if (url.startsWith('file:')) return new LocalStorage(resolve(url.slice('file:'.length)))
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) throw new TypeError(`Invalid STORAGE_URL "${url}": use a folder, file:///path or s3://bucket/prefix`)
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) throw new TrefoilError('TREFOIL_SETTINGS_INVALID', `Invalid STORAGE_URL "${url}": use a folder, file:///path or s3://bucket/prefix`)
   return new LocalStorage(isAbsolute(url) ? url : resolve(url))
 }

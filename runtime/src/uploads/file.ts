@@ -295,7 +295,7 @@ function exists(name: string): Conflict {
 
 function checkPlainName(name: string): void {
   if (name === '' || name === '.' || name === '..' || /[/\\\u0000]/.test(name) || Buffer.byteLength(name) > 255) {
-    throw new TypeError(`Cannot save the upload as "${name.slice(0, 80)}": give a plain file name, not a path`)
+    throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot save the upload as "${name.slice(0, 80)}": give a plain file name, not a path`)
   }
 }
 

@@ -1,6 +1,6 @@
 // Where a received file's bytes go: written by positioned writev calls on libuv's pool, the
 // received chunks gathered into batches of about 512 KiB without being copied, and hashed by the
-// upload thread, which reads back what was written (see upload-thread.ts): the event loop only
+// upload thread, which reads back what was written (see thread.ts): the event loop only
 // parses. At most IN_FLIGHT bytes of a file are being written (two writes: the rest of the pool
 // stays free for the app; four measured no faster), and at most HASH_LAG written bytes wait for
 // the thread: beyond either, `write` waits, which pauses the request (memory stays flat, a slow
@@ -9,9 +9,9 @@
 //
 // Measured on a 2-core machine, 1 GiB multipart upload, CPU s/GiB per thread: event loop
 // 1.0-1.1 (busboy's boundary search ~0.2 of it, the rest Node's HTTP parsing and socket reads),
-// upload thread 0.7 (SHA-256 0.56, reading back 0.14), pool writes 0.27. Before, the event loop
-// also hashed (1.6 s) or copied every byte into blocks shared with a thread that hashed and wrote
-// them (1.2-1.45 s, and the thread 0.8-1.7 s).
+// upload thread 0.7 (SHA-256 0.56, reading back 0.14), pool writes 0.27. Why this split: hashing
+// on the event loop cost it 1.6 s/GiB, and copying every byte into blocks shared with a thread that
+// hashed and wrote them 1.2-1.45 s/GiB (and the thread 0.8-1.7 s).
 import { createHash } from 'node:crypto'
 import { open, rm, type FileHandle } from 'node:fs/promises'
 import { Worker } from 'node:worker_threads'

@@ -1,6 +1,7 @@
 // Batches: the guide's `asyncio.gather`, bounded. Runs an async function over many items with at
 // most `limit` at a time, so that a batch cannot take every connection of the database pool.
 // Every item runs even when some fail; results keep the items' order.
+import { TrefoilError } from '../core/trefoil-error.js'
 
 /** Options of {@link mapConcurrent}. */
 export interface MapConcurrentOptions {
@@ -65,7 +66,7 @@ export async function mapConcurrent<T, R>(items: Iterable<T>, limit: number, fn:
  * const failed = outcomes.filter((o) => o.status === 'rejected')
  */
 export async function settleConcurrent<T, R>(items: Iterable<T>, limit: number, fn: (item: T, index: number) => R | Promise<R>, options: MapConcurrentOptions = {}): Promise<PromiseSettledResult<R>[]> {
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`Cannot run a batch with limit ${String(limit)}: it must be an integer of at least 1`)
+  if (!Number.isInteger(limit) || limit < 1) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot run a batch with limit ${String(limit)}: it must be an integer of at least 1`)
   const list = Array.from(items)
   const outcomes: PromiseSettledResult<R>[] = new Array(list.length)
   const { signal } = options

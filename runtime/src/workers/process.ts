@@ -5,6 +5,7 @@
 import cluster from 'node:cluster'
 import type { App } from '../core/app-api.js'
 import { closeOnSignals } from '../core/signals.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 
 /** What the primary passes each worker process (JSON, in `TREFOIL_SERVE`). */
 export interface ServeWorkerConfig {
@@ -45,7 +46,7 @@ async function loadApp(config: ServeWorkerConfig): Promise<App<unknown>> {
   const name = names.find((n) => mod[n] !== undefined)
   let value = name === undefined ? undefined : mod[name]
   if (typeof value === 'function') value = await (value as () => unknown)()
-  if (!isApp(value)) throw new Error(`Cannot serve ${config.entry}: it must export an app (or a function returning one) as ${names.map((n) => `"${n}"`).join(' or ')}`)
+  if (!isApp(value)) throw new TrefoilError('TREFOIL_SERVE_ENTRY_INVALID', `Cannot serve ${config.entry}: it must export an app (or a function returning one) as ${names.map((n) => `"${n}"`).join(' or ')}`)
   return value
 }
 

@@ -6,6 +6,7 @@ import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { createLogger, type Logger } from '../logging.js'
+import { TrefoilError } from '../core/trefoil-error.js'
 import { PROCESSES_ENV } from './protocol.js'
 import { runServer, type ServeWorkerConfig } from './process.js'
 
@@ -66,13 +67,13 @@ export async function serve(entry: string | URL, options: ServeOptions = {}): Pr
     graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
   }
   const count = options.workers ?? availableParallelism()
-  if (!Number.isInteger(count) || count < 0) throw new TypeError(`Cannot serve with ${String(count)} workers: give an integer of at least 0`)
+  if (!Number.isInteger(count) || count < 0) throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot serve with ${String(count)} workers: give an integer of at least 0`)
   if (count === 0) {
     const served = await runServer(config, { exitOnStop: true })
     ;(options.log ?? createLogger(undefined)).info({ url: served.url, workers: 0, pids: [process.pid] }, 'Listening')
     return { url: served.url, pids: () => [process.pid], stop: served.stop }
   }
-  if (!cluster.isPrimary) throw new Error('Cannot serve from a cluster worker: serve() forks the workers itself')
+  if (!cluster.isPrimary) throw new TrefoilError('TREFOIL_SERVE_IN_WORKER', `Cannot serve ${config.entry} from a cluster worker (pid ${process.pid}): serve() forks the workers itself; call it from the primary, or with workers: 0`)
   return servePrimary(config, count, options)
 }
 
