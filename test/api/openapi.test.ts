@@ -322,6 +322,7 @@ test('a route documents its JSON model and other media types side by side; witho
       return [{ id: 1 }]
     })
     r.get('/rows.csv', { mediaTypes: ['text/csv'] }, () => stream(Readable.from(['id\n1\n']), { type: 'text/csv' }))
+    r.get('/rows.geojson', { mediaTypes: ['application/geo+json'] }, () => stream(Readable.from(['{"type":"FeatureCollection","features":[]}']), { type: 'application/geo+json' }))
     r.get('/raw', { responses: { 200: { content: { 'text/plain': t.String() } } } }, () => text('plain words'))
   })
   const app = createApp({ plugins: [unit] })
@@ -335,6 +336,8 @@ test('a route documents its JSON model and other media types side by side; witho
   })
   assert.equal(Object.keys(rows.headers ?? {}), ['X-Total-Count'])
   assert.equal(Object.keys((doc.paths['/rows.csv']!.get as { responses: Record<string, DocumentedResponse> }).responses['200']!.content!), ['text/csv'])
+  // a JSON type is what it parses to, not a string
+  assert.equal((doc.paths['/rows.geojson']!.get as { responses: Record<string, DocumentedResponse> }).responses['200']!.content, { 'application/geo+json': { schema: {} } })
   // a route without a model that names its body's type: no untyped JSON beside it
   assert.equal((doc.paths['/raw']!.get as { responses: Record<string, DocumentedResponse> }).responses['200']!.content, { 'text/plain': { schema: { type: 'string' } } })
   assert.ok('Rows' in (doc.components.schemas ?? {}))

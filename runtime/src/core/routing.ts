@@ -80,7 +80,8 @@ export interface RouteOptions<P = undefined, Q = undefined, H = undefined, B = u
   /** Headers the route sets on its success responses, for the docs: `{ 'X-Total-Count': 'How many match' }`. */
   responseHeaders?: Readonly<Record<string, string>>
   /**
-   * Other media types the success body comes in, for the docs, each as bytes of that type. On a
+   * Other media types the success body comes in, for the docs, each as bytes of that type (a
+   * JSON type, `…+json`, as any JSON value). On a
    * route with a `response` model they are documented beside its JSON (content negotiation:
    * `['application/geo+json']`); on a route without one, the body is only these (a stream, a
    * file: `['text/csv']`). To give one of them a schema, use `responses`.
@@ -100,7 +101,8 @@ export interface ResponseDoc {
   /** Replaces the derived description (default: the status's name). */
   readonly description?: string
   /**
-   * The body per media type: a schema, or `'binary'` for bytes of that type (a file, a stream).
+   * The body per media type: a schema, or `'binary'` for a body known only by its type (a file,
+   * a stream): its bytes, or for a JSON type (`…+json`) any JSON value.
    * Added to the derived content; on a success status without a `response` model it replaces the
    * derived untyped JSON. An error status (4xx, 5xx) left without content has the usual JSON
    * error body; `{}` says it has no body.

@@ -249,6 +249,16 @@ interface SuccessShape {
   readonly modelled: boolean
 }
 
+/**
+ * The schema of a body known only by its media type. A JSON one (`…+json`) is described as what
+ * it parses to, which may be any JSON value; other types are their bytes.
+ */
+function bytesSchema(type: string): JsonObject {
+  const base = type.split(';')[0]!.trim().toLowerCase()
+  if (base === 'application/json' || base.endsWith('+json')) return {}
+  return { type: 'string', contentMediaType: type }
+}
+
 function headerObject(description: string): JsonObject {
   return { description, schema: { type: 'string' } }
 }
@@ -261,7 +271,7 @@ function mergeResponse(derived: JsonObject | undefined, status: number, doc: Res
     const base = untyped ? {} : ((derived?.content as JsonObject | undefined) ?? {})
     // an error status with `{}` has no body; with no content it keeps the usual JSON error
     const content: JsonObject = status >= 400 && Object.keys(doc.content).length === 0 ? {} : { ...base }
-    for (const [type, body] of Object.entries(doc.content)) content[type] = { schema: body === 'binary' ? { type: 'string', contentMediaType: type } : use(body, type) }
+    for (const [type, body] of Object.entries(doc.content)) content[type] = { schema: body === 'binary' ? bytesSchema(type) : use(body, type) }
     if (Object.keys(content).length > 0) merged.content = content
     else delete merged.content
   }
@@ -284,7 +294,7 @@ function successResponse(status: number, schema: JsonObject, shape: SuccessShape
   // a model's JSON is sent whatever else the route can send; without a model, a route that names
   // media types sends only those (a stream, a file)
   if (shape.modelled || !shape.mediaTypes?.length) content['application/json'] = { schema }
-  for (const type of shape.mediaTypes ?? []) content[type] = { schema: { type: 'string', contentMediaType: type } }
+  for (const type of shape.mediaTypes ?? []) content[type] = { schema: bytesSchema(type) }
   // the same route renders its view for htmx and browsers
   if (shape.view) content['text/html'] = { schema: { type: 'string' } }
   return withHeaders({ description, content })
