@@ -43,8 +43,9 @@ export function fileResponses(options: FileResponsesOptions = {}): ResponseDocs 
     200: { description: 'The whole file', content, headers: sent },
     206: { description: 'The one byte range the Range header asked for', content, headers: { ...sent, 'Content-Range': 'The bytes sent and the size of the file: `bytes 0-99/1234`' } },
     304: { description: 'Not Modified: the client has the current file (If-None-Match, If-Modified-Since)', content: {}, headers: notModified },
-    404: { description: 'There is no such file' },
-    416: { description: 'Range Not Satisfiable: the range starts past the end of the file', headers: { 'Content-Range': 'The size of the file: `bytes */1234`' } },
+    // whatever else the route's dependencies answer 404 for, the file itself may be missing
+    404: {},
+    416: { description: 'Range Not Satisfiable: the range holds no byte of the file (it starts past the end)', headers: { 'Content-Range': 'The size of the file: `bytes */1234`' } },
   }
   if (options.presign === true) docs[307] = { description: 'Fetch the file from the store at this presigned URL', content: {}, headers: { Location: 'The presigned URL', 'Cache-Control': '`no-store`' } }
   return docs
