@@ -15,6 +15,8 @@ export {
   type HttpMethod,
   type PathParams,
   type ResponseSpec,
+  type ResponseDoc,
+  type ResponseDocs,
   type ResponseValue,
   type Schema,
 } from './core/routing.js'
@@ -77,7 +79,7 @@ export { defineLoopMonitor, type LoopMonitor, type LoopMonitorOptions, type Loop
 export { serve, type ServeOptions, type Serving } from './workers/index.js'
 
 // API surface: OpenAPI and docs, auth, CSRF, security headers and CORS
-export { openapi, named, buildOpenApi, openApiClientSource, type OpenApiOptions, type OpenApiDocument, type OpenApiClientOptions } from './openapi/index.js'
+export { openapi, named, buildOpenApi, openApiClientSource, fileResponses, type FileResponsesOptions, type OpenApiOptions, type OpenApiDocument, type OpenApiClientOptions } from './openapi/index.js'
 export { defineAuth, DEFAULT_ROLES, type Auth, type AuthOptions, type AuthInput, type SessionOptions, type ProjectGrant, type LoginOptions, type SignOptions, type JWTPayload } from './auth/index.js'
 export { createCsrf, SAFE_METHODS, type Csrf, type CsrfOptions } from './auth/index.js'
 export { security, cors, safeEqual, DEFAULT_CSP, type SecurityOptions, type CorsOptions } from './security/index.js'

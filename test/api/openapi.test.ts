@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Validator } from '@seriousme/openapi-schema-validator'
-import { buildOpenApi, createApp, defineUnit, depends, named, noContent, created, NotFound, openapi, t, type RouteOptions } from 'trefoil'
+import { Readable } from 'node:stream'
+import { buildOpenApi, createApp, defineUnit, depends, file, fileResponses, named, noContent, created, NotFound, openapi, stream, t, text, type RouteOptions } from 'trefoil'
 
 // A sample app: two units, an existence check chained into another, a header read by a
 // dependency, a multipart route (documented only), and the openapi plugin listed FIRST.
@@ -303,6 +304,74 @@ test('the docs page serves only its own files from the package folder', async ()
     assert.is(res.status, 404, url)
     assert.equal(res.json(), { detail: 'Asset not found' })
   }
+})
+
+interface DocumentedResponse {
+  description: string
+  content?: Record<string, { schema: Record<string, unknown> }>
+  headers?: Record<string, unknown>
+}
+
+test('a route documents its JSON model and other media types side by side; without a model, only the types it names', async () => {
+  const Row = named('Row', t.Object({ id: t.Integer() }))
+  const Rows = named('Rows', t.Object({ type: t.Literal('FeatureCollection'), features: t.Array(t.Object({ id: t.Integer() })) }))
+  const unit = defineUnit('rows', (r) => {
+    r.get('/rows', { response: t.Array(Row), mediaTypes: ['text/csv'], responses: { 200: { content: { 'application/geo+json': Rows }, headers: { 'X-Total-Count': 'How many rows in all' } } } }, ({ ctx }) => {
+      if (ctx.get('Accept') === 'text/csv') return stream(Readable.from(['id\n1\n']), { type: 'text/csv' })
+      ctx.set('X-Total-Count', '1')
+      return [{ id: 1 }]
+    })
+    r.get('/rows.csv', { mediaTypes: ['text/csv'] }, () => stream(Readable.from(['id\n1\n']), { type: 'text/csv' }))
+    r.get('/rows.geojson', { mediaTypes: ['application/geo+json'] }, () => stream(Readable.from(['{"type":"FeatureCollection","features":[]}']), { type: 'application/geo+json' }))
+    r.get('/raw', { responses: { 200: { content: { 'text/plain': t.String() } } } }, () => text('plain words'))
+  })
+  const app = createApp({ plugins: [unit] })
+  await app.start()
+  const doc = buildOpenApi(app.routes, { title: 'R', version: '1' })
+  const rows = (doc.paths['/rows']!.get as { responses: Record<string, DocumentedResponse> }).responses['200']!
+  assert.equal(rows.content, {
+    'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/Row' } } },
+    'text/csv': { schema: { type: 'string', contentMediaType: 'text/csv' } },
+    'application/geo+json': { schema: { $ref: '#/components/schemas/Rows' } },
+  })
+  assert.equal(Object.keys(rows.headers ?? {}), ['X-Total-Count'])
+  assert.equal(Object.keys((doc.paths['/rows.csv']!.get as { responses: Record<string, DocumentedResponse> }).responses['200']!.content!), ['text/csv'])
+  // a JSON type is what it parses to, not a string
+  assert.equal((doc.paths['/rows.geojson']!.get as { responses: Record<string, DocumentedResponse> }).responses['200']!.content, { 'application/geo+json': { schema: {} } })
+  // a route without a model that names its body's type: no untyped JSON beside it
+  assert.equal((doc.paths['/raw']!.get as { responses: Record<string, DocumentedResponse> }).responses['200']!.content, { 'text/plain': { schema: { type: 'string' } } })
+  assert.ok('Rows' in (doc.components.schemas ?? {}))
+  assert.ok((await new Validator().validate(doc as unknown as Record<string, unknown>)).valid)
+})
+
+test('a file download documents what it answers: 200 and 206 as bytes of its types, 304, 416 with Content-Range, each answer as sent', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trefoil-file-docs-'))
+  const path = join(dir, 'photo.png')
+  writeFileSync(path, Buffer.alloc(1000, 1))
+  const unit = defineUnit('files', (r) => r.get('/photo', { responses: fileResponses({ types: ['image/png'], disposition: 'attachment, named photo.png' }) }, () => file(path, { download: 'photo.png' })))
+  const app = createApp({ plugins: [unit] })
+  await app.start()
+  const doc = buildOpenApi(app.routes, { title: 'F', version: '1' })
+  const responses = (doc.paths['/photo']!.get as { responses: Record<string, DocumentedResponse> }).responses
+  assert.equal(Object.keys(responses), ['200', '206', '304', '404', '416'])
+  assert.equal(responses['200']!.content, { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } } })
+  assert.equal(responses['206']!.content, responses['200']!.content)
+  assert.is(responses['304']!.content, undefined, 'a 304 has no body')
+  assert.equal(Object.keys(responses['416']!.content!), ['application/json'])
+  assert.equal(Object.keys(responses['416']!.headers!), ['Content-Range'])
+  const whole = await app.inject({ url: '/photo' })
+  const part = await app.inject({ url: '/photo', headers: { range: 'bytes=0-9' } })
+  const current = await app.inject({ url: '/photo', headers: { 'if-none-match': String(whole.headers.etag) } })
+  const beyond = await app.inject({ url: '/photo', headers: { range: 'bytes=5000-' } })
+  assert.equal([whole.status, part.status, current.status, beyond.status], [200, 206, 304, 416])
+  // every header the download sends a client is one the document names for that status
+  for (const res of [whole, part, current, beyond]) {
+    const named = Object.keys(responses[String(res.status)]!.headers ?? {}).map((h) => h.toLowerCase())
+    for (const header of ['etag', 'last-modified', 'accept-ranges', 'content-range', 'content-disposition']) {
+      if (res.headers[header] !== undefined) assert.ok(named.includes(header), `${res.status} ${header}`)
+    }
+  }
+  assert.ok((await new Validator().validate(doc as unknown as Record<string, unknown>)).valid)
 })
 
 test.run()

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { buildOpenApi, createApp, defineUnit, fastJson, model, t } from 'trefoil'
+import { captureLogs } from '../helpers/logs.js'
 
 /** The guide's long date: the weekday, the month's number and the year ("Monday 01 2023"). */
 function longDate(date: Date): string {
@@ -79,9 +80,15 @@ test('the OpenAPI document shows the answer: computed fields readOnly and requir
 
 test('in development a computed field that does not fit its schema fails the answer, naming the field', async () => {
   const Bad = model(t.Object({ id: t.Integer() }), { computed: { half: { schema: t.Integer(), get: (v) => v.id / 2 } } })
-  const app = createApp({ plugins: [defineUnit('bad', (r) => [r.get('/bad', { response: Bad }, () => ({ id: 3 }))])] })
+  const { logger, lines } = captureLogs()
+  const app = createApp({ logger, plugins: [defineUnit('bad', (r) => [r.get('/bad', { response: Bad }, () => ({ id: 3 }))])] })
   const res = await app.inject({ url: '/bad' })
   assert.is(res.status, 500)
+  // the client learns nothing of it; the developer's log names the route, the field and why
+  assert.not.match(res.body, 'half')
+  const failed = lines.find((line) => line.msg === 'Request failed')?.err as { code?: string; message?: string } | undefined
+  assert.is(failed?.code, 'TREFOIL_RESPONSE_MISMATCH')
+  assert.is(failed?.message, 'Response of GET /bad does not match its schema: field "half": Input should be a valid integer')
 })
 
 test('a union of two shaped models cannot be shaped: the start fails, naming the route', async () => {

@@ -4,6 +4,7 @@ import { Validator } from '@seriousme/openapi-schema-validator'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { api, signUp, unchecked, signUpAdmin, square, startFieldwork, type Fieldwork } from './fixtures/fieldwork.js'
+import { undocumented } from './fixtures/traffic.js'
 
 let fw: Fieldwork
 
@@ -319,6 +320,12 @@ test('a private project is read by its members and admins only; to anyone else i
   const opened = await api(fw.app, admin).patch('/v1/projects/:projectId', { params: { projectId: id }, body: { visibility: 'public' } })
   assert.is(opened.expect(200).visibility, 'public')
   assert.is((await api(fw.app, outsider).get('/v1/projects/:projectId', { params: { projectId: id } })).status, 200, 'public again: everyone reads it')
+})
+
+// last: judges what every test above received
+test('every status, media type and header the flows above received is documented for its operation', async () => {
+  assert.ok(fw.traffic.length > 0, 'the answers were recorded')
+  assert.equal(await undocumented(fw.app, fw.traffic), [])
 })
 
 test.run()

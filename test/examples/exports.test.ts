@@ -4,6 +4,7 @@ import { parse } from 'csv-parse/sync'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { call, signUp, signUpAdmin, square, startFieldwork, type Account, type Fieldwork } from './fixtures/fieldwork.js'
+import { saw, undocumented } from './fixtures/traffic.js'
 
 let fw: Fieldwork
 let pm: Account
@@ -127,6 +128,14 @@ test('CSV cells a spreadsheet would run as formulas are neutralised: a user name
   const csv = await call(fw.app, 'GET', `/v1/projects/${id}/submissions.csv`, pm)
   const [record] = parse(csv.body, { columns: true }) as Record<string, string>[]
   assert.is(record!.userName, `'=HYPERLINK("http://evil.example","click")`)
+})
+
+// last: judges what every test above received
+test('every status, media type and header the flows above received is documented for its operation', async () => {
+  assert.ok(fw.traffic.length > 0, 'the answers were recorded')
+  assert.ok(saw(fw.traffic, 'GET', /\/submissions\.csv$/, { status: 200, type: 'text/csv', header: 'content-disposition' }), 'the CSV')
+  assert.ok(saw(fw.traffic, 'GET', /\/submissions\.geojson$/, { status: 200, type: 'application/geo+json' }), 'the GeoJSON')
+  assert.equal(await undocumented(fw.app, fw.traffic), [])
 })
 
 test.run()

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { call, signUp, signUpAdmin, square, startFieldwork, type Account, type Fieldwork } from './fixtures/fieldwork.js'
+import { saw, undocumented } from './fixtures/traffic.js'
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]), Buffer.alloc(300_000, 7)])
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0]), Buffer.alloc(2048, 3)])
@@ -106,7 +107,7 @@ test('a submission arrives with submission_xml, device_id and photos; files are 
   assert.equal((await call(fw.app, 'GET', submission.url, pm)).json(), submission)
 })
 
-test('a download resumes: Range gives 206 with the asked bytes, If-Range with an old ETag gives the whole file', async () => {
+test('a download resumes: Range gives 206 with the asked bytes, If-Range with an old ETag gives the whole file; a current copy gets 304', async () => {
   const res = await send(mapper, form({ submission_xml: '<data/>' }, [{ name: 'big.png', bytes: PNG, type: 'image/png' }]))
   const photo = ((await res.json()) as SubmissionJson).attachments[0]!
   const part = await fetch(`${base}${photo.url}`, { headers: { ...mapper.headers, range: 'bytes=1000-1999' } })
@@ -122,6 +123,10 @@ test('a download resumes: Range gives 206 with the asked bytes, If-Range with an
   const beyond = await fetch(`${base}${photo.url}`, { headers: { ...mapper.headers, range: `bytes=${PNG.length + 5}-` } })
   assert.is(beyond.status, 416)
   assert.is(beyond.headers.get('content-range'), `bytes */${PNG.length}`)
+  // through inject: fetch adds Cache-Control: no-cache to a conditional request, which rules 304 out
+  const current = await fw.app.inject({ url: photo.url, headers: { ...mapper.headers, 'if-none-match': `"${photo.sha256}"` } })
+  assert.is(current.status, 304)
+  assert.is(current.rawBody.length, 0)
 })
 
 test('XML that is not well-formed is a 422 naming the line and column; nothing is kept', async () => {
@@ -263,6 +268,15 @@ test('htmx gets fragments: the new item, the reviewed item with its state, a 403
   assert.match(page.body, 'Signed in as Pat</a>')
   assert.match(page.body, '</strong></a> by Mo on collect-9')
   assert.match(page.body, '<pre class="xml">&lt;data/&gt;</pre>')
+})
+
+// last: judges what every test above received
+test('every status, media type and header the flows above received is documented for its operation', async () => {
+  assert.ok(fw.traffic.length > 0, 'the answers were recorded')
+  const download = /\/attachments\/\d+$/
+  for (const status of [200, 206, 304, 416]) assert.ok(saw(fw.traffic, 'GET', download, { status }), `a download answered ${status}`)
+  assert.ok(saw(fw.traffic, 'GET', download, { status: 206, type: 'image/png', header: 'content-range' }), 'a range of a photo')
+  assert.equal(await undocumented(fw.app, fw.traffic), [])
 })
 
 test.run()

@@ -9,6 +9,7 @@ import fc from 'fast-check'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { call, signUp, signUpAdmin, square, startFieldwork, type Account, type Fieldwork } from './fixtures/fieldwork.js'
+import { saw, undocumented } from './fixtures/traffic.js'
 
 let fw: Fieldwork
 let pm: Account
@@ -413,6 +414,17 @@ test('two mappers racing for one task: exactly one gets the lock, the other a 40
     assert.is((a.status === 409 ? a : b).json().detail, `Task ${id - taskIds[0]! + 1} is locked by ${winner.name}`)
     assert.is((await event(winner, id, { event: 'reset' })).status, 201, `${loser.name} lost; ${winner.name} releases`)
   }
+})
+
+// last: judges what every test above received
+test('every status, media type and header the flows above received is documented for its operation', async () => {
+  assert.ok(fw.traffic.length > 0, 'the answers were recorded')
+  const list = /^\/v1\/projects\/\d+\/tasks$/
+  assert.ok(saw(fw.traffic, 'GET', list, { status: 200, type: 'application/json', header: 'x-total-count' }), 'a page of the table')
+  assert.ok(saw(fw.traffic, 'GET', list, { status: 200, type: 'application/geo+json' }), 'the GeoJSON')
+  assert.ok(saw(fw.traffic, 'POST', /\/tasks\/\d+\/events$/, { status: 409 }), 'a lock refused')
+  assert.ok(saw(fw.traffic, 'POST', /\/task-splits$/, { status: 202, header: 'location' }), 'a split in the background')
+  assert.equal(await undocumented(fw.app, fw.traffic), [])
 })
 
 test.run()

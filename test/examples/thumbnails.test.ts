@@ -12,6 +12,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { WorkerPool } from 'trefoil'
 import { call, signUp, signUpAdmin, square, startFieldwork, type Account, type Fieldwork } from './fixtures/fieldwork.js'
+import { saw, undocumented } from './fixtures/traffic.js'
 import { decoded, meanColour, photoJpeg, screenshotPng } from './fixtures/photos.js'
 
 const FAKE_JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0]), Buffer.alloc(2048, 3)])
@@ -191,6 +192,14 @@ test('only the project’s members see thumbnails', async () => {
   const res = await fetch(thumbnailUrl, { headers: stranger.headers })
   assert.is(res.status, 403)
   assert.is((await fetch(thumbnailUrl)).status, 401)
+})
+
+// last: judges what every test above received
+test('every status, media type and header the flows above received is documented for its operation', async () => {
+  assert.ok(fw.traffic.length > 0, 'the answers were recorded')
+  const thumbnail = /\/thumbnail$/
+  for (const status of [200, 304, 422]) assert.ok(saw(fw.traffic, 'GET', thumbnail, { status }), `a thumbnail answered ${status}`)
+  assert.equal(await undocumented(fw.app, fw.traffic), [])
 })
 
 test.run()

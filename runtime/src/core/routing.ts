@@ -79,9 +79,41 @@ export interface RouteOptions<P = undefined, Q = undefined, H = undefined, B = u
   errors?: readonly number[]
   /** Headers the route sets on its success responses, for the docs: `{ 'X-Total-Count': 'How many match' }`. */
   responseHeaders?: Readonly<Record<string, string>>
-  /** Media types of a success body that is not JSON (a stream, a file), for the docs: `['text/csv']`. */
+  /**
+   * Other media types the success body comes in, for the docs, each as bytes of that type (a
+   * JSON type, `…+json`, as any JSON value). On a
+   * route with a `response` model they are documented beside its JSON (content negotiation:
+   * `['application/geo+json']`); on a route without one, the body is only these (a stream, a
+   * file: `['text/csv']`). To give one of them a schema, use `responses`.
+   */
   mediaTypes?: readonly string[]
+  /**
+   * More of what the route answers, for the docs, per status, merged into what trefoil derives
+   * (FastAPI's `responses=`): another media type of the model's status
+   * (`{ 200: { content: { 'application/geo+json': TaskCollection } } }`), the headers of a
+   * status, or a status trefoil cannot see (a file's 206 and 304: see `fileResponses`).
+   */
+  responses?: ResponseDocs
 }
+
+/** What the docs say of one status of a route, beyond what trefoil derives from its options. */
+export interface ResponseDoc {
+  /** Replaces the derived description (default: the status's name). */
+  readonly description?: string
+  /**
+   * The body per media type: a schema, or `'binary'` for a body known only by its type (a file,
+   * a stream): its bytes, or for a JSON type (`…+json`) any JSON value.
+   * Added to the derived content; on a success status without a `response` model it replaces the
+   * derived untyped JSON. An error status (4xx, 5xx) left without content has the usual JSON
+   * error body; `{}` says it has no body.
+   */
+  readonly content?: Readonly<Record<string, TSchema | 'binary'>>
+  /** Headers sent with this status: name → what it carries. */
+  readonly headers?: Readonly<Record<string, string>>
+}
+
+/** A route's `responses`: per status, what the docs add to the derived response. */
+export type ResponseDocs = { readonly [status: number]: ResponseDoc }
 
 /** What a handler receives: validated, typed inputs, its dependencies' values, the request. */
 export type HandlerInput<Path extends string, P, Q, H, B, U, GU, M = undefined, UP = undefined> = {

@@ -4,7 +4,7 @@
 import { STATUS_CODES } from 'node:http'
 import t, { type TSchema } from 'typebox'
 import type { Dependency } from '../core/depends.js'
-import { isSingleSchema, type ResponseSpec, type RouteDefinition } from '../core/routing.js'
+import { isSingleSchema, type ResponseDoc, type ResponseSpec, type RouteDefinition } from '../core/routing.js'
 import { nameSchema, SchemaRegistry, type JsonObject } from './schemas.js'
 import { securityOf, type SecurityScheme } from './security.js'
 import { DEFAULT_FILE_BYTES, DEFAULT_MANY, type MultipartSpec } from '../uploads/index.js'
@@ -211,19 +211,27 @@ function buildResponses(route: RouteDefinition, operationId: string, errors: rea
   for (const [status, schema] of byStatus) {
     if (status >= 400) continue
     const name = byStatus.size > 1 ? `${pascal(operationId)}Response${status}` : `${pascal(operationId)}Response`
-    responses[String(status)] = successResponse(status, registry.use(schema, name), success)
+    responses[String(status)] = successResponse(status, registry.use(schema, name), { ...success, modelled: true })
   }
   if (!byStatus.size) {
     const status = options.status ?? 200
-    responses[String(status)] = successResponse(status, {}, success)
+    responses[String(status)] = successResponse(status, {}, { ...success, modelled: false })
   }
-  for (const status of new Set([...errors, ...[...byStatus.keys()].filter((s) => s >= 400)])) {
+  const described = Object.keys(options.responses ?? {}).map(Number)
+  for (const status of new Set([...errors, ...[...byStatus.keys()].filter((s) => s >= 400), ...described.filter((s) => s >= 400)])) {
     const custom = byStatus.get(status)
     const schema = custom ? registry.use(custom) : registry.use(status === 422 ? HTTPValidationErrorSchema : HTTPErrorSchema)
     const response: JsonObject = { description: status === 422 ? 'Validation Error' : (STATUS_CODES[status] ?? 'Error'), content: { 'application/json': { schema } } }
     if (status === 401) response.headers = { 'WWW-Authenticate': { description: 'The authentication scheme to use (RFC 6750)', schema: { type: 'string' } } }
     if (status === 503) response.headers = { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 0 } } }
     responses[String(status)] = response
+  }
+  for (const status of described) {
+    const doc = options.responses![status]!
+    const derived = responses[String(status)] as JsonObject | undefined
+    // without a model, the derived success body is untyped JSON: content the route names replaces it
+    const untyped = derived !== undefined && status < 400 && !byStatus.has(status)
+    responses[String(status)] = mergeResponse(derived, status, doc, untyped, (schema, mediaType) => registry.use(schema, `${pascal(operationId)}Response${status}${pascal(mediaType)}`))
   }
   // any request can be refused before it reaches the route (malformed HTTP, headers too large):
   // said once, for operations that document no client error of their own
@@ -237,20 +245,56 @@ interface SuccessShape {
   readonly view: boolean
   readonly headers: Readonly<Record<string, string>> | undefined
   readonly mediaTypes: readonly string[] | undefined
+  /** The status has a response model: its JSON is documented whatever other types there are. */
+  readonly modelled: boolean
+}
+
+/**
+ * The schema of a body known only by its media type. A JSON one (`…+json`) is described as what
+ * it parses to, which may be any JSON value; other types are their bytes.
+ */
+function bytesSchema(type: string): JsonObject {
+  const base = type.split(';')[0]!.trim().toLowerCase()
+  if (base === 'application/json' || base.endsWith('+json')) return {}
+  return { type: 'string', contentMediaType: type }
+}
+
+function headerObject(description: string): JsonObject {
+  return { description, schema: { type: 'string' } }
+}
+
+/** A route's own description of one status laid over the derived response (or none). */
+function mergeResponse(derived: JsonObject | undefined, status: number, doc: ResponseDoc, untyped: boolean, use: (schema: TSchema, mediaType: string) => JsonObject): JsonObject {
+  const merged: JsonObject = { ...(derived ?? {}) }
+  merged.description = doc.description ?? (derived?.description as string | undefined) ?? STATUS_CODES[status] ?? 'Response'
+  if (doc.content !== undefined) {
+    const base = untyped ? {} : ((derived?.content as JsonObject | undefined) ?? {})
+    // an error status with `{}` has no body; with no content it keeps the usual JSON error
+    const content: JsonObject = status >= 400 && Object.keys(doc.content).length === 0 ? {} : { ...base }
+    for (const [type, body] of Object.entries(doc.content)) content[type] = { schema: body === 'binary' ? bytesSchema(type) : use(body, type) }
+    if (Object.keys(content).length > 0) merged.content = content
+    else delete merged.content
+  }
+  if (doc.headers !== undefined) {
+    const headers: JsonObject = { ...((derived?.headers as JsonObject | undefined) ?? {}) }
+    for (const [name, text] of Object.entries(doc.headers)) headers[name] = headerObject(text)
+    merged.headers = headers
+  }
+  return merged
 }
 
 function successResponse(status: number, schema: JsonObject, shape: SuccessShape): JsonObject {
   const description = status === 200 ? 'Successful Response' : (STATUS_CODES[status] ?? 'Success')
   const headers: JsonObject = {}
   if (status === 201) headers.Location = { description: 'The URL of the created resource, when the operation gives one', schema: { type: 'string', format: 'uri-reference' } }
-  for (const [name, text] of Object.entries(shape.headers ?? {})) headers[name] = { description: text, schema: { type: 'string' } }
+  for (const [name, text] of Object.entries(shape.headers ?? {})) headers[name] = headerObject(text)
   const withHeaders = (response: JsonObject): JsonObject => (Object.keys(headers).length > 0 ? { ...response, headers } : response)
   if (status === 204 || status === 304 || (status >= 300 && status < 400)) return withHeaders({ description })
   const content: JsonObject = {}
-  if (shape.mediaTypes?.length) {
-    // a stream or a file: its bytes, in the media types the route names
-    for (const type of shape.mediaTypes) content[type] = { schema: { type: 'string', contentMediaType: type } }
-  } else content['application/json'] = { schema }
+  // a model's JSON is sent whatever else the route can send; without a model, a route that names
+  // media types sends only those (a stream, a file)
+  if (shape.modelled || !shape.mediaTypes?.length) content['application/json'] = { schema }
+  for (const type of shape.mediaTypes ?? []) content[type] = { schema: bytesSchema(type) }
   // the same route renders its view for htmx and browsers
   if (shape.view) content['text/html'] = { schema: { type: 'string' } }
   return withHeaders({ description, content })

@@ -15,6 +15,7 @@ import { file, html, json, stream, type Reply } from '../core/responses.js'
 import type { RouteDefinition } from '../core/routing.js'
 
 export type { OpenApiDocument } from './document.js'
+export { fileResponses, type FileResponsesOptions } from './file-responses.js'
 
 /** Options of {@link openapi}. */
 export interface OpenApiOptions {

@@ -5,6 +5,7 @@ import { defineUnit, stream } from 'trefoil'
 import { database } from '../db/database.js'
 import { project, requireRole, signedIn } from '../deps.js'
 import { submissionsCsv, submissionsGeoJson } from './logic.js'
+import { SubmissionCollection } from './schemas.js'
 
 function download(name: string): Record<string, string> {
   return { 'content-disposition': `attachment; filename="${name}"`, 'cache-control': 'no-store' }
@@ -16,7 +17,7 @@ export default defineUnit('exports', { prefix: '/v1/projects/:projectId', use: {
     stream(Readable.from(submissionsCsv(db, grant.projectId)), { type: 'text/csv; charset=utf-8', headers: download(`project-${grant.projectId}-submissions.csv`) }),
   ),
 
-  r.get('/submissions.geojson', { use: { grant: requireRole('field_manager'), db: database }, summary: "The project's submissions as a GeoJSON FeatureCollection of points, streamed (field managers)", mediaTypes: ['application/geo+json'], responseHeaders: { 'Content-Disposition': 'attachment, with a file name' } }, ({ grant, db }) =>
+  r.get('/submissions.geojson', { use: { grant: requireRole('field_manager'), db: database }, summary: "The project's submissions as a GeoJSON FeatureCollection of points, streamed (field managers)", responses: { 200: { content: { 'application/geo+json': SubmissionCollection } } }, responseHeaders: { 'Content-Disposition': 'attachment, with a file name' } }, ({ grant, db }) =>
     stream(Readable.from(submissionsGeoJson(db, grant.projectId)), { type: 'application/geo+json', headers: download(`project-${grant.projectId}-submissions.geojson`) }),
   ),
 ])

@@ -2,7 +2,7 @@
 // (the guide's FormData endpoint), listed per task, attachments downloaded by id (resumable),
 // reviewed by validators, photos' thumbnails made on the worker pool and kept. JSON for API
 // clients, fragments and pages for browsers.
-import { defineUnit, depends, storedFile, t, workers } from 'trefoil'
+import { defineUnit, depends, fileResponses, storedFile, t, workers } from 'trefoil'
 import { database } from '../db/database.js'
 import { PROJECT_ROLES } from '../db/enums.js'
 import { requireRole, signedIn, task } from '../deps.js'
@@ -56,7 +56,7 @@ export default defineUnit('submissions', { prefix: '/v1/projects/:projectId/task
 
   r.get(
     '/:submissionId/attachments/:attachmentId',
-    { query: AttachmentQuery, use: { attachment }, summary: 'Download an attachment as it was sent, under its original name (Range requests resume); `?inline=true` shows a photo in the browser instead' },
+    { query: AttachmentQuery, use: { attachment }, responses: fileResponses({ types: ATTACHMENT_TYPES, disposition: 'attachment with the original file name, or inline with `?inline=true`' }), summary: 'Download an attachment as it was sent, under its original name (Range requests resume); `?inline=true` shows a photo in the browser instead' },
     ({ attachment, query, ctx }) => {
       const { key, download, type } = attachmentFile(attachment)
       // photos only (their types were read from their bytes): a browser shows them, it runs nothing
@@ -69,6 +69,7 @@ export default defineUnit('submissions', { prefix: '/v1/projects/:projectId/task
     {
       use: { attachment, pool: workers },
       errors: [422],
+      responses: fileResponses({ types: ['image/jpeg'], disposition: 'inline: a browser shows it' }),
       summary: `A photo's thumbnail: a JPEG within ${THUMBNAIL_BOX} × ${THUMBNAIL_BOX} px, turned as the photo was taken, made on the worker pool the first time it is asked for and kept (ETag: 304 when the browser has it); 422 for a photo that cannot be read`,
     },
     async ({ attachment, pool, ctx }) => {

@@ -6,7 +6,7 @@ import { background, defineUnit, json, stream, t, workers } from 'trefoil'
 import { database, transaction } from '../db/database.js'
 import { project, requireRole, signedIn, task, viewerRole } from '../deps.js'
 import { applyTaskEvent, listTasks, planSplit, runSplit, taskCollection, taskHistory } from './logic.js'
-import { MAX_TASKS, SplitAccepted, SplitIn, TaskEventIn, TaskHistoryOut, TaskListQuery, TaskOut, TASKS_PER_PAGE } from './schemas.js'
+import { MAX_TASKS, SplitAccepted, SplitIn, TaskCollection, TaskEventIn, TaskHistoryOut, TaskListQuery, TaskOut, TASKS_PER_PAGE } from './schemas.js'
 
 const GEOJSON = 'application/geo+json'
 
@@ -14,7 +14,15 @@ const GEOJSON = 'application/geo+json'
 export default defineUnit('tasks', { prefix: '/v1/projects/:projectId', use: { user: signedIn, project, role: viewerRole }, description: 'The areas a project is split into, locked, mapped and validated one at a time' }, (r) => [
   r.get(
     '/tasks',
-    { query: TaskListQuery, use: { db: database }, response: t.Array(TaskOut), view: 'tasks/list', summary: "List a project's tasks by number, a page at a time (`limit`, `offset`; `X-Total-Count` says how many in all): a JSON table, or a GeoJSON FeatureCollection with `?format=geojson` or `Accept: application/geo+json`" },
+    {
+      query: TaskListQuery,
+      use: { db: database },
+      response: t.Array(TaskOut),
+      // the same status in GeoJSON, for maps; the count comes with the table only
+      responses: { 200: { content: { [GEOJSON]: TaskCollection }, headers: { 'X-Total-Count': "How many tasks the project has over all pages (with the JSON table, not with GeoJSON)" } } },
+      view: 'tasks/list',
+      summary: "List a project's tasks by number, a page at a time (`limit`, `offset`; `X-Total-Count` says how many in all): a JSON table, or a GeoJSON FeatureCollection with `?format=geojson` or `Accept: application/geo+json`",
+    },
     async ({ query, db, project, ctx }) => {
       if (query.format === 'geojson' || (query.format === undefined && ctx.get('Accept').includes(GEOJSON))) {
         return stream(Readable.from([JSON.stringify(await taskCollection(db, project.id, { limit: query.limit ?? MAX_TASKS, offset: query.offset }))]), { type: GEOJSON })
@@ -37,7 +45,7 @@ export default defineUnit('tasks', { prefix: '/v1/projects/:projectId', use: { u
 
   r.post(
     '/task-splits',
-    { body: SplitIn, use: { grant: requireRole('project_manager'), db: database, pool: workers, background }, status: 202, response: { 202: SplitAccepted }, view: 'tasks/split', errors: [409, 422], summary: "Split the project's area into a grid of tasks in the background (project managers): poll the answer's statusUrl" },
+    { body: SplitIn, use: { grant: requireRole('project_manager'), db: database, pool: workers, background }, status: 202, response: { 202: SplitAccepted }, responseHeaders: { Location: 'The statusUrl: poll it for the split' }, view: 'tasks/split', errors: [409, 422], summary: "Split the project's area into a grid of tasks in the background (project managers): poll the answer's statusUrl" },
     async ({ body, project, db, pool, background, ctx }) => {
       const plan = await planSplit(db, { project, split: body })
       const id = await background.track('task-split', async (progress) => ({ tasks: (await runSplit(db, { plan, pool, progress })).length }))
