@@ -238,4 +238,33 @@ test('a use key that is a reserved input name is refused where it is declared', 
   assert.throws(() => depends({ use: { params: dep } }, () => 2), /"params" is a reserved input name/)
 })
 
+test('of several dependencies that fail, the first declared answers, whichever failed first in time', async () => {
+  // the project lookup (an outsider's 404) is slower than the role check (403): the order of the
+  // declaration decides, so a private project's existence never shows through a 403
+  const project = depends({ name: 'project', errors: [404] }, async () => {
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    throw new NotFound('Project 5 not found')
+  })
+  const role = depends({ name: 'role', errors: [403] }, async () => {
+    throw new Forbidden('Missing role "mapper"')
+  })
+  const late = depends({ name: 'late', errors: [409] }, async () => {
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    throw new Error('never heard: an earlier dependency answered')
+  })
+  const unit = defineUnit('order', { use: { project } }, (r) => {
+    r.get('/unit-first', { use: { role } }, () => ({ ok: true }))
+    r.get('/route-order', { use: { role, late } }, () => ({ ok: true }))
+  })
+  const app = createApp({ plugins: [unit] })
+  for (let i = 0; i < 5; i++) {
+    const res = await app.inject({ url: '/unit-first' })
+    assert.is(res.status, 404, res.body)
+    assert.equal(res.json(), { detail: 'Project 5 not found' })
+  }
+  // the unit's own use comes before the route's; among the route's, role is first
+  const both = await app.inject({ url: '/route-order' })
+  assert.is(both.status, 404)
+})
+
 test.run()

@@ -152,7 +152,7 @@ export class RequestScope {
       if (waits) for (const wait of waits) wait.catch(ignore)
       throw error
     }
-    if (waits) return Promise.all(waits).then(ignore)
+    if (waits) return firstFailureInOrder(waits)
   }
 
   /** Waits until every dependency started for this request has settled (before cleanups run). */
@@ -214,3 +214,15 @@ export function check(validator: Validator | undefined, raw: object, loc: 'path'
 }
 
 function ignore(): void {}
+
+/**
+ * Waits for every one of `waits`; of several that fail, the error of the first in declaration
+ * order is the answer, whichever failed first in time. Dependencies run at once, but the answer
+ * must not depend on timing: a route that declares the project (404 for an outsider) before the
+ * role check (403) must never tell an outsider, by a 403, that a private project exists.
+ */
+async function firstFailureInOrder(waits: readonly Promise<unknown>[]): Promise<void> {
+  // a later one failing while an earlier one is awaited must not be an unhandled rejection
+  for (const wait of waits) wait.catch(ignore)
+  for (const wait of waits) await wait
+}
