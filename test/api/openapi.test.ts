@@ -82,8 +82,10 @@ const expected = {
         requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ProjectIn' } }, 'application/x-www-form-urlencoded': { schema: { $ref: '#/components/schemas/ProjectIn' } } } },
         responses: {
           '201': { description: 'Created', content: jsonOf({ $ref: '#/components/schemas/ProjectOut' }), headers: { Location: { description: 'The URL of the created resource, when the operation gives one', schema: { type: 'string', format: 'uri-reference' } } } },
+          '400': err('Bad Request'),
           '409': err('Conflict'),
           '413': err('Payload Too Large'),
+          '415': err('Unsupported Media Type'),
           '422': e422,
         },
       },
@@ -119,7 +121,7 @@ const expected = {
           content: { 'application/json': { schema: { $ref: '#/components/schemas/PatchV1ProjectsByProjectIdTasksByTaskIdBody' } }, 'application/x-www-form-urlencoded': { schema: { $ref: '#/components/schemas/PatchV1ProjectsByProjectIdTasksByTaskIdBody' } } },
         },
         // the same TaskOut object: one component, named after its first use
-        responses: { '200': { description: 'Successful Response', content: jsonOf({ $ref: '#/components/schemas/GetV1ProjectsByProjectIdTasksByTaskIdResponse' }) }, '404': err('Not Found'), '413': err('Payload Too Large'), '422': e422 },
+        responses: { '200': { description: 'Successful Response', content: jsonOf({ $ref: '#/components/schemas/GetV1ProjectsByProjectIdTasksByTaskIdResponse' }) }, '400': err('Bad Request'), '404': err('Not Found'), '413': err('Payload Too Large'), '415': err('Unsupported Media Type'), '422': e422 },
       },
     },
     '/v1/projects/{projectId}/tasks/{taskId}/submissions': {
@@ -238,6 +240,15 @@ test('two different schemas with one name, or one operationId twice, fail the bu
     (error: Error) => error.message,
   )
   assert.match(message ?? '', /Cannot describe two different schemas as component "Thing"/)
+})
+
+test('a JSON body route documents the 400 of a body that does not parse and the 415 of another media type, which it answers', async () => {
+  const doc = (await app.inject({ url: '/openapi.json' })).json()
+  const responses = doc.paths['/v1/projects'].post.responses as Record<string, unknown>
+  const broken = await app.inject({ method: 'POST', url: '/v1/projects', headers: { 'content-type': 'application/json' }, body: '{"name": ' })
+  const other = await app.inject({ method: 'POST', url: '/v1/projects', headers: { 'content-type': 'text/plain' }, body: 'name=x' })
+  assert.equal([broken.status, other.status], [400, 415])
+  for (const res of [broken, other]) assert.ok(String(res.status) in responses, `${res.status} is documented`)
 })
 
 test('a raw upload route documents its body as the file in each allowed type, with 413 / 415 / 422', async () => {

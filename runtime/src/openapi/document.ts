@@ -149,9 +149,10 @@ function buildOperation(route: RouteDefinition, registry: SchemaRegistry, securi
   const errors = new Set<number>([...(options.errors ?? []), ...deps.flatMap((d) => d.errors)])
   if (validates) errors.add(422)
   if (options.body || multipart || upload) errors.add(413)
-  // a broken multipart body is a 400; a file of a type the route does not take, a 415
-  if (multipart) errors.add(400)
-  if (multipart || upload) errors.add(415)
+  // a JSON body that does not parse or a broken multipart body is a 400; a body of a type the
+  // route does not read (or a file of a type it does not take), a 415
+  if (options.body || multipart) errors.add(400)
+  if (options.body || multipart || upload) errors.add(415)
   operation.responses = buildResponses(route, operationId, [...errors].sort((a, b) => a - b), registry)
 
   const security = deps.map(securityOf).find((s) => s !== undefined)
