@@ -60,6 +60,17 @@ test('every status, media type and header the API flows observe is documented fo
   assert.is((await call(app, 'POST', '/v1/users/me/password', changer, change)).status, 200)
   assert.is((await call(app, 'POST', '/v1/users/me/password', undefined, change)).status, 401)
 
+  // the pages sign up and sign in through the same operations: 204 with HX-Redirect for htmx,
+  // 303 to the next page for a form posted without JavaScript
+  const form = (email: string) => new URLSearchParams({ email, name: 'Pages', password: 'long enough' }).toString()
+  const formHeaders = { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }
+  const htmx = await app.inject({ method: 'POST', url: '/v1/users', headers: { ...formHeaders, 'hx-request': 'true' }, body: form('docs.htmx@example.org') })
+  assert.equal([htmx.status, typeof htmx.headers['hx-redirect']], [204, 'string'])
+  const plain = await app.inject({ method: 'POST', url: '/v1/users', headers: formHeaders, body: form('docs.form@example.org') })
+  assert.equal([plain.status, typeof plain.headers.location], [303, 'string'])
+  const session = await app.inject({ method: 'POST', url: '/v1/auth/sessions', headers: formHeaders, body: new URLSearchParams({ email: 'docs.form@example.org', password: 'long enough' }).toString() })
+  assert.is(session.status, 303)
+
   assert.ok(fw.traffic.length >= 20, 'the flows were recorded')
   assert.equal(await undocumented(app, fw.traffic), [])
 })

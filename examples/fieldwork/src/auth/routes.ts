@@ -1,7 +1,7 @@
 // Accounts and sign-in: bearer tokens for API clients, cookie sessions for the pages. The sign-in
 // forms work with htmx (HX-Redirect) and, without JavaScript, as plain form posts (303 redirect,
 // or the page again with the error).
-import { created, defineUnit, type Attempts, type Db, html, isHttpError, noContent, redirect, type Reply, type RequestContext, t } from 'trefoil'
+import { created, defineUnit, type Attempts, type Db, html, isHttpError, noContent, redirect, type Reply, type RequestContext, type ResponseDocs, t } from 'trefoil'
 import { database } from '../db/database.js'
 import type { User } from '../db/models.js'
 import { isHtmx } from '../pages.js'
@@ -26,6 +26,12 @@ function plainForm(ctx: RequestContext): boolean {
 export function nextPage(value: unknown): string {
   if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\') || /[\u0000-\u001f]/.test(value)) return HOME
   return value
+}
+
+/** How the pages' sign-up and sign-in answer once a session started, as the docs say it. */
+const SIGNED_IN_FROM_PAGES: ResponseDocs = {
+  204: { description: 'Signed in from the pages with htmx: a session cookie, and the page to go to next', content: {}, headers: { 'HX-Redirect': 'The page htmx opens next' } },
+  303: { description: 'Signed in from a form posted without JavaScript: a session cookie, and the page to go to next', content: {}, headers: { Location: 'The page the browser opens next' } },
 }
 
 /** Starts a cookie session and sends the browser on (htmx follows `HX-Redirect`). */
@@ -58,7 +64,7 @@ async function limitedAuthenticate(db: Db, body: LoginIn, attempts: Attempts): P
 export default defineUnit('auth', { tags: ['auth'], description: 'Accounts, bearer tokens and browser sessions' }, (r) => [
   r.get('/login', { query: LoginQuery, summary: 'The sign-in page', includeInSchema: false }, ({ query }) => html({ view: 'auth/login', data: { title: 'Sign in', next: nextPage(query.next) } })),
 
-  r.post('/v1/users', { body: SignUpIn, use: { db: database, attempts: signUpAttempts }, response: { 201: UserOut }, errors: [409], summary: 'Create an account (from the pages: and sign in)' }, async ({ body, db, ctx, attempts }) => {
+  r.post('/v1/users', { body: SignUpIn, use: { db: database, attempts: signUpAttempts }, response: { 201: UserOut }, responses: SIGNED_IN_FROM_PAGES, errors: [409], summary: 'Create an account (from the pages: and sign in)' }, async ({ body, db, ctx, attempts }) => {
     if (isHtmx(ctx) || plainForm(ctx)) return orLoginPage(ctx, async () => {
       await attempts.account(body.email)
       return startSession(ctx, await signUp(db, body))
@@ -90,7 +96,7 @@ export default defineUnit('auth', { tags: ['auth'], description: 'Accounts, bear
     issueToken(await limitedAuthenticate(db, body, attempts)),
   ),
 
-  r.post('/v1/auth/sessions', { body: LoginIn, use: { db: database, attempts: signInAttempts }, status: 204, errors: [401], summary: 'Log in: a cookie session for the pages' }, ({ body, db, ctx, attempts }) =>
+  r.post('/v1/auth/sessions', { body: LoginIn, use: { db: database, attempts: signInAttempts }, status: 204, responses: SIGNED_IN_FROM_PAGES, errors: [401], summary: 'Log in: a cookie session for the pages' }, ({ body, db, ctx, attempts }) =>
     orLoginPage(ctx, async () => startSession(ctx, await limitedAuthenticate(db, body, attempts))),
   ),
 
