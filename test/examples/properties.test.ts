@@ -8,6 +8,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { InjectResponse } from 'trefoil'
 import { call, signUp, signUpAdmin, square, startFieldwork, type Account, type Fieldwork } from './fixtures/fieldwork.js'
+import { undocumented } from './fixtures/traffic.js'
 
 // runs per route: ~27 routes × 1000 ≈ 24,000 requests, about 20 s here (inject, no sockets)
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 1000)
@@ -156,6 +157,8 @@ test('every API route: generated bad params, queries, bodies and tokens never gi
   const total = [...statuses.values()].reduce((a, b) => a + b, 0)
   console.log(`${total} generated requests: ${[...statuses].sort(([a], [b]) => a - b).map(([status, n]) => `${status}×${n}`).join(' ')}`)
   assert.ok(total >= 5000, `${total} requests`)
+  // what the generated requests got is what the document says each operation answers
+  assert.equal(await undocumented(fw.app, fw.traffic.filter((exchange) => !exchange.html)), [])
 })
 
 test('the htmx face too: generated bad requests from htmx never give a 5xx; a 4xx is an HTML fragment (or a redirect to sign in)', async () => {
