@@ -15,7 +15,7 @@ import { runInNewContext } from 'node:vm'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3'
-import { createApp, createStorage, defineUnit, t, type PutOptions, type PutSource, type Storage } from 'trefoil'
+import { createApp, createStorage, defineUnit, t, type MultipartSpec, type PutOptions, type PutSource, type Storage, type UploadSpec } from 'trefoil'
 import { startS3Server, S3RVER_CREDENTIALS, type S3Server } from '../helpers/s3-server.js'
 import { eventually, filesUnder, PDF, PNG } from '../uploads/fixtures/client.js'
 
@@ -496,6 +496,32 @@ for (const driver of ['local', 's3'] as const) {
 
   test.run()
 }
+
+const startup = suite('uploads into storage: checked at start-up')
+
+startup('a prefix without a storage, or one that makes no valid key, stops the start naming the route', async () => {
+  const storage = createStorage({ STORAGE_URL: join(work, 'unused') })
+  const cases: [{ multipart?: MultipartSpec; upload?: UploadSpec }, RegExp][] = [
+    [{ multipart: { files: { photo: { prefix: 'photos/' } } } }, /file field "photo" has a prefix but no storage/],
+    [{ multipart: { files: { photo: { storage, prefix: '../photos/' } } } }, /file field "photo" has the prefix "\.\.\/photos\/", which makes no valid storage key/],
+    [{ upload: { prefix: 'scans/' } }, /upload has a prefix but no storage/],
+    [{ upload: { storage, prefix: 'a//b' } }, /upload has the prefix "a\/\/b"/],
+  ]
+  for (const [options, says] of cases) {
+    const unit = defineUnit('checked', (r) => r.post('/checked', options, () => ({ ok: true })))
+    let error: { code?: string; message: string } | undefined
+    try {
+      await createApp({ plugins: [unit], logger: false }).start()
+    } catch (caught) {
+      error = caught as { code?: string; message: string }
+    }
+    assert.is(error?.code, 'TREFOIL_ROUTE_OPTIONS_INVALID', JSON.stringify(options))
+    assert.match(error!.message, says)
+    assert.match(error!.message, /POST \/checked/)
+  }
+})
+
+startup.run()
 
 async function rm(path: string): Promise<void> {
   rmSync(path, { recursive: true, force: true })

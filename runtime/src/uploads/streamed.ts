@@ -11,10 +11,9 @@ import { mkdir, rm } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { addAbortSignal, PassThrough, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { UnsupportedMediaType } from '../core/errors.js'
+import { Conflict, UnsupportedMediaType } from '../core/errors.js'
 import { TrefoilError, type RouteFailure } from '../core/trefoil-error.js'
-import { fileExists } from '../storage/errors.js'
-import { checkKey } from '../storage/keys.js'
+import { checkKey } from '../storage/index.js'
 import type { PutResult, Storage } from '../storage/types.js'
 import { checkPlainName, displayName, limitError, type ReceiveOptions } from './file.js'
 import { decideType, SNIFF_BYTES } from './sniff.js'
@@ -235,7 +234,7 @@ export class StreamedFile implements UploadedFile {
       await pipeline(object.body, out)
     } catch (error) {
       if (created) await rm(path, { force: true })
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw fileExists(name)
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new Conflict(`Cannot save the upload: a file named "${name}" already exists there`, { code: 'file_exists' })
       throw error
     }
     await from.delete(fromKey)
