@@ -46,18 +46,16 @@ export async function receiveIntoStorage(source: Readable, options: ReceiveOptio
   let put: Promise<PutResult> | undefined
   let putFailure: { error: unknown } | undefined
   let decided: { type: string; ext: string } | undefined
-  let key = ''
 
   const open = (): void => {
     decided = decideType(Buffer.concat(head), options.declaredType, options.types)
     if (!decided) throw new UnsupportedMediaType(`Unsupported file type for ${options.label}: allowed ${options.types!.join(', ')}`, { code: 'file_type' })
-    key = target.prefix + id + decided.ext
     const handoff = new PassThrough({ highWaterMark: HANDOFF_BYTES })
     // a write after the put failed errors the stream: that failure is the put's, reported below
     handoff.on('error', () => undefined)
     body = handoff
     // the key is 128 random bits: nothing can be there, so no existence check (a round trip)
-    put = target.storage.put(key, handoff, { contentType: decided.type, maxBytes: options.maxBytes, signal: AbortSignal.any([options.signal, stop.signal]) })
+    put = target.storage.put(target.prefix + id + decided.ext, handoff, { contentType: decided.type, maxBytes: options.maxBytes, signal: AbortSignal.any([options.signal, stop.signal]) })
     put.catch((error: unknown) => {
       putFailure = { error }
       // wakes a reader waiting for room that will never come
