@@ -115,6 +115,9 @@ test('a photo uploaded through instance A downloads whole and resumed through B 
   }
   const local = await Promise.all(cluster.instances.map((instance) => readdir(join(instance.dataDir, 'uploads')).catch(() => [])))
   assert.equal(local, [[], []], 'no instance keeps the photo on its own disk')
+  // streamed into the store while it arrived: not even a request's temp folder was made
+  const temp = await Promise.all(cluster.instances.map((instance) => readdir(instance.tempDir)))
+  assert.equal(temp, [[], []], 'no instance wrote the photo in its temp folder')
 })
 
 test('a task split started on A is polled to the end through B', async () => {

@@ -1,6 +1,6 @@
 // Several fieldwork instances behind a load balancer, on one machine, as they would run on
 // several: one PostgreSQL, one S3-compatible object store, N app processes that share nothing
-// else (each its own DATA_DIR temp folder; the same SECRET_KEY, DATABASE_URL and STORAGE_URL),
+// else (each its own DATA_DIR and UPLOAD_TEMP_DIR; the same SECRET_KEY, DATABASE_URL and STORAGE_URL),
 // and Debian's HAProxy in front, checking `/health/ready` (which a stopping instance answers 503
 // while it still serves for SHUTDOWN_DRAIN_MS, so HAProxy takes it out first) and retrying on
 // the other instance a request that found no connection or no answer. Everything listens on
@@ -51,8 +51,10 @@ export interface Instance {
   /** Its own URL, bypassing the load balancer. */
   readonly url: string
   readonly port: number
-  /** Its own temp folder (DATA_DIR): never shared. */
+  /** Its own data folder (DATA_DIR): never shared. */
   readonly dataDir: string
+  /** Its own folder for requests' upload temp folders (UPLOAD_TEMP_DIR): never shared either. */
+  readonly tempDir: string
   /** The running process's id, or undefined while stopped. */
   readonly pid: number | undefined
   /** Everything the process wrote (stdout and stderr), every run of it, in order. */
@@ -267,8 +269,12 @@ export async function startInstances(options: InstancesOptions = {}): Promise<In
     for (let i = 0; i < count; i++) {
       const name = String.fromCharCode(97 + i)
       const dataDir = join(work, `data-${name}`)
+      // a temp folder of its own too: an upload half-received by one instance is no business of
+      // another's (and the start-up sweep of stale request folders must see only its own)
+      const tempDir = join(work, `upload-temp-${name}`)
       await mkdir(dataDir)
-      instances.push(new ManagedInstance(name, await freePort(), dataDir, { ...env, DATA_DIR: dataDir }, options.echo ?? false))
+      await mkdir(tempDir)
+      instances.push(new ManagedInstance(name, await freePort(), dataDir, tempDir, { ...env, DATA_DIR: dataDir, UPLOAD_TEMP_DIR: tempDir }, options.echo ?? false))
     }
     closers.push(() => Promise.all(instances.map((instance) => instance.stop('SIGTERM'))))
     // together, as a deployment starts them: the migrations' advisory lock lets one apply them
@@ -319,6 +325,7 @@ class ManagedInstance implements Instance {
     readonly name: string,
     readonly port: number,
     readonly dataDir: string,
+    readonly tempDir: string,
     private readonly env: Record<string, string>,
     private readonly echo: boolean,
   ) {

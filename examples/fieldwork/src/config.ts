@@ -22,6 +22,8 @@ export const settings = defineSettings(
     AUTH_ATTEMPT_WINDOW_SECONDS: t.Integer({ minimum: 1, default: 15 * 60 }),
     /** Where local state lives: the embedded database (`pgdata/`) and uploaded files (`uploads/`). */
     DATA_DIR: t.String({ minLength: 1, default: '.trefoil' }),
+    /** Where requests' upload temp folders go (default `<os tmp>/trefoil-uploads`): one per instance, never shared. */
+    UPLOAD_TEMP_DIR: t.Optional(t.String({ minLength: 1 })),
     /** An external PostgreSQL; unset, the app runs an embedded one in `DATA_DIR`. */
     DATABASE_URL: t.Optional(t.String({ minLength: 1 })),
     /** Threads of the worker pool (default: cores − 1, at least 1, shared out among the processes of `trefoil serve --workers N`). */

@@ -174,6 +174,9 @@ export function compileRoute(definition: RouteDefinition, env: RouteEnvironment,
         await scope.cleanup(error).catch((cleanupError: unknown) => env.logCleanupFailure(name, cleanupError))
       }
       if (readsBody && !ctx.req.complete) closeAfterResponse(ctx)
+      // a failed handler keeps none of the files it did not save, and its error answer reads none
+      // of them: deleted before the answer, so a client told 4xx / 5xx finds no object it sent
+      await uploads?.discard()
       throw error
     } finally {
       uploads?.handlerDone()

@@ -5,3 +5,5 @@ export type { PutSource, PutOptions, PutResult, ObjectInfo, ByteRange, GetOption
 export { createStorage, STORAGE_SETTINGS, type StorageSettings, type CreateStorageOptions } from './create.js'
 export { storedFile, type StoredFileOptions, type DownloadRequest } from './download.js'
 export { defineStorage, type StoragePluginOptions } from './plugin.js'
+/** Throws 400 unless a key is one both drivers take; for other capabilities that make keys (uploads' prefixes). */
+export { checkKey } from './keys.js'

@@ -30,11 +30,20 @@ export function sweptTempDir(root: string): string {
   return root
 }
 
-/** A request's own temp folder, made at its first file and removed with whatever is left in it. */
+/**
+ * A request's own temp folder, made at its first file and removed with whatever is left in it;
+ * and the files it streamed into a storage, deleted with it unless a handler saved them.
+ */
 export class UploadFolder {
   #dir: Promise<string> | undefined
+  #elsewhere: (() => Promise<void>)[] = []
 
   constructor(readonly base: string) {}
+
+  /** Runs `remove` on discard: it deletes a file this request put outside the folder, unless kept. */
+  onDiscard(remove: () => Promise<void>): void {
+    this.#elsewhere.push(remove)
+  }
 
   /** The folder's path (created, mode 0700, on first use). */
   dir(): Promise<string> {
@@ -46,8 +55,11 @@ export class UploadFolder {
   async discard(): Promise<void> {
     const pending = this.#dir
     this.#dir = undefined
+    // every removal is tried, whichever fails: the first failure is reported after
+    const removals = Promise.allSettled(this.#elsewhere.splice(0).map((remove) => remove()))
     const dir = await pending?.catch(() => undefined)
     if (dir) await rm(dir, { recursive: true, force: true })
+    for (const removal of await removals) if (removal.status === 'rejected') throw removal.reason
   }
 }
 
@@ -293,7 +305,8 @@ function exists(name: string): Conflict {
   return new Conflict(`Cannot save the upload: a file named "${name}" already exists there`, { code: 'file_exists' })
 }
 
-function checkPlainName(name: string): void {
+/** Throws unless `name` is a plain file name (no path, no separator, at most 255 bytes). */
+export function checkPlainName(name: string): void {
   if (name === '' || name === '.' || name === '..' || /[/\\\u0000]/.test(name) || Buffer.byteLength(name) > 255) {
     throw new TrefoilError('TREFOIL_INVALID_ARGUMENT', `Cannot save the upload as "${name.slice(0, 80)}": give a plain file name, not a path`)
   }

@@ -6,11 +6,12 @@ import type { Readable } from 'node:stream'
 import type { TSchema } from 'typebox'
 import { BadRequest, UnsupportedMediaType } from '../core/errors.js'
 import { codeOf, type RouteFailure } from '../core/trefoil-error.js'
-import type { FileFieldSpec, MultipartSpec } from './types.js'
+import type { FileFieldSpec, MultipartSpec, UploadedFile } from './types.js'
 import { validateCoerced, type ValidationIssue, type Validator } from '../core/validation.js'
 import type { RequestContext } from '../core/context.js'
-import { limitError, receiveFile, stopReading, sweptTempDir, tempCleanup, UploadFolder, type StoredFile, type TempCleanup } from './file.js'
+import { limitError, receiveFile, stopReading, sweptTempDir, tempCleanup, UploadFolder, type TempCleanup } from './file.js'
 import { bareType, declaredRefused, isKnownType, SNIFFED_TYPES } from './sniff.js'
+import { receiveIntoStorage, storagePrefix, type StorageTarget } from './streamed.js'
 
 export const DEFAULT_FILE_BYTES = 10 * 1024 * 1024
 export const DEFAULT_MANY = 10
@@ -24,6 +25,8 @@ interface FilePlan {
   readonly required: boolean
   readonly maxBytes: number
   readonly types: readonly string[] | undefined
+  /** Where its files stream on arrival, when not to the temp folder. */
+  readonly into: StorageTarget | undefined
 }
 
 /** A multipart spec checked and compiled at start-up. */
@@ -74,6 +77,7 @@ function planFile(name: string, file: FileFieldSpec, fail: RouteFailure): FilePl
     if (!isKnownType(type)) fail(`its file field "${name}" allows "${type}", whose bytes trefoil cannot check: use one of ${SNIFFED_TYPES.join(', ')}`, 'TREFOIL_ROUTE_OPTIONS_INVALID')
   }
   const many = file.many !== undefined && file.many !== false
+  if (file.prefix !== undefined && !file.storage) fail(`its file field "${name}" has a prefix but no storage: the prefix is for keys in a storage`, 'TREFOIL_ROUTE_OPTIONS_INVALID')
   return {
     name,
     many,
@@ -81,6 +85,7 @@ function planFile(name: string, file: FileFieldSpec, fail: RouteFailure): FilePl
     required: file.required ?? false,
     maxBytes: positive(file.maxBytes ?? DEFAULT_FILE_BYTES, `files.${name}.maxBytes`, fail),
     types: file.types?.length ? file.types : undefined,
+    into: file.storage ? { storage: file.storage, prefix: storagePrefix(file.prefix, `file field "${name}"`, fail) } : undefined,
   }
 }
 
@@ -92,7 +97,7 @@ function positive(value: number, what: string, fail: RouteFailure): number {
 /** What was read: raw text fields, files by field, issues for the 422, and the temp folder's removal. */
 export interface MultipartBody {
   readonly fields: Record<string, string | string[]>
-  readonly files: Record<string, StoredFile | StoredFile[] | undefined>
+  readonly files: Record<string, UploadedFile | UploadedFile[] | undefined>
   readonly issues: ValidationIssue[]
   /** Deletes the temp files not saved: at once, or when both the handler and the response are done. */
   readonly cleanup: TempCleanup
@@ -104,7 +109,7 @@ export async function readMultipart(ctx: RequestContext, plan: MultipartPlan): P
   const folder = new UploadFolder(plan.tempDir)
   const cleanup = tempCleanup(ctx, folder)
   const fields = Object.create(null) as Record<string, string | string[]>
-  const received = new Map<string, (StoredFile | undefined)[]>()
+  const received = new Map<string, (UploadedFile | undefined)[]>()
   const misplaced = new Set<string>()
   const type = bareType(req.headers['content-type'])
   const length = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length'])
@@ -191,7 +196,7 @@ export async function readMultipart(ctx: RequestContext, plan: MultipartPlan): P
     // files finish in any order; the handler sees them in the order they were sent
     const slot = nth - 1
     jobs.push(
-      receiveFile(stream, options).then(
+      (spec.into ? receiveIntoStorage(stream, options, spec.into) : receiveFile(stream, options)).then(
         (file) => {
           const list = received.get(name) ?? []
           list[slot] = file
@@ -221,8 +226,8 @@ export async function readMultipart(ctx: RequestContext, plan: MultipartPlan): P
   return finish(plan, fields, received, misplaced, cleanup)
 }
 
-function finish(plan: MultipartPlan, fields: Record<string, string | string[]>, received: Map<string, (StoredFile | undefined)[]>, misplaced: ReadonlySet<string>, cleanup: TempCleanup): MultipartBody {
-  const files: Record<string, StoredFile | StoredFile[] | undefined> = {}
+function finish(plan: MultipartPlan, fields: Record<string, string | string[]>, received: Map<string, (UploadedFile | undefined)[]>, misplaced: ReadonlySet<string>, cleanup: TempCleanup): MultipartBody {
+  const files: Record<string, UploadedFile | UploadedFile[] | undefined> = {}
   const issues: ValidationIssue[] = []
   if (plan.fieldsV) validateCoerced(plan.fieldsV, fields, 'body', issues)
   for (const spec of plan.files.values()) {

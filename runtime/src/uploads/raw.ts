@@ -1,10 +1,11 @@
 // Reads a raw (non-multipart) body as one file, for clients that PUT a file: streamed to the
 // request's temp folder in chunks with the same limits, type check and hashing as multipart.
 import { PassThrough } from 'node:stream'
-import type { UploadSpec } from './types.js'
+import type { UploadedFile, UploadSpec } from './types.js'
 import type { ValidationIssue } from '../core/validation.js'
 import type { RequestContext } from '../core/context.js'
-import { limitError, receiveFile, stopReading, sweptTempDir, tempCleanup, UploadFolder, type StoredFile, type TempCleanup } from './file.js'
+import { limitError, receiveFile, stopReading, sweptTempDir, tempCleanup, UploadFolder, type TempCleanup } from './file.js'
+import { receiveIntoStorage, storagePrefix, type StorageTarget } from './streamed.js'
 import { bareType, declaredRefused, isKnownType, SNIFFED_TYPES } from './sniff.js'
 import { BadRequest, UnsupportedMediaType } from '../core/errors.js'
 import type { RouteFailure } from '../core/trefoil-error.js'
@@ -17,6 +18,8 @@ export interface UploadPlan {
   readonly types: readonly string[] | undefined
   readonly tempDir: string
   readonly hash: boolean
+  /** Where the body streams on arrival, when not to the temp folder. */
+  readonly into: StorageTarget | undefined
 }
 
 /** Checks a route's `upload` option; `fail` throws the start-up error naming the route. */
@@ -26,12 +29,14 @@ export function compileUpload(spec: UploadSpec, tempDir: string, fail: RouteFail
   }
   const maxBytes = spec.maxBytes ?? DEFAULT_UPLOAD_BYTES
   if (!Number.isInteger(maxBytes) || maxBytes < 1) fail(`its upload maxBytes must be a positive whole number, not ${maxBytes}`, 'TREFOIL_ROUTE_OPTIONS_INVALID')
-  return { maxBytes, types: spec.types?.length ? spec.types : undefined, tempDir: sweptTempDir(spec.tempDir ?? tempDir), hash: spec.hash ?? true }
+  if (spec.prefix !== undefined && !spec.storage) fail('its upload has a prefix but no storage: the prefix is for keys in a storage', 'TREFOIL_ROUTE_OPTIONS_INVALID')
+  const into = spec.storage ? { storage: spec.storage, prefix: storagePrefix(spec.prefix, 'upload', fail) } : undefined
+  return { maxBytes, types: spec.types?.length ? spec.types : undefined, tempDir: sweptTempDir(spec.tempDir ?? tempDir), hash: spec.hash ?? true, into }
 }
 
 /** What was read: the file (undefined for an empty body), issues for the 422, the temp folder's cleanup. */
 export interface RawUpload {
-  readonly file: StoredFile | undefined
+  readonly file: UploadedFile | undefined
   readonly issues: ValidationIssue[]
   readonly cleanup: TempCleanup
 }
@@ -61,9 +66,9 @@ export async function readUpload(ctx: RequestContext, plan: UploadPlan): Promise
   // socket before the 413 / 415 is written, so it reads through a pass-through
   const bytes = new PassThrough({ highWaterMark: 1 << 20 })
   req.pipe(bytes)
-  let file: StoredFile | undefined
+  let file: UploadedFile | undefined
   try {
-    file = await receiveFile(bytes, {
+    const options = {
       folder,
       field: 'upload',
       filename: filenameOf(req.headers['content-disposition']),
@@ -74,7 +79,8 @@ export async function readUpload(ctx: RequestContext, plan: UploadPlan): Promise
       label: 'this upload',
       skipEmpty: true,
       hash: plan.hash,
-    })
+    }
+    file = await (plan.into ? receiveIntoStorage(bytes, options, plan.into) : receiveFile(bytes, options))
   } catch (error) {
     req.unpipe(bytes)
     if (!controller.signal.aborted) stopReading(ctx)

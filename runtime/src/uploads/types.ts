@@ -1,7 +1,7 @@
 // The shapes of uploads: what a route declares (a multipart body of text fields and files, or a
 // raw body PUT as one file) and what its handler receives. Kept apart from index.ts so the files
 // that read uploads can name them without importing the capability's public module.
-import type { ReadStream } from 'node:fs'
+import type { Readable } from 'node:stream'
 import type { Static, TSchema } from 'typebox'
 import type { Storage } from '../storage/types.js'
 
@@ -21,6 +21,27 @@ export interface FileFieldSpec {
    * names a type): `['image/jpeg', 'image/png']`. Absent: any bytes. See {@link SNIFFED_TYPES}.
    */
   types?: readonly string[]
+  /**
+   * Stream this field's files straight into this storage while they arrive, instead of into the
+   * request's temp folder. Each file is stored under `prefix + storedName`: to S3 as a multipart
+   * upload whose parts are sent as the bytes come (memory per file bounded by the driver's part
+   * buffers; nothing written to a local temp file), to a local store through its own temp file
+   * and a rename. The size limit and the type check on the first bytes hold as for the temp
+   * folder, and the SHA-256 is computed on the way (always: the drivers hash what they store, so
+   * `hash: false` changes nothing here). A slow store slows the client: the request is paused,
+   * not buffered.
+   *
+   * The handler gets an {@link UploadedFile} already in the storage (`key` set, `path` ''), and
+   * the usual rule holds: what the handler does not keep with `saveTo` is deleted after the
+   * response, as are the files of a request that fails (413, 415, a client that leaves, a 422 on
+   * any field); an unfinished S3 upload is aborted, so no object and no parts are left.
+   * `saveTo(sameStorage)` keeps the file where it arrived, with no copy.
+   * @example
+   * r.post('/photos', { multipart: { files: { photo: { required: true, types: ['image/jpeg'], maxBytes: 50e6, storage, prefix: 'photos/' } } } }, async ({ files }) => ({ key: await files.photo.saveTo(storage) }))
+   */
+  storage?: Storage
+  /** With `storage`: put before each file's generated name to make its key (`photos/`); default ''. */
+  prefix?: string
 }
 
 /**
@@ -65,19 +86,28 @@ export interface UploadSpec {
   tempDir?: string
   /** As {@link MultipartSpec.hash}. */
   hash?: boolean
+  /** Stream the body straight into this storage while it arrives, as {@link FileFieldSpec.storage}. */
+  storage?: Storage
+  /** As {@link FileFieldSpec.prefix}. */
+  prefix?: string
 }
 
 /** Options of {@link UploadedFile.saveTo}. */
 export interface SaveOptions {
   /** File name inside the folder (default: the generated `storedName`); a plain name, never a path. */
   name?: string
-  /** With a storage target: put before the name to make the key (`attachments/` gives `attachments/<name>`). */
+  /**
+   * With a storage target: put before the name to make the key (`attachments/` gives
+   * `attachments/<name>`). Default '', or, for a file streamed into a storage on arrival, the
+   * prefix it arrived under (so `saveTo(thatStorage)` keeps it where it is).
+   */
   prefix?: string
 }
 
 /**
- * A file received by the server, sitting in the request's temp folder until `saveTo` moves it.
- * Files not saved are deleted after the response.
+ * A file received by the server, sitting in the request's temp folder until `saveTo` moves it,
+ * or already in a storage when its field streams there (see {@link FileFieldSpec.storage}). Files not
+ * saved are deleted after the response, wherever they are.
  */
 export interface UploadedFile {
   /** The form field it came in (the route's name for a raw upload: `upload`). */
@@ -89,9 +119,13 @@ export interface UploadedFile {
   readonly originalName: string
   /** A generated name: 32 random hex digits and the extension of the sniffed type (`…b1.png`). */
   readonly storedName: string
-  /** Where the file is now: in the temp folder, or where `saveTo` put it; '' once put in a storage. */
+  /** Where the file is now: in the temp folder, or where `saveTo` put it; '' while it is in a storage. */
   readonly path: string
-  /** The key `saveTo(storage)` stored it under (undefined until then). */
+  /**
+   * Its key in a storage: the one `saveTo(storage)` stored it under, or, for a file streamed
+   * into a storage, the key it arrived under (deleted after the response unless saved); else
+   * undefined.
+   */
   readonly key: string | undefined
   /** Size in bytes. */
   readonly size: number
@@ -101,18 +135,23 @@ export interface UploadedFile {
   readonly declaredType: string
   /** SHA-256 of the bytes, hex ('' on a route with `hash: false`). */
   readonly sha256: string
-  /** Whether `saveTo` has moved it out of the temp folder. */
+  /** Whether `saveTo` has kept it (it then stays after the response). */
   readonly saved: boolean
   /**
    * Moves the file into `dir` (created if needed) and resolves to its new path: a rename on the
    * same disk, a chunked copy across disks; or puts it in a {@link Storage} (a local folder or S3,
    * as `STORAGE_URL` says) under `prefix + name` and resolves to the key, with its media type and
    * the SHA-256 computed on arrival. Never overwrites: an existing file or key → 409.
+   *
+   * A file streamed into a storage on arrival is already stored: `saveTo` into that same storage
+   * object, under the key it has (no options, or the same prefix and name), keeps it there with
+   * no copy; another key, another storage or a folder moves it there (copied through this
+   * process, then deleted where it was).
    * @example const key = await file.saveTo(storage, { prefix: 'attachments/' })
    */
   saveTo(target: string | Storage, options?: SaveOptions): Promise<string>
-  /** Reads the file in chunks. */
-  stream(): ReadStream
+  /** Reads the file in chunks (from the storage, for a file that is in one). */
+  stream(): Readable
 }
 
 /** What a handler gets for the files of a multipart spec: arrays for `many`, one file (or undefined) otherwise. */

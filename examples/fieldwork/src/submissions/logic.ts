@@ -1,5 +1,6 @@
 // Submissions logic: the XML checked before anything is kept; a submission's rows and its files
-// land together (files put in the storage inside the transaction, deleted again if it fails);
+// land together (the photos arrive in the storage already; they are kept inside the transaction,
+// deleted again if it fails, and deleted after the response when never kept);
 // reviews by validators; downloads by id. The storage is the uploads folder by default, or object
 // storage (STORAGE_URL=s3://…) when several instances must see the same files.
 import { defineTask, depends, NotFound, runInWorker, ValidationError, type Db, type UploadedFile, type WorkerPool } from 'trefoil'
@@ -38,7 +39,8 @@ export async function createSubmission(db: Db, input: SubmissionFields & { task:
     const id = await db.tx('submission', async (tx) => {
       const row = await submissions.insert(tx, { taskRowId: input.task.rowId, userId: input.user.id, deviceId: input.device_id || null, xml: input.submission_xml })
       for (const file of input.files) {
-        // the generated stored name, never the client's: no path can be smuggled in
+        // kept under the key it arrived under, the generated stored name (never the client's: no
+        // path can be smuggled in); no copy, the route streamed it into this storage
         saved.push(await file.saveTo(attachmentStorage))
         await attachments.insert(tx, { submissionId: row.id, filename: file.originalName, storedName: file.storedName, mediaType: file.mediaType, size: file.size, sha256: file.sha256 })
       }

@@ -27,7 +27,9 @@ export default defineUnit('submissions', { prefix: '/v1/projects/:projectId/task
     {
       multipart: {
         fields: SubmissionFields,
-        files: { attachments: { many: MAX_ATTACHMENTS, maxBytes: MAX_ATTACHMENT_BYTES, types: ATTACHMENT_TYPES } },
+        // photos stream into the attachments' storage while they arrive (to S3 part by part, no
+        // temp file on this instance); those createSubmission does not keep are deleted after
+        files: { attachments: { many: MAX_ATTACHMENTS, maxBytes: MAX_ATTACHMENT_BYTES, types: ATTACHMENT_TYPES, storage: attachmentStorage } },
         // a text field past MAX_XML_BYTES stops the read with 413 (device_id has its own
         // 128-character rule). One byte more than the limit: busboy, under the runtime, calls a
         // field that *reaches* its size limit truncated, so the documented maximum itself must
