@@ -158,6 +158,8 @@ test('the validator reviews the submission with a reason and validates the task'
   await page.locator('#task-1 .status', { hasText: 'validated' }).waitFor()
   await page.locator('#history li[data-event="good"]').waitFor()
   assert.match(await page.locator('#history').innerText(), 'Vic Validator validated it')
+  // the map reloads its tasks in a request of its own after the row: the task turns green there too
+  await page.locator('#task-map path[data-task="1"][data-status="validated"]').waitFor()
   await b.screenshot('walkthrough-6-validated')
   await signOut()
 })
