@@ -267,7 +267,7 @@ export class StoredFile implements UploadedFile {
       if (code === 'EEXIST') throw exists(name)
       // another disk (EXDEV) or a file system without hard links: copy in chunks
       if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EMLINK') throw error
-      await copyNoClobber(this.#path, target, name)
+      await writeNoClobber(createReadStream(this.#path, { highWaterMark: 1 << 20 }), target, name)
     }
     await unlink(this.#path)
     this.#path = target
@@ -312,12 +312,16 @@ export function checkPlainName(name: string): void {
   }
 }
 
-async function copyNoClobber(from: string, to: string, name: string): Promise<void> {
+/**
+ * Writes `source` into a new file `to` (mode 0600), never replacing one: an existing file is a 409
+ * naming `name`, and a write that fails part-way leaves no file behind.
+ */
+export async function writeNoClobber(source: Readable, to: string, name: string): Promise<void> {
   let created = false
   const out = createWriteStream(to, { flags: 'wx', mode: 0o600 })
   out.once('open', () => (created = true))
   try {
-    await pipeline(createReadStream(from, { highWaterMark: 1 << 20 }), out)
+    await pipeline(source, out)
   } catch (error) {
     if (created) await rm(to, { force: true })
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw exists(name)

@@ -6,16 +6,16 @@
 // which hashes it and sends it on. The put reads through a small pass-through whose full buffer
 // makes the reader wait, so a slow store pauses the request instead of growing memory.
 import { randomBytes } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, rm } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { addAbortSignal, PassThrough, type Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { Conflict, UnsupportedMediaType } from '../core/errors.js'
+import { UnsupportedMediaType } from '../core/errors.js'
 import { TrefoilError, type RouteFailure } from '../core/trefoil-error.js'
 import { checkKey } from '../storage/index.js'
 import type { PutResult, Storage } from '../storage/types.js'
-import { checkPlainName, displayName, limitError, type ReceiveOptions } from './file.js'
+import { checkPlainName, displayName, limitError, writeNoClobber, type ReceiveOptions } from './file.js'
 import { decideType, SNIFF_BYTES } from './sniff.js'
 import type { SaveOptions, UploadedFile } from './types.js'
 
@@ -224,17 +224,7 @@ export class StreamedFile implements UploadedFile {
   async #moveToFolder(from: Storage, fromKey: string, dir: string, name: string): Promise<string> {
     await mkdir(dir, { recursive: true })
     const path = resolve(dir, name)
-    const object = await from.get(fromKey)
-    let created = false
-    const out = createWriteStream(path, { flags: 'wx', mode: 0o600 })
-    out.once('open', () => (created = true))
-    try {
-      await pipeline(object.body, out)
-    } catch (error) {
-      if (created) await rm(path, { force: true })
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new Conflict(`Cannot save the upload: a file named "${name}" already exists there`, { code: 'file_exists' })
-      throw error
-    }
+    await writeNoClobber((await from.get(fromKey)).body, path, name)
     await from.delete(fromKey)
     this.#storage = undefined
     this.#key = undefined
