@@ -30,10 +30,16 @@ function terminalEnv(): Record<string, string | undefined> {
   return env
 }
 
-/** Runs `command` (a shell line, from the repo's root) in a pseudo-terminal; its own process group. */
+/**
+ * Runs `command` (a shell line, from the repo's root) in a pseudo-terminal; its own process group.
+ * `script` runs it through `$SHELL -c`; `exec` makes the command the terminal's foreground process,
+ * as a person's interactive shell does. Without it a shell that does not exec a lone command (dash,
+ * the `/bin/sh` used when SHELL is unset) stays in the foreground group and dies of the Ctrl-C,
+ * which a person's shell never does.
+ */
 function inTerminal(command: string): ChildProcess {
   // -q no banner, -f flush at once, -e exit with the command's code, -c the command; no typescript file
-  return spawn(SCRIPT, ['-qfec', command, '/dev/null'], { cwd: root, detached: true, env: terminalEnv(), stdio: ['pipe', 'pipe', 'pipe'] })
+  return spawn(SCRIPT, ['-qfec', `exec ${command}`, '/dev/null'], { cwd: root, detached: true, env: terminalEnv(), stdio: ['pipe', 'pipe', 'pipe'] })
 }
 
 function readable(raw: string): string {
