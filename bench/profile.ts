@@ -205,7 +205,7 @@ async function main(): Promise<void> {
     if (!endpoint) throw new Error(`Unknown endpoint "${key}": choose among ${ENDPOINTS.map((e) => e.key).join(', ')}`)
     return endpoint
   })
-  const built = args.trefoil === 'dist' && servers.includes('trefoil') ? buildTrefoil() : undefined
+  const built = args.trefoil === 'dist' && servers.some((s) => s.startsWith('trefoil')) ? buildTrefoil() : undefined
   try {
     for (const endpoint of endpoints) for (const server of servers) await profileOne(server, endpoint, built?.entry)
   } finally {

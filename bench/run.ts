@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   const pinned = pinSelf()
   if (args.trefoil !== 'dist' && args.trefoil !== 'source') throw new Error('--trefoil must be "dist" or "source"')
   if (harnesses.includes('wrk')) await ensureWrk()
-  const built = args.trefoil === 'dist' && servers.includes('trefoil') ? buildTrefoil() : undefined
+  const built = args.trefoil === 'dist' && servers.some((s) => s.startsWith('trefoil')) ? buildTrefoil() : undefined
   try {
     await measureAll(pinned, built?.entry)
   } finally {

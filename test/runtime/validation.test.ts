@@ -104,6 +104,36 @@ test('a body over the route limit is a 413 naming the limit', async () => {
   assert.equal(res.json(), { detail: 'Request body is larger than the limit of 200 bytes' })
 })
 
+test('a JSON body is read as UTF-8 whatever its chunks: a leading byte-order mark is dropped, a character split across chunks is whole', async () => {
+  const bom = await app.inject({ method: 'POST', url: '/v1/projects', body: '\ufeff{"name":"Roads","priority":2}', headers: { 'content-type': 'application/json' } })
+  assert.is(bom.status, 201, bom.text)
+  assert.equal(bom.json(), { name: 'Roads', priority: 2 })
+  const listening = createApp({ plugins: [unit], logger: false })
+  const server = await listening.listen({ port: 0, host: '127.0.0.1' })
+  try {
+    const { port } = server.address() as { port: number }
+    const bytes = Buffer.from('{"name":"Łódź – 🗺️","priority":3}')
+    // sent chunked, cut inside the two-byte Ł and the four-byte map emoji
+    const cuts = [9, 10, 20, 22, bytes.length]
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        let from = 0
+        for (const to of cuts) {
+          controller.enqueue(bytes.subarray(from, to))
+          from = to
+          await new Promise((resolve) => setTimeout(resolve, 5))
+        }
+        controller.close()
+      },
+    })
+    const res = await fetch(`http://127.0.0.1:${port}/v1/projects`, { method: 'POST', body, headers: { 'content-type': 'application/json' }, duplex: 'half' } as RequestInit)
+    assert.is(res.status, 201)
+    assert.equal(await res.json(), { name: 'Łódź – 🗺️', priority: 3 })
+  } finally {
+    await listening.close()
+  }
+})
+
 test('an urlencoded form body (htmx, plain HTML forms) is coerced and validated like JSON', async () => {
   const res = await app.inject({ method: 'POST', url: '/v1/projects', body: 'name=Roads&priority=7&extra=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
   assert.is(res.status, 201)
