@@ -31,7 +31,7 @@ const projects = defineUnit('projects', { prefix: '/v1/projects' }, (r) => {
 })
 
 const app = createApp({
-  logger: { level: 'info' },
+  logger: { level: process.env.BENCH_APP_LOG ?? 'info' },
   plugins: [security(), cors({ origins: ['https://map.example.org'] }), openapi({ title: 'Bench', version: '1.0.0' }), projects],
 })
 const server = await app.listen({ port: PORT, host: HOST })

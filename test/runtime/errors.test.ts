@@ -104,6 +104,9 @@ test('each request is logged once with its id, method, path, route, status and d
   assert.type(line.ms, 'number')
   const generated = await app.inject({ url: '/v1/projects', headers: { 'x-request-id': 'bad id with spaces' } })
   assert.match(String(generated.headers['x-request-id']), /^[0-9a-f]{8}-[0-9a-z]+$/)
+  lines.length = 0
+  await app.inject({ url: '/v1/projects?limit=2&q=%22x%22' })
+  assert.equal(lines.filter((line) => line.msg === 'Request').map((line) => line.path), ['/v1/projects'], 'the path without its query')
 })
 
 test('errors a plugin maps (app.mapError) are rendered as the HTTP error it returns', async () => {

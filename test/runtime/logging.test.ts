@@ -15,7 +15,7 @@ const runtime = new URL('../../runtime/src/logging.ts', import.meta.url).href
 async function logIn(body: string, wait?: (lines: () => Record<string, unknown>[]) => Promise<void>): Promise<{ lines: Record<string, unknown>[]; code: number | null }> {
   const file = join(dir, `${Math.random().toString(36).slice(2)}.log`)
   const script = join(dir, `${Math.random().toString(36).slice(2)}.mjs`)
-  writeFileSync(script, `const { createLogger } = await import(${JSON.stringify(runtime)})\nconst log = createLogger({ level: 'info' })\n${body}\n`)
+  writeFileSync(script, `const { createLogger, requestLine } = await import(${JSON.stringify(runtime)})\nconst log = createLogger({ level: 'info' })\n${body}\n`)
   const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', script], { env: { ...process.env, LOG_FILE: file, LOG_LEVEL: 'info' }, stdio: 'ignore' })
   const read = (): Record<string, unknown>[] => {
     try {
@@ -70,6 +70,34 @@ test('the lines just before a crash or process.exit() are written', async () => 
   const exited = await logIn(`setTimeout(() => { for (let i = 0; i < 50; i++) log.info({ i }, 'line'); process.exit(3) }, 100)`)
   assert.is(exited.code, 3)
   assert.is(exited.lines.length, 50)
+})
+
+test('the request line the runtime writes itself is the record pino writes: same keys in the same order, same values, escaped alike', async () => {
+  const cases = [
+    ['abc-1', 'GET', '/v1/projects/1', 'GET /v1/projects/:id', 200, 0.12],
+    ['x', 'POST', '/v1/"quoted"\\back\u0001\u2028/Zoë/日本/\ud83d', undefined, 404, 12.5],
+  ]
+  const { lines } = await logIn(`
+const cases = ${JSON.stringify(cases)}
+const line = requestLine(log)
+for (const [requestId, method, path, route, status, ms] of cases) {
+  line(requestId, method, path, route ?? undefined, status, ms)
+  log.info({ requestId, method, path, route: route ?? undefined, status, ms }, 'Request')
+}
+log.level = 'warn'
+line('quiet', 'GET', '/', undefined, 200, 1)
+const mixed = createLogger({ level: 'info', mixin: () => ({ app: 'fieldwork' }) })
+requestLine(mixed)('m', 'GET', '/', 'GET /', 200, 1)`)
+  assert.is(lines.length, 5, 'no line once the level is above info')
+  for (let i = 0; i < 4; i += 2) {
+    const [own, pinos] = [lines[i]!, lines[i + 1]!]
+    assert.ok(Math.abs((own.time as number) - (pinos.time as number)) < 1000)
+    assert.equal(Object.keys(own), Object.keys(pinos))
+    assert.equal({ ...own, time: 0 }, { ...pinos, time: 0 })
+  }
+  assert.is(lines[2]!.path, cases[1]![2])
+  assert.not.ok('route' in lines[2]!, 'no route: no key, as pino leaves out undefined')
+  assert.is(lines[4]!.app, 'fieldwork', "a logger with pino options of its own writes the line through pino, mixin and all")
 })
 
 test.run()

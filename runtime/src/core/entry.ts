@@ -16,6 +16,7 @@ import { renderError, type ErrorRendering } from './error-response.js'
 import type { AroundRequestHook, HookSet } from './hooks.js'
 import { dropAnswer, exposeAnswer, respond, respondBare } from './respond.js'
 import { isReply, type Reply } from './responses.js'
+import { requestLine } from '../logging.js'
 import { send } from './send.js'
 
 /** A Node request handler, as `http.createServer` takes it. */
@@ -46,6 +47,7 @@ export function createRequestHandler(options: EntryOptions): RequestHandler {
   const prefix = randomBytes(4).toString('hex')
   let counter = 0
   const logRequests = log.isLevelEnabled('info')
+  const logRequest = requestLine(log)
   const onRequest = hooks.onRequest
   const onSend = hooks.onSend
   const onResponse = hooks.onResponse
@@ -120,7 +122,7 @@ export function createRequestHandler(options: EntryOptions): RequestHandler {
   function after(ctx: CoreContext, requestId: string, started: number): void {
     const ms = Math.round((performance.now() - started) * 100) / 100
     const status = ctx.res.statusCode
-    if (logRequests) log.info({ requestId, method: ctx.method, path: ctx.path, route: ctx.state.route, status, ms }, 'Request')
+    if (logRequests) logRequest(requestId, ctx.method, pathOf(ctx), ctx.state.route, status, ms)
     for (const hook of onResponse) {
       try {
         hook(ctx, { status, ms })
@@ -149,6 +151,14 @@ function withMiddleware(middleware: readonly Middleware<TrefoilState>[], dispatc
   }
   const chain = compose([...middleware, innermost])
   return (ctx) => chain(ctx)
+}
+
+// the path as Koa's `ctx.path` reads it, without its URL parsing for the usual origin-form target
+function pathOf(ctx: CoreContext): string {
+  const url = ctx.req.url ?? '/'
+  if (url.charCodeAt(0) !== 47 /* / */) return ctx.path
+  const query = url.indexOf('?')
+  return query === -1 ? url : url.slice(0, query)
 }
 
 function mapped(error: unknown, mappers: readonly ErrorMapper[]): unknown {
