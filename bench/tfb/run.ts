@@ -7,7 +7,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { buildTrefoil, coreBusySeconds, median, pinSelf, processCpuSeconds, ROOT, SERVER_CORE, LOAD_CORE } from '../harness.js'
 import { ensureWrk, wrk, type WrkResult } from '../wrk.js'
@@ -39,6 +39,9 @@ const { values: args } = parseArgs({
     servers: { type: 'string', default: SERVERS.join(',') },
     tests: { type: 'string', default: TESTS.join(',') },
     trefoil: { type: 'string', default: 'dist' },
+    // a folder: the Node servers run under `--cpu-prof` and write their profiles in `<folder>/<server>/`
+    // (one a thread: the main thread's is `CPU.*.0.*.cpuprofile`)
+    'cpu-prof': { type: 'string' },
   },
 })
 
@@ -104,7 +107,8 @@ async function startServer(name: ServerName, database: Postgres, pinned: boolean
     port = await freePort()
     command = [join(VENV, 'bin/python'), '-m', 'uvicorn', 'app:app', '--app-dir', join(ROOT, 'bench/tfb/fastapi'), '--host', '127.0.0.1', '--port', String(port), '--loop', 'uvloop', '--http', 'httptools', '--no-access-log', '--log-level', 'warning', '--workers', '1']
   } else {
-    command = [process.execPath, '--import', 'tsx', '--conditions=source', `bench/tfb/servers/${name}.ts`]
+    const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args['cpu-prof'], name)}`] : []
+    command = [process.execPath, ...profile, '--import', 'tsx', '--conditions=source', `bench/tfb/servers/${name}.ts`]
   }
   if (pinned) command = ['taskset', '-c', SERVER_CORE, ...command]
   const child = spawn(command[0]!, command.slice(1), { cwd: ROOT, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] })
