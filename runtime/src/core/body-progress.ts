@@ -21,6 +21,8 @@ export interface BodyProgressRule {
 export interface BodyProgressWatch {
   /** Starts watching a request's body (a request without one is ignored). */
   track(req: IncomingMessage, res: ServerResponse): void
+  /** Stops watching it: its answer is out, or its connection gone. */
+  untrack(res: ServerResponse): void
   stop(): void
 }
 
@@ -36,7 +38,7 @@ const stalledDetail = (minBytes: number, windowMs: number): string => `The reque
 
 /** Starts the rule's timer lazily: an idle server runs no timer at all. */
 export function watchBodyProgress(rule: BodyProgressRule, log: Logger): BodyProgressWatch {
-  const watched = new Set<Watched>()
+  const watched = new Map<ServerResponse, Watched>()
   // at least a byte per window whatever the rate: a body that sends nothing has stalled
   const minBytes = Math.max(1, Math.ceil((rule.minBytesPerSecond * rule.windowMs) / 1000))
   // checking a few times per window keeps the cut within about a quarter window of its due time
@@ -50,10 +52,10 @@ export function watchBodyProgress(rule: BodyProgressRule, log: Logger): BodyProg
     // us, so the window restarts instead of blaming the client
     const late = now - lastTick > tickMs * 2 + 100
     lastTick = now
-    for (const entry of watched) {
+    for (const [res, entry] of watched) {
       const { req, socket } = entry
       if (req.complete || socket.destroyed) {
-        watched.delete(entry)
+        watched.delete(res)
         continue
       }
       // a full buffer means the app is not reading: the wait is the server's, not the client's
@@ -68,7 +70,7 @@ export function watchBodyProgress(rule: BodyProgressRule, log: Logger): BodyProg
         entry.bytesAtStart = socket.bytesRead
         continue
       }
-      watched.delete(entry)
+      watched.delete(res)
       cut(entry, socket.bytesRead - entry.bytesAtStart)
     }
     if (watched.size === 0 && timer) {
@@ -100,15 +102,17 @@ export function watchBodyProgress(rule: BodyProgressRule, log: Logger): BodyProg
     track(req, res) {
       if (rule.windowMs <= 0 || !hasBody(req) || !req.socket) return
       const entry: Watched = { req, res, socket: req.socket, windowStart: performance.now(), bytesAtStart: req.socket.bytesRead }
-      watched.add(entry)
-      // let go of it with the answer, not at the next tick: held until then, every request of a
-      // busy second outlived the young generation and its collection cost more than the request
-      res.once('close', () => watched.delete(entry))
+      watched.set(res, entry)
       if (!timer) {
         lastTick = performance.now()
         timer = setInterval(check, tickMs)
         timer.unref()
       }
+    },
+    // with the answer, not at the next tick: held until then, every request of a busy second
+    // outlived the young generation and its collection cost more than the request
+    untrack(res) {
+      watched.delete(res)
     },
     stop() {
       if (timer) clearInterval(timer)

@@ -33,3 +33,14 @@ export const ANSWER = Symbol('trefoil.answer')
 
 /** The request context with the core's private slot. */
 export type CoreContext = RequestContext & { [ANSWER]?: Answer | undefined }
+
+/**
+ * The request's path, as Koa's `ctx.path` reads it, without Koa's URL parsing for the usual
+ * origin-form target (`/path?query`); an absolute-form target goes through Koa.
+ */
+export function pathOf(ctx: RequestContext): string {
+  const url = ctx.req.url ?? '/'
+  if (url.charCodeAt(0) !== 47 /* / */) return ctx.path
+  const query = url.indexOf('?')
+  return query === -1 ? url : url.slice(0, query)
+}

@@ -10,7 +10,7 @@ import compose from 'koa-compose'
 import type { Middleware } from 'koa'
 import type { Logger } from 'pino'
 import { HttpError, NotFound } from './errors.js'
-import { ANSWER, type CoreContext, type RequestContext, type TrefoilState } from './context.js'
+import { ANSWER, pathOf, type CoreContext, type RequestContext, type TrefoilState } from './context.js'
 import type { Dispatch } from './dispatch.js'
 import { renderError, type ErrorRendering } from './error-response.js'
 import type { AroundRequestHook, HookSet } from './hooks.js'
@@ -151,14 +151,6 @@ function withMiddleware(middleware: readonly Middleware<TrefoilState>[], dispatc
   }
   const chain = compose([...middleware, innermost])
   return (ctx) => chain(ctx)
-}
-
-// the path as Koa's `ctx.path` reads it, without its URL parsing for the usual origin-form target
-function pathOf(ctx: CoreContext): string {
-  const url = ctx.req.url ?? '/'
-  if (url.charCodeAt(0) !== 47 /* / */) return ctx.path
-  const query = url.indexOf('?')
-  return query === -1 ? url : url.slice(0, query)
 }
 
 function mapped(error: unknown, mappers: readonly ErrorMapper[]): unknown {

@@ -2,7 +2,7 @@
 // within seconds (headers, body progress, keep-alive) and a stop with a deadline. Defaults come
 // from the listen options, else the app's settings (SERVER_SETTINGS), else the table in README's
 // "Limits and timeouts".
-import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http'
 import { Type as t } from 'typebox'
 import type { Logger } from 'pino'
 import { watchBodyProgress, type BodyProgressWatch } from './body-progress.js'
@@ -131,6 +131,11 @@ export async function listenHttp(owner: object, handler: RequestListener, option
   const limits = serverLimits(options, settings)
   const bodies = watchBodyProgress({ windowMs: limits.bodyTimeoutMs, minBytesPerSecond: limits.minBodyRate }, log)
   const tracker = new ConnectionTracker(servesWhileStopping)
+  // one listener for every answer of this server (`this` is the response), not a closure each
+  const onAnswered = function (this: ServerResponse): void {
+    tracker.end(this)
+    bodies.untrack(this)
+  }
   const server = createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -141,6 +146,7 @@ export async function listenHttp(owner: object, handler: RequestListener, option
       connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
     },
     (req, res) => {
+      res.on('close', onAnswered)
       if (!tracker.begin(req, res)) return
       bodies.track(req, res)
       handler(req, res)

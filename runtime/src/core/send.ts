@@ -9,7 +9,7 @@ import type { TSchema } from 'typebox'
 import { HttpError, NotFound } from './errors.js'
 import { isReply, type Reply } from './responses.js'
 import { viewLocals, type Views } from './views.js'
-import type { CoreContext, RequestContext } from './context.js'
+import { pathOf, type CoreContext, type RequestContext } from './context.js'
 import { answer, HTML_TYPE, JSON_TYPE } from './respond.js'
 import { parseRange, rangeStillValid } from './ranges.js'
 import { droppedFields, plainJson, responseMismatch, serializerFor } from './serialize.js'
@@ -123,7 +123,7 @@ function sendView(ctx: RequestContext, target: SendTarget, view: string, data: o
   const htmx = ctx.get('HX-Request') === 'true'
   const locals = viewLocals(ctx.state, data)
   locals.htmx = htmx
-  locals.path = ctx.path
+  locals.path = pathOf(ctx)
   const fragment = target.views.render(view, locals)
   const layout = target.views.layout
   if (htmx || !layout) return sendPage(ctx, status, fragment)

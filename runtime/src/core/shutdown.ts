@@ -74,7 +74,8 @@ export class ConnectionTracker {
   }
 
   /**
-   * Counts a request as in flight until its answer is out (or its connection is gone). Returns
+   * Counts a request as in flight until {@link ConnectionTracker.end} (its answer out, or its
+   * connection gone). Returns
    * false when the server is stopping and the request is not one served then: it has been
    * answered 503 and must not be served.
    */
@@ -86,11 +87,6 @@ export class ConnectionTracker {
       this.#sockets.set(socket, open)
     }
     open.set(res, { req, started: performance.now() })
-    res.once('close', () => {
-      if (!open.delete(res)) return
-      if (this.#phase !== 'serving' && open.size === 0) closeSoon(socket)
-      this.#checkIdle()
-    })
     if (this.#phase === 'serving') return true
     // every answer from now on closes its connection, so none outlives the stop
     res.shouldKeepAlive = false
@@ -99,6 +95,18 @@ export class ConnectionTracker {
     // told to retry (elsewhere, or once this instance is back)
     respondBare(res, 503, '{"detail":"The server is shutting down: retry"}', ['Retry-After', '1'])
     return false
+  }
+
+  /**
+   * The request's answer is out (or its connection gone): no longer in flight. The server calls
+   * it from one shared `close` listener, so a request costs no closure of its own.
+   */
+  end(res: ServerResponse): void {
+    const socket = res.req.socket
+    const open = this.#sockets.get(socket)
+    if (!open?.delete(res)) return
+    if (this.#phase !== 'serving' && open.size === 0) closeSoon(socket)
+    this.#checkIdle()
   }
 
   /**
