@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { createApp, created, defineUnit, depends, html, t } from 'trefoil'
+import { cors, createApp, created, definePlugin, defineUnit, depends, html, t } from 'trefoil'
 
 const views = fileURLToPath(new URL('./fixtures/views', import.meta.url))
 const ProjectOut = t.Object({ id: t.Integer(), name: t.String() })
@@ -77,6 +77,28 @@ test('a route naming a view that does not exist fails at start-up', async () => 
     (error: Error) => error.message,
   )
   assert.match(message ?? '', /its view "nope\/missing" does not exist/)
+})
+
+test('a page (and the JSON of its route) answers with one Vary naming Accept and HX-Request, joined with what CORS and Koa middleware add (none replaces another)', async () => {
+  const cookieVary = definePlugin({
+    name: 'cookie-vary',
+    setup(app) {
+      app.use(async (ctx, next) => {
+        ctx.vary('Cookie')
+        await next()
+      })
+    },
+  })
+  for (const plugins of [[cors({ origins: ['https://map.example.org'] }), unit], [cors({ origins: ['https://map.example.org'] }), cookieVary, unit]]) {
+    const withCors = createApp({ plugins, views: { dir: views, layout: 'layout' }, logger: false })
+    const page = await withCors.inject({ url: '/v1/projects/4', headers: { accept: 'text/html', origin: 'https://map.example.org' } })
+    assert.is(page.status, 200)
+    const vary = String(page.headers.vary).split(',').map((name) => name.trim())
+    const expected = plugins.includes(cookieVary) ? ['Accept', 'Cookie', 'HX-Request', 'Origin'] : ['Accept', 'HX-Request', 'Origin']
+    assert.equal([...vary].sort(), expected, `one header, every name once: ${String(page.headers.vary)}`)
+    const api = await withCors.inject({ url: '/v1/projects/4', headers: { origin: 'https://map.example.org' } })
+    assert.equal(String(api.headers.vary).split(', ').sort(), ['Accept', ...(plugins.includes(cookieVary) ? ['Cookie'] : []), 'HX-Request', 'Origin'], 'the JSON of a route with a view varies as its page does')
+  }
 })
 
 test.run()

@@ -26,6 +26,8 @@ export interface Answer {
   body: string | Buffer | Readable | null
   /** The body's length in bytes when it is a stream of known length (a file). */
   length?: number | undefined
+  /** Request headers the answer depends on, joined with every other `Vary` into one header. */
+  vary?: readonly string[] | undefined
 }
 
 /** Where a request keeps its answer until `respond` writes it. */

@@ -18,8 +18,8 @@ export const HTML_TYPE = 'text/html; charset=utf-8'
 const EMPTY_STATUS = new Set([204, 205, 304])
 
 /** Chooses the answer (the last choice wins: an error after a chosen answer replaces it). */
-export function answer(ctx: CoreContext, status: number, type: string | undefined, body: Answer['body'], length?: number): void {
-  ctx[ANSWER] = { status, type, body, length }
+export function answer(ctx: CoreContext, status: number, type: string | undefined, body: Answer['body'], length?: number, vary?: readonly string[]): void {
+  ctx[ANSWER] = { status, type, body, length, vary }
 }
 
 /** Forgets a chosen answer, closing its stream if it has one (the route failed after choosing it). */
@@ -42,6 +42,7 @@ export function exposeAnswer(ctx: CoreContext): void {
   ctx.status = chosen.status
   if (chosen.type) ctx.type = chosen.type
   if (chosen.length !== undefined) ctx.length = chosen.length
+  if (chosen.vary) ctx.vary([...chosen.vary])
 }
 
 /** What respond needs besides the context. */
@@ -69,6 +70,7 @@ export function respond(ctx: CoreContext, options: RespondOptions): void {
   }
   const headers: string[] = ['X-Request-Id', options.requestId]
   for (const hook of options.onSend) hook(ctx, { status, type }, headers)
+  if (chosen.vary !== undefined || res.hasHeader('vary')) joinVary(res, headers, chosen.vary)
 
   if (body === null) {
     if (type) headers.push('Content-Type', type)
@@ -123,6 +125,34 @@ export function respondBare(res: ServerResponse, status: number, body: string, h
   res.writeHead(status, [...headers, 'Content-Type', JSON_TYPE, 'Content-Length', String(Buffer.byteLength(body))])
   if (done) res.end(body, done)
   else res.end(body)
+}
+
+/**
+ * One `Vary` from every source: the answer's own, one Koa middleware set, and the hooks'. Node's
+ * `writeHead` lets a header in its list replace one set before, so a hook's `Vary: Origin` would
+ * drop the page's `Vary: Accept`, and a shared cache would then hand the HTML to an API client.
+ */
+function joinVary(res: ServerResponse, headers: string[], own: readonly string[] | undefined): void {
+  const names: string[] = []
+  const add = (value: string): void => {
+    for (const part of value.split(',')) {
+      const name = part.trim()
+      if (name !== '' && !names.some((known) => known.toLowerCase() === name.toLowerCase())) names.push(name)
+    }
+  }
+  const given = res.getHeader('vary')
+  if (given !== undefined) {
+    add(Array.isArray(given) ? given.join(',') : String(given))
+    res.removeHeader('vary')
+  }
+  if (own) for (const name of own) add(name)
+  for (let i = 0; i < headers.length; ) {
+    if (headers[i]!.toLowerCase() === 'vary') {
+      add(headers[i + 1]!)
+      headers.splice(i, 2)
+    } else i += 2
+  }
+  if (names.length > 0) headers.push('Vary', names.includes('*') ? '*' : names.join(', '))
 }
 
 /** The answer Koa middleware left: its `ctx.body` and `ctx.status`, as Koa would have sent them. */

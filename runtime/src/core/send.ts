@@ -85,9 +85,13 @@ function sendValue(ctx: RequestContext, target: SendTarget, value: unknown, stat
   return false
 }
 
+// the same URL answers HTML or JSON, a page or an htmx fragment: caches must keep them apart
+const PAGE_VARY = ['Accept', 'HX-Request'] as const
+
 function sendJson(ctx: RequestContext, target: SendTarget, value: unknown, status: number, explicit: TSchema | undefined): void {
   const schema = explicit ?? target.responseFor(status)
-  answer(ctx as CoreContext, status, JSON_TYPE, schema ? modelText(target, schema, value) : plainJson(value))
+  // a route with a view answers browsers and htmx from the same URL: its JSON varies as its pages do
+  answer(ctx as CoreContext, status, JSON_TYPE, schema ? modelText(target, schema, value) : plainJson(value), undefined, target.view === undefined ? undefined : PAGE_VARY)
 }
 
 /** The JSON of `value` under its model: shaped (computed fields, serializers), checked in development, written. */
@@ -132,9 +136,7 @@ function sendView(ctx: RequestContext, target: SendTarget, view: string, data: o
 }
 
 function sendPage(ctx: RequestContext, status: number, page: string): false {
-  answer(ctx as CoreContext, status, HTML_TYPE, page)
-  // the same URL answers HTML or JSON: caches must keep them apart
-  ctx.vary(['Accept', 'HX-Request'])
+  answer(ctx as CoreContext, status, HTML_TYPE, page, undefined, PAGE_VARY)
   return false
 }
 
