@@ -5,6 +5,12 @@ import { cors, createApp, DEFAULT_CSP, defineAuth, defineUnit, depends, HttpErro
 const unit = defineUnit('things', (r) => {
   r.get('/page', () => html('<p>Hello</p>'))
   r.get('/data', () => ({ ok: true }))
+  // a page that shows map tiles from another origin: its own policy, and one header of its own
+  r.get('/map', ({ ctx }) => {
+    ctx.set('Content-Security-Policy', "default-src 'self'; img-src https://tile.example.org")
+    ctx.set('Referrer-Policy', 'no-referrer')
+    return html('<p>Map</p>')
+  })
   r.post('/data', { body: t.Object({ text: t.String() }) }, ({ body }) => ({ length: body.text.length }))
   r.post('/small', { body: t.Object({ text: t.String() }), bodyLimit: 64 }, () => ({ ok: true }))
   r.get('/missing', () => {
@@ -42,6 +48,18 @@ test('security(): error responses keep nosniff and Referrer-Policy (htmx fragmen
     assert.is(res.headers['x-content-type-options'], 'nosniff')
     assert.is(res.headers['referrer-policy'], 'same-origin')
   }
+})
+
+test('security(): a header the route sets itself wins over the default, on that route only', async () => {
+  const app = createApp({ plugins: [security(), unit] })
+  const map = await app.inject({ url: '/map' })
+  assert.is(map.headers['content-security-policy'], "default-src 'self'; img-src https://tile.example.org")
+  assert.is(map.headers['referrer-policy'], 'no-referrer')
+  assert.is(map.headers['x-frame-options'], 'DENY', 'the defaults it did not set still apply')
+  assert.is(map.headers['x-content-type-options'], 'nosniff')
+  const page = await app.inject({ url: '/page' })
+  assert.is(page.headers['content-security-policy'], DEFAULT_CSP)
+  assert.is(page.headers['referrer-policy'], 'same-origin')
 })
 
 test('security(): HSTS over HTTPS, options override or turn headers off', async () => {

@@ -70,6 +70,7 @@ export function respond(ctx: CoreContext, options: RespondOptions): void {
   }
   const headers: string[] = ['X-Request-Id', options.requestId]
   for (const hook of options.onSend) hook(ctx, { status, type }, headers)
+  if (headers.length > 2) keepRouteHeaders(res, headers)
   if (chosen.vary !== undefined || res.hasHeader('vary')) joinVary(res, headers, chosen.vary)
 
   if (body === null) {
@@ -125,6 +126,19 @@ export function respondBare(res: ServerResponse, status: number, body: string, h
   res.writeHead(status, [...headers, 'Content-Type', JSON_TYPE, 'Content-Length', String(Buffer.byteLength(body))])
   if (done) res.end(body, done)
   else res.end(body)
+}
+
+/**
+ * A header the route set itself (`ctx.set`) wins over the same header from a plugin's hook: a
+ * page that needs its own Content-Security-Policy keeps it under `security()`, as under helmet.
+ * Node's `writeHead` would otherwise let the hook's copy replace it. `Vary` is joined instead.
+ */
+function keepRouteHeaders(res: ServerResponse, headers: string[]): void {
+  for (let i = 2; i < headers.length; ) {
+    const name = headers[i]!
+    if (res.hasHeader(name) && name.toLowerCase() !== 'vary') headers.splice(i, 2)
+    else i += 2
+  }
 }
 
 /**

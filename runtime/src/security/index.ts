@@ -53,6 +53,8 @@ export interface SecurityOptions {
  * Security headers: `X-Content-Type-Options: nosniff` (a JSON body must never be sniffed into
  * HTML), `Referrer-Policy` and HSTS over HTTPS on every response, errors included; on HTML pages
  * also a CSP and `X-Frame-Options` (an htmx error fragment lives inside a page that has them).
+ * A header a route sets itself wins on that route: `ctx.set('Content-Security-Policy', …)` for a
+ * page that loads map tiles from another origin.
  * @example createApp({ plugins: [security(), projects] })
  */
 export function security(options: SecurityOptions = {}): Plugin {
